@@ -1,0 +1,1 @@
+"""Headless subcommands. Each module: `register(subparsers)` sets `handler` on its parser."""

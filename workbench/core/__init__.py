@@ -1,0 +1,1 @@
+"""The UI-free core: everything here is importable without textual."""

@@ -1,0 +1,1 @@
+"""The Textual UI: app, screens, panes and widgets."""

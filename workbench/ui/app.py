@@ -1,0 +1,219 @@
+"""The workbench Textual app and `make_app`, the one factory used by the CLI and the tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding, BindingsMap
+from textual.reactive import reactive
+from textual.theme import Theme
+from textual.widgets import TabbedContent
+from textual.worker import Worker, WorkerState
+
+from workbench.core import paths
+from workbench.core.embedded import EMBEDDED_MODEL_NAME
+from workbench.core.hub_status import HubStatus, current_status, probe_hub
+from workbench.core.settings import Settings, load_settings, update_setting
+from workbench.ui.messages import ActiveModelChanged, HubStatusChanged
+from workbench.ui.palette import PaletteCommand, WorkbenchCommands, pane_switch_commands
+from workbench.ui.screens.help import HelpScreen
+from workbench.ui.screens.main import PANES, MainScreen
+from workbench.ui.themes import load_theme_folder
+from workbench.ui.widgets.header import WorkbenchHeader
+
+FALLBACK_THEME = "workbench-dusk"
+
+
+class WorkbenchApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "workbench"
+    COMMANDS = App.COMMANDS | {WorkbenchCommands}
+    BINDINGS = [
+        *(
+            Binding(str(number), f"show_pane('{pane_id}')", title, id=f"pane.{pane_id}", tooltip=f"Show the {title} pane")
+            for number, (pane_id, title, _) in enumerate(PANES, start=1)
+        ),
+        Binding("f1,question_mark", "help", "Help", id="app.help", tooltip="List every key"),
+        Binding("ctrl+p", "command_palette", "Palette", id="app.palette", tooltip="Commands: pane:, model:, run:, hub:"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Quit; running trainings carry on"),
+    ]
+
+    active_model: reactive[str] = reactive(EMBEDDED_MODEL_NAME)
+    active_model_path: reactive[str] = reactive("")
+    hub_status: reactive[str] = reactive(HubStatus.UNKNOWN.value)
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        config_path: Path | None = None,
+        theme_dirs: list[Path] | None = None,
+        probe_hub_on_start: bool = True,
+        attach_run: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.config_path = config_path or paths.config_file()
+        self.settings = settings or load_settings(self.config_path)
+        self.theme_dirs = theme_dirs if theme_dirs is not None else [paths.bundled_themes_dir(), paths.user_themes_dir()]
+        self.probe_hub_on_start = probe_hub_on_start
+        self.attach_run = attach_run
+        self._startup_problems: list[str] = list(self.settings.problems)
+        self._register_theme_files()
+        self.theme = self._initial_theme()
+
+    # -- themes --------------------------------------------------------------
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        from workbench.ui.themes import WORKBENCH_VARIABLES
+
+        return dict(WORKBENCH_VARIABLES)
+
+    def _register_theme_files(self) -> None:
+        for folder in self.theme_dirs:
+            themes, problems = load_theme_folder(folder)
+            for theme in themes:
+                self.register_theme(theme)
+            self._startup_problems.extend(str(problem) for problem in problems)
+
+    def _initial_theme(self) -> str:
+        wanted = self.settings.theme
+        if wanted in self.available_themes:
+            return wanted
+        fallback = FALLBACK_THEME if FALLBACK_THEME in self.available_themes else "textual-dark"
+        self._startup_problems.append(f"Theme {wanted!r} is not available; using {fallback!r}")
+        return fallback
+
+    def _save_theme(self, theme: Theme) -> None:
+        if theme.name == self.settings.theme:
+            return
+        try:
+            update_setting("theme", theme.name, self.config_path)
+        except OSError as error:
+            self.notify(f"Could not save the theme to {self.config_path}: {error}", severity="warning")
+
+    # -- lifecycle -------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen())
+        self.theme_changed_signal.subscribe(self, self._save_theme)
+        for problem in self._startup_problems:
+            self.notify(problem, severity="warning", timeout=8)
+        self.hub_status = current_status().value
+        if self.probe_hub_on_start and current_status() is not HubStatus.OFFLINE:
+            self.check_hub()
+        self._sync_header()
+
+    def on_ready(self) -> None:
+        # For benchmarks/startup.py: report readiness and leave.
+        report = os.environ.get("WORKBENCH_REPORT_READY")
+        if report:
+            write_ready_report(Path(report))
+            self.exit(0)
+
+    @work(thread=True, exclusive=True, group="hub-probe", exit_on_error=False)
+    def check_hub(self) -> None:
+        status = probe_hub(self.settings.hub_endpoint, self.settings.hub_probe_timeout)
+        self.post_message(HubStatusChanged(status.value))
+
+    @on(HubStatusChanged)
+    def _hub_status_changed(self, message: HubStatusChanged) -> None:
+        self.hub_status = message.status
+
+    @on(ActiveModelChanged)
+    def _active_model_changed(self, message: ActiveModelChanged) -> None:
+        self.active_model = message.name
+        self.active_model_path = message.path
+
+    def watch_active_model(self) -> None:
+        self._sync_header()
+
+    def watch_hub_status(self) -> None:
+        self._sync_header()
+
+    def _sync_header(self) -> None:
+        for header in self.main_screen.query(WorkbenchHeader) if self.main_screen else []:
+            header.active_model = self.active_model
+            header.hub_status = self.hub_status
+
+    def on_screen_resume(self) -> None:
+        self._sync_header()
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """One place that turns a worker's unexpected error into a notification."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.notify(f"{event.worker.name or 'background task'} failed: {error}", severity="error", timeout=10)
+
+    # -- actions ---------------------------------------------------------------
+    @property
+    def main_screen(self) -> MainScreen | None:
+        return next((screen for screen in self.screen_stack if isinstance(screen, MainScreen)), None)
+
+    def action_show_pane(self, pane_id: str) -> None:
+        if self.main_screen is not None:
+            self.main_screen.query_one(TabbedContent).active = pane_id
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.collect_bindings()))
+
+    def collect_bindings(self) -> list[tuple[str, str, str]]:
+        """(key, description, where) for the app, the current screen and the visible panes."""
+        rows: list[tuple[str, str, str]] = []
+        seen: set[tuple[str, str]] = set()
+        sources = [("app", self)]
+        main = self.main_screen
+        if main is not None:
+            sources.append(("screen", main))
+            for _, title, pane_class in PANES:
+                for pane in main.query(pane_class):
+                    sources.append((title, pane))
+                    sources.extend((title, child) for child in pane.query("*"))
+        for where, node in sources:
+            bindings_map = getattr(node, "_bindings", None)
+            if not isinstance(bindings_map, BindingsMap):
+                continue
+            for key, bindings in bindings_map.key_to_bindings.items():
+                for binding in bindings:
+                    description = binding.description or binding.tooltip or binding.action
+                    if (key, binding.action) in seen or not description:
+                        continue
+                    seen.add((key, binding.action))
+                    rows.append((self.get_key_display(binding), description, where))
+        return rows
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        commands = pane_switch_commands(self, [(pane_id, title) for pane_id, title, _ in PANES])
+        commands.append(PaletteCommand("app: help", self.action_help, "List every key"))
+        commands.append(PaletteCommand("app: quit", self.exit, "Quit; running trainings carry on"))
+        if self.main_screen is not None:
+            for _, _, pane_class in PANES:
+                for pane in self.main_screen.query(pane_class):
+                    commands.extend(pane.palette_commands())
+        return commands
+
+
+def write_ready_report(path: Path) -> None:
+    """Seconds since process start, RSS and which heavy libraries were imported."""
+    import psutil
+
+    process = psutil.Process()
+    heavy = sorted(name for name in ("torch", "transformers", "datasets", "evaluate", "accelerate") if name in sys.modules)
+    path.write_text(
+        json.dumps(
+            {
+                "ready_s": time.time() - process.create_time(),
+                "rss_mb": process.memory_info().rss / 2**20,
+                "heavy_imports": heavy,
+            }
+        )
+    )
+
+
+def make_app(**options) -> WorkbenchApp:
+    """Build the app exactly as users run it (the CLI and the tests both call this)."""
+    return WorkbenchApp(**options)
