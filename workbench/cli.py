@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "workbench.commands.data",
     "workbench.commands.train",
     "workbench.commands.runs",
+    "workbench.commands.attach",
     "workbench.commands.push",
 ]
 

@@ -20,7 +20,14 @@ from workbench.core import paths
 from workbench.core.embedded import EMBEDDED_MODEL_NAME
 from workbench.core.hub_status import HubStatus, current_status, probe_hub
 from workbench.core.settings import Settings, load_settings, update_setting
-from workbench.ui.messages import ActiveModelChanged, HubStatusChanged
+from workbench.ui.messages import (
+    ActiveDatasetChanged,
+    ActiveModelChanged,
+    HubStatusChanged,
+    OpenModelRequested,
+    PushRequested,
+    SendToTokenizer,
+)
 from workbench.ui.palette import PaletteCommand, WorkbenchCommands, pane_switch_commands
 from workbench.ui.screens.help import HelpScreen
 from workbench.ui.screens.main import PANES, MainScreen
@@ -47,6 +54,8 @@ class WorkbenchApp(App[int]):
     active_model: reactive[str] = reactive(EMBEDDED_MODEL_NAME)
     active_model_path: reactive[str] = reactive("")
     hub_status: reactive[str] = reactive(HubStatus.UNKNOWN.value)
+    # The Datasets pane's current dataset as a plain dict (see ActiveDatasetChanged), or None.
+    active_dataset: reactive[dict | None] = reactive(None)
 
     def __init__(
         self,
@@ -127,6 +136,31 @@ class WorkbenchApp(App[int]):
     def _active_model_changed(self, message: ActiveModelChanged) -> None:
         self.active_model = message.name
         self.active_model_path = message.path
+
+    @on(ActiveDatasetChanged)
+    def _active_dataset_changed(self, message: ActiveDatasetChanged) -> None:
+        self.active_dataset = message.info
+
+    @on(SendToTokenizer)
+    def _send_to_tokenizer(self, message: SendToTokenizer) -> None:
+        self._route("tokenizer", "show_text", message.text, message.pair)
+
+    @on(OpenModelRequested)
+    def _open_model(self, message: OpenModelRequested) -> None:
+        self._route("models", "open_model", message.path)
+
+    @on(PushRequested)
+    def _push_requested(self, message: PushRequested) -> None:
+        from workbench.ui.screens.push import PushDialog
+
+        self.push_screen(PushDialog(folder=message.folder, run_dir=message.run_dir))
+
+    def _route(self, pane_id: str, method: str, *args) -> None:
+        """Show a pane and call one of its public methods."""
+        self.action_show_pane(pane_id)
+        if self.main_screen is not None:
+            pane = self.main_screen.query_one(f"#{pane_id}-pane")
+            getattr(pane, method)(*args)
 
     def watch_active_model(self) -> None:
         self._sync_header()
