@@ -47,7 +47,6 @@ class WorkbenchApp(App[int]):
             for number, (pane_id, title, _) in enumerate(PANES, start=1)
         ),
         Binding("f1,question_mark", "help", "Help", id="app.help", tooltip="List every key"),
-        Binding("ctrl+p", "command_palette", "Palette", id="app.palette", tooltip="Commands: pane:, model:, run:, hub:"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Quit; running trainings carry on"),
     ]
 
@@ -213,11 +212,12 @@ class WorkbenchApp(App[int]):
                 continue
             for key, bindings in bindings_map.key_to_bindings.items():
                 for binding in bindings:
-                    description = binding.description or binding.tooltip or binding.action
+                    description = binding.description or binding.tooltip
                     if (key, binding.action) in seen or not description:
                         continue
                     seen.add((key, binding.action))
                     rows.append((self.get_key_display(binding), description, where))
+        rows.append(("ctrl+p", "Command palette: pane:, model:, run:, hub: commands and themes", "app"))
         return rows
 
     def palette_commands(self) -> list[PaletteCommand]:

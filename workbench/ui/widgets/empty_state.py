@@ -12,7 +12,7 @@ class EmptyState(Static):
         height: auto;
         margin: 2 4;
         padding: 1 2;
-        border: round $panel-lighten-2;
+        border: round $foreground 25%;
         color: $text-muted;
     }
     """
