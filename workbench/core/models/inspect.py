@@ -1,0 +1,280 @@
+"""Read a checkpoint folder without loading its weights: config.json, weight headers, tokenizer files."""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workbench.core.errors import WorkbenchError
+
+SAFETENSORS_FILES = ("model.safetensors", "model.safetensors.index.json")
+PICKLE_FILES = ("pytorch_model.bin", "pytorch_model.bin.index.json")
+# Bytes per element for the dtypes safetensors headers name.
+DTYPE_BYTES = {
+    "F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1,
+    "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1,
+}
+# config attribute -> what we call it; transformers' attribute_map makes these uniform across families.
+SHAPE_FIELDS = {
+    "num_hidden_layers": "layers",
+    "hidden_size": "hidden size",
+    "num_attention_heads": "attention heads",
+    "vocab_size": "vocab size",
+    "max_position_embeddings": "max positions",
+}
+
+
+@dataclass
+class WeightsSummary:
+    format: str  # "safetensors", "pickle" or "none"
+    files: list[Path] = field(default_factory=list)
+    size_bytes: int = 0
+    # Tensor name -> (dtype, shape); empty for pickle weights (reading them means unpickling).
+    tensors: dict[str, tuple[str, tuple[int, ...]]] = field(default_factory=dict)
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(_numel(shape) for _, shape in self.tensors.values())
+
+    @property
+    def dtype(self) -> str:
+        """The dtype holding most parameters ("" when unknown)."""
+        counts: dict[str, int] = {}
+        for dtype, shape in self.tensors.values():
+            counts[dtype] = counts.get(dtype, 0) + _numel(shape)
+        return max(counts, key=counts.get) if counts else ""
+
+
+@dataclass
+class CheckpointInfo:
+    path: Path
+    name: str  # what the UI shows: never a temporary path
+    config: dict
+    weights: WeightsSummary
+    tokenizer_class: str = ""
+    tokenizer_fast: bool = False
+    known_architecture: bool = True
+    needs_remote_code: bool = False
+    warnings: list[str] = field(default_factory=list)
+    _config_object: object = field(default=None, repr=False, compare=False)
+
+    @property
+    def model_type(self) -> str:
+        return str(self.config.get("model_type", ""))
+
+    @property
+    def architectures(self) -> list[str]:
+        return list(self.config.get("architectures") or [])
+
+    @property
+    def shape(self) -> dict[str, int | None]:
+        """Layers, hidden size, heads, vocab size, max positions, read through the config class."""
+        config = self.config_object()
+        values: dict[str, int | None] = {}
+        for attribute, label in SHAPE_FIELDS.items():
+            value = getattr(config, attribute, None) if config is not None else self.config.get(attribute)
+            if value is None and config is not None and hasattr(config, "get_text_config"):
+                value = getattr(config.get_text_config(), attribute, None)
+            values[label] = value
+        return values
+
+    @property
+    def dtype(self) -> str:
+        if self.weights.dtype:
+            return self.weights.dtype
+        return str(self.config.get("dtype") or self.config.get("torch_dtype") or "")
+
+    @property
+    def id2label(self) -> dict[int, str]:
+        raw = self.config.get("id2label") or {}
+        return {int(key): str(value) for key, value in raw.items()}
+
+    def config_object(self):
+        """The transformers config (None for an architecture transformers does not know)."""
+        if not self.known_architecture:
+            return None
+        if self._config_object is None:
+            self._config_object = _config_from_dict(self.config, self.path / "config.json")
+        return self._config_object
+
+    def summary(self) -> dict:
+        """A JSON-able summary (what `workbench model info --json` prints)."""
+        return {
+            "name": self.name,
+            "path": str(self.path),
+            "model_type": self.model_type,
+            "architectures": self.architectures,
+            **{label.replace(" ", "_"): value for label, value in self.shape.items()},
+            "dtype": self.dtype,
+            "weight_format": self.weights.format,
+            "weight_files": [file.name for file in self.weights.files],
+            "size_on_disk": self.weights.size_bytes,
+            "parameters_in_checkpoint": self.weights.parameter_count or None,
+            "tokenizer_class": self.tokenizer_class,
+            "tokenizer_fast": self.tokenizer_fast,
+            "needs_remote_code": self.needs_remote_code,
+            "id2label": {str(key): value for key, value in self.id2label.items()},
+            "warnings": list(self.warnings),
+        }
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    count = 1
+    for size in shape:
+        count *= size
+    return count
+
+
+def _config_from_dict(data: dict, source: Path):
+    from transformers import AutoConfig
+
+    data = dict(data)
+    model_type = data.pop("model_type")
+    for key in ("transformers_version", "_name_or_path", "auto_map"):
+        data.pop(key, None)
+    try:
+        return AutoConfig.for_model(model_type, **data)
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        raise WorkbenchError(f"{source}: transformers rejects this {model_type} config: {error}") from error
+
+
+def read_config(folder: Path) -> dict:
+    config_file = folder / "config.json"
+    if not config_file.is_file():
+        raise WorkbenchError(
+            f"{folder} has no config.json, so it is not a transformers checkpoint.",
+            hint="Pick the folder that holds config.json (for a run, its final/ folder).",
+        )
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise WorkbenchError(f"{config_file} is not UTF-8 text: {error}") from error
+    except json.JSONDecodeError as error:
+        raise WorkbenchError(
+            f"{config_file}: line {error.lineno}, column {error.colno}: not valid JSON ({error.msg}).",
+            hint="Fix or replace the file; the weights were not read.",
+        ) from error
+    if not isinstance(config, dict):
+        raise WorkbenchError(f"{config_file}: expected a JSON object, found {type(config).__name__}.")
+    return config
+
+
+def read_safetensors_header(file: Path) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """Tensor name -> (dtype, shape) from the JSON header at the start of a .safetensors file."""
+    try:
+        with file.open("rb") as handle:
+            prefix = handle.read(8)
+            if len(prefix) < 8:
+                raise WorkbenchError(f"{file} is truncated: {len(prefix)} bytes, no safetensors header.")
+            (length,) = struct.unpack("<Q", prefix)
+            if length > 100 * 2**20 or length > file.stat().st_size:
+                raise WorkbenchError(f"{file} is not a safetensors file (header length {length} is impossible).")
+            header = json.loads(handle.read(length))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise WorkbenchError(f"{file}: the safetensors header is not valid JSON ({error}).") from error
+    except OSError as error:
+        raise WorkbenchError(f"{file} cannot be read: {error.strerror or error}.") from error
+    return {
+        name: (str(entry["dtype"]), tuple(int(size) for size in entry["shape"]))
+        for name, entry in header.items()
+        if name != "__metadata__"
+    }
+
+
+def summarise_weights(folder: Path) -> WeightsSummary:
+    index = folder / "model.safetensors.index.json"
+    single = folder / "model.safetensors"
+    if single.is_file() or index.is_file():
+        files = [single] if single.is_file() else _shards(index)
+        tensors: dict[str, tuple[str, tuple[int, ...]]] = {}
+        for file in files:
+            tensors.update(read_safetensors_header(file))
+        return WeightsSummary("safetensors", files, sum(file.stat().st_size for file in files), tensors)
+    pickle_single = folder / "pytorch_model.bin"
+    pickle_index = folder / "pytorch_model.bin.index.json"
+    if pickle_single.is_file() or pickle_index.is_file():
+        files = [pickle_single] if pickle_single.is_file() else _shards(pickle_index)
+        return WeightsSummary("pickle", files, sum(file.stat().st_size for file in files))
+    return WeightsSummary("none")
+
+
+def _shards(index: Path) -> list[Path]:
+    try:
+        weight_map = json.loads(index.read_text(encoding="utf-8"))["weight_map"]
+    except (json.JSONDecodeError, KeyError, UnicodeDecodeError) as error:
+        raise WorkbenchError(f"{index}: not a valid weight index ({error}).") from error
+    files = [index.parent / name for name in sorted(set(weight_map.values()))]
+    missing = [file.name for file in files if not file.is_file()]
+    if missing:
+        raise WorkbenchError(f"{index} names shards that are missing: {', '.join(missing)}.")
+    return files
+
+
+def _tokenizer_details(folder: Path) -> tuple[str, bool]:
+    fast = (folder / "tokenizer.json").is_file()
+    tokenizer_config = folder / "tokenizer_config.json"
+    name = ""
+    if tokenizer_config.is_file():
+        try:
+            name = str(json.loads(tokenizer_config.read_text(encoding="utf-8")).get("tokenizer_class") or "")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            name = "(unreadable tokenizer_config.json)"
+    if not name and not fast and not any((folder / f).is_file() for f in ("vocab.txt", "vocab.json", "spiece.model")):
+        return "", False
+    return name or ("PreTrainedTokenizerFast" if fast else "unknown"), fast
+
+
+def known_model_types() -> set[str]:
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES
+
+    return set(CONFIG_MAPPING_NAMES)
+
+
+def inspect_checkpoint(folder: Path | str, name: str | None = None) -> CheckpointInfo:
+    """Everything the Models pane shows about a checkpoint, without reading the weights' data."""
+    folder = Path(folder).expanduser()
+    if not folder.exists():
+        raise WorkbenchError(f"{folder} does not exist.", hint="Check the path, or pick a model from the list.")
+    if not folder.is_dir():
+        raise WorkbenchError(f"{folder} is a file; a checkpoint is a folder with config.json and weights.")
+    config = read_config(folder)
+    weights = summarise_weights(folder)
+    tokenizer_class, tokenizer_fast = _tokenizer_details(folder)
+    info = CheckpointInfo(
+        path=folder,
+        name=name or folder.name,
+        config=config,
+        weights=weights,
+        tokenizer_class=tokenizer_class,
+        tokenizer_fast=tokenizer_fast,
+    )
+    model_type = config.get("model_type")
+    if not model_type:
+        raise WorkbenchError(f"{folder / 'config.json'} has no model_type field, so the architecture is unknown.")
+    info.known_architecture = model_type in known_model_types()
+    if not info.known_architecture:
+        if config.get("auto_map"):
+            info.needs_remote_code = True
+            info.warnings.append(
+                f"model_type {model_type!r} is not built into transformers: this checkpoint ships its own Python"
+                " code (auto_map) and loads only if you opt in to trust_remote_code for it."
+            )
+        else:
+            info.warnings.append(
+                f"Unknown architecture: model_type {model_type!r} is not in transformers"
+                " and the checkpoint ships no code for it."
+            )
+    elif config.get("auto_map"):
+        info.warnings.append("The checkpoint also ships custom code (auto_map); it is not used unless you trust it.")
+    if weights.format == "pickle":
+        info.warnings.append(
+            "Weights are in pickle format (pytorch_model.bin): unpickling can run code."
+            " They are loaded only if you allow it; prefer safetensors."
+        )
+    elif weights.format == "none":
+        info.warnings.append("No weights found (model.safetensors or pytorch_model.bin): only the config can be used.")
+    if not tokenizer_class:
+        info.warnings.append("No tokenizer files in this folder.")
+    return info

@@ -1,0 +1,326 @@
+"""What loading a checkpoint with a head means (on the meta device), and loading it for real."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.models.heads import HeadKind, class_name_for
+from workbench.core.models.inspect import CheckpointInfo
+from workbench.core.models.labels import Labels
+
+# transformers' own loading happens once per process; the lock keeps two workers from racing it.
+_TRANSFORMERS_LOCK = threading.RLock()
+
+
+class Cancelled(WorkbenchError):
+    """The user cancelled a load."""
+
+
+class LabelMismatchError(WorkbenchError):
+    """The requested label count differs from the checkpoint's classification head."""
+
+    def __init__(self, message: str, mismatched: list[tuple[str, tuple, tuple]], **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.mismatched = mismatched
+
+
+@dataclass
+class HeadReport:
+    head: HeadKind
+    class_name: str
+    total_params: int
+    base_params: int
+    from_checkpoint: list[str] = field(default_factory=list)
+    new: list[str] = field(default_factory=list)
+    unused: list[str] = field(default_factory=list)
+    mismatched: list[tuple[str, tuple, tuple]] = field(default_factory=list)  # key, checkpoint shape, model shape
+    new_params: int = 0
+    head_keys: list[str] = field(default_factory=list)
+    weights_read: bool = True  # False when the weights could not be compared (pickle, none)
+
+    @property
+    def head_params(self) -> int:
+        return self.total_params - self.base_params
+
+    @property
+    def head_all_new(self) -> bool:
+        """Every weight of the head is freshly initialised: its output is noise until trained."""
+        fresh = set(self.new) | {key for key, _, _ in self.mismatched}
+        return bool(self.head_keys) and all(key in fresh for key in self.head_keys)
+
+    @property
+    def status(self) -> str:
+        if not self.weights_read:
+            return "not compared"
+        if not self.new and not self.mismatched:
+            return "all from checkpoint"
+        if self.head_all_new and not (set(self.new) - set(self.head_keys)):
+            return "new head (random)"
+        return "partly new"
+
+    def as_dict(self) -> dict:
+        return {
+            "head": self.head.key,
+            "class": self.class_name,
+            "parameters": self.total_params,
+            "base_parameters": self.base_params,
+            "head_parameters": self.head_params,
+            "status": self.status,
+            "new_parameters": self.new_params,
+            "from_checkpoint": len(self.from_checkpoint),
+            "new": list(self.new),
+            "unused": list(self.unused),
+            "mismatched": [
+                {"key": key, "checkpoint": list(old), "model": list(new)} for key, old, new in self.mismatched
+            ],
+        }
+
+
+@dataclass
+class LoadOptions:
+    head: HeadKind
+    labels: Labels | None = None
+    trust_remote_code: bool = False
+    allow_pickle: bool = False
+    ignore_mismatched_sizes: bool = False
+    seed: int = 0  # new (random) head weights are drawn from this seed, so a load is repeatable
+
+
+def quiet_transformers() -> None:
+    """No load reports or progress bars on the terminal: the pane shows what matters."""
+    import transformers
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
+def build_config(info: CheckpointInfo, labels: Labels | None, trust_remote_code: bool = False):
+    from transformers import AutoConfig
+
+    overrides = {}
+    if labels is not None:
+        overrides = {"num_labels": len(labels), "id2label": labels.id2label, "label2id": labels.label2id}
+    try:
+        return AutoConfig.from_pretrained(str(info.path), trust_remote_code=trust_remote_code, **overrides)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise WorkbenchError(f"{info.path / 'config.json'}: transformers cannot read it: {error}") from error
+
+
+def check_loadable(info: CheckpointInfo, options: LoadOptions) -> None:
+    """Refuse, with a reason, before anything is loaded."""
+    if info.needs_remote_code and not options.trust_remote_code:
+        raise WorkbenchError(
+            f"{info.name} needs trust_remote_code: its architecture ({info.model_type}) comes as Python code"
+            " inside the checkpoint, which would run on this machine.",
+            hint="Read that code first; then opt in for this model (pane: 'Trust remote code'; CLI: --trust-remote-code).",
+        )
+    if not info.known_architecture and not info.needs_remote_code:
+        raise WorkbenchError(
+            f"Unknown architecture {info.model_type!r} in {info.name}: transformers {transformers_version()}"
+            " does not implement it and the checkpoint brings no code.",
+            hint="Upgrade transformers, or pick another checkpoint.",
+        )
+    if info.weights.format == "pickle" and not options.allow_pickle:
+        raise WorkbenchError(
+            f"{info.name} has pickle weights ({', '.join(f.name for f in info.weights.files)}); unpickling can run code.",
+            hint="Allow pickle for this model if you trust its source (pane: 'Allow pickle'; CLI: --allow-pickle),"
+            " or convert it to safetensors.",
+        )
+    if info.weights.format == "none":
+        raise WorkbenchError(
+            f"{info.name} has no weights (no model.safetensors or pytorch_model.bin).",
+            hint="Create a model from this config instead (random weights), or pick a complete checkpoint.",
+        )
+    if info.known_architecture and class_name_for(options.head, info.model_type) is None:
+        raise WorkbenchError(f"{info.model_type} models have no {options.head.title.lower()} head in transformers.")
+
+
+def transformers_version() -> str:
+    import transformers
+
+    return transformers.__version__
+
+
+def estimate_load_bytes(info: CheckpointInfo) -> int:
+    """Memory a load needs: the weights as stored plus a margin for activations and the head."""
+    return int(info.weights.size_bytes * 1.2) + 64 * 2**20
+
+
+def check_memory(info: CheckpointInfo, available_bytes: int | None = None) -> None:
+    import psutil
+
+    available = psutil.virtual_memory().available if available_bytes is None else available_bytes
+    needed = estimate_load_bytes(info)
+    if needed > available:
+        raise WorkbenchError(
+            f"{info.name} needs about {needed / 2**30:.1f} GiB to load, but only {available / 2**30:.1f} GiB is free.",
+            hint="Close other programs, pick a smaller checkpoint, or load it on a machine with more memory.",
+        )
+
+
+def _count_unique(parameters) -> int:
+    seen, total = set(), 0
+    for parameter in parameters:
+        if id(parameter) not in seen:
+            seen.add(id(parameter))
+            total += parameter.numel()
+    return total
+
+
+def analyse_head(info: CheckpointInfo, head: HeadKind, labels: Labels | None = None,
+                 trust_remote_code: bool = False, allow_pickle: bool = False) -> HeadReport:
+    """Build the head on the meta device and compare it with the checkpoint: no weight data is read."""
+    import transformers
+
+    quiet_transformers()
+    class_name = class_name_for(head, info.model_type)
+    if class_name is None:
+        raise WorkbenchError(f"{info.model_type} models have no {head.title.lower()} head in transformers.")
+    model_class = getattr(transformers, class_name)
+    config = build_config(info, labels, trust_remote_code)
+    compare = info.weights.format == "safetensors" or (info.weights.format == "pickle" and allow_pickle)
+    with _TRANSFORMERS_LOCK:
+        try:
+            if compare:
+                model, loading = model_class.from_pretrained(
+                    str(info.path), config=config, device_map="meta", output_loading_info=True,
+                    ignore_mismatched_sizes=True, trust_remote_code=trust_remote_code,
+                )
+            else:
+                from accelerate import init_empty_weights
+
+                with init_empty_weights():
+                    model = model_class(config)
+                loading = None
+        except (OSError, ValueError, RuntimeError, KeyError, TypeError, AttributeError) as error:
+            raise WorkbenchError(f"Cannot build {class_name} for {info.name}: {error}") from error
+    state_keys = list(model.state_dict().keys())
+    shapes = {key: tuple(tensor.shape) for key, tensor in model.state_dict().items()}
+    prefix = getattr(model, "base_model_prefix", "")
+    base = getattr(model, "base_model", model)
+    report = HeadReport(
+        head=head,
+        class_name=class_name,
+        total_params=_count_unique(model.parameters()),
+        base_params=_count_unique(base.parameters()),
+        head_keys=_own_head_keys(model, base, prefix),
+        weights_read=compare,
+    )
+    if loading is None:
+        report.new = state_keys if info.weights.format == "none" else []
+    else:
+        report.new = sorted(loading["missing_keys"])
+        report.unused = sorted(loading["unexpected_keys"])
+        report.mismatched = sorted((key, tuple(old), tuple(new)) for key, old, new in loading["mismatched_keys"])
+    fresh = set(report.new) | {key for key, _, _ in report.mismatched}
+    report.from_checkpoint = [key for key in state_keys if key not in fresh] if compare else []
+    report.new_params = sum(_numel(shapes.get(key, ())) for key in fresh)
+    return report
+
+
+def _own_head_keys(model, base, prefix: str) -> list[str]:
+    """Keys of the head's own weights: outside the base model and not tied to it (e.g. an LM decoder)."""
+    if base is model:
+        return []
+    base_tensors = {id(tensor) for tensor in base.parameters()}
+    named = dict(model.named_parameters(remove_duplicate=False))
+    return [
+        key for key in model.state_dict()
+        if not key.startswith(f"{prefix}.") and id(named.get(key)) not in base_tensors
+    ]
+
+
+def _numel(shape: tuple) -> int:
+    count = 1
+    for size in shape:
+        count *= size
+    return count
+
+
+def analyse_heads(info: CheckpointInfo, **options) -> list[HeadReport]:
+    """A report for every head the architecture has (each built on the meta device)."""
+    from workbench.core.models.heads import heads_for
+
+    if not info.known_architecture:
+        return []
+    return [analyse_head(info, head, **options) for head, _ in heads_for(info.model_type)]
+
+
+@dataclass
+class LoadedModel:
+    info: CheckpointInfo
+    options: LoadOptions
+    model: object
+    tokenizer: object | None
+    report: HeadReport
+
+    @property
+    def id2label(self) -> dict[int, str]:
+        return {int(key): str(value) for key, value in (self.model.config.id2label or {}).items()}
+
+
+def load_model(
+    info: CheckpointInfo,
+    options: LoadOptions,
+    *,
+    should_stop: Callable[[], bool] = lambda: False,
+    progress: Callable[[str, float], None] = lambda step, fraction: None,
+    available_bytes: int | None = None,
+) -> LoadedModel:
+    """Load the checkpoint with the chosen head; check `should_stop` between steps."""
+    check_loadable(info, options)
+    check_memory(info, available_bytes)
+
+    def step(name: str, fraction: float) -> None:
+        if should_stop():
+            raise Cancelled(f"Loading {info.name} was cancelled.")
+        progress(name, fraction)
+
+    step("comparing weights", 0.1)
+    report = analyse_head(info, options.head, options.labels, options.trust_remote_code, options.allow_pickle)
+    if report.mismatched and not options.ignore_mismatched_sizes:
+        details = "; ".join(f"{key}: checkpoint {list(old)}, asked {list(new)}" for key, old, new in report.mismatched)
+        checkpoint_labels = len(info.id2label) or "a different number of"
+        asked = len(options.labels) if options.labels else "the default"
+        raise LabelMismatchError(
+            f"The checkpoint's {options.head.title.lower()} head has {checkpoint_labels} labels, you asked for {asked}"
+            f" ({details}).",
+            report.mismatched,
+            hint="Load it with a fresh head for the new labels (ignore_mismatched_sizes; pane: 'Fresh head';"
+            " CLI: --fresh-head), or keep the checkpoint's labels.",
+        )
+    step("loading tokenizer", 0.3)
+    tokenizer = load_tokenizer(info, options.trust_remote_code)
+    step("loading weights", 0.5)
+    import transformers
+
+    config = build_config(info, options.labels, options.trust_remote_code)
+    model_class = getattr(transformers, report.class_name)
+    import torch
+
+    with _TRANSFORMERS_LOCK:
+        torch.manual_seed(options.seed)
+        try:
+            model = model_class.from_pretrained(
+                str(info.path), config=config, ignore_mismatched_sizes=options.ignore_mismatched_sizes,
+                trust_remote_code=options.trust_remote_code, use_safetensors=info.weights.format == "safetensors",
+            )
+        except (OSError, ValueError, RuntimeError, KeyError, TypeError) as error:
+            raise WorkbenchError(f"Loading {info.name} failed: {error}") from error
+    model.eval()
+    step("ready", 1.0)
+    return LoadedModel(info=info, options=options, model=model, tokenizer=tokenizer, report=report)
+
+
+def load_tokenizer(info: CheckpointInfo, trust_remote_code: bool = False):
+    if not info.tokenizer_class:
+        return None
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(str(info.path), trust_remote_code=trust_remote_code)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise WorkbenchError(f"The tokenizer in {info.name} cannot be loaded: {error}") from error
