@@ -1,0 +1,127 @@
+"""`workbench push RUN_OR_FOLDER --repo ID`: publish a model (and its generated model card) to the Hub."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "push",
+        help="upload a run's model or a model folder to the Hugging Face Hub, with a model card",
+        description="Upload a run's final model (or any model folder) to the Hub with a generated model card."
+        " The token comes from HF_TOKEN or the token stored by `hf auth login`; it is never printed.",
+    )
+    parser.add_argument("target", metavar="RUN_OR_FOLDER", help="a run id, a run folder or a model folder")
+    parser.add_argument("--repo", metavar="ID", help="namespace/name (default: your user name / a name from the run)")
+    parser.add_argument("--private", action="store_true", help="create the repository as private")
+    parser.add_argument("--branch", metavar="B", default="main", help="branch to push to (created when missing)")
+    parser.add_argument("--create-pr", action="store_true", help="open a pull request instead of pushing to the branch")
+    parser.add_argument("--message", "-m", metavar="TEXT", default=None, help="commit message")
+    parser.add_argument("--include", action="append", metavar="PATTERN", help="only upload matching files (repeatable)")
+    parser.add_argument("--exclude", action="append", metavar="PATTERN", help="also skip matching files (repeatable)")
+    parser.add_argument("--card", metavar="FILE", help="use this README.md instead of the generated model card")
+    parser.add_argument("--new-repo", action="store_true", help="fail if the repository already exists")
+    parser.add_argument("--dry-run", action="store_true", help="show what would be uploaded and the card; send nothing")
+    parser.add_argument("--endpoint", metavar="URL", help="Hub endpoint (default: HF_ENDPOINT or settings)")
+    parser.add_argument("--json", action="store_true", help="print the result (or the error) as JSON")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from workbench.core.errors import WorkbenchError
+    from workbench.core.hub.errors import HubError
+
+    try:
+        return _run(args)
+    except HubError as error:
+        if args.json:
+            print(json.dumps({"ok": False, "error": error.to_dict()}, indent=2))
+            return 2
+        raise
+    except WorkbenchError as error:
+        if args.json:
+            print(json.dumps({"ok": False, "error": {"kind": "invalid_input", "message": error.message, "hint": error.hint}}, indent=2))
+            return 2
+        raise
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from workbench.core.hub.card import check_card, default_card
+    from workbench.core.hub.client import HubClient
+    from workbench.core.hub.errors import HubError
+    from workbench.core.hub.files import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, human_size
+    from workbench.core.hub.push import DEFAULT_COMMIT_MESSAGE, PushPlan, preflight, push, suggest_repo_name
+    from workbench.core.hub.source import resolve_source
+    from workbench.core.hub.token import find_token
+    from workbench.core.settings import load_settings
+
+    source = resolve_source(args.target, load_settings().runs_path)
+    token = find_token()
+    client = HubClient(args.endpoint, token.value)
+    repo_id = args.repo
+    if not repo_id or "/" not in repo_id:
+        account = client.whoami()
+        name = repo_id or suggest_repo_name(source)
+        repo_id = f"{account.name}/{name}"
+    if args.card:
+        try:
+            card_text = Path(args.card).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise HubError("invalid_input", f"Cannot read the model card {args.card}: {error}") from None
+    else:
+        card_text = default_card(source, repo_id)
+    default_message = f"Upload {source.run_id} with workbench" if source.run_id else DEFAULT_COMMIT_MESSAGE
+    plan = PushPlan(
+        folder=source.folder, repo_id=repo_id, private=args.private, branch=args.branch or "main",
+        create_pr=args.create_pr, commit_message=args.message or default_message,
+        include=args.include or list(DEFAULT_INCLUDE), exclude=list(DEFAULT_EXCLUDE) + (args.exclude or []),
+        card_text=card_text, allow_existing=not args.new_repo,
+    )
+    log = (lambda text: None) if args.json else (lambda text: print(text, file=sys.stderr))
+    if source.note:
+        log(source.note)
+    for warning in check_card(card_text).warnings:
+        log(f"model card: {warning}")
+
+    if args.dry_run:
+        check = preflight(plan, client)
+        files = [{"path": f.path_in_repo, "size": f.size, "status": f.status} for f in check.files]
+        problem = check.problem.to_dict() if check.problem else None
+        if args.json:
+            print(json.dumps({"ok": problem is None, "dry_run": True, "repo_id": repo_id, "user": check.account.name,
+                              "token_source": token.label, "files": files, "problem": problem, "card": card_text}, indent=2))
+        else:
+            print(f"Would push {source.folder} to {repo_id} ({'private' if plan.private else 'public'}, branch {plan.branch})")
+            print(f"as {check.account.describe()}, token from {token.label}")
+            for item in files:
+                print(f"  {item['status']:<9} {human_size(item['size']):>9}  {item['path']}")
+            if problem:
+                print(f"Problem: {problem['message']}\n{problem['hint'] or ''}".rstrip())
+        return 0 if problem is None else 2
+
+    def show(progress) -> None:
+        if progress.stage == "uploading" and progress.files_total:
+            log(f"[{progress.files_done}/{progress.files_total}] {progress.current or 'preparing'}"
+                f" ({human_size(progress.bytes_done)} of {human_size(progress.bytes_total)})")
+        else:
+            log(f"{progress.stage}…")
+
+    result = push(plan, client, on_progress=show)
+    if args.json:
+        print(json.dumps({"ok": True, **result.to_dict()}, indent=2))
+        return 0
+    if result.nothing_changed:
+        print(f"Nothing to push: all {len(result.unchanged)} files are already on {repo_id}@{result.branch} (no empty commit made).")
+    else:
+        print(f"Pushed {len(result.uploaded)} file(s) to {result.repo_url}" + (" (new repository)" if result.created_repo else ""))
+        if result.unchanged:
+            print(f"{len(result.unchanged)} unchanged file(s) skipped.")
+    print(f"Commit: {result.commit_id}  {result.commit_url}")
+    if result.pr_url:
+        print(f"Pull request: {result.pr_url}")
+    return 0
