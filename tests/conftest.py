@@ -14,7 +14,18 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def _shared_data() -> Path:
+    """../shared/data from the repo root; from a worktree (/work/wt/<name>) the nearest one above."""
+    here = Path(__file__).resolve()
+    for parent in here.parents[1:]:
+        if (parent / "shared" / "data").is_dir():
+            return parent / "shared" / "data"
+    return here.parents[2] / "shared" / "data"
+
+
+SHARED_DATA = _shared_data()
 MRPC_DIR = SHARED_DATA / "glue" / "mrpc"
 
 

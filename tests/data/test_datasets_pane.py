@@ -1,0 +1,126 @@
+"""Pilot tests of the Datasets pane: open, browse, jump, search, filter, send to tokenizer."""
+
+from __future__ import annotations
+
+from workbench.ui.app import make_app
+from workbench.ui.messages import ActiveDatasetChanged, SendToTokenizer
+from workbench.ui.panes.datasets import DatasetsPane
+from workbench.ui.panes.tokenizer import TokenizerPane
+from workbench.ui.widgets.datasets_query import FilterBar
+from workbench.ui.widgets.datasets_table import DatasetTable
+
+SIZE = (110, 32)
+
+
+async def settle(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def open_in_pane(pilot, path, **options) -> DatasetsPane:
+    await pilot.press("3")
+    pane = pilot.app.screen.query_one(DatasetsPane)
+    pane.open_path(path, **options)
+    await settle(pilot)
+    return pane
+
+
+async def test_open_browse_and_jump(fixtures):
+    seen = []
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        pane = await open_in_pane(pilot, fixtures / "reviews")
+        assert app.active_dataset["splits"] == ["train", "validation", "test"]
+        assert app.active_dataset["label_names"] == ["neg", "pos"]
+        assert app.active_dataset["task"] == "classification"
+        assert app.active_dataset["text_column"] == "text" and app.active_dataset["text_pair_column"] is None
+        assert any(isinstance(m, ActiveDatasetChanged) for m in seen)
+        table = pane.query_one(DatasetTable)
+        assert table.total == 12 and app.focused is table
+        await pilot.press("end")
+        assert table.cursor_row == 11
+        await pilot.press("g", "4", "enter")
+        assert table.cursor_row == 4
+        await pilot.press("down", "down")
+        assert table.cursor_row == 6
+        assert "train · row 6 of 12" in str(pane.query_one("#datasets-status").content)
+        await pilot.press("enter")
+        assert type(app.screen).__name__ == "RowDetailDialog"
+        await pilot.press("escape")
+        assert app.screen.query_one(DatasetsPane) is pane
+
+
+async def test_switching_split(fixtures):
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_in_pane(pilot, fixtures / "reviews")
+        pane.query_one("#datasets-splits").highlighted = 1
+        await pilot.pause()
+        assert pane.split == "validation"
+        assert pane.query_one(DatasetTable).total == 4
+
+
+async def test_search_and_filter_show_matching_rows(fixtures):
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_in_pane(pilot, fixtures / "reviews")
+        await pilot.press("slash", *"too", "enter")
+        await settle(pilot)
+        table = pane.query_one(DatasetTable)
+        assert pane.query_matches.tolist() == [5]
+        assert table.total == 1 and table.pager.source_row(0) == 5
+        assert "search 'too' in text columns: 1 matches" in str(pane.query_one("#datasets-status").content)
+        await pilot.press("escape")  # search finished: esc clears results
+        assert table.total == 12 and pane.query_matches is None
+
+        await pilot.press("f")
+        bar = pane.query_one(FilterBar)
+        bar.query_one("#datasets-filter-column").value = "label"
+        bar.query_one("#datasets-filter-operator").value = "=="
+        bar.query_one("#datasets-filter-value").focus()
+        await pilot.press(*"neg", "enter")
+        await settle(pilot)
+        assert pane.query_matches.tolist() == [1, 3, 5, 7, 9, 11]
+
+
+async def test_send_to_tokenizer(fixtures, monkeypatch):
+    received = []
+    monkeypatch.setattr(TokenizerPane, "show_text", lambda self, text, pair=None: received.append((text, pair)), raising=False)
+    seen = []
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await open_in_pane(pilot, fixtures / "reviews")
+        await pilot.press("down", "t")
+        await pilot.pause()
+        sent = {id(m): m for m in seen if isinstance(m, SendToTokenizer)}  # the hook sees each hop of a bubble
+        assert [(m.text, m.pair) for m in sent.values()] == [("The plot drags and the jokes fall flat.", None)]
+        assert received == [("The plot drags and the jokes fall flat.", None)]
+
+
+async def test_a_bad_file_shows_a_message_and_opens_nothing(tmp_path):
+    (tmp_path / "rows.tsv").write_text("a\tb\n1\t2\n3\n")
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_in_pane(pilot, tmp_path / "rows.tsv")
+        assert pane.opened is None and app.active_dataset is None
+        assert "rows.tsv line 3: 1 fields, but the header has 2 columns" in str(pane.query_one("#datasets-status").content)
+
+
+async def test_open_dialog_edits_splits(fixtures):
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3", "o")
+        await pilot.pause()
+        dialog = app.screen
+        dialog.query_one("#datasets-open-path").value = str(fixtures / "reviews")
+        await pilot.pause()
+        # Files are listed in name order: test.csv, train.csv, validation.csv.
+        assert [dialog.query_one(f"#datasets-split-{i}").value for i in range(3)] == ["test", "train", "validation"]
+        dialog.query_one("#datasets-split-0").value = ""  # skip test.csv
+        dialog.query_one("#datasets-split-2").value = "dev"
+        dialog.query_one("#datasets-split-2").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        pane = app.screen.query_one(DatasetsPane)
+        assert list(pane.opened.splits) == ["train", "dev"]

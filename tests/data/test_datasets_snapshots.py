@@ -1,0 +1,37 @@
+"""Snapshots of the Datasets pane on the fixture files (no tmp paths on screen)."""
+
+from __future__ import annotations
+
+from tests.data.conftest import FIXTURES
+from tests.data.test_datasets_pane import settle
+from workbench.ui.app import make_app
+from workbench.ui.panes.datasets import DatasetsPane
+
+SIZE = (110, 32)
+
+
+async def _open_reviews(pilot) -> None:
+    await pilot.press("3")
+    pilot.app.screen.query_one(DatasetsPane).open_path(FIXTURES / "reviews")
+    await settle(pilot)
+
+
+def test_browser(snap_compare):
+    """The reviews folder: splits with row counts, features, guessed columns, the rows, cursor on row 2."""
+
+    async def run_before(pilot) -> None:
+        await _open_reviews(pilot)
+        await pilot.press("down", "down")
+
+    assert snap_compare(make_app(probe_hub_on_start=False), terminal_size=SIZE, run_before=run_before)
+
+
+def test_search_results(snap_compare):
+    """Searching "too" in every text column shows only row 5, with the count in the status line."""
+
+    async def run_before(pilot) -> None:
+        await _open_reviews(pilot)
+        await pilot.press("slash", *"too", "enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(probe_hub_on_start=False), terminal_size=SIZE, run_before=run_before)

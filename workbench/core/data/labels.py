@@ -1,0 +1,174 @@
+"""Which columns are text, pair and label, and what head the label asks for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from workbench.core.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+
+LABEL_NAMES = ("label", "labels", "quality", "target", "class", "category", "score", "y", "sentiment")
+MAX_CLASSES = 1000
+
+
+@dataclass(frozen=True)
+class ColumnGuess:
+    text: str | None
+    pair: str | None
+    label: str | None
+
+
+@dataclass(frozen=True)
+class LabelInfo:
+    task: str  # "classification" or "regression"
+    names: tuple[str, ...]  # class names; () for regression
+    kind: str  # "class_label", "string", "int", "bool" or "float"
+
+    @property
+    def num_labels(self) -> int:
+        return 1 if self.task == "regression" else len(self.names)
+
+
+def string_columns(dataset: "Dataset") -> list[str]:
+    import pyarrow as pa
+
+    schema = dataset.features.arrow_schema
+    return [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+
+
+def guess_columns(dataset: "Dataset") -> ColumnGuess:
+    """Text: the string column with the longest values; pair: a second one nearly as long;
+    label: a ClassLabel column, else a column with a label-like name."""
+    import pyarrow.compute as pc
+
+    sample = dataset.with_format("arrow")[: min(200, dataset.num_rows)]
+    lengths = {}
+    for name in string_columns(dataset):
+        mean = pc.mean(pc.utf8_length(sample.column(name))).as_py()
+        lengths[name] = mean or 0.0
+    ranked = sorted(lengths, key=lambda name: -lengths[name])
+    label = _guess_label(dataset, exclude=set(ranked[:1]))
+    ranked = [name for name in ranked if name != label]
+    text = ranked[0] if ranked else None
+    pair = None
+    if len(ranked) > 1 and lengths[ranked[1]] >= 0.5 * lengths[ranked[0]] and lengths[ranked[1]] >= 15:
+        pair = ranked[1]
+    return ColumnGuess(text, pair, label)
+
+
+def _guess_label(dataset: "Dataset", exclude: set[str]) -> str | None:
+    for name, feature in dataset.features.items():
+        if type(feature).__name__ == "ClassLabel":
+            return name
+    by_lower = {name.lower().strip(): name for name in dataset.column_names}
+    for candidate in LABEL_NAMES:
+        if candidate in by_lower and by_lower[candidate] not in exclude:
+            return by_lower[candidate]
+    return None
+
+
+def infer_labels(dataset: "Dataset", column: str) -> LabelInfo:
+    """The head a label column asks for; mixed types and empty labels are errors naming a row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    require_column(dataset, column)
+    feature = dataset.features[column]
+    if type(feature).__name__ == "ClassLabel":
+        return LabelInfo("classification", tuple(feature.names), "class_label")
+    values = dataset.with_format("arrow")[column]
+    values = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.chunked_array([values])
+    if type(feature).__name__ == "Json":
+        _raise_mixed_json(values, column)
+    nulls = values.null_count
+    if nulls:
+        first = pc.index(pc.is_null(values), True).as_py()
+        raise WorkbenchError(f"Label column {column!r}: row {first} is empty ({nulls} empty labels in all).")
+    kind = values.type
+    if pa.types.is_boolean(kind):
+        return LabelInfo("classification", ("False", "True"), "bool")
+    if pa.types.is_floating(kind):
+        return LabelInfo("regression", (), "float")
+    if pa.types.is_integer(kind):
+        low, high = pc.min_max(values).values()
+        low, high = low.as_py(), high.as_py()
+        distinct = len(pc.unique(values))
+        if low >= 0 and high < MAX_CLASSES and distinct <= 100:
+            return LabelInfo("classification", tuple(str(i) for i in range(high + 1)), "int")
+        return LabelInfo("regression", (), "int")
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        names = sorted(str(v) for v in pc.unique(values).to_pylist())
+        _check_one_kind(values, names, column)
+        if len(names) > MAX_CLASSES:
+            raise WorkbenchError(
+                f"Label column {column!r} has {len(names):,} different values; is it a text column?",
+                hint="Pick the label column in the mapping.",
+            )
+        return LabelInfo("classification", tuple(names), "string")
+    raise WorkbenchError(f"Label column {column!r} has type {kind}, which is not a label (text, integer or float).")
+
+
+def _check_one_kind(values, names: list[str], column: str) -> None:
+    import pyarrow.compute as pc
+
+    numeric = [name for name in names if _is_number(name)]
+    if numeric and len(numeric) < len(names):
+        words = [name for name in names if not _is_number(name)]
+        minority = words if len(words) <= len(numeric) else numeric
+        majority = numeric if minority is words else words
+        row = pc.index(values, minority[0]).as_py()
+        raise WorkbenchError(
+            f"Label column {column!r} mixes numbers and text: row {row} holds {minority[0]!r}"
+            f" while other rows hold {majority[0]!r}.",
+            hint="Fix the rows or pick another label column.",
+        )
+
+
+def _raise_mixed_json(values, column: str) -> None:
+    """`datasets` reads a JSON field whose type changes from row to row as a Json column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    storage = values.cast(pa.string()) if not hasattr(values, "storage") else values.storage
+    first_chars = pc.utf8_slice_codeunits(storage, 0, 1).to_pylist()
+    kinds = [_json_kind(char) for char in first_chars]
+    first = next((i for i, kind in enumerate(kinds) if kind != "null"), None)
+    if first is not None:
+        other = next((i for i, kind in enumerate(kinds) if kind not in {"null", kinds[first]}), None)
+        if other is not None:
+            raise WorkbenchError(
+                f"Label column {column!r} mixes types: row {other} holds {storage[other].as_py()}"
+                f" ({kinds[other]}) while row {first} holds {storage[first].as_py()} ({kinds[first]}).",
+                hint="Fix the rows or pick another label column.",
+            )
+    raise WorkbenchError(f"Label column {column!r} holds JSON values (lists or objects), not labels.")
+
+
+def _json_kind(first_char: str | None) -> str:
+    if not first_char or first_char == "n":
+        return "null"
+    if first_char == '"':
+        return "text"
+    if first_char in "tf":
+        return "boolean"
+    if first_char in "[{":
+        return "list or object"
+    return "number"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def require_column(dataset: "Dataset", column: str | None, role: str = "column") -> None:
+    if column is not None and column not in dataset.column_names:
+        raise WorkbenchError(
+            f"No {role} {column!r}: the columns are {', '.join(map(repr, dataset.column_names))}."
+        )

@@ -1,0 +1,390 @@
+"""Open local files, `save_to_disk` folders, the local datasets cache, or (online) a Hub id,
+as memory-mapped Arrow `datasets.Dataset`s, one per split.
+
+Nothing half-loaded: every problem raises a `WorkbenchError` naming the file, line or
+column before an `OpenedDataset` exists; row counts are checked against our own scan.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from workbench.core.data import scan
+from workbench.core.data.files import (
+    FileStamp,
+    check_readable,
+    data_files_in,
+    format_of,
+    guess_splits,
+    order_splits,
+    is_builder_cache,
+    is_saved_dataset,
+)
+from workbench.core.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+@dataclass
+class OpenedDataset:
+    """What the browser shows: splits of memory-mapped Arrow data and where they came from."""
+
+    source: str
+    kind: str  # "files", "saved", "cache" or "hub"
+    splits: dict[str, "Dataset"]
+    fmt: str = ""
+    split_files: dict[str, list[Path]] = field(default_factory=dict)
+    stamps: list[FileStamp] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    config: str | None = None
+
+    @property
+    def name(self) -> str:
+        """A short name for screens: the file or folder name, or the Hub id."""
+        if self.kind == "hub":
+            return self.source
+        files = [path for paths in self.split_files.values() for path in paths]
+        if len(files) == 1:
+            return files[0].name
+        return Path(self.source).name or self.source
+
+    def num_rows(self, split: str) -> int:
+        return self.splits[split].num_rows
+
+    def source_bytes(self, split: str) -> int:
+        return sum(_size(path) for path in self.split_files.get(split, []))
+
+    def arrow_bytes(self, split: str) -> int:
+        return sum(_size(Path(entry["filename"])) for entry in self.splits[split].cache_files)
+
+    def changed_files(self) -> list[Path]:
+        """Files that changed on disk since they were opened (reload to see them)."""
+        return [stamp.path for stamp in self.stamps if stamp.changed()]
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def default_cache_dir() -> str | None:
+    """Read at call time (not at `datasets` import), so tests and users can point it elsewhere."""
+    return os.environ.get("HF_DATASETS_CACHE") or None
+
+
+def datasets_module():
+    """`datasets`, quiet: no progress bars or log lines on a terminal the TUI owns."""
+    import datasets
+
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()
+    return datasets
+
+
+def open_dataset(
+    source: str | Path,
+    splits: dict[str, list[str | Path]] | None = None,
+    *,
+    config: str | None = None,
+    split: str | None = None,
+    cache_dir: str | None = None,
+) -> OpenedDataset:
+    """Open `source` (a file, a folder or a Hub id); `splits` overrides the guessed split files."""
+    cache_dir = cache_dir or default_cache_dir()
+    if splits:
+        files = {name: [Path(p).expanduser() for p in paths] for name, paths in splits.items() if paths}
+        return open_files(files, source=str(source), cache_dir=cache_dir)
+    text = str(source).strip()
+    if not text:
+        raise WorkbenchError("No path given.", hint="Type a file, a folder or (online) a Hub id.")
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return open_folder(path, cache_dir=cache_dir)
+    if path.exists():
+        return open_files(guess_splits([path]), source=str(path), cache_dir=cache_dir)
+    if _looks_like_hub_id(text):
+        return open_hub(text, config=config, split=split, cache_dir=cache_dir)
+    raise WorkbenchError(f"{path}: no such file or folder.", hint="Check the path; ~ is expanded.")
+
+
+def _looks_like_hub_id(text: str) -> bool:
+    return bool(HUB_ID.match(text)) and Path(text).suffix.lower() not in {
+        ".csv", ".tsv", ".json", ".jsonl", ".parquet", ".arrow", ".txt", ".tab", ".ndjson", ".pq", ".text",
+    }
+
+
+def open_folder(folder: Path, *, cache_dir: str | None = None) -> OpenedDataset:
+    if is_saved_dataset(folder):
+        return open_saved(folder)
+    if is_builder_cache(folder):
+        return open_builder_cache(folder, source=str(folder))
+    files = data_files_in(folder)
+    if not files:
+        raise WorkbenchError(
+            f"{folder}: no data files (CSV, TSV, JSON, JSON Lines, Parquet, Arrow or text) and not a save_to_disk folder."
+        )
+    return open_files(guess_splits(files), source=str(folder), cache_dir=cache_dir)
+
+
+# -- local files -------------------------------------------------------------------------
+
+
+def builder_for(fmt: str) -> tuple[str, dict]:
+    """The `datasets` builder and its options for one of our formats."""
+    if fmt in {"csv", "tsv"}:
+        return "csv", {**scan.csv_dialect(fmt), "encoding": "utf-8"}
+    if fmt in {"json", "jsonl"}:
+        return "json", {}
+    if fmt == "text":
+        return "text", {"encoding": "utf-8-sig"}
+    return fmt, {}
+
+
+def open_files(split_files: dict[str, list[Path]], *, source: str, cache_dir: str | None = None) -> OpenedDataset:
+    all_files = [path for paths in split_files.values() for path in paths]
+    if not all_files:
+        raise WorkbenchError("No files to open.")
+    formats = {}
+    for path in all_files:
+        if not path.exists():
+            raise WorkbenchError(f"{path}: no such file.", hint="Check the path; ~ is expanded.")
+        formats[path] = format_of(path)
+    kinds = {"jsonl" if fmt == "json" else fmt for fmt in formats.values()}
+    if len(kinds) > 1:
+        listing = ", ".join(f"{path.name} ({fmt})" for path, fmt in formats.items())
+        raise WorkbenchError(f"The splits mix file formats: {listing}.", hint="Open files of one format together.")
+    fmt = formats[all_files[0]]
+    stamps = [check_readable(path, formats[path]) for path in all_files]
+    if fmt == "json":
+        fmt = _json_flavour(all_files[0])
+
+    expected: dict[str, int] = {}
+    warnings: list[str] = []
+    for split_name, paths in split_files.items():
+        total = 0
+        for path in paths:
+            result = _scan(path, fmt)
+            if result is None:
+                total = -1
+                break
+            total += result.records
+            warnings.extend(
+                f"{path.name} line {line}, column {column!r}: a cell of {chars / 2**20:.1f} MB (shown truncated)."
+                for line, column, chars in result.big_cells
+            )
+        expected[split_name] = total
+
+    builder, options = builder_for(fmt)
+    datasets = datasets_module()
+    try:
+        loaded = datasets.load_dataset(
+            builder,
+            data_files={name: [str(path) for path in paths] for name, paths in split_files.items()},
+            cache_dir=cache_dir,
+            **options,
+        )
+    except Exception as error:  # datasets wraps pandas/pyarrow errors; name the file and line instead
+        raise WorkbenchError(_diagnose(split_files, fmt, error)) from None
+
+    _check_unchanged(stamps)
+    splits = order_splits(dict(loaded.items()))
+    for split_name, dataset in splits.items():
+        want = expected.get(split_name, -1)
+        if want >= 0 and dataset.num_rows != want:
+            names = ", ".join(path.name for path in split_files[split_name])
+            raise WorkbenchError(
+                f"{names}: {dataset.num_rows} rows were parsed but the file has {want} records;"
+                " refusing a dataset with merged or dropped rows.",
+                hint="Unbalanced quotes are the usual cause; TSV files are read without quoting.",
+            )
+        splits[split_name] = _strip_bom(dataset)
+        if fmt in {"json", "jsonl"} and any(type(f).__name__ == "Json" for f in dataset.features.values()):
+            # A field whose type changes between rows loads as a Json column: say where.
+            for path in split_files[split_name]:
+                problem = scan.diagnose_jsonl(path) if fmt == "jsonl" else None
+                if problem:
+                    warnings.append(problem)
+    return OpenedDataset(
+        source=source,
+        kind="files",
+        splits=splits,
+        fmt=fmt,
+        split_files=split_files,
+        stamps=stamps,
+        warnings=warnings,
+    )
+
+
+def _json_flavour(path: Path) -> str:
+    """A .json file holding one array is "json"; one object a line is "jsonl"."""
+    with path.open("rb") as handle:
+        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return "json" if head.startswith(b"[") else "jsonl"
+
+
+def _scan(path: Path, fmt: str) -> scan.ScanResult | None:
+    if fmt in {"csv", "tsv"}:
+        return scan.scan_csv(path, fmt)
+    if fmt == "text":
+        return scan.scan_lines(path)
+    if fmt == "jsonl":
+        return scan.scan_jsonl(path)
+    return None  # JSON arrays, Parquet and Arrow carry their own structure
+
+
+def _diagnose(split_files: dict[str, list[Path]], fmt: str, error: Exception) -> str:
+    for paths in split_files.values():
+        for path in paths:
+            found = None
+            if fmt in {"csv", "tsv"}:
+                found = scan.diagnose_csv_column_types(path, fmt)
+            elif fmt == "jsonl":
+                found = scan.diagnose_jsonl(path)
+            elif fmt == "json":
+                found = _diagnose_json_array(path)
+            if found:
+                return found
+    cause = error.__cause__ or error
+    first_line = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    names = ", ".join(path.name for paths in split_files.values() for path in paths)
+    return f"{names}: could not be read as {fmt.upper()}: {first_line[:300]}"
+
+
+def _diagnose_json_array(path: Path) -> str | None:
+    import json
+
+    try:
+        value = json.loads(path.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as error:
+        return f"{path.name} line {error.lineno} column {error.colno}: malformed JSON ({error.msg})."
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        return f"{path.name}: expected a JSON array of objects (or one object a line)."
+    return None
+
+
+def _check_unchanged(stamps: list[FileStamp]) -> None:
+    changed = [stamp.path.name for stamp in stamps if stamp.changed()]
+    if changed:
+        raise WorkbenchError(
+            f"{', '.join(changed)} changed while it was being loaded; nothing was opened.",
+            hint="Open it again once it is written completely.",
+        )
+
+
+def _strip_bom(dataset: "Dataset") -> "Dataset":
+    first = dataset.column_names[0] if dataset.column_names else ""
+    if first.startswith(scan.BOM):
+        return dataset.rename_column(first, first.lstrip(scan.BOM))
+    return dataset
+
+
+# -- save_to_disk folders and the local datasets cache -----------------------------------
+
+
+def open_saved(folder: Path) -> OpenedDataset:
+    datasets = datasets_module()
+    try:
+        loaded = datasets.load_from_disk(str(folder))
+    except Exception as error:
+        raise WorkbenchError(f"{folder.name}: not a readable save_to_disk folder ({error}).") from None
+    splits = order_splits(dict(loaded.items())) if isinstance(loaded, datasets.DatasetDict) else {"train": loaded}
+    stamps = [FileStamp.of(path) for path in sorted(folder.rglob("*")) if path.is_file()]
+    split_files = {
+        name: [Path(entry["filename"]) for entry in dataset.cache_files] for name, dataset in splits.items()
+    }
+    return OpenedDataset(str(folder), "saved", splits, fmt="arrow", split_files=split_files, stamps=stamps)
+
+
+ARROW_SPLIT = re.compile(r"^(?P<builder>.+?)-(?P<split>[A-Za-z0-9_.]+?)(-\d{5}-of-\d{5})?\.arrow$")
+
+
+def open_builder_cache(folder: Path, *, source: str) -> OpenedDataset:
+    """A folder of the datasets cache (`<builder>-<split>[-NNNNN-of-NNNNN].arrow`), memory-mapped."""
+    datasets = datasets_module()
+    by_split: dict[str, list[Path]] = {}
+    for path in sorted(folder.glob("*.arrow")):
+        match = ARROW_SPLIT.match(path.name)
+        if match:
+            by_split.setdefault(match["split"], []).append(path)
+    if not by_split:
+        raise WorkbenchError(f"{folder}: no <name>-<split>.arrow files.")
+    info = datasets.DatasetInfo.from_directory(str(folder))
+    splits = {}
+    for name, paths in order_splits(by_split).items():
+        parts = [datasets.Dataset.from_file(str(path), info=info, split=name) for path in paths]
+        splits[name] = parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
+    stamps = [FileStamp.of(path) for paths in by_split.values() for path in paths]
+    return OpenedDataset(source, "cache", splits, fmt="arrow", split_files=by_split, stamps=stamps)
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One prepared dataset in the local datasets cache."""
+
+    name: str  # "nyu-mll/glue (mrpc)" or "csv (default-…)"
+    folder: Path
+    splits: tuple[str, ...]
+    size: int
+
+
+def list_cache(cache_dir: str | None = None) -> list[CacheEntry]:
+    """Datasets prepared in the local cache (no network; walks at most five levels)."""
+    root = Path(cache_dir or default_cache_dir() or Path.home() / ".cache" / "huggingface" / "datasets")
+    if not root.is_dir():
+        return []
+    entries = []
+    for info in sorted(root.glob("*/*/*/*/dataset_info.json")):
+        folder = info.parent
+        arrows = sorted(folder.glob("*.arrow"))
+        splits = sorted({m["split"] for m in (ARROW_SPLIT.match(p.name) for p in arrows) if m})
+        if not splits:
+            continue
+        relative = folder.relative_to(root).parts
+        dataset_name = relative[0].replace("___", "/")
+        entries.append(
+            CacheEntry(f"{dataset_name} ({relative[1]})", folder, tuple(splits), sum(_size(p) for p in arrows))
+        )
+    return entries
+
+
+def find_in_cache(hub_id: str, config: str | None, cache_dir: str | None) -> CacheEntry | None:
+    wanted = hub_id.replace("/", "___")
+    short = hub_id.split("/")[-1]
+    for entry in list_cache(cache_dir):
+        parts = entry.folder.relative_to(entry.folder.parents[3]).parts
+        name_matches = parts[0] == wanted or parts[0].split("___")[-1] == short
+        if name_matches and (config is None or parts[1] == config):
+            return entry
+    return None
+
+
+def open_hub(hub_id: str, *, config: str | None, split: str | None, cache_dir: str | None) -> OpenedDataset:
+    """A Hub id: from the local cache when it is there, else fetched (only when online)."""
+    from workbench.core.hub_status import require_online
+
+    cached = find_in_cache(hub_id, config, cache_dir)
+    if cached is not None:
+        opened = open_builder_cache(cached.folder, source=hub_id)
+        opened.config = config
+        if split:
+            if split not in opened.splits:
+                raise WorkbenchError(f"{hub_id}: no split {split!r}; the cache has {', '.join(opened.splits)}.")
+            opened.splits = {split: opened.splits[split]}
+        return opened
+    require_online(hub_id)
+    datasets = datasets_module()
+    try:
+        loaded = datasets.load_dataset(hub_id, config, split=split, cache_dir=cache_dir)
+    except Exception as error:
+        raise WorkbenchError(f"{hub_id}: could not be loaded from the Hub ({str(error).splitlines()[0]}).") from None
+    splits = {split: loaded} if split else dict(loaded.items())
+    return OpenedDataset(hub_id, "hub", splits, fmt="arrow", config=config)

@@ -1,0 +1,115 @@
+"""Rows a page at a time from the memory-mapped Arrow table: only the visible page
+becomes Python objects, so a million-row split costs what one screen costs."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+
+PAGE_ROWS = 128
+CELL_PREVIEW_CHARS = 300
+
+
+class RowPager:
+    """Pages of `dataset` (optionally only the rows in `indices`), with a small page cache."""
+
+    def __init__(self, dataset: "Dataset", indices: Sequence[int] | None = None, *, cached_pages: int = 16) -> None:
+        self._arrow = dataset.with_format("arrow")
+        self.indices = indices
+        self.column_names: list[str] = list(dataset.column_names)
+        self._pages: OrderedDict[int, list[dict]] = OrderedDict()
+        self._cached_pages = cached_pages
+
+    def __len__(self) -> int:
+        return len(self.indices) if self.indices is not None else self._arrow.num_rows
+
+    def source_row(self, position: int) -> int:
+        """The row number in the split of the `position`-th row of this view."""
+        return int(self.indices[position]) if self.indices is not None else position
+
+    def rows(self, start: int, count: int) -> list[dict]:
+        """Rows `start` .. `start + count` of the view (fewer at the end)."""
+        out: list[dict] = []
+        position = max(0, start)
+        stop = min(len(self), start + count)
+        while position < stop:
+            page_number = position // PAGE_ROWS
+            page = self._page(page_number)
+            offset = position - page_number * PAGE_ROWS
+            take = min(stop - position, len(page) - offset)
+            out.extend(page[offset : offset + take])
+            position += take
+        return out
+
+    def row(self, position: int) -> dict:
+        """One full row (cells not truncated), for the detail view and "send to tokenizer"."""
+        table = self._arrow[self.source_row(position) : self.source_row(position) + 1]
+        return table.to_pylist()[0]
+
+    def _page(self, number: int) -> list[dict]:
+        page = self._pages.get(number)
+        if page is not None:
+            self._pages.move_to_end(number)
+            return page
+        start = number * PAGE_ROWS
+        stop = min(len(self), start + PAGE_ROWS)
+        if self.indices is None:
+            table = self._arrow[start:stop]
+        else:
+            table = self._arrow[[int(i) for i in self.indices[start:stop]]]
+        page = [{name: preview(value) for name, value in row.items()} for row in _truncated(table).to_pylist()]
+        self._pages[number] = page
+        if len(self._pages) > self._cached_pages:
+            self._pages.popitem(last=False)
+        return page
+
+
+def _truncated(table):
+    """Cut long strings in Arrow before they become Python strings (a cell may be megabytes)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = []
+    for column in table.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            column = pc.utf8_slice_codeunits(column, 0, CELL_PREVIEW_CHARS + 1)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=table.column_names)
+
+
+def preview(value) -> str:
+    """One line of at most CELL_PREVIEW_CHARS characters for a table cell."""
+    if value is None:
+        return "∅"
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, float):
+        text = f"{value:.6g}"
+    elif isinstance(value, (list, dict)):
+        text = _compact(value)
+    else:
+        text = str(value)
+    text = text.replace("\r\n", "⏎").replace("\n", "⏎").replace("\t", "→")
+    if len(text) > CELL_PREVIEW_CHARS:
+        text = text[: CELL_PREVIEW_CHARS - 1] + "…"
+    return text
+
+
+def _compact(value, budget: int = CELL_PREVIEW_CHARS) -> str:
+    if isinstance(value, list):
+        parts = []
+        used = 0
+        for item in value:
+            part = _compact(item, budget - used)
+            parts.append(part)
+            used += len(part) + 2
+            if used > budget:
+                parts.append(f"… {len(value)} items")
+                break
+        return "[" + ", ".join(parts) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}: {_compact(item, budget)}" for key, item in value.items()) + "}"
+    return repr(value) if isinstance(value, str) else str(value)

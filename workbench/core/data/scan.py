@@ -1,0 +1,215 @@
+"""Independent checks of text files, so a bad row is named by file and line.
+
+`datasets` (through pandas or pyarrow) either fails with a message that names no line,
+or, worse, silently merges rows (unbalanced quotes). We scan CSV/TSV with Python's C
+`csv` module to count records and check field counts, and we compare that count with
+what `datasets` loaded. The scans read the file once, streaming; they keep no rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workbench.core.errors import WorkbenchError
+
+BIG_CELL_BYTES = 1 << 20  # cells above this are reported (and shown truncated), never refused
+BOM = "\ufeff"
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+@dataclass
+class ScanResult:
+    records: int
+    header: list[str] = field(default_factory=list)
+    # (line, column, characters) of cells over BIG_CELL_BYTES
+    big_cells: list[tuple[int, str, int]] = field(default_factory=list)
+
+
+def csv_dialect(fmt: str) -> dict:
+    """TSV has no quoting (MRPC has unbalanced quotes inside fields); CSV has RFC 4180 quoting."""
+    if fmt == "tsv":
+        return {"delimiter": "\t", "quoting": csv.QUOTE_NONE}
+    return {"delimiter": ",", "quoting": csv.QUOTE_MINIMAL}
+
+
+def scan_csv(path: Path, fmt: str) -> ScanResult:
+    """Count records and check that each has as many fields as the header."""
+    dialect = csv_dialect(fmt)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, strict=fmt == "csv", **dialect)
+        start_line = 1
+        header: list[str] | None = None
+        records = 0
+        big: list[tuple[int, str, int]] = []
+        try:
+            for row in reader:
+                end_line = reader.line_num
+                if not row:  # blank line: pandas skips it too
+                    start_line = end_line + 1
+                    continue
+                if header is None:
+                    header = row
+                    _check_header(path, header)
+                elif len(row) != len(header):
+                    raise WorkbenchError(_field_count_message(path, fmt, start_line, end_line, row, header))
+                else:
+                    records += 1
+                    for column, cell in zip(header, row):
+                        if len(cell) > BIG_CELL_BYTES:
+                            big.append((start_line, column, len(cell)))
+                start_line = end_line + 1
+        except csv.Error as error:
+            raise WorkbenchError(
+                f"{path.name} line {start_line}: malformed {fmt.upper()} ({error}).",
+                hint='A quote (") opened in this record is never closed.' if "EOF" in str(error) else None,
+            ) from None
+        except UnicodeDecodeError as error:
+            raise WorkbenchError(f"{path.name} near line {start_line}: not valid UTF-8 ({error.reason}).") from None
+    if header is None:
+        raise WorkbenchError(f"{path.name}: no header line.")
+    if records == 0:
+        raise WorkbenchError(f"{path.name}: a header ({len(header)} columns) but no rows.")
+    return ScanResult(records, header, big)
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    seen: set[str] = set()
+    for index, name in enumerate(header, start=1):
+        name = name.strip()
+        if not name:
+            raise WorkbenchError(f"{path.name} line 1: column {index} has no name in the header.")
+        if name in seen:
+            raise WorkbenchError(f"{path.name} line 1: the column name {name!r} appears twice in the header.")
+        seen.add(name)
+
+
+def _field_count_message(path: Path, fmt: str, start: int, end: int, row: list[str], header: list[str]) -> str:
+    where = f"line {start}" if start == end else f"lines {start}-{end}"
+    message = f"{path.name} {where}: {len(row)} fields, but the header has {len(header)} columns."
+    if start != end and fmt == "csv":
+        message += f' A quote (") opened on line {start} swallows the line breaks up to line {end}.'
+    return message
+
+
+def scan_lines(path: Path) -> ScanResult:
+    """Count lines as Python's text mode does ("\\n", "\\r\\n" and "\\r" end a line)."""
+    records = 0
+    longest = (0, 0)
+    with path.open(encoding="utf-8-sig", errors="strict") as handle:
+        try:
+            for number, line in enumerate(handle, start=1):
+                records += 1
+                if len(line) > longest[1]:
+                    longest = (number, len(line))
+        except UnicodeDecodeError as error:
+            raise WorkbenchError(f"{path.name} near line {records + 1}: not valid UTF-8 ({error.reason}).") from None
+    big = [(longest[0], "text", longest[1])] if longest[1] > BIG_CELL_BYTES else []
+    return ScanResult(records, ["text"], big)
+
+
+def scan_jsonl(path: Path) -> ScanResult:
+    """Count non-blank lines; each must be a JSON object (checked only when asked to diagnose)."""
+    records = 0
+    with path.open("rb") as handle:
+        for line in handle:
+            if line.strip():
+                records += 1
+    return ScanResult(records)
+
+
+def diagnose_jsonl(path: Path) -> str | None:
+    """The first line that is not a JSON object, or whose field changes type; None if all fine."""
+    kinds: dict[str, tuple[str, int]] = {}
+    with path.open(encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as error:
+                return f"{path.name} line {number} column {error.colno}: malformed JSON ({error.msg})."
+            if not isinstance(value, dict):
+                return f"{path.name} line {number}: expected a JSON object, found {type(value).__name__}."
+            for key, item in value.items():
+                kind = _json_kind(item)
+                if kind == "null":
+                    continue
+                first = kinds.setdefault(key, (kind, number))
+                if not _compatible(first[0], kind):
+                    return (
+                        f"{path.name} line {number}, field {key!r}: {_article(kind)} ({_short(item)}), but line {first[1]}"
+                        f" has {_article(first[0])}. A column must hold one type."
+                    )
+    return None
+
+
+def diagnose_csv_column_types(path: Path, fmt: str) -> str | None:
+    """The first cell whose type (number or text) differs from the column's first value."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, **csv_dialect(fmt))
+        header = next(reader, None)
+        if not header:
+            return None
+        first: dict[int, tuple[str, int, str]] = {}
+        line = 1
+        for row in reader:
+            line = reader.line_num
+            for index, cell in enumerate(row):
+                if cell == "":
+                    continue
+                kind = _text_kind(cell)
+                seen = first.setdefault(index, (kind, line, cell))
+                if not _compatible(seen[0], kind) and index < len(header):
+                    return (
+                        f"{path.name} line {line}, column {header[index]!r}: {_short(cell)} is {kind}, but line"
+                        f" {seen[1]} has {_short(seen[2])} ({seen[0]}). A column must hold one type."
+                    )
+    return None
+
+
+def _text_kind(cell: str) -> str:
+    try:
+        int(cell)
+        return "integer"
+    except ValueError:
+        pass
+    try:
+        float(cell)
+        return "number"
+    except ValueError:
+        return "text"
+
+
+def _json_kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "list"
+    return "object"
+
+
+def _compatible(first: str, other: str) -> bool:
+    numbers = {"integer", "number"}
+    return first == other or (first in numbers and other in numbers)
+
+
+def _short(value, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _article(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
