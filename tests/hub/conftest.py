@@ -111,3 +111,29 @@ def model_folder(tmp_path) -> Path:
 @pytest.fixture
 def run_dir(tmp_path) -> Path:
     return write_run_folder(tmp_path / "runs")
+
+
+DISPLAY_ENDPOINT = "http://hub.test"
+
+
+@pytest.fixture
+def display_hub(hub, monkeypatch):
+    """The fake Hub under a stable name (http://hub.test), so URLs on screen do not carry a random port.
+
+    huggingface_hub's HTTP client sends http://hub.test requests through the fake server as a proxy.
+    """
+    import httpx2
+    from huggingface_hub import hf_api, set_client_factory
+    from huggingface_hub.utils._http import default_client_factory, hf_request_event_hook
+
+    def client_factory():
+        return httpx2.Client(
+            event_hooks={"request": [hf_request_event_hook]}, follow_redirects=True, timeout=None,
+            mounts={DISPLAY_ENDPOINT: httpx2.HTTPTransport(proxy=hub.url)},
+        )
+
+    set_client_factory(client_factory)
+    monkeypatch.setenv("HF_ENDPOINT", DISPLAY_ENDPOINT)
+    monkeypatch.setattr(hf_api.api, "endpoint", DISPLAY_ENDPOINT)
+    yield hub
+    set_client_factory(default_client_factory)

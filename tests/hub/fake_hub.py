@@ -95,6 +95,7 @@ class FakeHub:
         self.bodies: list[tuple[str, bytes, dict[str, str]]] = []  # (path, body, lower-cased headers)
         self._failures: dict[str, list[Reply]] = {}
         self._drops: set[str] = set()
+        self.delays: dict[str, float] = {}  # kind -> seconds to wait before answering
         self._lock = threading.RLock()
         self._counter = 0
         self._server: ThreadingHTTPServer | None = None
@@ -139,6 +140,8 @@ class FakeHub:
             self.bodies.clear()
             self._failures.clear()
             self._drops.clear()
+            self.delays.clear()
+            self._counter = 0  # commit ids repeat from test to test (stable snapshots)
 
     def fail_next(self, kind: str, status: int, message: str = "", error_code: str | None = None) -> None:
         """The next request of `kind` (whoami, create, validate, preupload, commit, info, tree, branch) fails."""
@@ -259,6 +262,8 @@ class _Handler(BaseHTTPRequestHandler):
             match = re.fullmatch(pattern, path)
             if route_method != method or match is None:
                 continue
+            if kind in hub.delays:
+                time.sleep(hub.delays[kind])
             if hub._take_drop(kind):
                 self.close_connection = True
                 self.connection.shutdown(2)
@@ -283,6 +288,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if method != "HEAD":
             self.wfile.write(payload)
+
+    def _base(self) -> str:
+        """The URL the client used (a proxied test endpoint such as http://hub.test keeps its name)."""
+        host = self.headers.get("Host")
+        return f"http://{host}" if host else self.fake.url
 
     # -- auth ------------------------------------------------------------------
     def _token(self) -> str | None:
@@ -345,7 +355,7 @@ class _Handler(BaseHTTPRequestHandler):
         namespace = payload.get("organization") or USER
         repo_type = payload.get("type") or "model"
         repo_id = f"{namespace}/{payload['name']}"
-        url = f"{self.fake.url}/{repo_id}" if repo_type == "model" else f"{self.fake.url}/{repo_type}s/{repo_id}"
+        url = f"{self._base()}/{repo_id}" if repo_type == "model" else f"{self._base()}/{repo_type}s/{repo_id}"
         denied = self._write_denied(namespace)
         if denied is not None:
             return denied
@@ -424,7 +434,7 @@ class _Handler(BaseHTTPRequestHandler):
                 ref = f"refs/pr/{number}"
                 repo.pull_requests.append(ref)
                 repo.branches[ref] = [commit]
-                pr_url = f"{self.fake.url}/{repo.repo_id}/discussions/{number}"
+                pr_url = f"{self._base()}/{repo.repo_id}/discussions/{number}"
             else:
                 repo.branches[revision].append(commit)
                 pr_url = None
@@ -433,7 +443,7 @@ class _Handler(BaseHTTPRequestHandler):
             {
                 "success": True,
                 "commitOid": commit.oid,
-                "commitUrl": f"{self.fake.url}/{repo.repo_id}/commit/{commit.oid}",
+                "commitUrl": f"{self._base()}/{repo.repo_id}/commit/{commit.oid}",
                 "pullRequestUrl": pr_url,
                 "hookOutput": "",
             },

@@ -191,6 +191,15 @@ class WorkbenchApp(App[int]):
         if self.main_screen is not None:
             self.main_screen.query_one(TabbedContent).active = pane_id
 
+    def action_push_to_hub(self) -> None:
+        from workbench.ui.screens.push import push_target
+
+        target = push_target(self.active_model_path, self.settings.runs_path)
+        if target is None:
+            self.notify("Nothing to push yet: open a local model folder or finish a run.", severity="warning")
+            return
+        self.post_message(PushRequested(folder=target[0], run_dir=target[1]))
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.collect_bindings()))
 
@@ -224,6 +233,7 @@ class WorkbenchApp(App[int]):
         commands = pane_switch_commands(self, [(pane_id, title) for pane_id, title, _ in PANES])
         commands.append(PaletteCommand("app: help", self.action_help, "List every key"))
         commands.append(PaletteCommand("app: quit", self.exit, "Quit; running trainings carry on"))
+        commands.append(PaletteCommand("hub: push", self.action_push_to_hub, "Push the active model folder or the newest run to the Hub"))
         if self.main_screen is not None:
             for _, _, pane_class in PANES:
                 for pane in self.main_screen.query(pane_class):

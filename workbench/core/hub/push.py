@@ -138,7 +138,7 @@ def permission_problem(account: Account, plan: PushPlan) -> HubError | None:
         return HubError(
             "forbidden",
             f"{account.name} cannot write to the namespace {namespace!r}.",
-            hint=f"Open a pull request on an existing repository there (create PR), or push to {account.name}/{name}"
+            hint=f"Open a pull request on an existing repository there (Open as pull request / --create-pr), or push to {account.name}/{name}"
             + (f" or one of your organisations ({', '.join(account.namespaces[1:])})." if len(account.namespaces) > 1 else "."),
             status=403,
         )

@@ -1,0 +1,37 @@
+"""Open the push dialog in the real app and wait until it has settled."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from workbench.ui.messages import PushRequested
+from workbench.ui.screens.push import PushDialog
+
+SIZE = (120, 40)
+
+
+async def settle(pilot) -> PushDialog:
+    dialog = pilot.app.screen
+    for _ in range(60):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+        if isinstance(dialog, PushDialog) and not dialog.busy:
+            break
+    await pilot.pause()
+    return dialog
+
+
+async def open_dialog(pilot, run_dir) -> PushDialog:
+    pilot.app.post_message(PushRequested(str(run_dir / "final"), str(run_dir)))
+    await pilot.pause()
+    dialog = pilot.app.screen
+    assert isinstance(dialog, PushDialog)
+    for field in dialog.query(Input):
+        field.cursor_blink = False
+    return await settle(pilot)
+
+
+async def set_field(pilot, selector: str, value: str) -> PushDialog:
+    dialog = pilot.app.screen
+    dialog.query_one(selector, Input).value = value
+    return await settle(pilot)
