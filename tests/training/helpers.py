@@ -1,0 +1,34 @@
+"""Helpers for the end-to-end tests: wait for a run, show its log when a test fails."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+
+def wait_until(predicate, timeout: float = 60.0, interval: float = 0.1):
+    """Poll `predicate` until it returns something truthy; fail the test on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout} s waiting for {getattr(predicate, '__name__', predicate)}")
+
+
+def wait_for_end(run_dir: Path, timeout: float = 90.0):
+    from workbench.training import runs
+
+    def ended():
+        info = runs.read_run(run_dir)
+        return info if not info.is_active else None
+
+    return wait_until(ended, timeout, interval=0.2)
+
+
+def dump_log(run_dir: Path) -> str:
+    log = run_dir / "stdout.log"
+    return log.read_text(errors="replace")[-4000:] if log.exists() else "(no stdout.log)"

@@ -1,0 +1,225 @@
+"""The engine's pure parts, without a child process: sampler, guards, checkpoints, launch command, samples."""
+
+from __future__ import annotations
+
+import math
+import time
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from workbench.training import checkpoints
+from workbench.training.guards import OOM_SUGGESTION, LossWatch, suggestion_for
+from workbench.training.runs import child_environment, launch_command, model_short_name, new_run_id
+from workbench.training.spec import default_spec
+
+
+# Sampler -------------------------------------------------------------------------------------
+
+def test_epoch_order_depends_only_on_seed_and_epoch():
+    from workbench.training.sampling import EpochSampler
+
+    sampler = EpochSampler(50, seed=42)
+    first = list(sampler)
+    sampler.set_epoch(1)
+    second = list(sampler)
+    assert sorted(first) == list(range(50)) and first != second
+    again = EpochSampler(50, seed=42)
+    again.set_epoch(1)
+    assert list(again) == second  # a resumed run rebuilds the same order
+
+
+def test_group_by_length_makes_batches_of_similar_length():
+    from workbench.training.sampling import EpochSampler
+
+    lengths = [((i * 37) % 97) + 3 for i in range(400)]
+    sampler = EpochSampler(400, seed=0, lengths=lengths, batch_size=8)
+    order = list(sampler)
+    assert sorted(order) == list(range(400))
+    assert lengths[order[0]] == max(lengths)  # the longest batch comes first: memory errors show at once
+
+    def padding(indices):
+        batches = [indices[i : i + 8] for i in range(0, len(indices), 8)]
+        return sum(max(lengths[j] for j in b) * len(b) - sum(lengths[j] for j in b) for b in batches)
+
+    assert padding(order) < padding(list(EpochSampler(400, seed=0)))
+
+
+# Guards --------------------------------------------------------------------------------------
+
+def test_loss_watch_flags_nan_inf_and_spikes():
+    watch = LossWatch(spike_factor=3.0, window=5, warmup=3)
+    assert watch.check(float("nan")).kind == "nan_loss"
+    assert watch.check(float("inf")).kind == "inf_loss"
+    for loss in (1.0, 0.9, 1.1):
+        assert watch.check(loss).kind is None
+    spike = watch.check(4.0)
+    assert spike.kind == "loss_spike" and "4" in spike.message
+    assert LossWatch(spike_factor=0).check(1e9).kind is None
+
+
+def test_out_of_memory_gets_a_suggestion():
+    class OutOfMemoryError(RuntimeError):
+        pass
+
+    assert suggestion_for(OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")) == OOM_SUGGESTION
+    assert "per_device_train_batch_size" in OOM_SUGGESTION and "max_length" in OOM_SUGGESTION
+    assert "gradient_accumulation_steps" in OOM_SUGGESTION
+    assert suggestion_for(ValueError("bad")) is None
+
+
+# Checkpoints ---------------------------------------------------------------------------------
+
+def test_checkpoints_are_atomic_and_rotated(tmp_path):
+    for step in (10, 20, 30):
+        temporary = checkpoints.temporary_folder(tmp_path, step)
+        (temporary / "model.safetensors").write_text("weights")
+        checkpoints.commit(temporary, {"global_step": step})
+    half_written = checkpoints.temporary_folder(tmp_path, 40)  # a crash mid-save leaves only a hidden tmp folder
+    (half_written / "model.safetensors").write_text("partial")
+    assert [step for step, _ in checkpoints.checkpoints(tmp_path)] == [10, 20, 30]
+    removed = checkpoints.rotate(tmp_path, keep=2)
+    assert [p.name for p in removed] == ["checkpoint-10"]
+    assert checkpoints.latest_checkpoint(tmp_path).name == "checkpoint-30"
+    assert checkpoints.read_state(checkpoints.latest_checkpoint(tmp_path)) == {"global_step": 30}
+    assert checkpoints.rotate(tmp_path, keep=0) == []
+
+
+# Launching -----------------------------------------------------------------------------------
+
+def test_launch_command_on_cpu_and_on_gpus(tmp_path):
+    spec = default_spec()
+    cpu = launch_command(spec, tmp_path, gpus=0)
+    assert cpu[:3] == [sys.executable, "-m", "accelerate.commands.launch"]
+    assert "--cpu" in cpu and cpu[cpu.index("--num_processes") + 1] == "1"
+    assert cpu[-4:] == ["-m", "workbench.training.child", "--run-dir", str(tmp_path)]
+    spec["training"].update(num_processes=4, mixed_precision="bf16")
+    gpu = launch_command(spec, tmp_path, resume=True, gpus=2)
+    assert "--multi_gpu" in gpu and "--cpu" not in gpu
+    assert gpu[gpu.index("--num_processes") + 1] == "2"  # no more processes than GPUs
+    assert gpu[gpu.index("--mixed_precision") + 1] == "bf16"
+    assert gpu[-1] == "--resume"
+
+
+def test_child_can_import_workbench_without_install():
+    env = child_environment()
+    import workbench
+
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(Path(workbench.__file__).resolve().parents[1])
+
+
+def test_run_ids():
+    spec = default_spec(model="/models/bert-base-uncased/")
+    run_id = new_run_id(spec, now=0)
+    assert run_id.split("-")[2:4] == ["bert", "base"] and len(run_id.split("-")[-1]) == 4
+    assert model_short_name("embedded") == "minilm"
+    assert model_short_name("org/My Model!") == "My-Model"
+
+
+# GPU-only paths, checked on the CPU ----------------------------------------------------------
+
+def test_fused_adamw_only_on_cuda():
+    from workbench.training.child import wants_fused_adamw
+
+    assert wants_fused_adamw({"fused_optimizer": True}, "cuda")
+    assert not wants_fused_adamw({"fused_optimizer": True}, "cpu")
+    assert not wants_fused_adamw({"fused_optimizer": False}, "cuda")
+
+
+def test_decay_groups_skip_bias_and_norms(tiny_model_dir):
+    from transformers import AutoModelForSequenceClassification
+
+    from workbench.training.child import decay_groups
+
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir, num_labels=2)
+    decay, no_decay = decay_groups(model, 0.01)
+    assert decay["weight_decay"] == 0.01 and no_decay["weight_decay"] == 0.0
+    names = {id(p): n for n, p in model.named_parameters()}
+    assert all(not names[id(p)].endswith(".bias") for p in decay["params"])
+    assert any("LayerNorm" in names[id(p)] for p in no_decay["params"])
+    assert len(decay["params"]) + len(no_decay["params"]) == len(list(model.parameters()))
+
+
+class FakeNvml:
+    """Stands in for pynvml: two GPUs, one of them running a process of ours."""
+
+    NVML_TEMPERATURE_GPU = 0
+
+    class NVMLError(Exception):
+        pass
+
+    class Memory:
+        used, total = 2 * 2**30, 80 * 2**30
+
+    class Rates:
+        gpu = 87
+
+    class Process:
+        def __init__(self, pid, used):
+            self.pid, self.usedGpuMemory = pid, used
+
+    def __init__(self, our_pid):
+        self.our_pid = our_pid
+
+    def nvmlDeviceGetName(self, handle):
+        return b"NVIDIA H200"
+
+    def nvmlDeviceGetMemoryInfo(self, handle):
+        return self.Memory()
+
+    def nvmlDeviceGetUtilizationRates(self, handle):
+        return self.Rates()
+
+    def nvmlDeviceGetPowerUsage(self, handle):
+        if handle == 1:
+            raise self.NVMLError("not supported")
+        return 350_000
+
+    def nvmlDeviceGetTemperature(self, handle, sensor):
+        return 61
+
+    def nvmlDeviceGetComputeRunningProcesses(self, handle):
+        return [self.Process(self.our_pid, 1024 * 2**20), self.Process(999999, 4 * 2**30)] if handle == 0 else []
+
+
+def test_system_sample_without_nvidia_driver_still_has_cpu_data():
+    from workbench.training.system import GpuReader, SystemMonitor
+
+    reader = GpuReader()  # this machine has no NVIDIA driver
+    monitor = SystemMonitor(lambda sample: None, interval=1.0, gpus=reader)
+    sample = monitor.sample()
+    if reader.error is None:
+        pytest.skip("an NVIDIA driver is present")
+    assert sample.gpu_error.startswith("NVML not available") and sample.gpus == []
+    assert sample.rss_mb > 10 and sample.cpu_percent >= 0 and sample.ram_total_mb > 0
+
+
+def test_system_sample_reads_every_gpu_and_our_processes_memory():
+    from workbench.training.system import GpuReader, SystemMonitor
+
+    reader = GpuReader.__new__(GpuReader)
+    reader.error, reader.handles, reader.nvml = None, [0, 1], FakeNvml(os.getpid())
+    sample = SystemMonitor(lambda s: None, gpus=reader).sample()
+    assert [gpu.index for gpu in sample.gpus] == [0, 1]
+    first, second = sample.gpus
+    assert first.name == "NVIDIA H200" and first.utilization == 87 and first.power_w == 350
+    assert first.memory_total_mb == 80 * 1024 and first.process_memory_mb == 1024  # not the other process's 4 GiB
+    assert second.power_w is None and second.process_memory_mb is None
+    assert sample.gpu_error is None
+
+
+def test_system_monitor_thread_emits_samples():
+    from workbench.training.system import SystemMonitor
+
+    samples = []
+    monitor = SystemMonitor(samples.append, interval=0.05)
+    monitor.start()
+    try:
+        deadline = time.monotonic() + 5
+        while len(samples) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        monitor.stop()
+    assert len(samples) >= 2 and all(math.isfinite(s.rss_mb) for s in samples)

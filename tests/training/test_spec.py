@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from workbench.training.spec import (
+    SpecError,
+    apply_overrides,
+    complete_spec,
+    default_spec,
+    dump_spec,
+    load_spec,
+    validate_spec,
+)
+
+
+def fields_of(errors) -> list[str]:
+    return [error.field for error in errors]
+
+
+def test_default_spec_with_data_is_valid(tiny_data):
+    spec = default_spec(data=str(tiny_data["train"]))
+    assert spec["model"]["name_or_path"] == "embedded"
+    assert spec["training"]["learning_rate"] == 5e-5
+    assert validate_spec(spec) == []
+
+
+def test_every_problem_is_reported_by_field(tiny_data, tmp_path):
+    spec = {
+        "model": {"name_or_path": "", "head": "seq2seq"},
+        "data": {"train_file": str(tmp_path / "missing.csv"), "validation_file": "notes.docx", "max_length": 0},
+        "training": {
+            "learning_rate": "fast",
+            "num_train_epochs": 0,
+            "lr_scheduler_type": "cosin",
+            "mixed_precision": "fp8",
+            "per_device_train_batch_size": 0,
+            "metrics": ["accuracy", "bleu"],
+            "eval_strategy": "steps",
+            "lerning_rate": 1e-4,
+        },
+        "optimizer": {},
+    }
+    errors = validate_spec(spec)
+    assert set(fields_of(errors)) == {
+        "model.name_or_path", "model.head", "data.train_file", "data.validation_file", "data.max_length",
+        "training.learning_rate", "training.num_train_epochs", "training.lr_scheduler_type",
+        "training.mixed_precision", "training.per_device_train_batch_size", "training.metrics[1]",
+        "training.eval_steps", "training.lerning_rate", "optimizer",
+    }
+    messages = {error.field: error.message for error in errors}
+    assert "did you mean 'learning_rate'" in messages["training.lerning_rate"]
+    assert "did you mean 'cosine'" in messages["training.lr_scheduler_type"]
+    assert "file not found" in messages["data.train_file"]
+    error = SpecError(errors, source="spec.toml")
+    assert "14 problem(s)" in str(error) and "training.metrics[1]" in str(error)
+
+
+def test_bool_is_not_a_number_and_ints_are_floats(tiny_data):
+    spec = default_spec(data=str(tiny_data["train"]))
+    spec["training"]["num_train_epochs"] = 2  # an int where a float is expected is fine
+    spec["training"]["seed"] = True
+    assert fields_of(validate_spec(spec)) == ["training.seed"]
+
+
+def test_toml_round_trip_and_relative_paths(tiny_data, tmp_path):
+    spec = default_spec(data=str(tiny_data["train"]))
+    spec["model"]["id2label"] = {"0": "neg", "1": "pos"}
+    path = tmp_path / "spec.toml"
+    path.write_text(dump_spec(spec), encoding="utf-8")
+    assert load_spec(path) == spec
+    commented = dump_spec(spec, comments=True)
+    assert "# peak learning rate of AdamW" in commented
+    assert tomllib.loads(commented) == spec
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "t.csv").write_text("text,label\na,1\n")
+    path.write_text('[data]\ntrain_file = "data/t.csv"\n', encoding="utf-8")
+    assert load_spec(path)["data"]["train_file"] == str(tmp_path / "data" / "t.csv")
+
+
+def test_load_spec_reports_bad_toml(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("[training\nlearning_rate = 1\n")
+    with pytest.raises(SpecError) as raised:
+        load_spec(path)
+    assert raised.value.errors[0].field == "toml"
+
+
+def test_overrides_are_typed_by_the_schema():
+    spec = apply_overrides(default_spec(), [
+        "training.learning_rate=3e-5",
+        "seed=7",  # a unique key needs no section
+        "data.text_column=#1 String",
+        "model.name_or_path=123",
+        "training.metrics=accuracy,f1",
+        "model.id2label={0 = \"neg\", 1 = \"pos\"}",
+        "training.group_by_length=true",
+    ])
+    assert spec["training"]["learning_rate"] == 3e-5
+    assert spec["training"]["seed"] == 7
+    assert spec["data"]["text_column"] == "#1 String"
+    assert spec["model"]["name_or_path"] == "123"
+    assert spec["training"]["metrics"] == ["accuracy", "f1"]
+    assert spec["model"]["id2label"] == {"0": "neg", "1": "pos"}
+    assert spec["training"]["group_by_length"] is True
+
+
+def test_bad_overrides_list_every_error():
+    with pytest.raises(SpecError) as raised:
+        apply_overrides(default_spec(), ["nonsense", "trainig.seed=1", "lerning_rate=1", "a.b.c=1"])
+    assert fields_of(raised.value.errors) == ["nonsense", "trainig.seed", "lerning_rate", "a.b.c"]
+
+
+def test_complete_spec_fills_missing_keys():
+    full = complete_spec({"training": {"seed": 3}})
+    assert full["training"]["seed"] == 3
+    assert full["training"]["learning_rate"] == 5e-5
+    assert full["monitor"]["nan_policy"] == "stop"

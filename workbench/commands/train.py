@@ -1,0 +1,129 @@
+"""`workbench train SPEC`: start a run (attached with a progress bar, or --detach); `--init` writes a spec."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="start a training run from a spec file (or write an example spec with --init)",
+        description="Start a training run in a detached child process. Attached by default: a progress bar with"
+        " ETA, loss and metrics; Ctrl-C stops the run gracefully (a second Ctrl-C detaches and leaves it running).",
+    )
+    parser.add_argument("spec", nargs="?", help="the run spec (TOML); with --init, the file to write")
+    parser.add_argument("--detach", action="store_true", help="start the run and return at once")
+    parser.add_argument("--json", action="store_true", help="print the run info (and events when attached) as JSON lines")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a spec field, e.g. --set training.learning_rate=3e-5 (repeatable)")
+    parser.add_argument("--init", action="store_true", help="write a commented example spec (to SPEC or stdout)")
+    parser.add_argument("--model", help="with --init: the model folder or Hub id")
+    parser.add_argument("--data", help="with --init: the training data file")
+    parser.add_argument("--force", action="store_true", help="with --init: overwrite an existing SPEC file")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from workbench.core.errors import WorkbenchError
+    from workbench.training import spec as specs
+
+    if args.init:
+        return write_example(args)
+    if not args.spec:
+        raise WorkbenchError("Give a spec file: workbench train SPEC", hint="Write one with `workbench train --init spec.toml`.")
+    spec = specs.load_spec(args.spec)
+    if args.overrides:
+        spec = specs.apply_overrides(spec, args.overrides)
+    from workbench.training import runs
+
+    errors = specs.validate_spec(spec)
+    if errors:
+        raise specs.SpecError(errors, source=args.spec)
+    info = runs.launch_run(spec)
+    if args.detach:
+        if args.json:
+            print(json.dumps(run_info_record(info)))
+        else:
+            print(f"started run {info.run_id}\n  folder: {info.path}\n  follow: workbench logs {info.run_id} -f"
+                  f"\n  stop:   workbench stop {info.run_id}")
+        return 0
+    if not args.json:
+        print(f"started run {info.run_id} ({info.path})", flush=True)
+    return attach(info.path, as_json=args.json)
+
+
+def attach(run_dir: Path, *, as_json: bool = False) -> int:
+    """Follow a run until it ends; Ctrl-C asks it to stop, a second Ctrl-C detaches."""
+    from workbench.training import protocol, runs
+    from workbench.training.follow import Progress, follow_run
+
+    progress = Progress(sys.stdout)
+    reader = protocol.EventReader(Path(run_dir) / "events.jsonl")
+
+    def on_event(event: protocol.Event) -> None:
+        if as_json:
+            print(protocol.encode(event), flush=True)
+        else:
+            progress.show(event)
+
+    final = None
+    stop_sent = False
+    while final is None:
+        try:
+            final = follow_run(run_dir, on_event, reader=reader)
+        except KeyboardInterrupt:
+            if stop_sent:
+                print(f"\ndetached; the run goes on: workbench logs {run_dir.name} -f", file=sys.stderr)
+                return 130
+            stop_sent = True
+            print("\nstopping after the current step (Ctrl-C again to detach)...", file=sys.stderr, flush=True)
+            try:
+                runs.stop_run(run_dir)
+            except Exception as error:  # the run may have just ended; keep following to its final event
+                print(f"workbench: {error}", file=sys.stderr)
+    if isinstance(final, protocol.Failed):
+        return 1
+    return 0
+
+
+def run_info_record(info) -> dict:
+    return {
+        "run_id": info.run_id,
+        "path": str(info.path),
+        "status": info.status,
+        "model": info.model,
+        "dataset": info.dataset,
+        "started_at": info.started_at,
+        "ended_at": info.ended_at,
+        "step": info.step,
+        "total_steps": info.total_steps,
+        "best_metric": list(info.best_metric) if info.best_metric else None,
+        "pid": info.pid,
+        "error": info.error,
+    }
+
+
+def write_example(args: argparse.Namespace) -> int:
+    from workbench.core.errors import WorkbenchError
+    from workbench.training import spec as specs
+
+    spec = specs.default_spec(model=args.model, data=args.data)
+    if args.overrides:
+        spec = specs.apply_overrides(spec, args.overrides)
+    text = specs.dump_spec(spec, comments=True)
+    if not args.spec:
+        sys.stdout.write(text)
+        return 0
+    path = Path(args.spec)
+    if path.exists() and not args.force:
+        raise WorkbenchError(f"{path} exists", hint="Pass --force to overwrite it.")
+    path.write_text(text, encoding="utf-8")
+    problems = specs.validate_spec(specs.load_spec(path))
+    print(f"wrote {path}")
+    if problems:
+        print("fill in before training:\n" + "\n".join(f"  {problem}" for problem in problems))
+    return 0

@@ -1,0 +1,140 @@
+"""Data for a run: local files (CSV, TSV, JSON, JSONL, Parquet) or a Hub dataset, tokenized.
+
+TSV files are read the way GLUE writes them: tab-separated with no quoting (MRPC has
+unbalanced `"` inside fields, which a quoting reader would glue across rows), and a UTF-8
+byte-order mark is stripped from the first column name. String labels become a ClassLabel;
+float labels mean regression (one output).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workbench.core.errors import WorkbenchError
+from workbench.training.spec import DATA_EXTENSIONS
+
+BOM = "\ufeff"
+
+
+@dataclass
+class LabelInfo:
+    num_labels: int
+    id2label: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def regression(self) -> bool:
+        return self.num_labels == 1
+
+
+def builder_for(path: str) -> tuple[str, dict]:
+    """The `datasets` builder and its reader arguments for a data file."""
+    suffix = Path(path).suffix.lower()
+    builder = DATA_EXTENSIONS[suffix]
+    if suffix == ".tsv":
+        return builder, {"sep": "\t", "quoting": csv.QUOTE_NONE, "keep_default_na": False}
+    if suffix == ".csv":
+        return builder, {"keep_default_na": False}
+    return builder, {}
+
+
+def load_raw(data: dict):
+    """A DatasetDict with `train` and, when given, `validation`."""
+    import datasets
+
+    if data.get("dataset"):
+        from workbench.core.hub_status import require_online
+
+        require_online(data["dataset"])
+        loaded = datasets.load_dataset(data["dataset"], data.get("dataset_config") or None)
+        splits = {"train": loaded[data.get("train_split", "train")]}
+        validation_split = data.get("validation_split", "validation")
+        if validation_split in loaded:
+            splits["validation"] = loaded[validation_split]
+        return datasets.DatasetDict(splits)
+    splits = {}
+    for split, key in (("train", "train_file"), ("validation", "validation_file")):
+        if data.get(key):
+            builder, kwargs = builder_for(data[key])
+            splits[split] = datasets.load_dataset(builder, data_files={split: data[key]}, split=split, **kwargs)
+    for split, dataset in splits.items():
+        first = dataset.column_names[0]
+        if first.startswith(BOM):
+            splits[split] = dataset.rename_column(first, first.lstrip(BOM))
+    return datasets.DatasetDict(splits)
+
+
+def _check_columns(raw, data: dict) -> None:
+    for split, dataset in raw.items():
+        for key in ("text_column", "text_pair_column", "label_column"):
+            name = data.get(key)
+            if name and name not in dataset.column_names:
+                raise WorkbenchError(
+                    f"data.{key}: no column {name!r} in the {split} data",
+                    hint=f"Columns: {', '.join(dataset.column_names)}",
+                )
+
+
+def label_info(raw, data: dict, model_section: dict):
+    """Turn labels into ids and say how many there are; returns (raw, LabelInfo)."""
+    import datasets
+
+    label = data["label_column"]
+    train = raw["train"]
+    feature = train.features[label]
+    configured = {int(k): v for k, v in (model_section.get("id2label") or {}).items()}
+    if isinstance(feature, datasets.ClassLabel):
+        return raw, LabelInfo(feature.num_classes, dict(enumerate(feature.names)))
+    dtype = getattr(feature, "dtype", "")
+    if dtype.startswith("float"):
+        return raw.cast_column(label, datasets.Value("float32")), LabelInfo(1)
+    if dtype in ("string", "large_string"):
+        names = sorted(set(train[label]))
+        if configured:
+            names = [configured[i] for i in sorted(configured)]
+        label2id = {name: index for index, name in enumerate(names)}
+
+        def encode(batch):
+            try:
+                return {label: [label2id[value] for value in batch[label]]}
+            except KeyError as error:
+                raise WorkbenchError(f"data.label_column: label {error.args[0]!r} is not in {names}") from None
+
+        raw = raw.map(encode, batched=True)
+        raw = raw.cast_column(label, datasets.ClassLabel(names=names))
+        return raw, LabelInfo(len(names), dict(enumerate(names)))
+    if dtype.startswith(("int", "uint", "bool")):
+        values = set(train[label])
+        if "validation" in raw:
+            values |= set(raw["validation"][label])
+        if min(values) < 0:
+            raise WorkbenchError(f"data.label_column: integer labels must be 0 or more, found {min(values)}")
+        count = max(model_section.get("num_labels") or 0, max(values) + 1, len(configured))
+        id2label = configured or {index: str(index) for index in range(count)}
+        return raw, LabelInfo(count, id2label)
+    raise WorkbenchError(f"data.label_column: labels of type {dtype or feature} are not supported")
+
+
+def prepare(spec: dict, tokenizer):
+    """Load, label and tokenize; returns (tokenized DatasetDict with `labels`, LabelInfo)."""
+    data = spec["data"]
+    raw = load_raw(data)
+    _check_columns(raw, data)
+    if data.get("max_train_samples"):
+        raw["train"] = raw["train"].select(range(min(data["max_train_samples"], len(raw["train"]))))
+    if data.get("max_eval_samples") and "validation" in raw:
+        raw["validation"] = raw["validation"].select(range(min(data["max_eval_samples"], len(raw["validation"]))))
+    raw, labels = label_info(raw, data, spec["model"])
+    text, pair, label = data["text_column"], data.get("text_pair_column") or None, data["label_column"]
+    max_length = data["max_length"]
+
+    def tokenize(batch):
+        first = [value if value is not None else "" for value in batch[text]]
+        second = [value if value is not None else "" for value in batch[pair]] if pair else None
+        return tokenizer(first, second, truncation=True, max_length=max_length)
+
+    columns = raw["train"].column_names
+    tokenized = raw.map(tokenize, batched=True, remove_columns=[c for c in columns if c != label])
+    tokenized = tokenized.rename_column(label, "labels")
+    return tokenized, labels

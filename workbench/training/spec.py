@@ -1,0 +1,404 @@
+"""Run specs: everything needed to reproduce a run, as TOML, validated before launch.
+
+Keys follow transformers' `TrainingArguments` names wherever one exists, so a Hugging Face
+user knows them at sight. `validate_spec` reports every problem at once, each by its dotted
+field name; `apply_overrides` handles `--set training.learning_rate=3e-5`.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from workbench.core.errors import WorkbenchError
+
+EMBEDDED_MODEL = "embedded"  # alias for the encoder shipped with workbench
+HEADS = ("sequence-classification",)
+SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "polynomial", "cosine_with_restarts")
+MIXED_PRECISION = ("no", "fp16", "bf16")
+METRICS = ("accuracy", "f1", "precision", "recall", "matthews_correlation", "pearsonr", "spearmanr")
+EVAL_STRATEGIES = ("no", "steps", "epoch")
+NAN_POLICIES = ("stop", "skip")
+DATA_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".json": "json",
+    ".jsonl": "json",
+    ".parquet": "parquet",
+}
+
+# The schema: section -> key -> (default, comment). The default's type is the expected type.
+SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
+    "model": {
+        "name_or_path": (EMBEDDED_MODEL, 'local folder, Hub id, or "embedded" for the shipped encoder'),
+        "head": ("sequence-classification", "task head put on the encoder"),
+        "num_labels": (0, "0 = infer from the label column (float labels mean regression)"),
+        "id2label": ({}, 'e.g. {0 = "negative", 1 = "positive"}; empty = from the data'),
+        "attn_implementation": ("sdpa", '"sdpa" (fused attention), "eager"'),
+        "torch_compile": (False, "compile the model with torch.compile (GPU runs)"),
+    },
+    "data": {
+        "train_file": ("", "CSV, TSV, JSON, JSONL or Parquet file"),
+        "validation_file": ("", "optional; evaluation is skipped without it"),
+        "dataset": ("", "a Hub dataset id instead of files (needs the network)"),
+        "dataset_config": ("", "the dataset's configuration name, if it has several"),
+        "train_split": ("train", "split names when `dataset` is used"),
+        "validation_split": ("validation", ""),
+        "text_column": ("text", "column with the input text"),
+        "text_pair_column": ("", "second text for pair tasks (paraphrase, NLI); empty = none"),
+        "label_column": ("label", "strings become class labels; floats mean regression"),
+        "max_length": (128, "tokens; longer inputs are truncated"),
+        "max_train_samples": (0, "0 = all rows"),
+        "max_eval_samples": (0, "0 = all rows"),
+    },
+    "training": {
+        "learning_rate": (5e-5, "peak learning rate of AdamW"),
+        "num_train_epochs": (3.0, ""),
+        "max_steps": (-1, "> 0 overrides num_train_epochs (optimizer steps)"),
+        "per_device_train_batch_size": (8, ""),
+        "per_device_eval_batch_size": (32, ""),
+        "gradient_accumulation_steps": (1, ""),
+        "warmup_ratio": (0.0, "fraction of the steps spent warming up"),
+        "weight_decay": (0.0, ""),
+        "adam_beta1": (0.9, ""),
+        "adam_beta2": (0.999, ""),
+        "adam_epsilon": (1e-8, ""),
+        "max_grad_norm": (1.0, "gradient clipping; 0 = off"),
+        "lr_scheduler_type": ("linear", " | ".join(SCHEDULERS)),
+        "seed": (42, ""),
+        "mixed_precision": ("no", "no | fp16 | bf16 (GPU)"),
+        "eval_strategy": ("epoch", "no | steps | epoch (steps also evaluates at each epoch end)"),
+        "eval_steps": (0, "evaluate every N optimizer steps when eval_strategy = steps"),
+        "save_steps": (0, "checkpoint every N steps; 0 = at each epoch end"),
+        "save_total_limit": (2, "checkpoints kept (the newest)"),
+        "logging_steps": (10, "a step event every N optimizer steps"),
+        "metrics": (["accuracy", "f1"], " | ".join(METRICS)),
+        "metric_for_best_model": ("", "empty = the first metric"),
+        "num_processes": (1, "processes (GPUs) for accelerate launch"),
+        "use_cpu": (False, "train on the CPU even when a GPU is present"),
+        "group_by_length": (False, "batch rows of similar length together (less padding)"),
+        "pad_to_multiple_of": (8, "pad batches to a multiple of this (tensor cores); 0 = off"),
+        "dataloader_num_workers": (0, ""),
+        "dataloader_pin_memory": (True, "pinned host memory for faster copies to the GPU"),
+        "fused_optimizer": (True, "fused AdamW when on CUDA"),
+    },
+    "monitor": {
+        "step_events": (True, "write step events (the loss curve)"),
+        "system_sample_interval_s": (2.0, "CPU/GPU samples every N seconds; 0 = off"),
+        "nan_policy": ("stop", "stop | skip: what a NaN or infinite loss does"),
+        "loss_spike_factor": (3.0, "alert when the loss jumps above N x its recent average; 0 = off"),
+    },
+}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class SpecError(WorkbenchError):
+    """A spec that cannot run; `.errors` lists every problem by field name."""
+
+    def __init__(self, errors: list[FieldError], source: str | None = None) -> None:
+        self.errors = list(errors)
+        where = f" in {source}" if source else ""
+        lines = "\n".join(f"  {error}" for error in self.errors)
+        super().__init__(f"The run spec{where} has {len(self.errors)} problem(s):\n{lines}")
+
+
+def default_spec(model: str | None = None, data: str | Path | None = None) -> dict:
+    spec = {section: {key: copy.deepcopy(value) for key, (value, _) in keys.items()} for section, keys in SCHEMA.items()}
+    if model:
+        spec["model"]["name_or_path"] = str(model)
+    if data:
+        spec["data"]["train_file"] = str(data)
+    return spec
+
+
+def complete_spec(spec: dict) -> dict:
+    """The spec with every missing key filled from the defaults (unknown keys kept for validation)."""
+    full = default_spec()
+    for section, values in spec.items():
+        if isinstance(values, dict) and section in full:
+            full[section].update(copy.deepcopy(values))
+        else:
+            full[section] = copy.deepcopy(values)
+    return full
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "true/false", int: "an integer", float: "a number", str: "text", list: "a list", dict: "a table"}[type(value)]
+
+
+def _type_ok(expected: Any, value: Any) -> bool:
+    if isinstance(expected, bool):
+        return isinstance(value, bool)
+    if isinstance(expected, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(expected, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, type(expected))
+
+
+def _suggest(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None = None) -> list[FieldError]:
+    """Every problem of the spec, by dotted field name. Missing keys take their defaults."""
+    errors: list[FieldError] = []
+
+    def error(field: str, message: str) -> None:
+        errors.append(FieldError(field, message))
+
+    if not isinstance(spec, dict):
+        return [FieldError("spec", "must be a table of sections")]
+    for section, values in spec.items():
+        if section not in SCHEMA:
+            error(section, f"unknown section{_suggest(section, SCHEMA)} (sections: {', '.join(SCHEMA)})")
+            continue
+        if not isinstance(values, dict):
+            error(section, "must be a table, e.g. [" + section + "]")
+            continue
+        for key, value in values.items():
+            field = f"{section}.{key}"
+            if key not in SCHEMA[section]:
+                error(field, f"unknown key{_suggest(key, SCHEMA[section])}")
+                continue
+            expected = SCHEMA[section][key][0]
+            if not _type_ok(expected, value):
+                error(field, f"must be {_type_name(expected)}, not {value!r}")
+    if errors:
+        type_errors = {e.field for e in errors}
+    else:
+        type_errors = set()
+    full = complete_spec({k: v for k, v in spec.items() if isinstance(v, dict)})
+
+    def value(field: str) -> Any:
+        section, key = field.split(".")
+        return None if field in type_errors else full[section][key]
+
+    def check(field: str, ok, message: str) -> None:
+        current = value(field)
+        if current is not None and not ok(current):
+            error(field, message)
+
+    def choice(field: str, choices) -> None:
+        current = value(field)
+        if current is not None and current not in choices:
+            error(field, f"{current!r} is not one of {', '.join(map(str, choices))}{_suggest(str(current), choices)}")
+
+    # model
+    check("model.name_or_path", lambda v: v.strip() != "", "is empty; give a local folder, a Hub id or \"embedded\"")
+    name = value("model.name_or_path")
+    if check_files and name and name != EMBEDDED_MODEL:
+        path = _resolve(name, base_dir)
+        looks_local = name.startswith((".", "/", "~")) or path.exists()
+        if looks_local and not path.is_dir():
+            error("model.name_or_path", f"no model folder at {path}")
+        elif not looks_local and not re.fullmatch(r"[\w.-]+(/[\w.-]+)?", name):
+            error("model.name_or_path", f"{name!r} is neither a folder nor a Hub id like 'org/model'")
+    choice("model.head", HEADS)
+    check("model.num_labels", lambda v: v >= 0, "must be 0 (infer) or more")
+    id2label = value("model.id2label")
+    if id2label:
+        if not all(str(k).isdigit() and isinstance(v, str) for k, v in id2label.items()):
+            error("model.id2label", "keys must be label ids (0, 1, ...) and values label names")
+        elif value("model.num_labels") and len(id2label) != value("model.num_labels"):
+            error("model.id2label", f"has {len(id2label)} labels but model.num_labels is {value('model.num_labels')}")
+    choice("model.attn_implementation", ("sdpa", "eager", "flash_attention_2"))
+
+    # data
+    train_file, dataset = value("data.train_file"), value("data.dataset")
+    if train_file == "" and dataset == "":
+        error("data.train_file", "is empty; give a data file (or data.dataset for a Hub dataset)")
+    for field in ("data.train_file", "data.validation_file"):
+        current = value(field)
+        if not current:
+            continue
+        suffix = Path(current).suffix.lower()
+        if suffix not in DATA_EXTENSIONS:
+            error(field, f"unsupported file type {suffix or '(none)'!r}; use {', '.join(DATA_EXTENSIONS)}")
+        elif check_files and not _resolve(current, base_dir).is_file():
+            error(field, f"file not found: {_resolve(current, base_dir)}")
+    check("data.text_column", lambda v: v.strip() != "", "is empty; name the column with the input text")
+    check("data.label_column", lambda v: v.strip() != "", "is empty; name the label column")
+    check("data.max_length", lambda v: 1 <= v <= 131072, "must be between 1 and 131072")
+    check("data.max_train_samples", lambda v: v >= 0, "must be 0 (all) or more")
+    check("data.max_eval_samples", lambda v: v >= 0, "must be 0 (all) or more")
+
+    # training
+    check("training.learning_rate", lambda v: 0 < v < 1, "must be above 0 and below 1")
+    max_steps = value("training.max_steps")
+    check("training.max_steps", lambda v: v == -1 or v > 0, "must be -1 (use epochs) or more than 0")
+    if max_steps is None or max_steps <= 0:
+        check("training.num_train_epochs", lambda v: v > 0, "must be more than 0 (or set training.max_steps)")
+    for field in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps",
+                  "logging_steps", "num_processes"):
+        check(f"training.{field}", lambda v: v >= 1, "must be 1 or more")
+    check("training.warmup_ratio", lambda v: 0 <= v < 1, "must be at least 0 and below 1")
+    for field in ("weight_decay", "max_grad_norm", "eval_steps", "save_steps", "save_total_limit",
+                  "dataloader_num_workers", "pad_to_multiple_of"):
+        check(f"training.{field}", lambda v: v >= 0, "must be 0 or more")
+    check("training.adam_beta1", lambda v: 0 <= v < 1, "must be at least 0 and below 1")
+    check("training.adam_beta2", lambda v: 0 <= v < 1, "must be at least 0 and below 1")
+    check("training.adam_epsilon", lambda v: v > 0, "must be more than 0")
+    choice("training.lr_scheduler_type", SCHEDULERS)
+    choice("training.mixed_precision", MIXED_PRECISION)
+    choice("training.eval_strategy", EVAL_STRATEGIES)
+    if value("training.eval_strategy") == "steps" and value("training.eval_steps") == 0:
+        error("training.eval_steps", "must be more than 0 when training.eval_strategy is \"steps\"")
+    metrics = value("training.metrics")
+    if metrics is not None:
+        for index, metric in enumerate(metrics):
+            if metric not in METRICS:
+                error(f"training.metrics[{index}]", f"unknown metric {metric!r}{_suggest(str(metric), METRICS)}"
+                      f" (known: {', '.join(METRICS)})")
+    best = value("training.metric_for_best_model")
+    if best and metrics is not None and best not in metrics and best not in ("loss", "eval_loss"):
+        error("training.metric_for_best_model", f"{best!r} is not in training.metrics")
+    if value("training.mixed_precision") in ("fp16", "bf16") and value("training.use_cpu") is True:
+        if value("training.mixed_precision") == "fp16":
+            error("training.mixed_precision", "fp16 needs a GPU; use bf16 or no with training.use_cpu")
+
+    # monitor
+    check("monitor.system_sample_interval_s", lambda v: v == 0 or v >= 0.1, "must be 0 (off) or at least 0.1")
+    choice("monitor.nan_policy", NAN_POLICIES)
+    check("monitor.loss_spike_factor", lambda v: v == 0 or v > 1, "must be 0 (off) or more than 1")
+    return errors
+
+
+def _resolve(path: str, base_dir: Path | None) -> Path:
+    candidate = Path(path).expanduser()
+    if not candidate.is_absolute() and base_dir is not None:
+        candidate = base_dir / candidate
+    return candidate
+
+
+def resolve_paths(spec: dict, base_dir: Path) -> dict:
+    """Make the spec's relative file paths absolute (relative to the spec file's folder)."""
+    spec = copy.deepcopy(spec)
+    data = spec.get("data", {})
+    for key in ("train_file", "validation_file"):
+        if data.get(key):
+            data[key] = str(_resolve(data[key], base_dir).resolve())
+    model = spec.get("model", {})
+    name = model.get("name_or_path", "")
+    if name and name != EMBEDDED_MODEL and (name.startswith((".", "~")) or (base_dir / name).is_dir()):
+        model["name_or_path"] = str(_resolve(name, base_dir).resolve())
+    return spec
+
+
+def load_spec(path: str | Path) -> dict:
+    """Read a TOML spec; relative paths in it are taken relative to the file's folder."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise WorkbenchError(f"No spec file at {path}", hint="Write one with `workbench train --init`.") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise WorkbenchError(f"Cannot read the spec {path}: {error}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SpecError([FieldError("toml", str(error))], source=str(path)) from None
+    return resolve_paths(raw, path.resolve().parent)
+
+
+def dump_spec(spec: dict, *, comments: bool = False) -> str:
+    """TOML text; with `comments`, each key is preceded by what it means (for `--init`)."""
+    if not comments:
+        return tomli_w.dumps(spec)
+    lines = [
+        "# A workbench run spec. Keys follow transformers' TrainingArguments names.",
+        "# Start it with: workbench train THIS_FILE   (override any key: --set training.learning_rate=3e-5)",
+        "",
+    ]
+    for section, values in spec.items():
+        lines.append(f"[{section}]")
+        for key, value in values.items():
+            comment = SCHEMA.get(section, {}).get(key, (None, ""))[1]
+            if comment:
+                lines.append(f"# {comment}")
+            lines.append(_toml_line(key, value))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_line(key: str, value: Any) -> str:
+    """`key = value` on one line; tables become inline tables."""
+    if isinstance(value, dict):
+        items = ", ".join(_toml_line(str(k), v) for k, v in value.items())
+        return f"{_toml_key(key)} = {{{items}}}" if items else f"{_toml_key(key)} = {{}}"
+    return tomli_w.dumps({key: value}).strip()
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """`training.learning_rate=3e-5` -> ("training.learning_rate", 3e-05). Values are TOML; bare text is a string."""
+    if "=" not in text:
+        raise SpecError([FieldError(text, "an override is KEY=VALUE, e.g. training.learning_rate=3e-5")])
+    key, raw = text.split("=", 1)
+    key, raw = key.strip(), raw.strip()
+    try:
+        value = tomllib.loads(f"value = {raw}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key, value
+
+
+def apply_overrides(spec: dict, overrides: list[str]) -> dict:
+    """Apply `--set` overrides; a key without a section is looked up across the sections."""
+    spec = copy.deepcopy(spec)
+    errors = []
+    for text in overrides:
+        try:
+            key, value = parse_override(text)
+        except SpecError as error:
+            errors.extend(error.errors)
+            continue
+        parts = key.split(".")
+        if len(parts) == 1:
+            owners = [section for section, keys in SCHEMA.items() if key in keys]
+            if len(owners) != 1:
+                known = [f"{s}.{k}" for s, keys in SCHEMA.items() for k in keys]
+                errors.append(FieldError(key, "unknown key" + _suggest(key, [k.split('.')[1] for k in known])
+                                          + " (use section.key)"))
+                continue
+            parts = [owners[0], key]
+        if len(parts) != 2:
+            errors.append(FieldError(key, "use section.key, e.g. training.seed"))
+            continue
+        section, name = parts
+        if section not in SCHEMA:
+            errors.append(FieldError(key, f"unknown section {section!r}{_suggest(section, SCHEMA)}"))
+            continue
+        expected = SCHEMA[section].get(name, (None,))[0]
+        if isinstance(expected, str) and not isinstance(value, str):
+            value = raw_text(text)
+        elif isinstance(expected, list) and isinstance(value, str):
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        spec.setdefault(section, {})[name] = value
+    if errors:
+        raise SpecError(errors, source="--set")
+    return spec
+
+
+def raw_text(override: str) -> str:
+    return override.split("=", 1)[1].strip()
