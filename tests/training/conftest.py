@@ -12,6 +12,12 @@ WORDS_NEGATIVE = ["bad", "awful", "poor", "terrible", "sad"]
 FILLER = ["the", "a", "movie", "film", "plot", "actor", "was", "is", "very", "not"]
 
 
+@pytest.fixture(autouse=True)
+def one_thread_per_run(monkeypatch):
+    """Tiny models train fastest on one thread, and threads that spin on a busy 2-core box crawl."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
     """A 2-layer, 32-wide BERT with a WordPiece tokenizer over a tiny vocabulary, saved like a Hub model."""

@@ -86,17 +86,23 @@ def test_detached_cli_run_finishes_after_the_launcher_exits(tiny_spec, tmp_path)
     assert [info.run_id for info in runs.list_runs()] == [run_dir.name]
 
 
+def quick(spec: dict, **training) -> dict:
+    """No metrics (evaluate is not even imported) and no evaluation: these tests are about control."""
+    spec["training"].update(metrics=[], eval_strategy="no", **training)
+    return spec
+
+
 def test_stop_then_resume_continues_the_step_count(tiny_spec):
-    tiny_spec["training"].update(max_steps=300, logging_steps=1, save_steps=0)
+    quick(tiny_spec, max_steps=100, logging_steps=1, save_steps=0)
     tiny_spec["monitor"]["system_sample_interval_s"] = 0
     info = runs.launch_run(tiny_spec)
-    wait_until(first_step_logged(info.path, 3), timeout=60)
+    wait_until(first_step_logged(info.path, 2), timeout=60, interval=0.03)
     runs.stop_run(info.path)
     stopped = wait_for_end(info.path)
     assert stopped.status == "stopped", dump_log(info.path)
     events = strict_events(info.path)
     stop_step = of_type(events, protocol.Finished)[-1].summary["steps"]
-    assert 3 <= stop_step < 300
+    assert 2 <= stop_step < 100
     assert of_type(events, protocol.CheckpointSaved)[-1].step == stop_step
 
     resumed = runs.resume_run(info.path)
@@ -109,12 +115,12 @@ def test_stop_then_resume_continues_the_step_count(tiny_spec):
     starts = of_type(events, protocol.RunStarted)
     assert [s.resumed_from_step for s in starts] == [None, stop_step]
     steps = [s.step for s in of_type(events, protocol.Step)]
-    assert steps == list(range(1, 301)), "the loss curve continues where it stopped, with no gap or repeat"
-    assert final.step == 300 and (info.path / "final" / "config.json").exists()
+    assert steps == list(range(1, 101)), "the loss curve continues where it stopped, with no gap or repeat"
+    assert final.step == 100 and (info.path / "final" / "config.json").exists()
 
 
 def test_killed_child_is_reported_as_crashed_with_its_log_tail(tiny_spec):
-    tiny_spec["training"].update(max_steps=100000, logging_steps=1, save_steps=0)
+    quick(tiny_spec, max_steps=100000, logging_steps=1, save_steps=0)
     info = runs.launch_run(tiny_spec)
     wait_until(first_step_logged(info.path), timeout=60)
     child_pid = of_type(protocol.read_events(info.path / "events.jsonl"), protocol.RunStarted)[0].pid
@@ -129,7 +135,7 @@ def test_killed_child_is_reported_as_crashed_with_its_log_tail(tiny_spec):
 
 def test_nan_loss_triggers_the_guard(tiny_spec, monkeypatch):
     monkeypatch.setenv("WORKBENCH_DEBUG_NAN_AT_STEP", "3")
-    tiny_spec["training"]["logging_steps"] = 5
+    quick(tiny_spec, logging_steps=5)
     info = runs.launch_run(tiny_spec)
     final = wait_for_end(info.path)
     assert final.status == "failed", dump_log(info.path)

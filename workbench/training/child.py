@@ -511,7 +511,7 @@ class Run:
         self.events.emit(Evaluation(step=global_step, epoch=self._epoch_float(global_step), metrics=metrics))
         if accelerator.is_main_process:
             print(f"eval step {global_step}: " + " ".join(f"{k} {v:.4f}" for k, v in metrics.items()), flush=True)
-        name = self.spec["training"]["metric_for_best_model"] or self.metrics.names[0]
+        name = self.spec["training"]["metric_for_best_model"] or (self.metrics.names or ["eval_loss"])[0]
         name = "eval_loss" if name == "loss" else name
         if name in metrics and is_better(name, metrics[name], (self.state["best"] or {}).get("value")):
             self.state["best"] = {"name": name, "value": metrics[name], "step": global_step}

@@ -25,15 +25,19 @@ class MetricSet:
     """The run's metrics, loaded once; `compute` takes predictions and references as sequences."""
 
     def __init__(self, names: list[str], num_labels: int) -> None:
-        import evaluate
-
         self.num_labels = num_labels
         self.regression = num_labels == 1
         # Classification metrics make no sense for regression and the reverse; keep the ones that fit.
-        self.names = [
-            name for name in names if (name in REGRESSION_METRICS) == self.regression
-        ] or (["pearsonr", "spearmanr"] if self.regression else ["accuracy"])
-        self.modules = {name: evaluate.load(str(metric_path(name))) for name in self.names}
+        fitting = [name for name in names if (name in REGRESSION_METRICS) == self.regression]
+        if names and not fitting:
+            fitting = ["pearsonr", "spearmanr"] if self.regression else ["accuracy"]
+        self.names = fitting
+        self.modules = {}
+        if fitting:  # no metrics asked for: evaluation reports the loss only, and evaluate is not imported
+            import evaluate
+
+            # In memory: no cache files or locks per evaluation.
+            self.modules = {name: evaluate.load(str(metric_path(name)), keep_in_memory=True) for name in fitting}
 
     def compute(self, predictions, references) -> dict[str, float]:
         results: dict[str, float] = {}

@@ -115,9 +115,12 @@ def gpu_count() -> int:
 
 
 def cpu_threads() -> int:
-    """Threads for a CPU run: the physical cores (what accelerate picks, said explicitly)."""
+    """Threads for a CPU run: OMP_NUM_THREADS when set, else the physical cores (accelerate's choice)."""
     import psutil
 
+    configured = os.environ.get("OMP_NUM_THREADS", "")
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
     return max(1, psutil.cpu_count(logical=False) or os.cpu_count() or 1)
 
 

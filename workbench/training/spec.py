@@ -80,7 +80,7 @@ SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
         "save_steps": (0, "checkpoint every N steps; 0 = at each epoch end"),
         "save_total_limit": (2, "checkpoints kept (the newest)"),
         "logging_steps": (10, "a step event every N optimizer steps"),
-        "metrics": (["accuracy", "f1"], " | ".join(METRICS)),
+        "metrics": (["accuracy", "f1"], " | ".join(METRICS) + "; [] = the loss only"),
         "metric_for_best_model": ("", "empty = the first metric"),
         "num_processes": (1, "processes (GPUs) for accelerate launch"),
         "use_cpu": (False, "train on the CPU even when a GPU is present"),

@@ -135,11 +135,14 @@ class SystemMonitor:
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        # One sample at once (memory and GPUs are known before the first interval), then every interval.
+        while True:
             try:
                 self.emit(self.sample())
             except Exception as error:  # a sampler problem must never stop training; say it once and quit
                 print(f"workbench: system sampling stopped: {error}", flush=True)
+                return
+            if self._stop.wait(self.interval):
                 return
 
     def stop(self) -> None:
