@@ -227,7 +227,7 @@ def _generate(loaded: LoadedModel, inputs: PlaygroundInput, head: str) -> Predic
     encoded = _encode(loaded, inputs.text)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     options = {"max_new_tokens": inputs.max_new_tokens, "pad_token_id": pad if pad is not None else 0,
-               "return_dict_in_generate": True, "output_scores": True}
+               "return_dict_in_generate": True, "output_logits": True}
     if inputs.temperature > 0:
         options.update(do_sample=True, temperature=inputs.temperature, top_p=inputs.top_p)
     else:
@@ -239,8 +239,9 @@ def _generate(loaded: LoadedModel, inputs: PlaygroundInput, head: str) -> Predic
     new_tokens = sequences[0, 1:] if head == "seq2seq-lm" else sequences[0, encoded["input_ids"].shape[1]:]
     generated = tokenizer.decode(new_tokens, skip_special_tokens=True)
     raw = [("sequences", list(sequences.shape), str(sequences[0, :12].tolist()))]
-    if output.scores:
-        raw.append((f"scores (x{len(output.scores)} steps)", list(output.scores[0].shape), _preview(output.scores[0].float())))
+    logits = getattr(output, "logits", None)
+    if logits:
+        raw.append((f"logits (x{len(logits)} steps)", list(logits[0].shape), _preview(logits[0].float())))
     return Prediction(head, raw, {"generated": generated, "new_tokens": int(len(new_tokens)),
                                   "sampling": "greedy" if inputs.temperature == 0 else f"temperature {inputs.temperature}, top-p {inputs.top_p}"})
 

@@ -16,15 +16,15 @@ DTYPE_BYTES = {
     "F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1,
     "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1,
 }
-# config attribute -> what we call it; transformers' attribute_map makes these uniform across families.
+# What we call a shape field -> the names config.json files use for it, across families
+# (BERT, GPT-2, T5, Llama...). Read from the JSON so the summary needs no transformers import.
 SHAPE_FIELDS = {
-    "num_hidden_layers": "layers",
-    "hidden_size": "hidden size",
-    "num_attention_heads": "attention heads",
-    "vocab_size": "vocab size",
-    "max_position_embeddings": "max positions",
+    "layers": ("num_hidden_layers", "n_layer", "num_layers"),
+    "hidden size": ("hidden_size", "n_embd", "d_model"),
+    "attention heads": ("num_attention_heads", "n_head", "num_heads"),
+    "vocab size": ("vocab_size",),
+    "max positions": ("max_position_embeddings", "n_positions", "n_ctx"),
 }
-
 
 @dataclass
 class WeightsSummary:
@@ -55,10 +55,10 @@ class CheckpointInfo:
     weights: WeightsSummary
     tokenizer_class: str = ""
     tokenizer_fast: bool = False
-    known_architecture: bool = True
+    # None until `check_architecture` asked transformers (which is slow to import).
+    known_architecture: bool | None = None
     needs_remote_code: bool = False
     warnings: list[str] = field(default_factory=list)
-    _config_object: object = field(default=None, repr=False, compare=False)
 
     @property
     def model_type(self) -> str:
@@ -70,14 +70,13 @@ class CheckpointInfo:
 
     @property
     def shape(self) -> dict[str, int | None]:
-        """Layers, hidden size, heads, vocab size, max positions, read through the config class."""
-        config = self.config_object()
+        """Layers, hidden size, heads, vocab size, max positions (a nested text_config counts too)."""
+        sources = [self.config, self.config.get("text_config") or {}]
         values: dict[str, int | None] = {}
-        for attribute, label in SHAPE_FIELDS.items():
-            value = getattr(config, attribute, None) if config is not None else self.config.get(attribute)
-            if value is None and config is not None and hasattr(config, "get_text_config"):
-                value = getattr(config.get_text_config(), attribute, None)
-            values[label] = value
+        for label, names in SHAPE_FIELDS.items():
+            values[label] = next(
+                (source[name] for source in sources for name in names if isinstance(source.get(name), int)), None
+            )
         return values
 
     @property
@@ -90,14 +89,6 @@ class CheckpointInfo:
     def id2label(self) -> dict[int, str]:
         raw = self.config.get("id2label") or {}
         return {int(key): str(value) for key, value in raw.items()}
-
-    def config_object(self):
-        """The transformers config (None for an architecture transformers does not know)."""
-        if not self.known_architecture:
-            return None
-        if self._config_object is None:
-            self._config_object = _config_from_dict(self.config, self.path / "config.json")
-        return self._config_object
 
     def summary(self) -> dict:
         """A JSON-able summary (what `workbench model info --json` prints)."""
@@ -125,19 +116,6 @@ def _numel(shape: tuple[int, ...]) -> int:
     for size in shape:
         count *= size
     return count
-
-
-def _config_from_dict(data: dict, source: Path):
-    from transformers import AutoConfig
-
-    data = dict(data)
-    model_type = data.pop("model_type")
-    for key in ("transformers_version", "_name_or_path", "auto_map"):
-        data.pop(key, None)
-    try:
-        return AutoConfig.for_model(model_type, **data)
-    except (TypeError, ValueError, KeyError, AttributeError) as error:
-        raise WorkbenchError(f"{source}: transformers rejects this {model_type} config: {error}") from error
 
 
 def read_config(folder: Path) -> dict:
@@ -232,8 +210,12 @@ def known_model_types() -> set[str]:
     return set(CONFIG_MAPPING_NAMES)
 
 
-def inspect_checkpoint(folder: Path | str, name: str | None = None) -> CheckpointInfo:
-    """Everything the Models pane shows about a checkpoint, without reading the weights' data."""
+def inspect_checkpoint(folder: Path | str, name: str | None = None, *, check: bool = True) -> CheckpointInfo:
+    """Everything the Models pane shows about a checkpoint, without reading the weights' data.
+
+    With check=False transformers is not imported (the pane paints this at once, then runs
+    `check_architecture` in a worker).
+    """
     folder = Path(folder).expanduser()
     if not folder.exists():
         raise WorkbenchError(f"{folder} does not exist.", hint="Check the path, or pick a model from the list.")
@@ -250,24 +232,8 @@ def inspect_checkpoint(folder: Path | str, name: str | None = None) -> Checkpoin
         tokenizer_class=tokenizer_class,
         tokenizer_fast=tokenizer_fast,
     )
-    model_type = config.get("model_type")
-    if not model_type:
+    if not config.get("model_type"):
         raise WorkbenchError(f"{folder / 'config.json'} has no model_type field, so the architecture is unknown.")
-    info.known_architecture = model_type in known_model_types()
-    if not info.known_architecture:
-        if config.get("auto_map"):
-            info.needs_remote_code = True
-            info.warnings.append(
-                f"model_type {model_type!r} is not built into transformers: this checkpoint ships its own Python"
-                " code (auto_map) and loads only if you opt in to trust_remote_code for it."
-            )
-        else:
-            info.warnings.append(
-                f"Unknown architecture: model_type {model_type!r} is not in transformers"
-                " and the checkpoint ships no code for it."
-            )
-    elif config.get("auto_map"):
-        info.warnings.append("The checkpoint also ships custom code (auto_map); it is not used unless you trust it.")
     if weights.format == "pickle":
         info.warnings.append(
             "Weights are in pickle format (pytorch_model.bin): unpickling can run code."
@@ -277,4 +243,29 @@ def inspect_checkpoint(folder: Path | str, name: str | None = None) -> Checkpoin
         info.warnings.append("No weights found (model.safetensors or pytorch_model.bin): only the config can be used.")
     if not tokenizer_class:
         info.warnings.append("No tokenizer files in this folder.")
+    if check:
+        check_architecture(info)
+    return info
+
+
+def check_architecture(info: CheckpointInfo) -> CheckpointInfo:
+    """Does transformers implement this model_type, or does the checkpoint bring its own code?"""
+    if info.known_architecture is not None:
+        return info
+    model_type = info.model_type
+    info.known_architecture = model_type in known_model_types()
+    if not info.known_architecture:
+        if info.config.get("auto_map"):
+            info.needs_remote_code = True
+            info.warnings.insert(0,
+                f"model_type {model_type!r} is not built into transformers: this checkpoint ships its own Python"
+                " code (auto_map) and loads only if you opt in to trust_remote_code for it."
+            )
+        else:
+            info.warnings.insert(0,
+                f"Unknown architecture: model_type {model_type!r} is not in transformers"
+                " and the checkpoint ships no code for it."
+            )
+    elif info.config.get("auto_map"):
+        info.warnings.append("The checkpoint also ships custom code (auto_map); it is not used unless you trust it.")
     return info

@@ -8,7 +8,7 @@ from typing import Callable
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.models.heads import HeadKind, class_name_for
-from workbench.core.models.inspect import CheckpointInfo
+from workbench.core.models.inspect import CheckpointInfo, check_architecture
 from workbench.core.models.labels import Labels
 
 # transformers' own loading happens once per process; the lock keeps two workers from racing it.
@@ -111,6 +111,7 @@ def build_config(info: CheckpointInfo, labels: Labels | None, trust_remote_code:
 
 def check_loadable(info: CheckpointInfo, options: LoadOptions) -> None:
     """Refuse, with a reason, before anything is loaded."""
+    check_architecture(info)
     if info.needs_remote_code and not options.trust_remote_code:
         raise WorkbenchError(
             f"{info.name} needs trust_remote_code: its architecture ({info.model_type}) comes as Python code"
@@ -244,6 +245,7 @@ def analyse_heads(info: CheckpointInfo, **options) -> list[HeadReport]:
     """A report for every head the architecture has (each built on the meta device)."""
     from workbench.core.models.heads import heads_for
 
+    check_architecture(info)
     if not info.known_architecture:
         return []
     return [analyse_head(info, head, **options) for head, _ in heads_for(info.model_type)]
