@@ -25,7 +25,9 @@ from workbench.core.errors import WorkbenchError
 from workbench.ui.messages import ActiveDatasetChanged, SendToTokenizer
 from workbench.ui.palette import PaletteCommand
 from workbench.ui.widgets.datasets_dialogs import DatasetsOpenDialog, JumpDialog, OpenRequest, RowDetailDialog
+from workbench.ui.widgets.datasets_prepare import CodeDialog, DatasetsPrepareView, preview_text
 from workbench.ui.widgets.datasets_query import FilterBar, FilterQuery, SearchBar, SearchQuery
+from workbench.ui.widgets.datasets_stats import DatasetsStatsView, StatsResult
 from workbench.ui.widgets.datasets_table import DatasetTable
 from workbench.ui.widgets.empty_state import EmptyState
 
@@ -60,6 +62,10 @@ class DatasetsPane(Vertical, can_focus=True):
         Binding("g", "jump", "Go to row", id="datasets.jump", tooltip="Jump to row N"),
         Binding("t", "send_to_tokenizer", "To tokenizer", id="datasets.send", tooltip="Open the current row in the Tokenizer pane"),
         Binding("r", "reload", "Reload", id="datasets.reload", tooltip="Open the same dataset again (after it changed)"),
+        Binding("b", "view('rows')", "Rows", id="datasets.rows", tooltip="Browse the rows"),
+        Binding("s", "statistics", "Statistics", id="datasets.stats", tooltip="Label distribution, lengths, truncation, padding"),
+        Binding("p", "prepare", "Prepare", id="datasets.prepare", tooltip="Tokenize for a head and preview a padded batch"),
+        Binding("c", "show_code", "Show code", id="datasets.code", tooltip="The datasets/transformers code for this preparation"),
     ]
 
     class Opened(Message):
@@ -88,6 +94,48 @@ class DatasetsPane(Vertical, can_focus=True):
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, DatasetsPane.QueryProgressed) and not message.finished and message.serial == self.serial
 
+    class StatsProgressed(Message):
+        def __init__(self, serial: int, done: int, total: int) -> None:
+            super().__init__()
+            self.serial = serial
+            self.done = done
+            self.total = total
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, DatasetsPane.StatsProgressed)
+
+    class StatsComputed(Message):
+        def __init__(self, serial: int, result: StatsResult) -> None:
+            super().__init__()
+            self.serial = serial
+            self.result = result
+
+    class PrepareProgressed(Message):
+        def __init__(self, split: str, done: int, total: int) -> None:
+            super().__init__()
+            self.split = split
+            self.done = done
+            self.total = total
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, DatasetsPane.PrepareProgressed)
+
+    class PreparedDataset(Message):
+        def __init__(self, prepared, preview, pad_token: str | None, model_name: str) -> None:
+            super().__init__()
+            self.prepared = prepared
+            self.preview = preview
+            self.pad_token = pad_token
+            self.model_name = model_name
+
+    class TaskFailed(Message):
+        """Statistics or preparation failed; `view` says which view shows the message."""
+
+        def __init__(self, view: str, error: str) -> None:
+            super().__init__()
+            self.view = view
+            self.error = error
+
     class QueryFailed(Message):
         def __init__(self, serial: int, error: str) -> None:
             super().__init__()
@@ -105,7 +153,11 @@ class DatasetsPane(Vertical, can_focus=True):
         self.query_running = False
         self.query_matches: np.ndarray | None = None
         self.changed_noted: list[Path] = []
-        self.loading = False
+        self.opening = False
+        self.stats_serial = 0
+        self.stats_for: tuple | None = None
+        self.prepared = None
+        self.prepare_request: DatasetsPrepareView.PrepareRequested | None = None
 
     def compose(self) -> ComposeResult:
         yield EmptyState(
@@ -122,16 +174,28 @@ class DatasetsPane(Vertical, can_focus=True):
                 with VerticalScroll(id="datasets-features-box"):
                     yield Static(id="datasets-features")
             with Vertical(id="datasets-main"):
-                yield Tabs(Tab("Rows", id="rows"), id="datasets-tabs")
+                yield Tabs(Tab("Rows", id="rows"), Tab("Statistics", id="stats"), Tab("Prepare", id="prepare"), id="datasets-tabs")
                 with ContentSwitcher(initial=VIEWS["rows"], id="datasets-views"):
                     with Vertical(id=VIEWS["rows"]):
                         yield SearchBar(id="datasets-search")
                         yield FilterBar(id="datasets-filter")
                         yield DatasetTable(id="datasets-table")
                         yield Static(id="datasets-status", markup=False)
+                    yield DatasetsStatsView(id=VIEWS["stats"])
+                    yield DatasetsPrepareView(id=VIEWS["prepare"])
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._check_changed_files)
+        self.watch(self.app, "active_model_path", self._model_changed, init=False)
+
+    def _model_changed(self) -> None:
+        """Token statistics and the preparation belong to one tokenizer: mark them stale."""
+        if self.stats_for is not None:
+            self.stats_for = None
+            self.query_one(DatasetsStatsView).show_message("The model changed: press s to recompute with its tokenizer.")
+        if self.prepared is not None:
+            self.prepared = None
+            self.query_one(DatasetsPrepareView).show_text("The model changed: press p to prepare with its tokenizer.")
 
     def on_show(self) -> None:
         """Shown by its tab: take focus, so the pane's keys (o, /, f, g, t) work at once."""
@@ -153,7 +217,7 @@ class DatasetsPane(Vertical, can_focus=True):
 
     def _start_open(self, request: OpenRequest) -> None:
         self.last_request = request
-        self.loading = True
+        self.opening = True
         self._set_status(f"Opening {Path(request.source).name or request.source} …")
         self._open_worker(request)
 
@@ -176,13 +240,13 @@ class DatasetsPane(Vertical, can_focus=True):
 
     @on(OpenFailed)
     def _open_failed(self, message: OpenFailed) -> None:
-        self.loading = False
+        self.opening = False
         self._set_status(message.error.splitlines()[0], warning=True)
         self.notify(message.error, title="Could not open the dataset", severity="error", timeout=12, markup=False)
 
     @on(Opened)
     def _opened(self, message: Opened) -> None:
-        self.loading = False
+        self.opening = False
         self._cancel_query()
         self.opened = message.opened
         self.info = message.info
@@ -199,6 +263,12 @@ class DatasetsPane(Vertical, can_focus=True):
             self.notify(warning, severity="warning", timeout=8, markup=False)
         self.show_split(next(iter(message.opened.splits)))
         splits.highlighted = 0
+        columns = list(next(iter(message.opened.splits.values())).column_names)
+        self.query_one(DatasetsPrepareView).set_columns(
+            columns, self.info.get("text_column"), self.info.get("text_pair_column"), self.info.get("label_column")
+        )
+        self.prepared = None
+        self.query_one(DatasetsPrepareView).show_text("Map the columns, then press p to tokenize and preview a batch.")
         self.query_one(DatasetTable).focus()
         self.post_message(ActiveDatasetChanged(self.active_info()))
 
@@ -262,7 +332,11 @@ class DatasetsPane(Vertical, can_focus=True):
 
         self.query_one(SearchBar).set_columns(string_columns(dataset))
         self.query_one(FilterBar).set_columns(list(dataset.column_names))
+        self.stats_for = None
+        self.query_one(DatasetsStatsView).show_message(f"Press s to compute the statistics of {split}.")
         self._update_status()
+        if self.query_one(ContentSwitcher).current == VIEWS["stats"]:
+            self.action_statistics()
 
     @property
     def dataset(self):
@@ -506,6 +580,197 @@ class DatasetsPane(Vertical, can_focus=True):
                 self.notify(f"{names} changed on disk; you are browsing the version opened before. Press r to reload.", severity="warning", markup=False)
             self._update_status()
 
+    # -- views ---------------------------------------------------------------------------------------
+    @on(Tabs.TabActivated, "#datasets-tabs")
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        self.query_one(ContentSwitcher).current = VIEWS[event.tab.id]
+
+    def action_view(self, view: str) -> None:
+        if self._need_dataset():
+            self.query_one(Tabs).active = view
+            self.query_one(ContentSwitcher).current = VIEWS[view]
+            # The hidden view may have had the focus; give it to the shown one so the keys keep working.
+            target = {"rows": DatasetTable, "stats": DatasetsStatsView, "prepare": DatasetsPrepareView}[view]
+            self.query_one(target).focus()
+
+    # -- statistics ------------------------------------------------------------------------------------
+    def action_statistics(self) -> None:
+        """Show the Statistics view and compute it for this split and model (once)."""
+        if not self._need_dataset():
+            return
+        self.action_view("stats")
+        key = (self.split, self.info.get("text_column"), self.info.get("text_pair_column"), self.info.get("label_column"), self.app.active_model_path)
+        if self.stats_for == key:
+            return
+        self.stats_for = key
+        self.stats_serial += 1
+        view = self.query_one(DatasetsStatsView)
+        view.show_message("Computing …")
+        view.show_progress(0, self.dataset.num_rows)
+        self._stats_worker(self.stats_serial, self.split, *key[1:4], self.app.active_model_path, self.app.active_model)
+
+    @on(DatasetsStatsView.ComputeRequested)
+    def _stats_requested(self) -> None:
+        self.stats_for = None
+        self.action_statistics()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="datasets-stats")
+    def _stats_worker(
+        self, serial: int, split: str, text: str | None, pair: str | None, label: str | None, model_path: str, model_name: str
+    ) -> None:
+        import numpy as np
+
+        from workbench.core.data import stats
+        from workbench.core.data.model_tokenizer import load_tokenizer
+
+        worker = get_current_worker()
+        dataset = self.opened.splits[split]
+        try:
+            labels = stats.label_distribution(dataset, label) if label else []
+            chars = tokens = None
+            if text:
+                chars = stats.char_lengths(dataset, text)
+                if pair:
+                    chars = chars + stats.char_lengths(dataset, pair)
+                tokenizer = load_tokenizer(model_path)
+                parts = []
+                for done, lengths in stats.iter_token_lengths(dataset, tokenizer, text, pair):
+                    if worker.is_cancelled:
+                        return
+                    parts.append(lengths)
+                    self.post_message(self.StatsProgressed(serial, done, dataset.num_rows))
+                tokens = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+            result = StatsResult(split, text, pair, label, labels, chars, tokens, model_name)
+        except WorkbenchError as error:
+            self.post_message(self.TaskFailed("stats", str(error)))
+            return
+        except Exception as error:
+            self.post_message(self.TaskFailed("stats", f"{type(error).__name__}: {error}"))
+            return
+        self.post_message(self.StatsComputed(serial, result))
+
+    @on(StatsProgressed)
+    def _stats_progressed(self, message: StatsProgressed) -> None:
+        if message.serial == self.stats_serial:
+            self.query_one(DatasetsStatsView).show_progress(message.done, message.total)
+
+    @on(StatsComputed)
+    def _stats_computed(self, message: StatsComputed) -> None:
+        if message.serial == self.stats_serial:
+            view = self.query_one(DatasetsStatsView)
+            view.show_progress(1, 1)
+            view.show_result(message.result)
+
+    @on(TaskFailed)
+    def _task_failed(self, message: TaskFailed) -> None:
+        if message.view == "stats":
+            self.stats_for = None
+            self.query_one(DatasetsStatsView).show_message(message.error)
+        else:
+            self.query_one(DatasetsPrepareView).show_text(message.error)
+        self.notify(message.error, severity="error", timeout=10, markup=False)
+
+    # -- prepare ---------------------------------------------------------------------------------------
+    def action_prepare(self) -> None:
+        """Show the Prepare view; pressed again there, run the preparation."""
+        if not self._need_dataset():
+            return
+        if self.query_one(ContentSwitcher).current != VIEWS["prepare"]:
+            self.action_view("prepare")
+            return
+        request = self.query_one(DatasetsPrepareView).request()
+        if request is not None:
+            self.run_prepare(request)
+
+    @on(DatasetsPrepareView.PrepareRequested)
+    def _prepare_requested(self, message: DatasetsPrepareView.PrepareRequested) -> None:
+        self.run_prepare(message)
+
+    def run_prepare(self, request: DatasetsPrepareView.PrepareRequested) -> None:
+        from workbench.core.data.prepare import PreparePlan
+
+        self.prepare_request = request
+        plan = PreparePlan(request.text, request.pair, request.label, request.max_length, request.fraction, request.seed)
+        view = self.query_one(DatasetsPrepareView)
+        view.show_text("Preparing …")
+        view.show_progress(0, 1)
+        self._prepare_worker(plan, request.rows, self.app.active_model_path, self.app.active_model)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="datasets-prepare")
+    def _prepare_worker(self, plan, rows: int, model_path: str, model_name: str) -> None:
+        from workbench.core.data.model_tokenizer import load_tokenizer
+        from workbench.core.data.prepare import collator_preview, prepare, training_split_name
+
+        try:
+            tokenizer = load_tokenizer(model_path)
+            prepared = prepare(
+                dict(self.opened.splits), plan, tokenizer, lambda split, done, total: self.post_message(self.PrepareProgressed(split, done, total))
+            )
+            preview = collator_preview(prepared.splits[training_split_name(prepared.splits)], tokenizer, rows)
+        except WorkbenchError as error:
+            self.post_message(self.TaskFailed("prepare", str(error)))
+            return
+        except Exception as error:
+            self.post_message(self.TaskFailed("prepare", f"{type(error).__name__}: {error}"))
+            return
+        self.post_message(self.PreparedDataset(prepared, preview, tokenizer.pad_token, model_name))
+
+    @on(PrepareProgressed)
+    def _prepare_progressed(self, message: PrepareProgressed) -> None:
+        view = self.query_one(DatasetsPrepareView)
+        view.show_progress(message.done, message.total)
+        view.show_text(f"Tokenizing {message.split}: {message.done:,} of {message.total:,} rows …")
+
+    @on(PreparedDataset)
+    def _prepared(self, message: PreparedDataset) -> None:
+        from workbench.core.data.prepare import prepared_info
+
+        prepared = message.prepared
+        self.prepared = prepared
+        view = self.query_one(DatasetsPrepareView)
+        view.show_progress(1, 1)
+        labels = prepared.labels
+        summary = [f"Tokenizer: {message.model_name} · max_length {prepared.plan.max_length} · truncation on"]
+        if labels is None:
+            summary.append("No label column: a dataset for inference or language modelling.")
+        elif labels.task == "regression":
+            summary.append("Float labels: a regression head (num_labels=1).")
+        else:
+            summary.append(f"{labels.num_labels} classes (num_labels={labels.num_labels}): " + ", ".join(f"{i}={name}" for i, name in enumerate(labels.names[:12])) + (" …" if labels.num_labels > 12 else ""))
+        summary += prepared.notes
+        for name, dataset in prepared.splits.items():
+            cache = "datasets cache reused" if prepared.reused_cache.get(name) else "tokenized"
+            summary.append(f"{name}: {dataset.num_rows:,} rows, {cache}; columns {', '.join(dataset.column_names)}")
+        preview = message.preview
+        view.show_text(preview_text(summary, preview.tokens, preview.tensors, message.pad_token))
+        self.post_message(ActiveDatasetChanged(prepared_info(self.active_info(), prepared)))
+
+    def preparation_code(self) -> str:
+        from workbench.core.data.codegen import preparation_code
+        from workbench.core.data.model_tokenizer import resolve_model_path
+        from workbench.core.data.prepare import PreparePlan
+
+        request = self.prepare_request or self.query_one(DatasetsPrepareView).request()
+        plan = None
+        if request is not None:
+            plan = PreparePlan(request.text, request.pair, request.label, request.max_length, request.fraction, request.seed)
+        labels = self.prepared.labels if self.prepared is not None else None
+        if labels is None and plan is not None and plan.label_column:
+            from workbench.core.data.labels import infer_labels
+            from workbench.core.data.prepare import training_split_name
+
+            try:
+                labels = infer_labels(self.opened.splits[training_split_name(self.opened.splits)], plan.label_column)
+            except WorkbenchError:
+                labels = None
+        rows = request.rows if request is not None else 4
+        return preparation_code(self.opened, plan, labels, resolve_model_path(self.app.active_model_path), rows)
+
+    @on(DatasetsPrepareView.CodeRequested)
+    def action_show_code(self) -> None:
+        if self._need_dataset():
+            self.app.push_screen(CodeDialog(self.preparation_code()))
+
     def palette_commands(self) -> list:
         commands = [PaletteCommand("data: open", self.action_open, "Open a file, folder, cache entry or Hub id")]
         if self.opened is not None:
@@ -515,5 +780,8 @@ class DatasetsPane(Vertical, can_focus=True):
                 PaletteCommand("data: go to row", self.action_jump, "Jump to row N"),
                 PaletteCommand("data: send row to tokenizer", self.action_send_to_tokenizer, "Open the row in the Tokenizer pane"),
                 PaletteCommand("data: reload", self.action_reload, "Open the same dataset again"),
+                PaletteCommand("data: statistics", self.action_statistics, "Label distribution, lengths, truncation, padding"),
+                PaletteCommand("data: prepare", self.action_prepare, "Tokenize for a head and preview a padded batch"),
+                PaletteCommand("data: show code", self.action_show_code, "The code that reproduces the preparation"),
             ]
         return commands

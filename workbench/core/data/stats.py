@@ -1,0 +1,178 @@
+"""Column statistics: label distribution, text lengths in characters and tokens, how much
+`max_length` truncates, and how much padding dynamic versus fixed-length batches waste."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterator
+
+from workbench.core.data.labels import require_column
+
+if TYPE_CHECKING:
+    import numpy as np
+    from datasets import Dataset
+
+TOKEN_BATCH = 2_000
+
+
+@dataclass(frozen=True)
+class Histogram:
+    edges: list[int]  # bin i holds lengths in [edges[i], edges[i+1])
+    counts: list[int]
+
+
+@dataclass(frozen=True)
+class LengthSummary:
+    count: int
+    minimum: int
+    mean: float
+    median: float
+    p95: float
+    maximum: int
+    histogram: Histogram
+
+
+@dataclass(frozen=True)
+class PaddingWaste:
+    dynamic: float  # share of padded positions with per-batch padding (batches in dataset order)
+    grouped: float  # ... when batches group examples of similar length (group_by_length)
+    fixed: float  # ... when every example is padded to max_length
+
+
+def label_distribution(dataset: "Dataset", column: str) -> list[tuple[str, int]]:
+    """(label, count), most frequent first; class-label ids shown by name."""
+    import pyarrow.compute as pc
+
+    require_column(dataset, column)
+    values = dataset.with_format("arrow", columns=[column])[:][column]
+    counts = pc.value_counts(values).to_pylist()
+    feature = dataset.features[column]
+    names = feature.names if type(feature).__name__ == "ClassLabel" else None
+    rows = []
+    for item in counts:
+        value = item["values"]
+        if value is None:
+            label = "∅ (empty)"
+        elif names is not None and 0 <= value < len(names):
+            label = names[value]
+        else:
+            label = str(value)
+        rows.append((label, int(item["counts"])))
+    return sorted(rows, key=lambda row: (-row[1], row[0]))
+
+
+def char_lengths(dataset: "Dataset", column: str) -> "np.ndarray":
+    """Length in characters of every value (vectorised in Arrow; empty cells count 0)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    require_column(dataset, column)
+    values = dataset.with_format("arrow", columns=[column])[:][column]
+    lengths = pc.fill_null(pc.utf8_length(values), 0)
+    return np.asarray(lengths.to_numpy(), dtype=np.int64)
+
+
+def iter_token_lengths(
+    dataset: "Dataset", tokenizer, text_column: str, pair_column: str | None = None, *, batch_size: int = TOKEN_BATCH
+) -> Iterator[tuple[int, "np.ndarray"]]:
+    """(rows done, token counts of this batch) with special tokens, no truncation; stop any time."""
+    import numpy as np
+
+    require_column(dataset, text_column)
+    require_column(dataset, pair_column)
+    columns = [text_column] + ([pair_column] if pair_column else [])
+    arrow = dataset.with_format("arrow", columns=columns)
+    encode = _fast_encoder(tokenizer)
+    for start in range(0, dataset.num_rows, batch_size):
+        table = arrow[start : start + batch_size]
+        texts = [text or "" for text in table.column(text_column).to_pylist()]
+        pairs = [text or "" for text in table.column(pair_column).to_pylist()] if pair_column else None
+        yield min(dataset.num_rows, start + batch_size), np.asarray(encode(texts, pairs), dtype=np.int64)
+
+
+def token_lengths(dataset, tokenizer, text_column, pair_column=None, progress: Callable[[int], None] | None = None):
+    import numpy as np
+
+    parts = []
+    for done, lengths in iter_token_lengths(dataset, tokenizer, text_column, pair_column):
+        parts.append(lengths)
+        if progress:
+            progress(done)
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+def _fast_encoder(tokenizer) -> Callable[[list[str], list[str] | None], list[int]]:
+    """The Rust tokenizer's batch encoder without truncation or padding, else the Python API."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        from tokenizers import Tokenizer
+
+        rust = Tokenizer.from_str(backend.to_str())  # a copy: never change the shared tokenizer's settings
+        rust.no_truncation()
+        rust.no_padding()
+        encode_batch = getattr(rust, "encode_batch_fast", rust.encode_batch)
+
+        def encode(texts, pairs):
+            inputs = list(zip(texts, pairs)) if pairs is not None else texts
+            return [len(encoding.ids) for encoding in encode_batch(inputs, add_special_tokens=True)]
+
+        return encode
+
+    def encode_slow(texts, pairs):
+        encoded = tokenizer(texts, pairs, truncation=False, return_attention_mask=False)
+        return [len(ids) for ids in encoded["input_ids"]]
+
+    return encode_slow
+
+
+def summarize(lengths: "np.ndarray", bins: int = 20) -> LengthSummary:
+    import numpy as np
+
+    if len(lengths) == 0:
+        return LengthSummary(0, 0, 0.0, 0.0, 0.0, 0, Histogram([0, 1], [0]))
+    return LengthSummary(
+        count=int(len(lengths)),
+        minimum=int(lengths.min()),
+        mean=float(lengths.mean()),
+        median=float(np.median(lengths)),
+        p95=float(np.percentile(lengths, 95)),
+        maximum=int(lengths.max()),
+        histogram=histogram(lengths, bins),
+    )
+
+
+def histogram(lengths: "np.ndarray", bins: int = 20) -> Histogram:
+    """Integer-width bins from the shortest to the longest value."""
+    import numpy as np
+
+    low, high = int(lengths.min()), int(lengths.max())
+    width = max(1, -(-(high - low + 1) // bins))
+    edges = list(range(low, high + width + 1, width))
+    counts, _ = np.histogram(lengths, bins=edges)
+    return Histogram(edges, [int(c) for c in counts])
+
+
+def truncated_share(lengths: "np.ndarray", max_length: int) -> float:
+    return float((lengths > max_length).mean()) if len(lengths) else 0.0
+
+
+def padding_waste(lengths: "np.ndarray", batch_size: int, max_length: int) -> PaddingWaste:
+    """Share of the batch tensors that is padding, after truncation to max_length."""
+    import numpy as np
+
+    if len(lengths) == 0:
+        return PaddingWaste(0.0, 0.0, 0.0)
+    capped = np.minimum(lengths, max_length)
+    real = capped.sum()
+
+    def batched_cells(values: "np.ndarray") -> int:
+        total = 0
+        for start in range(0, len(values), batch_size):
+            chunk = values[start : start + batch_size]
+            total += int(chunk.max()) * len(chunk)
+        return total
+
+    dynamic = 1 - real / batched_cells(capped)
+    grouped = 1 - real / batched_cells(np.sort(capped))
+    fixed = 1 - real / (max_length * len(capped))
+    return PaddingWaste(float(dynamic), float(grouped), float(fixed))
