@@ -1,4 +1,7 @@
-"""Pilot tests of the Datasets pane: open, browse, jump, search, filter, send to tokenizer."""
+"""Pilot tests of the Datasets pane: open, browse, jump, search, filter, statistics, prepare.
+
+Few tests that each drive a whole flow: every app start costs seconds.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +29,13 @@ async def open_in_pane(pilot, path, **options) -> DatasetsPane:
     return pane
 
 
-async def test_open_browse_and_jump(fixtures):
+def status(pane: DatasetsPane) -> str:
+    return str(pane.query_one("#datasets-status").content)
+
+
+async def test_open_browse_jump_details_splits_and_send_to_tokenizer(fixtures, monkeypatch):
+    received = []
+    monkeypatch.setattr(TokenizerPane, "show_text", lambda self, text, pair=None: received.append((text, pair)), raising=False)
     seen = []
     app = make_app(probe_hub_on_start=False)
     async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
@@ -43,22 +52,22 @@ async def test_open_browse_and_jump(fixtures):
         await pilot.press("g", "4", "enter")
         assert table.cursor_row == 4
         await pilot.press("down", "down")
-        assert table.cursor_row == 6
-        assert "train · row 6 of 12" in str(pane.query_one("#datasets-status").content)
+        assert table.cursor_row == 6 and "train · row 6 of 12" in status(pane)
         await pilot.press("enter")
         assert type(app.screen).__name__ == "RowDetailDialog"
         await pilot.press("escape")
         assert app.screen.query_one(DatasetsPane) is pane
 
+        await pilot.press("home", "down", "t")
+        await pilot.pause()
+        sent = {id(m): m for m in seen if isinstance(m, SendToTokenizer)}  # the hook sees each hop of a bubble
+        assert [(m.text, m.pair) for m in sent.values()] == [("The plot drags and the jokes fall flat.", None)]
+        assert received == [("The plot drags and the jokes fall flat.", None)]
 
-async def test_switching_split(fixtures):
-    app = make_app(probe_hub_on_start=False)
-    async with app.run_test(size=SIZE) as pilot:
-        pane = await open_in_pane(pilot, fixtures / "reviews")
+        await pilot.press("3")
         pane.query_one("#datasets-splits").highlighted = 1
         await pilot.pause()
-        assert pane.split == "validation"
-        assert pane.query_one(DatasetTable).total == 4
+        assert pane.split == "validation" and pane.query_one(DatasetTable).total == 4
 
 
 async def test_search_and_filter_show_matching_rows(fixtures):
@@ -70,7 +79,7 @@ async def test_search_and_filter_show_matching_rows(fixtures):
         table = pane.query_one(DatasetTable)
         assert pane.query_matches.tolist() == [5]
         assert table.total == 1 and table.pager.source_row(0) == 5
-        assert "search 'too' in text columns: 1 matches" in str(pane.query_one("#datasets-status").content)
+        assert "search 'too' in text columns: 1 matches" in status(pane)
         await pilot.press("escape")  # search finished: esc clears results
         assert table.total == 12 and pane.query_matches is None
 
@@ -84,33 +93,52 @@ async def test_search_and_filter_show_matching_rows(fixtures):
         assert pane.query_matches.tolist() == [1, 3, 5, 7, 9, 11]
 
 
-async def test_send_to_tokenizer(fixtures, monkeypatch):
-    received = []
-    monkeypatch.setattr(TokenizerPane, "show_text", lambda self, text, pair=None: received.append((text, pair)), raising=False)
-    seen = []
+async def test_statistics_prepare_and_show_code(fixtures):
     app = make_app(probe_hub_on_start=False)
-    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
-        await open_in_pane(pilot, fixtures / "reviews")
-        await pilot.press("down", "t")
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_in_pane(pilot, fixtures / "reviews")
+        await pilot.press("s")
+        await settle(pilot)
+        view = pane.query_one("#datasets-stats-view")
+        result = view.result
+        assert result.labels == [("neg", 6), ("pos", 6)]
+        assert len(result.token_lengths) == 12 and result.char_lengths.tolist()[0] == 41
+        assert "max_length 128 truncates 0.0% of the examples" in str(pane.query_one("#datasets-stats-body").content)
+        view.query_one("#datasets-stats-max-length").value = "10"
         await pilot.pause()
-        sent = {id(m): m for m in seen if isinstance(m, SendToTokenizer)}  # the hook sees each hop of a bubble
-        assert [(m.text, m.pair) for m in sent.values()] == [("The plot drags and the jokes fall flat.", None)]
-        assert received == [("The plot drags and the jokes fall flat.", None)]
+        body = str(pane.query_one("#datasets-stats-body").content)
+        expected = int((result.token_lengths > 10).sum())
+        assert f"({expected:,} of 12)" in body and "fixed to 10" in body
+
+        await pilot.press("p")  # shows the view
+        pane.query_one("#datasets-prepare-label").value = "text"
+        await pilot.press("p")  # runs it: text mapped twice
+        await settle(pilot)
+        assert pane.prepared is None
+        assert "mapped twice" in str(pane.query_one("#datasets-prepare-body").content)
+
+        pane.query_one("#datasets-prepare-label").value = "label"
+        await pilot.press("p")
+        await settle(pilot)
+        assert pane.prepared is not None
+        assert app.active_dataset["prepared"] is True and app.active_dataset["num_labels"] == 2
+        body = str(pane.query_one("#datasets-prepare-body").content)
+        assert "input_ids  shape=[4, " in body and "labels  shape=[4]" in body
+        await pilot.press("c")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "CodeDialog"
+        assert "DataCollatorWithPadding" in app.screen.code
 
 
-async def test_a_bad_file_shows_a_message_and_opens_nothing(tmp_path):
+async def test_open_dialog_edits_splits_and_bad_files_open_nothing(fixtures, tmp_path):
     (tmp_path / "rows.tsv").write_text("a\tb\n1\t2\n3\n")
     app = make_app(probe_hub_on_start=False)
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_in_pane(pilot, tmp_path / "rows.tsv")
         assert pane.opened is None and app.active_dataset is None
-        assert "rows.tsv line 3: 1 fields, but the header has 2 columns" in str(pane.query_one("#datasets-status").content)
+        assert "rows.tsv line 3: 1 fields, but the header has 2 columns" in status(pane)
 
-
-async def test_open_dialog_edits_splits(fixtures):
-    app = make_app(probe_hub_on_start=False)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("3", "o")
+        await pilot.press("o")
         await pilot.pause()
         dialog = app.screen
         dialog.query_one("#datasets-open-path").value = str(fixtures / "reviews")
@@ -122,5 +150,4 @@ async def test_open_dialog_edits_splits(fixtures):
         dialog.query_one("#datasets-split-2").focus()
         await pilot.press("enter")
         await settle(pilot)
-        pane = app.screen.query_one(DatasetsPane)
         assert list(pane.opened.splits) == ["train", "dev"]

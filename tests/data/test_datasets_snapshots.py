@@ -35,3 +35,26 @@ def test_search_results(snap_compare):
         await settle(pilot)
 
     assert snap_compare(make_app(probe_hub_on_start=False), terminal_size=SIZE, run_before=run_before)
+
+
+def test_statistics(snap_compare):
+    """Statistics of the reviews train split: labels 6/6, character and token histograms, truncation, padding."""
+
+    async def run_before(pilot) -> None:
+        await _open_reviews(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+
+    assert snap_compare(make_app(probe_hub_on_start=False), terminal_size=(110, 50), run_before=run_before)
+
+
+def test_collator_preview(snap_compare, tmp_path, monkeypatch):
+    """Prepared reviews: classes neg/pos, a validation split kept, and a padded batch of 4 as tokens and tensors."""
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path))  # a fresh cache: the status says "tokenized"
+
+    async def run_before(pilot) -> None:
+        await _open_reviews(pilot)
+        await pilot.press("p", "p")
+        await settle(pilot)
+
+    assert snap_compare(make_app(probe_hub_on_start=False), terminal_size=(110, 50), run_before=run_before)

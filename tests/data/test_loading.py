@@ -87,10 +87,12 @@ def test_json_lines_json_array_text_parquet_arrow_and_saved(tmp_path):
     assert open_dataset(arrow_file).num_rows("train") == 7
 
 
-def test_the_datasets_cache_is_listed_and_opened(fixtures, isolated_datasets_cache):
+def test_the_datasets_cache_is_listed_and_opened(fixtures, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path))
     open_dataset(fixtures / "reviews")
-    entries = [entry for entry in list_cache(str(isolated_datasets_cache)) if entry.splits == ("test", "train", "validation")]
-    assert entries and entries[0].name.startswith("csv")
+    entries = list_cache()
+    assert len(entries) == 1 and entries[0].splits == ("test", "train", "validation")
+    assert entries[0].name.startswith("csv")
     reopened = open_dataset(entries[0].folder)
     assert reopened.kind == "cache"
     assert {name: reopened.num_rows(name) for name in reopened.splits} == {"train": 12, "validation": 4, "test": 2}

@@ -39,10 +39,29 @@ if TYPE_CHECKING:
 VIEWS = {"rows": "datasets-rows-view", "stats": "datasets-stats-view", "prepare": "datasets-prepare-view"}
 
 
+class DatasetBrowser(Horizontal):
+    """Splits and features on the left; rows, statistics and prepare views on the right."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="datasets-side"):
+            yield Static(id="datasets-title", markup=False)
+            yield OptionList(id="datasets-splits")
+            with VerticalScroll(id="datasets-features-box"):
+                yield Static(id="datasets-features", markup=False)
+        with Vertical(id="datasets-main"):
+            yield Tabs(Tab("Rows", id="rows"), Tab("Statistics", id="stats"), Tab("Prepare", id="prepare"), id="datasets-tabs")
+            with ContentSwitcher(initial=VIEWS["rows"], id="datasets-views"):
+                with Vertical(id=VIEWS["rows"]):
+                    yield SearchBar(id="datasets-search")
+                    yield FilterBar(id="datasets-filter")
+                    yield DatasetTable(id="datasets-table")
+                yield DatasetsStatsView(id=VIEWS["stats"])
+                yield DatasetsPrepareView(id=VIEWS["prepare"])
+
+
 class DatasetsPane(Vertical, can_focus=True):
     DEFAULT_CSS = """
-    DatasetsPane #datasets-body { display: none; height: 1fr; }
-    DatasetsPane.-open #datasets-body { display: block; }
+    DatasetsPane #datasets-body { height: 1fr; }
     DatasetsPane.-open #datasets-empty { display: none; }
     DatasetsPane #datasets-side { width: 34; height: 1fr; border-right: vkey $panel-lighten-2; padding-right: 1; }
     DatasetsPane #datasets-title { text-style: bold; height: auto; }
@@ -167,22 +186,9 @@ class DatasetsPane(Vertical, can_focus=True):
             " then browse rows, search, see statistics and prepare them for a head.",
             id="datasets-empty",
         )
-        with Horizontal(id="datasets-body"):
-            with Vertical(id="datasets-side"):
-                yield Static(id="datasets-title", markup=False)
-                yield OptionList(id="datasets-splits")
-                with VerticalScroll(id="datasets-features-box"):
-                    yield Static(id="datasets-features")
-            with Vertical(id="datasets-main"):
-                yield Tabs(Tab("Rows", id="rows"), Tab("Statistics", id="stats"), Tab("Prepare", id="prepare"), id="datasets-tabs")
-                with ContentSwitcher(initial=VIEWS["rows"], id="datasets-views"):
-                    with Vertical(id=VIEWS["rows"]):
-                        yield SearchBar(id="datasets-search")
-                        yield FilterBar(id="datasets-filter")
-                        yield DatasetTable(id="datasets-table")
-                        yield Static(id="datasets-status", markup=False)
-                    yield DatasetsStatsView(id=VIEWS["stats"])
-                    yield DatasetsPrepareView(id=VIEWS["prepare"])
+        # The browser is mounted when the first dataset opens, so an app that never opens one
+        # (and every test of other panes) does not pay for its widgets.
+        yield Static(id="datasets-status", markup=False)
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._check_changed_files)
@@ -245,8 +251,10 @@ class DatasetsPane(Vertical, can_focus=True):
         self.notify(message.error, title="Could not open the dataset", severity="error", timeout=12, markup=False)
 
     @on(Opened)
-    def _opened(self, message: Opened) -> None:
+    async def _opened(self, message: Opened) -> None:
         self.opening = False
+        if not self.query(DatasetBrowser):
+            await self.mount(DatasetBrowser(id="datasets-body"), before="#datasets-status")
         self._cancel_query()
         self.opened = message.opened
         self.info = message.info

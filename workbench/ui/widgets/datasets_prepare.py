@@ -52,9 +52,9 @@ class DatasetsPrepareView(VerticalScroll):
             yield Input("0.1", type="number", id="datasets-prepare-fraction")
             yield Label("seed")
             yield Input("42", type="integer", id="datasets-prepare-seed")
+        with Horizontal(classes="datasets-prepare-row"):
             yield Label("preview rows")
             yield Input("4", type="integer", id="datasets-prepare-rows")
-        with Horizontal(classes="datasets-prepare-row"):
             yield Button("Prepare (p)", variant="primary", id="datasets-prepare-run")
             yield Button("Show code (c)", id="datasets-prepare-code")
         yield ProgressBar(id="datasets-prepare-progress", show_eta=False)
