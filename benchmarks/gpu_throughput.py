@@ -35,6 +35,8 @@ MRPC_DEFAULT = ROOT.parent / "shared" / "data" / "glue" / "mrpc" / "train.tsv"
 def gpu_peak_flops() -> tuple[str, float]:
     import torch
 
+    if not torch.cuda.is_available():
+        return "cpu (dry run)", float("nan")
     name = torch.cuda.get_device_name(0)
     for key, peak in BF16_DENSE_PEAK.items():
         if key in name:
@@ -49,7 +51,7 @@ def read_mrpc(path: Path) -> list[dict]:
     return [{"sentence1": r["#1 String"], "sentence2": r["#2 String"], "label": int(r["Quality"])} for r in rows]
 
 
-def prepare(workdir: Path, tokenizer_source: Path, mrpc: Path, rows: int) -> tuple[Path, Path, int]:
+def prepare(workdir: Path, tokenizer_source: Path, mrpc: Path, rows: int, tiny: bool = False) -> tuple[Path, Path, int]:
     """Write the data (JSON lines) and a BERT-base model folder with random weights."""
     import torch
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
@@ -61,7 +63,8 @@ def prepare(workdir: Path, tokenizer_source: Path, mrpc: Path, rows: int) -> tup
             file.write(json.dumps(base[index % len(base)]) + "\n")
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_source)
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=tokenizer.vocab_size, num_labels=2)  # bert-base: 12 x 768, 12 heads
+    sizes = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128) if tiny else {}
+    config = BertConfig(vocab_size=tokenizer.vocab_size, num_labels=2, **sizes)  # default: bert-base, 12 x 768
     model = BertForSequenceClassification(config)
     parameters = sum(p.numel() for p in model.parameters())
     model_dir = workdir / "bert-base-random"
@@ -82,7 +85,10 @@ class NvmlPeak:
     def __enter__(self):
         import pynvml
 
-        pynvml.nvmlInit()
+        try:
+            pynvml.nvmlInit()
+        except pynvml.NVMLError:
+            return self  # no NVIDIA driver: a CPU dry run
         self._thread.start()
         return self
 
@@ -102,7 +108,8 @@ class NvmlPeak:
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
-        self._thread.join()
+        if self._thread.is_alive():
+            self._thread.join()
 
 
 def run_trainer(model_dir: Path, data: Path, batch: int, steps: int, warmup: int, workdir: Path) -> dict:
@@ -133,7 +140,8 @@ def run_trainer(model_dir: Path, data: Path, batch: int, steps: int, warmup: int
 
         def on_step_end(self, args, state, control, **kwargs):
             if state.global_step in (warmup, steps):
-                torch.cuda.synchronize()
+                if torch.cuda.is_available():
+                    torch.cuda.synchronize()
                 self.marks[state.global_step] = time.perf_counter()
 
     arguments = TrainingArguments(
@@ -141,7 +149,7 @@ def run_trainer(model_dir: Path, data: Path, batch: int, steps: int, warmup: int
         per_device_train_batch_size=batch,
         max_steps=steps,
         learning_rate=5e-5,
-        bf16=True,
+        bf16=torch.cuda.is_available(),
         logging_steps=50,
         save_strategy="no",
         eval_strategy="no",
@@ -164,7 +172,8 @@ def run_trainer(model_dir: Path, data: Path, batch: int, steps: int, warmup: int
         "optimizer": arguments.optim if isinstance(arguments.optim, str) else arguments.optim.value,
     }
     del trainer, model
-    torch.cuda.empty_cache()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
     return result
 
 
@@ -176,10 +185,13 @@ def run_workbench(model_dir: Path, data: Path, batch: int, steps: int, warmup: i
     from workbench.training.protocol import EventReader, Failed, Finished, Step, SystemSample
     from workbench.training.spec import default_spec
 
+    import torch
+
     spec = default_spec(model=str(model_dir), data=str(data))
     spec["data"].update(text_column="sentence1", text_pair_column="sentence2", label_column="label", max_length=128)
     spec["training"].update(
-        per_device_train_batch_size=batch, max_steps=steps, mixed_precision="bf16", eval_strategy="no",
+        per_device_train_batch_size=batch, max_steps=steps, eval_strategy="no",
+        mixed_precision="bf16" if torch.cuda.is_available() else "no",
         save_steps=10**9, logging_steps=10, num_processes=processes, metrics=[], group_by_length=True,
         pad_to_multiple_of=8, dataloader_num_workers=2,
     )
@@ -242,6 +254,7 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="also a workbench run with torch.compile")
     parser.add_argument("--overhead", action="store_true", help="also a workbench run with events and sampling off")
     parser.add_argument("--fsdp", action="store_true", help="also a workbench FSDP run on --processes GPUs")
+    parser.add_argument("--tiny", action="store_true", help="a tiny model: a CPU dry run of the whole benchmark")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
@@ -250,7 +263,7 @@ def main() -> None:
 
         args.tokenizer = embedded_model_path()
     workdir = Path(tempfile.mkdtemp(prefix="wb-gpu-bench-"))
-    data, model_dir, parameters = prepare(workdir, args.tokenizer, args.mrpc, args.rows)
+    data, model_dir, parameters = prepare(workdir, args.tokenizer, args.mrpc, args.rows, args.tiny)
     gpu_name, peak = gpu_peak_flops()
     print(f"GPU: {gpu_name}; model parameters: {parameters / 1e6:.1f} M; rows: {args.rows}", flush=True)
 

@@ -534,11 +534,13 @@ class Run:
     def _save_final(self) -> None:
         accelerator = self.accelerator
         accelerator.wait_for_everyone()
+        # Every process takes part: under FSDP this gathers the shards into one full state dict.
+        state_dict = accelerator.get_state_dict(self.model)
         if accelerator.is_main_process:
             model = accelerator.unwrap_model(self.model)
 
             def write(folder: Path) -> None:
-                model.save_pretrained(folder, safe_serialization=True)
+                model.save_pretrained(folder, state_dict=state_dict, safe_serialization=True)
                 self.tokenizer.save_pretrained(folder)
 
             checkpoints.save_folder_atomically(self.run_dir / "final", write)
@@ -546,6 +548,9 @@ class Run:
 
     def _finish(self, status: str, global_step: int) -> str:
         summary = build_summary(self, status, global_step)
+        peak = peak_gpu_memory_mb()
+        if peak is not None:
+            summary["peak_gpu_memory_mb"] = peak
         if self.accelerator.is_main_process:
             write_summary(self.run_dir, summary)
         self.events.emit(Finished(status=status, summary=summary))
@@ -583,6 +588,15 @@ def build_summary(run: Run | None, status: str, global_step: int, run_dir: Path 
         "hyperparameters": spec.get("training", {}),
         "versions": safe_versions() if run is not None else {},
     }
+
+
+def peak_gpu_memory_mb() -> float | None:
+    """Peak memory the caching allocator handed out on this process's GPU, or None on the CPU."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    return round(torch.cuda.max_memory_allocated() / 2**20, 1)
 
 
 def safe_versions() -> dict[str, str]:

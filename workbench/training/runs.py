@@ -136,8 +136,19 @@ def launch_command(spec: dict, run_dir: Path, *, resume: bool = False, gpus: int
         "--mixed_precision", training.get("mixed_precision", "no"),
         "--dynamo_backend", "no",
     ]
+    if training.get("accelerate_config"):
+        # The user's Accelerate config; the flags above still win where they are given.
+        command += ["--config_file", str(Path(training["accelerate_config"]).expanduser())]
     if on_cpu:
         command += ["--cpu", "--num_cpu_threads_per_process", str(cpu_threads())]
+    elif processes > 1 and training.get("distributed") == "fsdp":
+        # FSDP2, one shard per GPU, wrapping the model's own blocks (its `_no_split_modules`).
+        command += [
+            "--use_fsdp", "--fsdp_version", "2",
+            "--fsdp_auto_wrap_policy", "TRANSFORMER_BASED_WRAP",
+            "--fsdp_state_dict_type", "SHARDED_STATE_DICT",
+            "--fsdp_reshard_after_forward", "true",
+        ]
     elif processes > 1:
         command.append("--multi_gpu")
     command += ["-m", "workbench.training.child", "--run-dir", str(run_dir)]

@@ -24,6 +24,7 @@ EMBEDDED_MODEL = "embedded"  # alias for the encoder shipped with workbench
 HEADS = ("sequence-classification",)
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "polynomial", "cosine_with_restarts")
 MIXED_PRECISION = ("no", "fp16", "bf16")
+DISTRIBUTED = ("ddp", "fsdp")
 METRICS = ("accuracy", "f1", "precision", "recall", "matthews_correlation", "pearsonr", "spearmanr")
 EVAL_STRATEGIES = ("no", "steps", "epoch")
 NAN_POLICIES = ("stop", "skip")
@@ -83,6 +84,8 @@ SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
         "metrics": (["accuracy", "f1"], " | ".join(METRICS) + "; [] = the loss only"),
         "metric_for_best_model": ("", "empty = the first metric"),
         "num_processes": (1, "processes (GPUs) for accelerate launch"),
+        "distributed": ("ddp", "ddp | fsdp: how several processes share the work (FSDP2 shards the model)"),
+        "accelerate_config": ("", "an Accelerate config file (from `accelerate config`) for the launch; empty = none"),
         "use_cpu": (False, "train on the CPU even when a GPU is present"),
         "group_by_length": (False, "batch rows of similar length together (less padding)"),
         "pad_to_multiple_of": (8, "pad batches to a multiple of this (tensor cores); 0 = off"),
@@ -258,6 +261,10 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
     check("training.adam_epsilon", lambda v: v > 0, "must be more than 0")
     choice("training.lr_scheduler_type", SCHEDULERS)
     choice("training.mixed_precision", MIXED_PRECISION)
+    choice("training.distributed", DISTRIBUTED)
+    config_file = spec.get("training", {}).get("accelerate_config")
+    if isinstance(config_file, str) and config_file and not Path(config_file).expanduser().is_file():
+        error("training.accelerate_config", f"{config_file} is not a file")
     choice("training.eval_strategy", EVAL_STRATEGIES)
     if value("training.eval_strategy") == "steps" and value("training.eval_steps") == 0:
         error("training.eval_steps", "must be more than 0 when training.eval_strategy is \"steps\"")
