@@ -21,4 +21,6 @@ if [ "$mode" = one ]; then
     python3 benchmarks/gpu_throughput.py "${common[@]}" --batch 128 32 --overhead --json "$OUT/one_gpu.json" 2>&1 | grep -v -i "warn" | tee "$OUT/one_gpu.log"
 else
     python3 benchmarks/gpu_throughput.py "${common[@]}" --batch 128 --skip-trainer --processes 2 --fsdp --json "$OUT/two_gpu.json" 2>&1 | grep -v -i "warn" | tee "$OUT/two_gpu.log"
+    python3 benchmarks/gpu_stop_resume.py --mrpc .bench/train.tsv --tokenizer .bench/tokenizer --processes 2 --steps 300 --stop-after 100 --json "$OUT/resume_ddp.json" 2>&1 | grep -v -i "warn" | tail -30 | tee "$OUT/resume_ddp.log"
+    python3 benchmarks/gpu_stop_resume.py --mrpc .bench/train.tsv --tokenizer .bench/tokenizer --processes 2 --fsdp --steps 300 --stop-after 100 --json "$OUT/resume_fsdp.json" 2>&1 | grep -v -i "warn" | tail -30 | tee "$OUT/resume_fsdp.log"
 fi
