@@ -1,0 +1,84 @@
+"""Where the time of one BERT-base training step goes on the GPU: host-bound or GPU-bound?
+
+For fixed shapes (batch x sequence length), times bf16 training steps (fused AdamW, SDPA) in
+eager mode and with torch.compile, and uses the PyTorch profiler to sum the GPU kernel time of
+a step. GPU busy = kernel time / wall time per step; when it is far below 100 %, the step is
+bound by the host (Python and kernel launches), not by the GPU, and MFU cannot rise.
+
+    python benchmarks/gpu_profile.py [--shapes 128x64 128x128 512x128] [--compile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+
+def one_shape(batch: int, length: int, compiled: bool) -> dict:
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+    from transformers import BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(BertConfig(num_labels=2, attn_implementation="sdpa")).cuda()
+    parameters = sum(p.numel() for p in model.parameters())
+    optimizer = torch.optim.AdamW(model.parameters(), lr=5e-5, fused=True)
+    step_model = torch.compile(model) if compiled else model
+    ids = torch.randint(1000, 30000, (batch, length), device="cuda")
+    mask = torch.ones_like(ids)
+    labels = torch.randint(0, 2, (batch,), device="cuda")
+
+    def step():
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            loss = step_model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    for _ in range(15):
+        step()
+    torch.cuda.synchronize()
+    steps = 30
+    started = time.perf_counter()
+    for _ in range(steps):
+        step()
+    torch.cuda.synchronize()
+    wall = (time.perf_counter() - started) / steps
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for _ in range(5):
+            step()
+        torch.cuda.synchronize()
+    kernel_us = sum(e.self_device_time_total for e in prof.key_averages()) / 5
+    tokens_per_s = batch * length / wall
+    result = {
+        "shape": f"{batch}x{length}", "compiled": compiled, "step_ms": wall * 1000,
+        "gpu_kernel_ms": kernel_us / 1000, "gpu_busy": kernel_us / 1e6 / wall,
+        "tokens_per_s": tokens_per_s, "mfu": 6 * parameters * tokens_per_s / 989e12,
+    }
+    del model, optimizer, step_model
+    torch.cuda.empty_cache()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shapes", nargs="+", default=["32x64", "128x64", "128x128", "512x128"])
+    parser.add_argument("--compile", action="store_true")
+    args = parser.parse_args()
+    rows = []
+    for shape in args.shapes:
+        batch, length = map(int, shape.split("x"))
+        for compiled in ([False, True] if args.compile else [False]):
+            row = one_shape(batch, length, compiled)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    print(f"\n{'shape':<10}{'compiled':>9}{'step ms':>9}{'GPU ms':>8}{'GPU busy':>9}{'tokens/s':>11}{'MFU':>7}")
+    for r in rows:
+        print(f"{r['shape']:<10}{str(r['compiled']):>9}{r['step_ms']:>9.1f}{r['gpu_kernel_ms']:>8.1f}"
+              f"{r['gpu_busy']:>9.0%}{r['tokens_per_s']:>11.0f}{r['mfu']:>7.1%}")
+
+
+if __name__ == "__main__":
+    main()
