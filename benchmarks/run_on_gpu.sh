@@ -2,7 +2,7 @@
 # Runs the GPU benchmarks on a lent GPU machine (see benchmarks/RESULTS.md for how it was called).
 # Expects wheels in .whl/ (datasets, evaluate, dill, multiprocess, fsspec, tomli_w, pyarrow) and
 # .bench/ with tokenizer/ (the embedded model's tokenizer) and train.tsv (MRPC).
-# Usage: bash benchmarks/run_on_gpu.sh one|profile|two   (results land in $OUT)
+# Usage: bash benchmarks/run_on_gpu.sh one|profile|precise|two   (results land in $OUT)
 set -uo pipefail
 mode=${1:-one}
 OUT=${OUT:-/tmp/out}
@@ -19,6 +19,9 @@ python3 -c "import torch, transformers, accelerate, datasets; print('torch', tor
 common=(--mrpc .bench/train.tsv --tokenizer .bench/tokenizer --steps 300 --warmup 60)
 if [ "$mode" = one ]; then
     python3 benchmarks/gpu_throughput.py "${common[@]}" --batch 128 32 --overhead --json "$OUT/one_gpu.json" 2>&1 | grep -v -i "warn" | tee "$OUT/one_gpu.log"
+elif [ "$mode" = precise ]; then
+    python3 benchmarks/gpu_throughput.py "${common[@]}" --steps 600 --warmup 100 --batch 128 --skip-trainer --overhead --json "$OUT/overhead.json" 2>&1 | grep -v -i warn | tail -6 | tee "$OUT/overhead.log"
+    timeout 200 python3 benchmarks/gpu_throughput.py "${common[@]}" --batch 128 --skip-trainer --compile --json "$OUT/compile.json" 2>&1 | grep -v -i warn | tail -6 | tee "$OUT/compile.log"
 elif [ "$mode" = profile ]; then
     python3 benchmarks/gpu_profile.py --compile 2>&1 | grep -v -i "warn" | tee "$OUT/profile.log"
     python3 benchmarks/gpu_throughput.py "${common[@]}" --batch 128 --skip-trainer --compile --json "$OUT/compile.json" 2>&1 | grep -v -i "warn" | tail -8 | tee "$OUT/compile.log"
