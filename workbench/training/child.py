@@ -252,8 +252,6 @@ class Run:
                 if state["batch_in_epoch"] >= len(train_loader):
                     state["epoch"] += 1
                     state["batch_in_epoch"] = 0
-                if self.stop.path.exists() and accelerator.is_main_process:
-                    self.stop.path.unlink()
 
         metrics_thread.join()
         if "error" in metrics_box:

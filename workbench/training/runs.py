@@ -305,8 +305,24 @@ def _record_crash(run_dir: Path, error: str | None = None) -> None:
         from workbench.training.guards import OOM_SUGGESTION
 
         suggestion = OOM_SUGGESTION
-    with protocol.EventWriter(run_dir / "events.jsonl") as writer:
+    events_path = run_dir / "events.jsonl"
+    _end_partial_line(events_path)
+    with protocol.EventWriter(events_path) as writer:
         writer.emit(protocol.Failed(error=message, traceback=tail, suggestion=suggestion, status="crashed"))
+
+
+def _end_partial_line(path: Path) -> None:
+    """A child killed mid-write leaves half a line; start ours on a fresh one so it stays readable."""
+    try:
+        with open(path, "rb+") as file:
+            file.seek(0, os.SEEK_END)
+            if file.tell() == 0:
+                return
+            file.seek(-1, os.SEEK_END)
+            if file.read(1) != b"\n":
+                file.write(b"\n")
+    except FileNotFoundError:
+        pass
 
 
 def _info_from_events(run_dir: Path, spec: dict, events: list) -> RunInfo:
@@ -372,7 +388,7 @@ def list_runs(runs_dir: Path | None = None) -> list[RunInfo]:
         except Exception as error:  # a corrupt folder must not hide the others
             infos.append(RunInfo(folder.name, folder, "failed", "?", "?", None, None, 0, None, None, None,
                                  error=f"unreadable run folder: {error}"))
-    infos.sort(key=lambda info: (info.started_at or 0.0, info.run_id), reverse=True)
+    # Run ids begin with their creation time, so the folder order is the age order.
     return infos
 
 

@@ -1,0 +1,118 @@
+"""Training throughput: the same job through Trainer and through a workbench run, side by side.
+
+The job: the embedded encoder on the first N rows of MRPC (sentence pairs), batch 16,
+max length 128, one pass, no evaluation, no checkpoints. Three ways, each repeated:
+
+- trainer:         transformers' Trainer in this process (its default logging, no reporting)
+- workbench:       a workbench run (a child via `accelerate launch`) with step events every
+                   `--logging-steps` steps and a system sample every 2 s
+- workbench-quiet: the same run with step events and system sampling both off
+
+Samples/s = rows trained / training time (Trainer's train_runtime, the run's train_runtime_s:
+both exclude start-up and model loading). Overhead of events and sampling = 1 - workbench/quiet.
+
+    python benchmarks/train_throughput.py [--rows 1024] [--repeats 3] [--logging-steps 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+BATCH, MAX_LENGTH, LR, SEED = 16, 128, 5e-5, 42
+
+
+def mrpc_dir() -> Path:
+    for candidate in (ROOT.parent / "shared" / "data" / "glue" / "mrpc", Path("/work/shared/data/glue/mrpc")):
+        if candidate.is_dir():
+            return candidate
+    raise SystemExit("MRPC not found")
+
+
+def trainer_samples_per_s(rows: int) -> float:
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        Trainer,
+        TrainingArguments,
+        set_seed,
+    )
+
+    from workbench.core.embedded import embedded_model_path
+    from workbench.training.data import load_raw
+
+    checkpoint = str(embedded_model_path())
+    raw = load_raw({"train_file": str(mrpc_dir() / "train.tsv")})["train"].select(range(rows))
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+    tokenized = raw.map(lambda b: tokenizer(b["#1 String"], b["#2 String"], truncation=True, max_length=MAX_LENGTH),
+                        batched=True, remove_columns=["#1 ID", "#2 ID", "#1 String", "#2 String"])
+    tokenized = tokenized.rename_column("Quality", "labels")
+    set_seed(SEED)
+    model = AutoModelForSequenceClassification.from_pretrained(checkpoint, num_labels=2)
+    with tempfile.TemporaryDirectory() as output_dir:
+        args = TrainingArguments(output_dir, per_device_train_batch_size=BATCH, learning_rate=LR, num_train_epochs=1,
+                                 seed=SEED, save_strategy="no", eval_strategy="no", report_to="none",
+                                 disable_tqdm=True, logging_steps=10)
+        trainer = Trainer(model, args, train_dataset=tokenized, data_collator=DataCollatorWithPadding(tokenizer),
+                          processing_class=tokenizer)
+        metrics = trainer.train().metrics
+    return rows / metrics["train_runtime"]
+
+
+def workbench_samples_per_s(rows: int, quiet: bool, logging_steps: int) -> float:
+    from workbench.training import runs
+    from workbench.training.spec import default_spec
+
+    spec = default_spec(data=str(mrpc_dir() / "train.tsv"))
+    spec["data"].update(text_column="#1 String", text_pair_column="#2 String", label_column="Quality",
+                        max_length=MAX_LENGTH, max_train_samples=rows)
+    spec["training"].update(per_device_train_batch_size=BATCH, learning_rate=LR, num_train_epochs=1.0, seed=SEED,
+                            eval_strategy="no", metrics=[], logging_steps=logging_steps, pad_to_multiple_of=0)
+    spec["monitor"].update(step_events=not quiet, system_sample_interval_s=0.0 if quiet else 2.0)
+    with tempfile.TemporaryDirectory() as runs_dir:
+        info = runs.launch_run(spec, Path(runs_dir))
+        while runs.read_run(info.path).is_active:
+            time.sleep(0.5)
+        summary = runs.read_summary(info.path) or {}
+        if summary.get("status") != "finished":
+            raise SystemExit(f"workbench run ended {summary.get('status')}:\n{runs.log_tail(info.path)}")
+        return rows / summary["train_runtime_s"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1024)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--logging-steps", type=int, default=10)
+    args = parser.parse_args()
+    results: dict[str, list[float]] = {"trainer": [], "workbench": [], "workbench-quiet": []}
+    for repeat in range(args.repeats):  # interleaved, so drifts in machine load hit every variant alike
+        results["workbench-quiet"].append(workbench_samples_per_s(args.rows, True, args.logging_steps))
+        results["workbench"].append(workbench_samples_per_s(args.rows, False, args.logging_steps))
+        results["trainer"].append(trainer_samples_per_s(args.rows))
+        print(f"repeat {repeat + 1}: " + ", ".join(f"{k} {v[-1]:.2f}" for k, v in results.items()), flush=True)
+    print(f"\n{args.rows} MRPC rows, batch {BATCH}, max length {MAX_LENGTH}, embedded encoder, CPU,"
+          f" {args.repeats} repeats (median, best)")
+    print(f"{'':<18}{'samples/s':>10}{'best':>10}")
+    median = {name: statistics.median(values) for name, values in results.items()}
+    for name, values in results.items():
+        print(f"{name:<18}{median[name]:>10.2f}{max(values):>10.2f}")
+    print(f"workbench / trainer: {median['workbench'] / median['trainer']:.3f}")
+    overhead = 1 - median["workbench"] / median["workbench-quiet"]
+    print(f"overhead of events (every {args.logging_steps} steps) and system sampling (2 s): {overhead * 100:+.2f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
