@@ -128,6 +128,24 @@ def test_fused_adamw_only_on_cuda():
     assert not wants_fused_adamw({"fused_optimizer": False}, "cuda")
 
 
+def test_no_host_sync_per_step_on_gpus_unless_skipping():
+    from workbench.training.child import guard_every_step
+
+    assert not guard_every_step("stop", "cuda")
+    assert guard_every_step("skip", "cuda")
+    assert guard_every_step("stop", "cpu")
+
+
+def test_pinned_memory_and_workers_only_where_they_help():
+    from workbench.training.child import loader_options
+
+    training = default_spec()["training"]
+    assert loader_options(training, "cuda") == {"num_workers": 0, "pin_memory": True, "persistent_workers": False}
+    assert loader_options(training, "cpu")["pin_memory"] is False
+    training["dataloader_num_workers"] = 4
+    assert loader_options(training, "cuda")["persistent_workers"] is True
+
+
 def test_decay_groups_skip_bias_and_norms(tiny_model_dir):
     from transformers import AutoModelForSequenceClassification
 

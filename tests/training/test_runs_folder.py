@@ -161,3 +161,37 @@ def test_progress_lines():
     assert lines[3] == "ALERT loss_spike: The loss jumped"
     assert lines[-2:] == ["run failed: boom", "hint: try less"]
     assert format_duration(3725) == "1:02:05" and format_duration(None) == "--:--"
+
+
+def test_ctrl_c_while_attached_stops_the_run_and_keeps_following(monkeypatch, tmp_path, capsys):
+    from workbench.commands import train as train_command
+    from workbench.training import follow
+
+    calls, stops = [], []
+
+    def fake_follow(run_dir, on_event, reader=None):
+        calls.append(reader)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        on_event(protocol.Finished(status="stopped", summary={"steps": 7}))
+        return protocol.Finished(status="stopped", summary={"steps": 7})
+
+    monkeypatch.setattr(follow, "follow_run", fake_follow)
+    monkeypatch.setattr(runs, "stop_run", stops.append)
+    assert train_command.attach(tmp_path) == 0
+    assert stops == [tmp_path] and len(calls) == 2 and calls[0] is calls[1]  # same reader: nothing shown twice
+    captured = capsys.readouterr()
+    assert "stopping after the current step" in captured.err and "run stopped after 7 steps" in captured.out
+
+
+def test_second_ctrl_c_detaches(monkeypatch, tmp_path, capsys):
+    from workbench.commands import train as train_command
+    from workbench.training import follow
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(follow, "follow_run", interrupted)
+    monkeypatch.setattr(runs, "stop_run", lambda run_dir: None)
+    assert train_command.attach(tmp_path) == 130
+    assert "detached; the run goes on" in capsys.readouterr().err

@@ -149,6 +149,21 @@ def wants_fused_adamw(training: dict, device_type: str) -> bool:
     return bool(training.get("fused_optimizer", True)) and device_type == "cuda"
 
 
+def guard_every_step(nan_policy: str, device_type: str) -> bool:
+    """Read the loss back every step? Skipping needs it; on the CPU it costs nothing; on a GPU the
+    stop policy checks at logging steps only, so the host never waits for the device in between."""
+    return nan_policy == "skip" or device_type == "cpu"
+
+
+def loader_options(training: dict, device_type: str) -> dict:
+    """DataLoader workers and pinned memory (pinning only helps copies to a GPU)."""
+    return {
+        "num_workers": training["dataloader_num_workers"],
+        "pin_memory": bool(training["dataloader_pin_memory"]) and device_type == "cuda",
+        "persistent_workers": training["dataloader_num_workers"] > 0,
+    }
+
+
 def is_better(name: str, value: float, best: float | None) -> bool:
     if best is None:
         return True
@@ -306,8 +321,7 @@ class Run:
         train = tokenized["train"]
         lengths = [len(ids) for ids in train["input_ids"]] if training["group_by_length"] else None
         self.sampler = EpochSampler(len(train), training["seed"], lengths, training["per_device_train_batch_size"])
-        pin = bool(training["dataloader_pin_memory"]) and accelerator.device.type == "cuda"
-        common = {"collate_fn": collator, "num_workers": training["dataloader_num_workers"], "pin_memory": pin}
+        common = {"collate_fn": collator, **loader_options(training, accelerator.device.type)}
         train_loader = DataLoader(train, batch_size=training["per_device_train_batch_size"], sampler=self.sampler, **common)
         eval_loader = None
         if "validation" in tokenized and training["eval_strategy"] != "no":
@@ -328,8 +342,7 @@ class Run:
         accumulation = training["gradient_accumulation_steps"]
         max_grad_norm = training["max_grad_norm"]
         nan_policy = monitor["nan_policy"]
-        # On the CPU reading the loss back costs nothing, so the guard checks every step there.
-        check_every_step = nan_policy == "skip" or accelerator.device.type == "cpu"
+        check_every_step = guard_every_step(nan_policy, accelerator.device.type)
         inject_nan_at = int(os.environ.get(INJECT_NAN_ENV, "0") or 0)
         watch = LossWatch(monitor["loss_spike_factor"])
         watch.recent.extend(state.get("recent_losses", []))
