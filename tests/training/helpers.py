@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 
-def wait_until(predicate, timeout: float = 60.0, interval: float = 0.1):
+def wait_until(predicate, timeout: float = 180.0, interval: float = 0.1):
     """Poll `predicate` until it returns something truthy; fail the test on timeout."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -19,7 +19,7 @@ def wait_until(predicate, timeout: float = 60.0, interval: float = 0.1):
     pytest.fail(f"timed out after {timeout} s waiting for {getattr(predicate, '__name__', predicate)}")
 
 
-def wait_for_end(run_dir: Path, timeout: float = 90.0):
+def wait_for_end(run_dir: Path, timeout: float = 240.0):
     from workbench.training import runs
 
     def ended():

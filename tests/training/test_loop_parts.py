@@ -241,3 +241,27 @@ def test_system_monitor_thread_emits_samples():
     finally:
         monitor.stop()
     assert len(samples) >= 2 and all(math.isfinite(s.rss_mb) for s in samples)
+
+
+def test_resumed_epoch_sees_exactly_the_batches_not_yet_seen():
+    """The data position: rebuild the epoch's order, skip the batches already trained on."""
+    import torch
+    from accelerate import Accelerator
+    from torch.utils.data import DataLoader
+
+    from workbench.training.sampling import EpochSampler
+
+    accelerator = Accelerator(cpu=True)
+    data = list(range(100))
+
+    def loader():
+        sampler = EpochSampler(len(data), seed=42)
+        sampler.set_epoch(2)
+        return sampler, accelerator.prepare(DataLoader(data, batch_size=8, sampler=sampler))
+
+    _, full = loader()
+    whole_epoch = [batch.tolist() for batch in full]
+    _, fresh = loader()  # a new process after a resume
+    resumed = [batch.tolist() for batch in accelerator.skip_first_batches(fresh, 5)]
+    assert resumed == whole_epoch[5:]
+    assert torch.tensor(sum(whole_epoch, [])).sort().values.tolist() == data

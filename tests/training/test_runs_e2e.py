@@ -47,7 +47,7 @@ def test_detached_cli_run_finishes_after_the_launcher_exits(tiny_spec, tmp_path)
     result = subprocess.run([sys.executable, "-m", "workbench", "train", str(spec_path), "--detach", "--json"],
                             capture_output=True, text=True, timeout=60, env=os.environ.copy())
     assert result.returncode == 0, result.stderr
-    assert time.monotonic() - started < 15
+    assert time.monotonic() - started < 30  # no torch in the launching process
     record = json.loads(result.stdout)
     run_dir = runs.Path(record["path"])
     assert record["status"] in ("starting", "running")
@@ -93,39 +93,39 @@ def quick(spec: dict, **training) -> dict:
 
 
 def test_stop_then_resume_continues_the_step_count(tiny_spec):
-    quick(tiny_spec, max_steps=100, logging_steps=1, save_steps=0)
+    quick(tiny_spec, max_steps=200, logging_steps=1, save_steps=0)
     tiny_spec["monitor"]["system_sample_interval_s"] = 0
     info = runs.launch_run(tiny_spec)
-    wait_until(first_step_logged(info.path, 2), timeout=60, interval=0.03)
+    wait_until(first_step_logged(info.path, 2), timeout=180, interval=0.03)
     runs.stop_run(info.path)
     stopped = wait_for_end(info.path)
     assert stopped.status == "stopped", dump_log(info.path)
     events = strict_events(info.path)
     stop_step = of_type(events, protocol.Finished)[-1].summary["steps"]
-    assert 2 <= stop_step < 100
+    assert 2 <= stop_step < 200
     assert of_type(events, protocol.CheckpointSaved)[-1].step == stop_step
 
     resumed = runs.resume_run(info.path)
     assert resumed.status == "starting"
     with pytest.raises(runs.WorkbenchError, match="still"):
         runs.resume_run(info.path)
-    final = wait_for_end(info.path, timeout=120)
+    final = wait_for_end(info.path, timeout=240)
     assert final.status == "finished", dump_log(info.path)
     events = strict_events(info.path)
     starts = of_type(events, protocol.RunStarted)
     assert [s.resumed_from_step for s in starts] == [None, stop_step]
     steps = [s.step for s in of_type(events, protocol.Step)]
-    assert steps == list(range(1, 101)), "the loss curve continues where it stopped, with no gap or repeat"
-    assert final.step == 100 and (info.path / "final" / "config.json").exists()
+    assert steps == list(range(1, 201)), "the loss curve continues where it stopped, with no gap or repeat"
+    assert final.step == 200 and (info.path / "final" / "config.json").exists()
 
 
 def test_killed_child_is_reported_as_crashed_with_its_log_tail(tiny_spec):
     quick(tiny_spec, max_steps=100000, logging_steps=1, save_steps=0)
     info = runs.launch_run(tiny_spec)
-    wait_until(first_step_logged(info.path), timeout=60)
+    wait_until(first_step_logged(info.path), timeout=180)
     child_pid = of_type(protocol.read_events(info.path / "events.jsonl"), protocol.RunStarted)[0].pid
     os.kill(child_pid, signal.SIGKILL)
-    crashed = wait_for_end(info.path, timeout=30)
+    crashed = wait_for_end(info.path, timeout=60)
     assert crashed.status == "crashed"
     failure = of_type(strict_events(info.path), protocol.Failed)[-1]
     assert failure.status == "crashed" and "died without a final event" in failure.error
