@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input
 
 from workbench.ui.messages import PushRequested
 from workbench.ui.screens.push import PushDialog
 
 SIZE = (120, 40)
+
+
+@pytest.fixture(autouse=True)
+def quick_recheck(monkeypatch):
+    """Tests set fields at once; no need to wait for typing to pause."""
+    monkeypatch.setattr(PushDialog, "RECHECK_DELAY_S", 0.05)
 
 
 async def settle(pilot) -> PushDialog:

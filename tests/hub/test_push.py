@@ -218,3 +218,13 @@ def test_preflight_reports_file_states(hub, client, run_dir):
     assert states["vocab.txt"] == "changed" and states["extra.json"] == "new" and states["config.json"] == "unchanged"
     assert check.problem is not None and check.problem.kind == "exists"
     assert check.account.name == "alice" and check.account.role == "write"
+
+
+def test_push_record_round_trip(tmp_path):
+    from workbench.core.hub.push import PushResult, last_push, record_push
+
+    assert last_push(tmp_path) is None
+    record_push(tmp_path, PushResult("alice/a", "u", "c1", "cu", "main"))
+    with open(tmp_path / "hub_pushes.jsonl", "a") as handle:
+        handle.write("{not json\n")
+    assert last_push(tmp_path)["repo_id"] == "alice/a" and last_push(tmp_path)["commit_id"] == "c1"
