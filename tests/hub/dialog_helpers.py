@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import Input
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from workbench.ui.messages import PushRequested
 from workbench.ui.screens.push import PushDialog
@@ -20,7 +21,10 @@ def quick_recheck(monkeypatch):
 async def settle(pilot) -> PushDialog:
     dialog = pilot.app.screen
     for _ in range(60):
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except (WorkerCancelled, WorkerFailed):
+            pass  # a newer check replaced an older one (exclusive workers); keep waiting
         await pilot.pause(0.05)
         if isinstance(dialog, PushDialog) and not dialog.busy:
             break

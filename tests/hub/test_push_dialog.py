@@ -91,9 +91,19 @@ async def test_forbidden_namespace_then_use_my_namespace(display_hub, run_dir, m
         assert dialog.query_one("#repo-input", Input).value == "alice/bert" and dialog.problem is None
 
 
-async def test_login_with_typed_token_stores_it(display_hub, run_dir):
+async def test_login_with_typed_token_stores_it(display_hub, run_dir, monkeypatch):
+    """Log in stores a typed token; the token never reaches the screen or a worker's (logged) description."""
     from huggingface_hub import constants
+    from textual.worker import Worker
 
+    descriptions = []
+    original_init = Worker.__init__
+
+    def recording_init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        descriptions.append(self.description)
+
+    monkeypatch.setattr(Worker, "__init__", recording_init)
     app = make_app(probe_hub_on_start=False)
     async with app.run_test(size=SIZE) as pilot:
         dialog = await open_dialog(pilot, run_dir)
@@ -108,6 +118,11 @@ async def test_login_with_typed_token_stores_it(display_hub, run_dir):
         assert open(constants.HF_TOKEN_PATH).read().strip() == WRITE_TOKEN
         assert dialog.query_one("#token-input", Input).value == ""
         assert "stored token" in str(dialog.query_one("#token-summary").render())
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert dialog.state == "done"
+    assert any(d.startswith("login(") for d in descriptions) and any(d.startswith("upload(") for d in descriptions)
+    assert not any(WRITE_TOKEN in d for d in descriptions)
 
 
 async def test_cancel_during_upload(display_hub, run_dir, monkeypatch):

@@ -195,12 +195,11 @@ class PushDialog(ModalScreen[None]):
         self.post_message(self.SourceLoaded(source, card, previous["repo_id"] if previous else suggest_repo_name(source)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="push-check")
-    def check(self, generation: int, typed: str, plan_options: dict) -> None:
+    def check(self, generation: int, token, plan_options: dict) -> None:
+        # `token` is a TokenChoice, never the raw string: Textual logs worker arguments.
         from workbench.core.hub.client import HubClient
         from workbench.core.hub.push import PushPlan, preflight
-        from workbench.core.hub.token import find_token
 
-        token = find_token(typed)
         account = None
         repo_id = plan_options["repo_id"]
         files = PushPlan(**plan_options).files()  # local only: shown even when the Hub cannot be asked
@@ -216,25 +215,23 @@ class PushDialog(ModalScreen[None]):
         self.post_message(self.Checked(generation, token, account, preflight=result, repo_id=repo_id, files=result.files))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="push-login")
-    def login(self, typed: str) -> None:
+    def login(self, token) -> None:
         from workbench.core.hub.client import HubClient
-        from workbench.core.hub.token import find_token
 
         try:
-            account = HubClient(self.endpoint, find_token(typed).value).login()
+            account = HubClient(self.endpoint, token.value).login()
         except HubError as error:
             self.post_message(self.LoggedIn(error=error))
             return
         self.post_message(self.LoggedIn(account))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="push-upload")
-    def upload(self, typed: str, plan) -> None:
+    def upload(self, token, plan) -> None:
         from workbench.core.hub.client import HubClient
         from workbench.core.hub.push import push, record_push
-        from workbench.core.hub.token import find_token
 
         try:
-            client = HubClient(self.endpoint, find_token(typed).value)
+            client = HubClient(self.endpoint, token.value)
             result = push(plan, client, on_progress=lambda p: self.post_message(self.PushProgressed(p)),
                           should_stop=self._cancel.is_set)
             record_push(self.source.run_dir if self.source else None, result)
@@ -283,8 +280,9 @@ class PushDialog(ModalScreen[None]):
         if self.source is None or self.state in ("pushing", "loading"):
             return
         self._generation += 1
-        self.query_one(PushTokenPanel).describe(_token_choice(self.query_one(PushTokenPanel).typed), self.account, checking=True)
-        self.check(self._generation, self.query_one(PushTokenPanel).typed, self._plan_options())
+        token = _token_choice(self.query_one(PushTokenPanel).typed)
+        self.query_one(PushTokenPanel).describe(token, self.account, checking=True)
+        self.check(self._generation, token, self._plan_options())
 
     def _schedule_check(self) -> None:
         if self._recheck_timer is not None:
@@ -465,7 +463,7 @@ class PushDialog(ModalScreen[None]):
 
     @on(Button.Pressed, "#login")
     def _login_pressed(self) -> None:
-        self.login(self.query_one(PushTokenPanel).typed)
+        self.login(_token_choice(self.query_one(PushTokenPanel).typed))
 
     @on(Button.Pressed, "#use-pr")
     def _use_pr(self) -> None:
@@ -494,7 +492,7 @@ class PushDialog(ModalScreen[None]):
         self.query_one("#push-progress-label", Label).update("Starting…")
         self.query_one("#push-progress", ProgressBar).update(total=1, progress=0)
         self._sync_buttons()
-        self.upload(self.query_one(PushTokenPanel).typed, PushPlan(**options))
+        self.upload(_token_choice(self.query_one(PushTokenPanel).typed), PushPlan(**options))
 
     def action_close_or_cancel(self) -> None:
         if self.state == "pushing":
