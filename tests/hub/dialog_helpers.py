@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from workbench.ui.messages import PushRequested
 from workbench.ui.screens.push import PushDialog
@@ -10,10 +12,19 @@ from workbench.ui.screens.push import PushDialog
 SIZE = (120, 40)
 
 
+@pytest.fixture(autouse=True)
+def quick_recheck(monkeypatch):
+    """Tests set fields at once; no need to wait for typing to pause."""
+    monkeypatch.setattr(PushDialog, "RECHECK_DELAY_S", 0.05)
+
+
 async def settle(pilot) -> PushDialog:
     dialog = pilot.app.screen
     for _ in range(60):
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except (WorkerCancelled, WorkerFailed):
+            pass  # a newer check replaced an older one (exclusive workers); keep waiting
         await pilot.pause(0.05)
         if isinstance(dialog, PushDialog) and not dialog.busy:
             break

@@ -26,6 +26,11 @@ def test_push_by_run_id_json(hub, monkeypatch, capsys):
     assert main(["push", RUN_ID, "--repo", "alice/bert-mrpc", "--json"]) == 0
     again = _json(capsys)
     assert again["nothing_changed"] and again["commit_id"] == result["commit_id"]
+    # without --repo the run goes where it went last time (recorded in the run folder)
+    assert main(["push", RUN_ID, "--json"]) == 0
+    assert _json(capsys)["repo_id"] == "alice/bert-mrpc"
+    records = (load_settings().runs_path / RUN_ID / "hub_pushes.jsonl").read_text().splitlines()
+    assert len(records) == 3 and json.loads(records[0])["commit_id"] == result["commit_id"]
 
 
 def test_default_repo_id_from_whoami_and_run(hub, monkeypatch, capsys, run_dir):

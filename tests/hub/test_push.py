@@ -218,3 +218,24 @@ def test_preflight_reports_file_states(hub, client, run_dir):
     assert states["vocab.txt"] == "changed" and states["extra.json"] == "new" and states["config.json"] == "unchanged"
     assert check.problem is not None and check.problem.kind == "exists"
     assert check.account.name == "alice" and check.account.role == "write"
+
+
+def test_push_record_round_trip(tmp_path):
+    from workbench.core.hub.push import PushResult, last_push, record_push
+
+    assert last_push(tmp_path) is None
+    record_push(tmp_path, PushResult("alice/a", "u", "c1", "cu", "main"))
+    with open(tmp_path / "hub_pushes.jsonl", "a") as handle:
+        handle.write("{not json\n")
+    assert last_push(tmp_path)["repo_id"] == "alice/a" and last_push(tmp_path)["commit_id"] == "c1"
+
+
+def test_content_ids_follow_file_changes(tmp_path):
+    from workbench.core.hub.files import LocalFile
+
+    path = tmp_path / "w.bin"
+    path.write_bytes(b"one")
+    first = LocalFile("w.bin", path, 3).content_id()
+    assert first == LocalFile("w.bin", path, 3).content_id()  # cached
+    path.write_bytes(b"two!")
+    assert LocalFile("w.bin", path, 4).content_id() != first

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Checkbox, Input, TextArea
 
-from tests.hub.dialog_helpers import SIZE, open_dialog, set_field, settle
+from tests.hub.dialog_helpers import SIZE, open_dialog, quick_recheck, set_field, settle  # noqa: F401 (fixture)
 from tests.hub.fake_hub import READ_TOKEN, WRITE_TOKEN
 from workbench.ui.app import make_app
 

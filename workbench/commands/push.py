@@ -55,7 +55,7 @@ def _run(args: argparse.Namespace) -> int:
     from workbench.core.hub.client import HubClient
     from workbench.core.hub.errors import HubError
     from workbench.core.hub.files import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, human_size
-    from workbench.core.hub.push import DEFAULT_COMMIT_MESSAGE, PushPlan, preflight, push, suggest_repo_name
+    from workbench.core.hub.push import DEFAULT_COMMIT_MESSAGE, PushPlan, last_push, preflight, push, record_push, suggest_repo_name
     from workbench.core.hub.source import resolve_source
     from workbench.core.hub.token import find_token
     from workbench.core.settings import load_settings
@@ -63,7 +63,8 @@ def _run(args: argparse.Namespace) -> int:
     source = resolve_source(args.target, load_settings().runs_path)
     token = find_token()
     client = HubClient(args.endpoint, token.value)
-    repo_id = args.repo
+    previous = last_push(source.run_dir)
+    repo_id = args.repo or (previous["repo_id"] if previous else None)
     if not repo_id or "/" not in repo_id:
         account = client.whoami()
         name = repo_id or suggest_repo_name(source)
@@ -111,7 +112,11 @@ def _run(args: argparse.Namespace) -> int:
         else:
             log(f"{progress.stage}…")
 
+    from huggingface_hub.utils import logging as hub_logging
+
+    hub_logging.set_verbosity_error()  # we report skipped files ourselves
     result = push(plan, client, on_progress=show)
+    record_push(source.run_dir, result)
     if args.json:
         print(json.dumps({"ok": True, **result.to_dict()}, indent=2))
         return 0

@@ -59,6 +59,7 @@ TASK_NAMES = {
 NOT_METRICS = {"loss", "runtime", "samples_per_second", "steps_per_second", "epoch", "step"}
 FRAMEWORKS = (("transformers", "Transformers"), ("torch", "PyTorch"), ("datasets", "Datasets"),
               ("tokenizers", "Tokenizers"), ("accelerate", "Accelerate"), ("huggingface_hub", "huggingface_hub"))
+VERSION_NAMES = {**dict(FRAMEWORKS), "python": "Python", "cuda": "CUDA", "workbench": "workbench"}
 
 
 @dataclass
@@ -281,8 +282,7 @@ def _body(facts: CardFacts, repo_id: str = "") -> str:
             lines.append("| " + " | ".join(cells) + " |")
     if facts.versions:
         lines += ["", "### Framework versions", ""]
-        names = dict(FRAMEWORKS)
-        lines += [f"- {names.get(key, key)} {value}" for key, value in facts.versions.items()]
+        lines += [f"- {VERSION_NAMES.get(key, key)} {value}" for key, value in facts.versions.items() if key != "error"]
     return "\n".join(lines) + "\n"
 
 

@@ -20,6 +20,7 @@ DEFAULT_EXCLUDE = (
 )
 DEFAULT_INCLUDE = ("*",)
 REGULAR_FILE_LIMIT = 10 * 1024 * 1024  # above this the Hub stores files with LFS/Xet
+_ID_CACHE: dict[tuple[str, int, int], tuple[str, str]] = {}
 
 
 @dataclass
@@ -34,7 +35,22 @@ class LocalFile:
         return isinstance(self.source, bytes)
 
     def content_id(self) -> tuple[str, str]:
-        """("git", blob sha1) for small files, ("sha256", hex) for large ones: what the Hub reports."""
+        """("git", blob sha1) for small files, ("sha256", hex) for large ones: what the Hub reports.
+
+        Hashing a multi-GB checkpoint takes seconds, and the dialog re-checks as the form changes:
+        ids of files on disk are cached by (path, size, mtime).
+        """
+        if isinstance(self.source, bytes):
+            return self._compute_id()
+        stat = Path(self.source).stat()
+        key = (str(self.source), stat.st_size, stat.st_mtime_ns)
+        if key not in _ID_CACHE:
+            if len(_ID_CACHE) > 4096:
+                _ID_CACHE.clear()
+            _ID_CACHE[key] = self._compute_id()
+        return _ID_CACHE[key]
+
+    def _compute_id(self) -> tuple[str, str]:
         if self.size < REGULAR_FILE_LIMIT:
             data = self.source if isinstance(self.source, bytes) else Path(self.source).read_bytes()
             return "git", hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()

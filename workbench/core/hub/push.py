@@ -10,7 +10,9 @@ namespace, repository exists), so a read-only token or a bad card never gets hal
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -22,6 +24,7 @@ from workbench.core.hub.files import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, LocalFile
 from workbench.core.hub.token import Account
 
 DEFAULT_COMMIT_MESSAGE = "Upload model with workbench"
+PUSH_RECORD = "hub_pushes.jsonl"  # in a run folder: where its model was pushed (never the token)
 REPO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
 
 
@@ -216,3 +219,35 @@ def push(
         uploaded=changed,
         unchanged=[f.path_in_repo for f in files if f.status == "unchanged"],
     )
+
+
+def record_push(run_dir: Path | None, result: PushResult) -> None:
+    """Remember in the run folder where its model went, so the next push defaults to the same repository."""
+    if run_dir is None:
+        return
+    record = {"time": time.time(), "repo_id": result.repo_id, "branch": result.branch, "commit_id": result.commit_id,
+              "commit_url": result.commit_url, "repo_url": result.repo_url, "pr_url": result.pr_url,
+              "uploaded": len(result.uploaded)}
+    try:
+        with open(Path(run_dir) / PUSH_RECORD, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+    except OSError:
+        pass  # a read-only run folder must not turn a successful push into a failure
+
+
+def last_push(run_dir: Path | None) -> dict | None:
+    """The newest record written by `record_push`, if any (bad lines are skipped)."""
+    if run_dir is None:
+        return None
+    try:
+        lines = (Path(run_dir) / PUSH_RECORD).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("repo_id"), str):
+            return record
+    return None

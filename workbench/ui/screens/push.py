@@ -23,10 +23,11 @@ from workbench.core.hub.errors import HubError
 from workbench.ui.widgets.push_files import PushFileList
 from workbench.ui.widgets.push_token import PushTokenPanel
 
-RECHECK_DELAY_S = 0.6
 
 
 class PushDialog(ModalScreen[None]):
+    RECHECK_DELAY_S = 0.6  # wait for typing to pause before asking the Hub again
+
     DEFAULT_CSS = """
     PushDialog { align: center middle; }
     PushDialog > #push-box {
@@ -63,6 +64,7 @@ class PushDialog(ModalScreen[None]):
     PushDialog #push-progress-label { width: 1fr; }
     PushDialog #push-buttons { height: 1; margin-top: 1; align: right middle; }
     PushDialog #push-buttons Button { margin-left: 1; }
+    PushDialog #push-keys { width: 1fr; color: $text-muted; }
     PushDialog .hidden { display: none; }
     """
     BINDINGS = [
@@ -161,6 +163,7 @@ class PushDialog(ModalScreen[None]):
                 yield Label("", id="push-progress-label")
                 yield ProgressBar(total=1, id="push-progress", show_eta=False)
             with Horizontal(id="push-buttons"):
+                yield Static("ctrl+s push · ctrl+r re-check · ctrl+g regenerate card · esc close", id="push-keys")
                 yield Button("Use pull request", id="use-pr", classes="hidden", compact=True)
                 yield Button("Use my namespace", id="use-namespace", classes="hidden", compact=True)
                 yield Button("Push", id="push", variant="primary", disabled=True, compact=True)
@@ -178,7 +181,7 @@ class PushDialog(ModalScreen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="push-source")
     def load_source(self) -> None:
         from workbench.core.hub.card import default_card
-        from workbench.core.hub.push import suggest_repo_name
+        from workbench.core.hub.push import last_push, suggest_repo_name
         from workbench.core.hub.source import resolve_source
         from workbench.core.settings import load_settings
 
@@ -188,15 +191,15 @@ class PushDialog(ModalScreen[None]):
         except WorkbenchError as error:
             self.post_message(self.Checked(self._generation, None, error=_as_hub_error(error)))
             return
-        self.post_message(self.SourceLoaded(source, card, suggest_repo_name(source)))
+        previous = last_push(source.run_dir)
+        self.post_message(self.SourceLoaded(source, card, previous["repo_id"] if previous else suggest_repo_name(source)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="push-check")
-    def check(self, generation: int, typed: str, plan_options: dict) -> None:
+    def check(self, generation: int, token, plan_options: dict) -> None:
+        # `token` is a TokenChoice, never the raw string: Textual logs worker arguments.
         from workbench.core.hub.client import HubClient
         from workbench.core.hub.push import PushPlan, preflight
-        from workbench.core.hub.token import find_token
 
-        token = find_token(typed)
         account = None
         repo_id = plan_options["repo_id"]
         files = PushPlan(**plan_options).files()  # local only: shown even when the Hub cannot be asked
@@ -212,27 +215,26 @@ class PushDialog(ModalScreen[None]):
         self.post_message(self.Checked(generation, token, account, preflight=result, repo_id=repo_id, files=result.files))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="push-login")
-    def login(self, typed: str) -> None:
+    def login(self, token) -> None:
         from workbench.core.hub.client import HubClient
-        from workbench.core.hub.token import find_token
 
         try:
-            account = HubClient(self.endpoint, find_token(typed).value).login()
+            account = HubClient(self.endpoint, token.value).login()
         except HubError as error:
             self.post_message(self.LoggedIn(error=error))
             return
         self.post_message(self.LoggedIn(account))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="push-upload")
-    def upload(self, typed: str, plan) -> None:
+    def upload(self, token, plan) -> None:
         from workbench.core.hub.client import HubClient
-        from workbench.core.hub.push import push
-        from workbench.core.hub.token import find_token
+        from workbench.core.hub.push import push, record_push
 
         try:
-            client = HubClient(self.endpoint, find_token(typed).value)
+            client = HubClient(self.endpoint, token.value)
             result = push(plan, client, on_progress=lambda p: self.post_message(self.PushProgressed(p)),
                           should_stop=self._cancel.is_set)
+            record_push(self.source.run_dir if self.source else None, result)
         except HubError as error:
             self.post_message(self.PushFinished(error=error))
             return
@@ -278,14 +280,15 @@ class PushDialog(ModalScreen[None]):
         if self.source is None or self.state in ("pushing", "loading"):
             return
         self._generation += 1
-        self.query_one(PushTokenPanel).describe(_token_choice(self.query_one(PushTokenPanel).typed), self.account, checking=True)
-        self.check(self._generation, self.query_one(PushTokenPanel).typed, self._plan_options())
+        token = _token_choice(self.query_one(PushTokenPanel).typed)
+        self.query_one(PushTokenPanel).describe(token, self.account, checking=True)
+        self.check(self._generation, token, self._plan_options())
 
     def _schedule_check(self) -> None:
         if self._recheck_timer is not None:
             self._recheck_timer.stop()
         self._check_pending = True
-        self._recheck_timer = self.set_timer(RECHECK_DELAY_S, self._start_check)
+        self._recheck_timer = self.set_timer(self.RECHECK_DELAY_S, self._start_check)
 
     @on(Input.Changed, "#repo-input, #branch-input, #include-input, #exclude-input, #token-input")
     def _form_changed(self, event: Input.Changed) -> None:
@@ -330,6 +333,7 @@ class PushDialog(ModalScreen[None]):
     def _source_loaded(self, message: SourceLoaded) -> None:
         self.source = message.source
         self.state = "ready"
+        self._allow_existing = "/" in message.repo_name  # the repository this run was pushed to before
         source = message.source
         where = f"run {source.run_id} · {source.folder.name}/" if source.run_id else f"folder {source.folder.name}/"
         self.query_one("#push-source", Static).update(where + (f" · {source.note}" if source.note else ""))
@@ -459,7 +463,7 @@ class PushDialog(ModalScreen[None]):
 
     @on(Button.Pressed, "#login")
     def _login_pressed(self) -> None:
-        self.login(self.query_one(PushTokenPanel).typed)
+        self.login(_token_choice(self.query_one(PushTokenPanel).typed))
 
     @on(Button.Pressed, "#use-pr")
     def _use_pr(self) -> None:
@@ -488,7 +492,7 @@ class PushDialog(ModalScreen[None]):
         self.query_one("#push-progress-label", Label).update("Starting…")
         self.query_one("#push-progress", ProgressBar).update(total=1, progress=0)
         self._sync_buttons()
-        self.upload(self.query_one(PushTokenPanel).typed, PushPlan(**options))
+        self.upload(_token_choice(self.query_one(PushTokenPanel).typed), PushPlan(**options))
 
     def action_close_or_cancel(self) -> None:
         if self.state == "pushing":
