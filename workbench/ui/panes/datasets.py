@@ -396,11 +396,13 @@ class DatasetsPane(Vertical, can_focus=True):
         where = query.column or "text columns"
         kind = "regex" if query.regex else "search"
         self.run_search(query, label=f"{kind} {query.text!r} in {where}")
+        self.query_one(DatasetTable).focus()  # browse the results at once; / returns to the query
 
     @on(FilterBar.Submitted)
     def _filter_submitted(self, event: FilterBar.Submitted) -> None:
         query: FilterQuery = event.query
         self.run_filter(query)
+        self.query_one(DatasetTable).focus()
 
     def run_search(self, query: SearchQuery, *, label: str | None = None) -> None:
         if self.dataset is None:
