@@ -16,8 +16,13 @@ SIZE = (110, 32)
 
 
 async def settle(pilot) -> None:
+    """Wait for the workers, then for their last messages to be handled (slow on a busy machine)."""
     await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    pane = pilot.app.screen.query_one(DatasetsPane) if pilot.app.screen.query(DatasetsPane) else None
+    for _ in range(200):
+        await pilot.pause()
+        if pane is None or not pane.busy:
+            break
     await pilot.pause()
 
 

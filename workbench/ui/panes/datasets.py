@@ -174,6 +174,8 @@ class DatasetsPane(Vertical, can_focus=True):
         self.changed_noted: list[Path] = []
         self.opening = False
         self.stats_serial = 0
+        self.stats_running = False
+        self.prepare_running = False
         self.stats_for: tuple | None = None
         self.prepared = None
         self.prepare_request: DatasetsPrepareView.PrepareRequested | None = None
@@ -252,7 +254,6 @@ class DatasetsPane(Vertical, can_focus=True):
 
     @on(Opened)
     async def _opened(self, message: Opened) -> None:
-        self.opening = False
         if not self.query(DatasetBrowser):
             await self.mount(DatasetBrowser(id="datasets-body"), before="#datasets-status")
         self._cancel_query()
@@ -279,6 +280,7 @@ class DatasetsPane(Vertical, can_focus=True):
         self.query_one(DatasetsPrepareView).show_text("Map the columns, then press p to tokenize and preview a batch.")
         self.query_one(DatasetTable).focus()
         self.post_message(ActiveDatasetChanged(self.active_info()))
+        self.opening = False
 
     def active_info(self) -> dict:
         """The app-wide description of this dataset (see ActiveDatasetChanged)."""
@@ -341,10 +343,16 @@ class DatasetsPane(Vertical, can_focus=True):
         self.query_one(SearchBar).set_columns(string_columns(dataset))
         self.query_one(FilterBar).set_columns(list(dataset.column_names))
         self.stats_for = None
+        self.stats_running = False
         self.query_one(DatasetsStatsView).show_message(f"Press s to compute the statistics of {split}.")
         self._update_status()
         if self.query_one(ContentSwitcher).current == VIEWS["stats"]:
             self.action_statistics()
+
+    @property
+    def busy(self) -> bool:
+        """A worker's result is still to be shown (tests wait on this)."""
+        return self.opening or self.query_running or self.stats_running or self.prepare_running
 
     @property
     def dataset(self):
@@ -388,11 +396,13 @@ class DatasetsPane(Vertical, can_focus=True):
         where = query.column or "text columns"
         kind = "regex" if query.regex else "search"
         self.run_search(query, label=f"{kind} {query.text!r} in {where}")
+        self.query_one(DatasetTable).focus()  # browse the results at once; / returns to the query
 
     @on(FilterBar.Submitted)
     def _filter_submitted(self, event: FilterBar.Submitted) -> None:
         query: FilterQuery = event.query
         self.run_filter(query)
+        self.query_one(DatasetTable).focus()
 
     def run_search(self, query: SearchQuery, *, label: str | None = None) -> None:
         if self.dataset is None:
@@ -613,6 +623,7 @@ class DatasetsPane(Vertical, can_focus=True):
         self.stats_for = key
         self.stats_serial += 1
         view = self.query_one(DatasetsStatsView)
+        self.stats_running = True
         view.show_message("Computing …")
         view.show_progress(0, self.dataset.num_rows)
         self._stats_worker(self.stats_serial, self.split, *key[1:4], self.app.active_model_path, self.app.active_model)
@@ -665,6 +676,7 @@ class DatasetsPane(Vertical, can_focus=True):
     @on(StatsComputed)
     def _stats_computed(self, message: StatsComputed) -> None:
         if message.serial == self.stats_serial:
+            self.stats_running = False
             view = self.query_one(DatasetsStatsView)
             view.show_progress(1, 1)
             view.show_result(message.result)
@@ -672,9 +684,11 @@ class DatasetsPane(Vertical, can_focus=True):
     @on(TaskFailed)
     def _task_failed(self, message: TaskFailed) -> None:
         if message.view == "stats":
+            self.stats_running = False
             self.stats_for = None
             self.query_one(DatasetsStatsView).show_message(message.error)
         else:
+            self.prepare_running = False
             self.query_one(DatasetsPrepareView).show_text(message.error)
         self.notify(message.error, severity="error", timeout=10, markup=False)
 
@@ -700,6 +714,7 @@ class DatasetsPane(Vertical, can_focus=True):
         self.prepare_request = request
         plan = PreparePlan(request.text, request.pair, request.label, request.max_length, request.fraction, request.seed)
         view = self.query_one(DatasetsPrepareView)
+        self.prepare_running = True
         view.show_text("Preparing …")
         view.show_progress(0, 1)
         self._prepare_worker(plan, request.rows, self.app.active_model_path, self.app.active_model)
@@ -735,6 +750,7 @@ class DatasetsPane(Vertical, can_focus=True):
 
         prepared = message.prepared
         self.prepared = prepared
+        self.prepare_running = False
         view = self.query_one(DatasetsPrepareView)
         view.show_progress(1, 1)
         labels = prepared.labels

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-DETAIL_CHARS = 200_000
+DETAIL_CHARS = 50_000  # a megabyte cell is cut: wrapping it all would stall the screen
 
 DIALOG_CSS = """
 DatasetsOpenDialog, RowDetailDialog, JumpDialog { align: center middle; }
