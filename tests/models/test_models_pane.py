@@ -120,6 +120,23 @@ async def test_unusable_checkpoints_say_why_when_loading(broken_folders):
         assert "trust_remote_code" in _text(pane.query_one("#model-warnings"))
 
 
+async def test_a_model_too_large_for_free_memory_is_refused(tiny_models, monkeypatch):
+    import psutil
+
+    class LittleMemory:
+        available = 10 * 2**20
+
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: LittleMemory())
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.screen.query_one("#models-pane")
+        pane.open_model(str(tiny_models["gpt2"]))
+        pane.action_load()
+        await _settle(pilot)
+        assert "needs about 0.1 GiB to load, but only 0.0 GiB is free" in _text(pane.query_one("#load-status"))
+        assert pane.loaded is None
+
+
 async def test_pickle_needs_an_explicit_per_model_opt_in(tiny_models, tmp_path):
     import torch
     from safetensors.torch import load_file
