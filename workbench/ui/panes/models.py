@@ -141,7 +141,6 @@ class ModelsPane(Horizontal):
             with TabPane("Heads", id="model-heads-tab"):
                 with VerticalScroll():
                     yield HeadsTable(id="model-heads")
-                    yield Static("Comparing each head with the checkpoint…", id="head-detail")
                     with Horizontal(id="label-row"):
                         yield Input(placeholder="Labels: neg, pos · 0=neg, 1=pos · a count", id="model-labels")
                         yield Button("From dataset", id="labels-from-dataset")
@@ -156,6 +155,7 @@ class ModelsPane(Horizontal):
                         yield Button("Save…  ^s", id="model-save")
                     yield ProgressBar(total=100, show_eta=False, id="load-progress")
                     yield Static("", id="load-status")
+                    yield Static("Comparing each head with the checkpoint…", id="head-detail")
             with TabPane("Playground", id="model-playground-tab"):
                 with VerticalScroll():
                     yield Static("", id="playground-model")
@@ -197,9 +197,11 @@ class ModelsPane(Horizontal):
         self.query_one(CatalogList).show_entries(entries, self.entry.location if self.entry else None)
 
     @on(OptionList.OptionSelected, "#model-catalog")
-    def _catalog_selected(self, event: OptionList.OptionSelected) -> None:
+    @on(OptionList.OptionHighlighted, "#model-catalog")
+    def _catalog_selected(self, event: OptionList.OptionSelected | OptionList.OptionHighlighted) -> None:
+        # The summary follows the highlight: reading a checkpoint costs only its config and header.
         entry = self.query_one(CatalogList).entry_at(event.option_index)
-        if entry is not None:
+        if entry is not None and (self.entry is None or entry.location != self.entry.location):
             self._open_entry(entry)
 
     # -- opening a checkpoint ----------------------------------------------------------
