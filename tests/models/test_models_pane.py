@@ -350,3 +350,33 @@ def test_answers_render_for_embeddings_and_choices():
     choices = plain(render_answer("multiple-choice", {"choices": [{"choice": "mat", "score": 0.75}, {"choice": "moon", "score": 0.25}], "best": 0}, "x"))
     assert "mat" in choices and "75.00%" in choices and "█" * 22 in choices
     assert Prediction("base").as_dict()["head"] == "base"
+
+
+async def test_browse_picks_a_checkpoint_folder(tiny_models, monkeypatch):
+    from textual.widgets import DirectoryTree
+
+    from workbench.ui.widgets.models_dialogs import FolderPickerScreen
+
+    monkeypatch.chdir(tiny_models["gpt2"].parent)
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.screen.query_one("#models-pane")
+        pane.query_one(CatalogList).focus()
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert isinstance(app.screen, FolderPickerScreen)
+        tree = app.screen.query_one(DirectoryTree)
+        for _ in range(100):  # the tree's loader worker never finishes, so poll instead of waiting for workers
+            if tree.root.children:
+                break
+            await pilot.pause(0.05)
+        nodes = {node.data.path.name: node for node in tree.root.children}
+        assert "t5" in nodes and not any(name.endswith(".json") for name in nodes)
+        tree.select_node(nodes["t5"])
+        for _ in range(100):
+            if not isinstance(app.screen, FolderPickerScreen):
+                break
+            await pilot.pause(0.05)
+        await _settle(pilot)
+        assert not isinstance(app.screen, FolderPickerScreen)
+        assert pane.info.name == "t5"

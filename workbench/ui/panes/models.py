@@ -34,6 +34,8 @@ from workbench.ui.widgets.models_summary import CheckpointSummary, HeadsTable, h
 class ModelsPane(Horizontal):
     DEFAULT_CSS = """
     ModelsPane #models-left { width: 34; }
+    ModelsPane #catalog-buttons { height: auto; }
+    ModelsPane #catalog-buttons Button { width: 1fr; min-width: 8; }
     ModelsPane #model-tabs { width: 1fr; }
     ModelsPane #model-warnings { color: $warning; padding: 0 1; height: auto; }
     ModelsPane .model-error { color: $error; padding: 0 1; height: auto; }
@@ -48,6 +50,7 @@ class ModelsPane(Horizontal):
 
     BINDINGS = [
         Binding("ctrl+o", "focus_path", "Open", id="models.open", tooltip="Type a model folder or hub id"),
+        Binding("ctrl+b", "browse", "Browse", id="models.browse", tooltip="Pick a checkpoint folder from a tree"),
         Binding("ctrl+l", "load", "Load", id="models.load", tooltip="Load the checkpoint with the selected head"),
         Binding("escape", "cancel_load", "Cancel load", id="models.cancel", tooltip="Cancel the running load"),
         Binding("ctrl+r", "run", "Run", id="models.run", tooltip="Run the playground on the loaded model"),
@@ -132,6 +135,9 @@ class ModelsPane(Horizontal):
         with Vertical(id="models-left"):
             yield Input(placeholder="Path or hub id", id="model-path", suggester=FolderSuggester())
             yield CatalogList(id="model-catalog")
+            with Horizontal(id="catalog-buttons"):
+                yield Button("Browse… ^b", id="model-browse")
+                yield Button("New… ^n", id="model-new")
         with TabbedContent(id="model-tabs", initial="model-info-tab"):
             with TabPane("Checkpoint", id="model-info-tab"):
                 with VerticalScroll():
@@ -630,6 +636,13 @@ class ModelsPane(Horizontal):
     def action_focus_path(self) -> None:
         self.query_one("#model-path", Input).focus()
 
+    @on(Button.Pressed, "#model-browse")
+    def action_browse(self) -> None:
+        from workbench.ui.widgets.models_dialogs import FolderPickerScreen
+
+        self.app.push_screen(FolderPickerScreen("."), lambda folder: folder and self.open_model(folder))
+
+    @on(Button.Pressed, "#model-new")
     def action_create_model(self) -> None:
         from workbench.ui.widgets.models_dialogs import CreateModelScreen
 
@@ -697,6 +710,7 @@ class ModelsPane(Horizontal):
 
         commands = [
             PaletteCommand("model: open folder or hub id", self._palette_focus_path, "Type a path (→ completes) or a hub id"),
+            PaletteCommand("model: browse for a folder", self.action_browse, "Pick a checkpoint folder from a tree"),
             PaletteCommand("model: checkpoint summary", show("model-info-tab"), "Architecture, shape, dtype, weights, tokenizer"),
             PaletteCommand("model: heads", show("model-heads-tab"), "Heads, parameter counts, new and unused weights"),
             PaletteCommand("model: playground", show("model-playground-tab"), "Run the selected head on your text"),

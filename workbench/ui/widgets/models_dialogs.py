@@ -154,3 +154,39 @@ class SaveModelScreen(ModalScreen[str | None]):
     @on(Button.Pressed, "#save-cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class FolderPickerScreen(ModalScreen[str | None]):
+    """Browse folders; a folder with a config.json is a checkpoint and opens on Enter."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="FolderPickerScreen") + """
+    FolderPickerScreen DirectoryTree { height: 20; }
+    FolderPickerScreen .dialog-hint { color: $text-muted; height: auto; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="models.browse.cancel", tooltip="Close without opening")]
+
+    def __init__(self, root: str = ".") -> None:
+        super().__init__()
+        self.root = root
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import DirectoryTree
+
+        class FolderTree(DirectoryTree):
+            def filter_paths(self, paths):
+                return [path for path in paths if path.is_dir() and not path.name.startswith(".")]
+
+        with Vertical():
+            yield Label("Open a checkpoint folder", classes="dialog-title")
+            yield Static("Enter on a folder with config.json opens it; other folders expand.", classes="dialog-hint")
+            yield FolderTree(self.root, id="folder-tree")
+            yield Static("", classes="dialog-error", id="browse-error")
+
+    def on_directory_tree_directory_selected(self, event) -> None:
+        if (event.path / "config.json").is_file():
+            self.dismiss(str(event.path))
+        else:
+            self.query_one("#browse-error", Static).update(f"{event.path.name}/ has no config.json; pick a folder inside it.")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
