@@ -172,3 +172,25 @@ def test_sharded_index_with_missing_shard(tmp_path):
     (tmp_path / "model.safetensors.index.json").write_text(json.dumps({"weight_map": {"a": "model-00001.safetensors"}}))
     with pytest.raises(WorkbenchError, match="missing: model-00001.safetensors"):
         inspect_checkpoint(tmp_path)
+
+
+def test_hub_id_when_online_downloads_config_and_safetensors_only(monkeypatch, tiny_models):
+    import huggingface_hub
+
+    from workbench.core import hub_status
+
+    for variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(hub_status, "_status", hub_status.HubStatus.ONLINE)
+    monkeypatch.setattr(catalog, "cached_models", lambda cache_dir=None: [])
+    calls = []
+
+    def fake_snapshot_download(repo_id, allow_patterns):
+        calls.append((repo_id, allow_patterns))
+        return str(tiny_models["gpt2"])
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download)
+    folder, name = catalog.resolve("someone/tiny-gpt2")
+    assert folder == tiny_models["gpt2"] and name == "someone/tiny-gpt2"
+    assert calls[0][0] == "someone/tiny-gpt2"
+    assert "*.bin" not in calls[0][1] and "*.safetensors" in calls[0][1]  # pickle is never fetched

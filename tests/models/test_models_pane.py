@@ -56,6 +56,9 @@ async def test_embedded_default_is_selected_and_can_be_made_active():
         changes = [message for message in seen if isinstance(message, ActiveModelChanged)]
         assert changes and changes[-1].name == EMBEDDED_MODEL_NAME and changes[-1].path == ""
         assert app.active_model == EMBEDDED_MODEL_NAME and app.active_model_path == ""
+        labels = {command.label for command in app.palette_commands()}
+        assert {"model: load", "model: run", "model: show code", "model: create from config",
+                "model: use as active model", "model: labels from dataset"} <= labels
 
 
 async def test_open_folder_by_typing_then_load_makes_it_active(tiny_models, monkeypatch):
@@ -118,6 +121,23 @@ async def test_unusable_checkpoints_say_why_when_loading(broken_folders):
             assert pane.loaded is None
         assert pane.query_one("#opt-trust", Checkbox).display  # the remote-code checkpoint offers the opt-in
         assert "trust_remote_code" in _text(pane.query_one("#model-warnings"))
+
+
+async def test_a_model_too_large_for_free_memory_is_refused(tiny_models, monkeypatch):
+    import psutil
+
+    class LittleMemory:
+        available = 10 * 2**20
+
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: LittleMemory())
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.screen.query_one("#models-pane")
+        pane.open_model(str(tiny_models["gpt2"]))
+        pane.action_load()
+        await _settle(pilot)
+        assert "needs about 0.1 GiB to load, but only 0.0 GiB is free" in _text(pane.query_one("#load-status"))
+        assert pane.loaded is None
 
 
 async def test_pickle_needs_an_explicit_per_model_opt_in(tiny_models, tmp_path):
@@ -304,18 +324,59 @@ async def test_run_folders_appear_in_the_catalog_and_open_model_routes_here(tiny
         assert pane.info.name == "run run-001"
 
 
-async def test_palette_lists_model_commands():
-    app = make_app(probe_hub_on_start=False)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        labels = {command.label for command in app.palette_commands()}
-        assert {"model: load", "model: run", "model: show code", "model: create from config",
-                "model: use as active model", "model: labels from dataset"} <= labels
-
-
 async def test_folder_suggester_completes_folders_only(tmp_path):
     (tmp_path / "checkpoints").mkdir()
     (tmp_path / "checkfile.txt").write_text("")
     suggester = FolderSuggester()
     assert await suggester.get_suggestion(str(tmp_path / "check")) == f"{tmp_path}/checkpoints/"
     assert await suggester.get_suggestion("bert-base") is None  # hub ids are not completed
+
+
+def test_answers_render_for_embeddings_and_choices():
+    from workbench.core.models.inference import Prediction
+    from workbench.ui.widgets.models_playground import render_answer
+
+    def plain(renderable) -> str:
+        import io
+
+        from rich.console import Console
+
+        console = Console(width=120, file=io.StringIO(), record=True)
+        console.print(renderable)
+        return console.export_text()
+
+    base = plain(render_answer("base", {"tokens": 4, "hidden_size": 384, "mean_pooled": [0.5, -0.25], "norm": 1.5}, "hi"))
+    assert "4 tokens × 384 hidden" in base and "0.500, -0.250" in base
+    choices = plain(render_answer("multiple-choice", {"choices": [{"choice": "mat", "score": 0.75}, {"choice": "moon", "score": 0.25}], "best": 0}, "x"))
+    assert "mat" in choices and "75.00%" in choices and "█" * 22 in choices
+    assert Prediction("base").as_dict()["head"] == "base"
+
+
+async def test_browse_picks_a_checkpoint_folder(tiny_models, monkeypatch):
+    from textual.widgets import DirectoryTree
+
+    from workbench.ui.widgets.models_dialogs import FolderPickerScreen
+
+    monkeypatch.chdir(tiny_models["gpt2"].parent)
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.screen.query_one("#models-pane")
+        pane.query_one(CatalogList).focus()
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert isinstance(app.screen, FolderPickerScreen)
+        tree = app.screen.query_one(DirectoryTree)
+        for _ in range(100):  # the tree's loader worker never finishes, so poll instead of waiting for workers
+            if tree.root.children:
+                break
+            await pilot.pause(0.05)
+        nodes = {node.data.path.name: node for node in tree.root.children}
+        assert "t5" in nodes and not any(name.endswith(".json") for name in nodes)
+        tree.select_node(nodes["t5"])
+        for _ in range(100):
+            if not isinstance(app.screen, FolderPickerScreen):
+                break
+            await pilot.pause(0.05)
+        await _settle(pilot)
+        assert not isinstance(app.screen, FolderPickerScreen)
+        assert pane.info.name == "t5"

@@ -55,8 +55,6 @@ PLAYGROUND_CASES = {
     "fill-mask": ("bert-mlm", "masked-lm", "Paris is the [MASK] of France.", ""),
     "causal-generation": ("gpt2", "causal-lm", "once upon a time", ""),
     "seq2seq-generation": ("t5", "seq2seq-lm", "translate to German: hello", ""),
-    "multiple-choice": ("embedded", "multiple-choice", "The cat sat on the", "mat | moon | keyboard"),
-    "base-embedding": ("embedded", "base", "Hello world", ""),
 }
 
 

@@ -34,6 +34,8 @@ from workbench.ui.widgets.models_summary import CheckpointSummary, HeadsTable, h
 class ModelsPane(Horizontal):
     DEFAULT_CSS = """
     ModelsPane #models-left { width: 34; }
+    ModelsPane #catalog-buttons { height: auto; }
+    ModelsPane #catalog-buttons Button { width: 1fr; min-width: 8; }
     ModelsPane #model-tabs { width: 1fr; }
     ModelsPane #model-warnings { color: $warning; padding: 0 1; height: auto; }
     ModelsPane .model-error { color: $error; padding: 0 1; height: auto; }
@@ -48,6 +50,7 @@ class ModelsPane(Horizontal):
 
     BINDINGS = [
         Binding("ctrl+o", "focus_path", "Open", id="models.open", tooltip="Type a model folder or hub id"),
+        Binding("ctrl+b", "browse", "Browse", id="models.browse", tooltip="Pick a checkpoint folder from a tree"),
         Binding("ctrl+l", "load", "Load", id="models.load", tooltip="Load the checkpoint with the selected head"),
         Binding("escape", "cancel_load", "Cancel load", id="models.cancel", tooltip="Cancel the running load"),
         Binding("ctrl+r", "run", "Run", id="models.run", tooltip="Run the playground on the loaded model"),
@@ -132,6 +135,9 @@ class ModelsPane(Horizontal):
         with Vertical(id="models-left"):
             yield Input(placeholder="Path or hub id", id="model-path", suggester=FolderSuggester())
             yield CatalogList(id="model-catalog")
+            with Horizontal(id="catalog-buttons"):
+                yield Button("Browse… ^b", id="model-browse")
+                yield Button("New… ^n", id="model-new")
         with TabbedContent(id="model-tabs", initial="model-info-tab"):
             with TabPane("Checkpoint", id="model-info-tab"):
                 with VerticalScroll():
@@ -141,7 +147,6 @@ class ModelsPane(Horizontal):
             with TabPane("Heads", id="model-heads-tab"):
                 with VerticalScroll():
                     yield HeadsTable(id="model-heads")
-                    yield Static("Comparing each head with the checkpoint…", id="head-detail")
                     with Horizontal(id="label-row"):
                         yield Input(placeholder="Labels: neg, pos · 0=neg, 1=pos · a count", id="model-labels")
                         yield Button("From dataset", id="labels-from-dataset")
@@ -156,6 +161,7 @@ class ModelsPane(Horizontal):
                         yield Button("Save…  ^s", id="model-save")
                     yield ProgressBar(total=100, show_eta=False, id="load-progress")
                     yield Static("", id="load-status")
+                    yield Static("Comparing each head with the checkpoint…", id="head-detail")
             with TabPane("Playground", id="model-playground-tab"):
                 with VerticalScroll():
                     yield Static("", id="playground-model")
@@ -197,9 +203,11 @@ class ModelsPane(Horizontal):
         self.query_one(CatalogList).show_entries(entries, self.entry.location if self.entry else None)
 
     @on(OptionList.OptionSelected, "#model-catalog")
-    def _catalog_selected(self, event: OptionList.OptionSelected) -> None:
+    @on(OptionList.OptionHighlighted, "#model-catalog")
+    def _catalog_selected(self, event: OptionList.OptionSelected | OptionList.OptionHighlighted) -> None:
+        # The summary follows the highlight: reading a checkpoint costs only its config and header.
         entry = self.query_one(CatalogList).entry_at(event.option_index)
-        if entry is not None:
+        if entry is not None and (self.entry is None or entry.location != self.entry.location):
             self._open_entry(entry)
 
     # -- opening a checkpoint ----------------------------------------------------------
@@ -628,6 +636,13 @@ class ModelsPane(Horizontal):
     def action_focus_path(self) -> None:
         self.query_one("#model-path", Input).focus()
 
+    @on(Button.Pressed, "#model-browse")
+    def action_browse(self) -> None:
+        from workbench.ui.widgets.models_dialogs import FolderPickerScreen
+
+        self.app.push_screen(FolderPickerScreen("."), lambda folder: folder and self.open_model(folder))
+
+    @on(Button.Pressed, "#model-new")
     def action_create_model(self) -> None:
         from workbench.ui.widgets.models_dialogs import CreateModelScreen
 
@@ -695,6 +710,7 @@ class ModelsPane(Horizontal):
 
         commands = [
             PaletteCommand("model: open folder or hub id", self._palette_focus_path, "Type a path (→ completes) or a hub id"),
+            PaletteCommand("model: browse for a folder", self.action_browse, "Pick a checkpoint folder from a tree"),
             PaletteCommand("model: checkpoint summary", show("model-info-tab"), "Architecture, shape, dtype, weights, tokenizer"),
             PaletteCommand("model: heads", show("model-heads-tab"), "Heads, parameter counts, new and unused weights"),
             PaletteCommand("model: playground", show("model-playground-tab"), "Run the selected head on your text"),

@@ -59,16 +59,21 @@ class ShowCodeScreen(ModalScreen[None]):
 class CreateModelScreen(ModalScreen[dict | None]):
     """Family, size preset, config edits, head and the folder to save into."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="CreateModelScreen") + "CreateModelScreen Select, CreateModelScreen Input { margin-bottom: 1; }"
+    DEFAULT_CSS = DIALOG_CSS.format(name="CreateModelScreen") + "CreateModelScreen .dialog-hint { color: $text-muted; height: auto; }"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="models.create.cancel", tooltip="Close without creating")]
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Create a model from a config (random weights, tokenizer of the embedded model)", classes="dialog-title")
+            yield Label("Family")
             yield Select([(family, family) for family in FAMILIES], value="bert", allow_blank=False, id="create-family")
+            yield Label("Size preset")
             yield Select(self._presets("bert"), value="tiny", allow_blank=False, id="create-preset")
-            yield Input(placeholder="Config edits, e.g. num_hidden_layers=2, hidden_size=64", id="create-overrides")
-            yield Input(placeholder="Folder to save into, e.g. ./models/my-bert", id="create-folder")
+            yield Static(self._preset_text("bert", "tiny"), id="create-preset-fields", classes="dialog-hint")
+            yield Label("Config edits (field=value, comma separated)")
+            yield Input(placeholder="e.g. num_hidden_layers=2, hidden_size=64", id="create-overrides")
+            yield Label("Save into")
+            yield Input(placeholder="Folder, e.g. ./models/my-bert", id="create-folder")
             yield Static("", classes="dialog-error", id="create-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Create and save", id="create-ok", variant="primary")
@@ -78,11 +83,24 @@ class CreateModelScreen(ModalScreen[dict | None]):
     def _presets(family: str) -> list[tuple[str, str]]:
         return [(preset, preset) for preset in FAMILIES[family][1]]
 
+    @staticmethod
+    def _preset_text(family: str, preset: str) -> str:
+        from workbench.core.models.create import preset_fields
+
+        fields = preset_fields(family, preset)
+        return f"{FAMILIES[family][0]}: " + ", ".join(f"{key}={value}" for key, value in fields.items())
+
     @on(Select.Changed, "#create-family")
     def _family_changed(self, event: Select.Changed) -> None:
         presets = self.query_one("#create-preset", Select)
         presets.set_options(self._presets(str(event.value)))
         presets.value = "tiny"
+
+    @on(Select.Changed, "#create-preset")
+    def _preset_changed(self, event: Select.Changed) -> None:
+        family = str(self.query_one("#create-family", Select).value)
+        if event.value in FAMILIES[family][1]:
+            self.query_one("#create-preset-fields", Static).update(self._preset_text(family, str(event.value)))
 
     @on(Button.Pressed, "#create-ok")
     @on(Input.Submitted, "#create-folder")
@@ -134,5 +152,41 @@ class SaveModelScreen(ModalScreen[str | None]):
         self.dismiss(folder)
 
     @on(Button.Pressed, "#save-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class FolderPickerScreen(ModalScreen[str | None]):
+    """Browse folders; a folder with a config.json is a checkpoint and opens on Enter."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="FolderPickerScreen") + """
+    FolderPickerScreen DirectoryTree { height: 20; }
+    FolderPickerScreen .dialog-hint { color: $text-muted; height: auto; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="models.browse.cancel", tooltip="Close without opening")]
+
+    def __init__(self, root: str = ".") -> None:
+        super().__init__()
+        self.root = root
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import DirectoryTree
+
+        class FolderTree(DirectoryTree):
+            def filter_paths(self, paths):
+                return [path for path in paths if path.is_dir() and not path.name.startswith(".")]
+
+        with Vertical():
+            yield Label("Open a checkpoint folder", classes="dialog-title")
+            yield Static("Enter on a folder with config.json opens it; other folders expand.", classes="dialog-hint")
+            yield FolderTree(self.root, id="folder-tree")
+            yield Static("", classes="dialog-error", id="browse-error")
+
+    def on_directory_tree_directory_selected(self, event) -> None:
+        if (event.path / "config.json").is_file():
+            self.dismiss(str(event.path))
+        else:
+            self.query_one("#browse-error", Static).update(f"{event.path.name}/ has no config.json; pick a folder inside it.")
+
     def action_cancel(self) -> None:
         self.dismiss(None)
