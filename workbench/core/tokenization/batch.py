@@ -21,6 +21,7 @@ class Batch:
     token_type_ids: list[list[int]] | None
     padding: str  # the strategy used
     overflow_to_sample: list[int] | None = None  # row -> text, when truncation kept overflow windows
+    special_ids: frozenset[int] = frozenset()
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -58,4 +59,5 @@ def tokenize_batch(loaded: LoadedTokenizer, texts: list[str], options: TokenizeO
         token_type_ids=encoded.get("token_type_ids"),
         padding=options.padding,
         overflow_to_sample=encoded.get("overflow_to_sample_mapping"),
+        special_ids=frozenset(loaded.tokenizer.all_special_ids) - {loaded.tokenizer.unk_token_id},
     )

@@ -8,6 +8,9 @@ from pathlib import Path
 
 from workbench.core.errors import WorkbenchError
 
+# transformers' lazy module is not safe to import from two threads at once.
+_LOAD_LOCK = threading.Lock()
+
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "spiece.model", "sentencepiece.bpe.model")
 
 
@@ -44,9 +47,35 @@ class LoadedTokenizer:
         return len(self.tokenizer)
 
 
+_CACHE: dict[tuple[str, float], LoadedTokenizer] = {}
+_CACHE_SIZE = 4
+
+
 def load_tokenizer(source: str | Path | None) -> LoadedTokenizer:
-    """Load with AutoTokenizer from a local folder; a clear WorkbenchError otherwise."""
+    """Load with AutoTokenizer from a local folder; a clear WorkbenchError otherwise.
+
+    The last few are kept (keyed by folder and its files' times), so reopening one is instant.
+    """
     path = resolve_path(source)
+    key = (str(path.resolve()) if path.exists() else str(path), _stamp(path))
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    loaded = _load(path, source)
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = loaded
+    return loaded
+
+
+def _stamp(path: Path) -> float:
+    try:
+        return max((child.stat().st_mtime for child in path.iterdir()), default=0.0) if path.is_dir() else path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _load(path: Path, source: str | Path | None) -> LoadedTokenizer:
     if not path.exists():
         raise WorkbenchError(f"No tokenizer at {path}: the folder does not exist", hint="Give a local model or tokenizer folder")
     if path.is_dir() and not any((path / name).exists() for name in TOKENIZER_FILES):
@@ -54,10 +83,11 @@ def load_tokenizer(source: str | Path | None) -> LoadedTokenizer:
             f"No tokenizer files in {path}",
             hint=f"Expected one of: {', '.join(TOKENIZER_FILES)}",
         )
-    from transformers import AutoTokenizer
-
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        with _LOAD_LOCK:
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise WorkbenchError(f"Could not load a tokenizer from {path}: {error}") from error
     if not getattr(tokenizer, "is_fast", False):
