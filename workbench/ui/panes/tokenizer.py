@@ -34,7 +34,7 @@ SAMPLE_TEXT = "Tokenizers split text into pieces: “naïve” café-owners don'
 class TokenizerPane(Vertical):
     DEFAULT_CSS = """
     TokenizerPane { height: 1fr; }
-    TokenizerPane #tok-status { height: 1; padding: 0 1; color: $text-muted; }
+    TokenizerPane #tok-status { height: auto; max-height: 2; padding: 0 1; color: $text-muted; }
     TokenizerPane #tok-body { height: 1fr; }
     TokenizerPane #tok-main { width: 1fr; }
     TokenizerPane #tok-text { height: 6; }

@@ -83,7 +83,7 @@ def visible(text: str) -> str:
 def stats_line(result: Tokenization, loaded: LoadedTokenizer, palette: Palette) -> Content:
     parts: list[tuple[str, str] | str] = [
         (loaded.name, "bold"),
-        f" · {loaded.model_type} · {loaded.vocab_size:,} vocab · ",
+        f" · {loaded.model_type} {loaded.vocab_size:,} │ ",
         (f"{result.characters:,}", "bold"),
         " chars · ",
         (f"{result.words:,}", "bold"),
@@ -91,13 +91,13 @@ def stats_line(result: Tokenization, loaded: LoadedTokenizer, palette: Palette) 
         (f"{result.total_tokens:,}", "bold"),
         " tokens · ",
         (f"{result.tokens_per_word:.2f}", "bold"),
-        " tokens/word",
+        "/word",
     ]
     if len(result.windows) > 1:
         parts += [" · ", (f"{len(result.windows)} windows", "bold")]
     if any(result.truncated):
         dropped = sum(end - start for ranges in result.truncated for start, end in ranges)
-        parts += [" · ", (f"✂ {dropped:,} chars truncated", palette.error)]
+        parts += [" · ", (f"✂ {dropped:,} chars cut", palette.error)]
     return Content.assemble(*parts)
 
 
@@ -184,8 +184,8 @@ def _render_window_text(out, result, window: Window, palette, overlap_spans, bud
     if last and result.truncated and result.truncated[0]:
         start, end = result.truncated[0][-1]
         if end == len(result.text) and start > 0:
-            out.append(("\n✂", palette.error))
-            out.append((f" truncated here: {_elide(result.text[start:end])}", palette.dropped))
+            out.append(("\n✂ cut here: ", palette.error))
+            out.append((_elide(result.text[start:end].strip()), palette.dropped))
     return drawn
 
 
