@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from workbench.core.errors import WorkbenchError
@@ -60,7 +60,8 @@ def load_tokenizer(source: str | Path | None) -> LoadedTokenizer:
     key = (str(path.resolve()) if path.exists() else str(path), _stamp(path))
     cached = _CACHE.get(key)
     if cached is not None:
-        return cached
+        # The same tokenizer (and lock) under the name this caller used for it.
+        return replace(cached, source=str(source or ""), name=display_name(source))
     loaded = _load(path, source)
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))

@@ -126,82 +126,36 @@ class TokenizerPane(Vertical):
         self._refresh_pending = False
         self._load_started = False
         self._pinned_source: str | None = None  # a path the user opened; else the active model
+        self._secondary_generation = 0
+        self._built: bool | None = None  # None: not built; False: building; True: built
+        self._pending_text: tuple[str, str | None] | None = None
+        self._pending_view: str | None = None
         self._large_text: str | None = None  # a text too large for the editor (kept here, previewed there)
         self._cache: dict = {}  # source -> LoadedTokenizer, so one folder loads once
         self._loading: dict[str, set[str]] = {}  # source -> roles waiting for it
 
     def compose(self) -> ComposeResult:
         yield Static("Tokenizer: not loaded yet", id="tok-status")
-        with Horizontal(id="tok-body"):
-            with Vertical(id="tok-main"):
-                yield TokenizerEditor(SAMPLE_TEXT, id="tok-text", soft_wrap=True, show_line_numbers=False)
-                yield Input(placeholder="pair: a second text for sentence-pair models (optional)", id="tok-pair", compact=True)
-                with TabbedContent(id="tok-views"):
-                    with TabPane("Tokens", id="view-tokens"):
-                        with VerticalScroll():
-                            yield Static("Loading the tokenizer…", id="tok-tokens-out", classes="tok-output")
-                    with TabPane("Batch", id="view-batch"):
-                        with VerticalScroll():
-                            yield Static("Each line of the text becomes one row of a padded batch.", id="tok-batch-out", classes="tok-output")
-                    with TabPane("Round trip", id="view-roundtrip"):
-                        with VerticalScroll():
-                            yield Static("", id="tok-roundtrip-out", classes="tok-output")
-                    with TabPane("Compare", id="view-compare"):
-                        with Horizontal(id="tok-compare-bar"):
-                            yield Input(placeholder="second tokenizer: a local folder (Enter loads)", id="tok-compare-path", compact=True)
-                        with Horizontal(id="tok-compare-sides"):
-                            with VerticalScroll():
-                                yield Static("", id="tok-compare-left", classes="tok-output")
-                            with VerticalScroll():
-                                yield Static("", id="tok-compare-right", classes="tok-output")
-                    with TabPane("Train", id="view-train"):
-                        with VerticalScroll(id="tok-train-form"):
-                            yield Label("Train on: a text file (one text per line), or a column of the open dataset")
-                            yield Input(placeholder="text file path, or empty for the open dataset", id="tok-train-source", compact=True)
-                            yield Input(placeholder="dataset column (default: its text column)", id="tok-train-column", compact=True)
-                            yield Label("Vocabulary size")
-                            yield Input("8000", id="tok-train-vocab", type="integer", compact=True)
-                            yield Label("Save to folder")
-                            yield Input(placeholder="folder for the new tokenizer", id="tok-train-output", compact=True)
-                            yield Button("Train new tokenizer", id="tok-train-start", variant="primary", compact=True)
-                            yield ProgressBar(total=100, show_eta=False, id="tok-train-progress")
-                            yield Static("", id="tok-train-log")
-                    with TabPane("Code", id="view-code"):
-                        with VerticalScroll():
-                            yield Static("", id="tok-code-out", classes="tok-output")
-            with VerticalScroll(id="tok-options"):
-                yield Checkbox("add special tokens", True, id="opt-special", compact=True)
-                yield Label("truncation")
-                yield Select(
-                    [("none", "none"), ("longest_first", "longest_first"), ("only_first", "only_first"), ("only_second", "only_second")],
-                    value="none", allow_blank=False, id="opt-truncation", compact=True,
-                )
-                yield Label("truncation side")
-                yield Select([("right", "right"), ("left", "left")], value="right", allow_blank=False, id="opt-side", compact=True)
-                yield Label("max_length (empty: model max)")
-                yield Input(placeholder="model max", id="opt-max-length", type="integer", compact=True)
-                yield Label("stride")
-                yield Input("0", id="opt-stride", type="integer", compact=True)
-                yield Checkbox("overflow windows", True, id="opt-overflow", compact=True)
-                yield Label("padding")
-                yield Select(
-                    [("none", "do_not_pad"), ("longest", "longest"), ("max_length", "max_length")],
-                    value="do_not_pad", allow_blank=False, id="opt-padding", compact=True,
-                )
-                yield Checkbox("attention mask", True, id="opt-attention", compact=True)
-                yield Checkbox("word ids", True, id="opt-word-ids", compact=True)
-                yield Label("tokenizer (Enter loads)")
-                yield Input(placeholder="active model", id="opt-source", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#tok-text", TextArea).cursor_blink = False
-        for widget in self.query(Input):
-            widget.cursor_blink = False
         self.watch(self.app, "active_model_path", self._active_model_changed, init=False)
 
-    def on_show(self) -> None:
-        # Load only when first shown: importing transformers is seconds of CPU the other panes do not need.
-        self.ensure_loaded()
+    async def on_show(self) -> None:
+        # Build and load only when first shown: the widgets and importing transformers cost
+        # time the other panes do not need.
+        if self._built is None:
+            self._built = False
+            await self.mount(TokenizerBody(id="tok-body"))
+            self.query_one("#tok-text", TextArea).cursor_blink = False
+            for widget in self.query(Input):
+                widget.cursor_blink = False
+            self._built = True
+            if self._pending_text is not None:
+                self.show_text(*self._pending_text)
+            if self._pending_view is not None:
+                self._show_view(self._pending_view)
+        if self._built:
+            self.ensure_loaded()
 
     def ensure_loaded(self) -> None:
         if not self._load_started:
@@ -214,6 +168,10 @@ class TokenizerPane(Vertical):
     # -- public --------------------------------------------------------------------
     def show_text(self, text: str, pair: str | None = None) -> None:
         """Show this text (and pair) in the pane: the Datasets pane's "send to tokenizer"."""
+        if not self._built:
+            self._pending_text = (text, pair)  # shown once the pane is built (on its first Show)
+            return
+        self._pending_text = None
         self._set_text(text)
         self.query_one("#tok-pair", Input).value = pair or ""
         self.query_one("#tok-views", TabbedContent).active = "view-tokens"
@@ -350,6 +308,7 @@ class TokenizerPane(Vertical):
     @on(Input.Submitted, "#tok-compare-path")
     def _compare_submitted(self, event: Input.Submitted) -> None:
         self.compare_loaded = None
+        self._refresh_secondary()
         self._load("compare", event.value.strip())
 
     @on(TabbedContent.TabActivated, "#tok-views")
@@ -462,6 +421,7 @@ class TokenizerPane(Vertical):
 
     # -- secondary views ------------------------------------------------------------------
     def _refresh_secondary(self) -> None:
+        self._secondary_generation += 1  # results of earlier requests are stale from here on
         if self.loaded is None:
             return
         view = self.query_one("#tok-views", TabbedContent).active
@@ -472,7 +432,7 @@ class TokenizerPane(Vertical):
             if view == "view-compare" and self.compare_loaded is None:
                 self.query_one("#tok-compare-left", Static).update("Loading the second tokenizer…")
                 return
-            self._secondary_worker(view, self.generation, self.loaded, self.compare_loaded, text, self.options, self._palette())
+            self._secondary_worker(view, self._secondary_generation, self.loaded, self.compare_loaded, text, self.options, self._palette())
 
     @work(thread=True, exclusive=True, group="tokenizer-secondary", exit_on_error=False)
     def _secondary_worker(self, view: str, generation: int, loaded, other, text: str, options, palette) -> None:
@@ -500,6 +460,8 @@ class TokenizerPane(Vertical):
 
     @on(ViewComputed)
     def _view_computed(self, message: ViewComputed) -> None:
+        if message.generation != self._secondary_generation:
+            return  # computed for an older text, options or second tokenizer
         target = {
             "view-batch": "#tok-batch-out",
             "view-roundtrip": "#tok-roundtrip-out",
@@ -589,6 +551,9 @@ class TokenizerPane(Vertical):
     # -- actions -------------------------------------------------------------------------------
     def _show_view(self, view: str) -> None:
         self.app.action_show_pane("tokenizer")  # type: ignore[attr-defined]
+        if not self._built:
+            self._pending_view = view  # opened once the pane is built
+            return
         self.query_one("#tok-views", TabbedContent).active = view
 
     def action_next_view(self) -> None:
@@ -601,3 +566,67 @@ class TokenizerPane(Vertical):
     def action_focus_options(self) -> None:
         self.query_one("#opt-special", Checkbox).focus()
 
+
+class TokenizerBody(Horizontal):
+    """Everything below the status line; mounted when the pane is first shown (keeps app start light)."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="tok-main"):
+            yield TokenizerEditor(SAMPLE_TEXT, id="tok-text", soft_wrap=True, show_line_numbers=False)
+            yield Input(placeholder="pair: a second text for sentence-pair models (optional)", id="tok-pair", compact=True)
+            with TabbedContent(id="tok-views"):
+                with TabPane("Tokens", id="view-tokens"):
+                    with VerticalScroll():
+                        yield Static("Loading the tokenizer…", id="tok-tokens-out", classes="tok-output")
+                with TabPane("Batch", id="view-batch"):
+                    with VerticalScroll():
+                        yield Static("Each line of the text becomes one row of a padded batch.", id="tok-batch-out", classes="tok-output")
+                with TabPane("Round trip", id="view-roundtrip"):
+                    with VerticalScroll():
+                        yield Static("", id="tok-roundtrip-out", classes="tok-output")
+                with TabPane("Compare", id="view-compare"):
+                    with Horizontal(id="tok-compare-bar"):
+                        yield Input(placeholder="second tokenizer: a local folder (Enter loads)", id="tok-compare-path", compact=True)
+                    with Horizontal(id="tok-compare-sides"):
+                        with VerticalScroll():
+                            yield Static("", id="tok-compare-left", classes="tok-output")
+                        with VerticalScroll():
+                            yield Static("", id="tok-compare-right", classes="tok-output")
+                with TabPane("Train", id="view-train"):
+                    with VerticalScroll(id="tok-train-form"):
+                        yield Label("Train on: a text file (one text per line), or a column of the open dataset")
+                        yield Input(placeholder="text file path, or empty for the open dataset", id="tok-train-source", compact=True)
+                        yield Input(placeholder="dataset column (default: its text column)", id="tok-train-column", compact=True)
+                        yield Label("Vocabulary size")
+                        yield Input("8000", id="tok-train-vocab", type="integer", compact=True)
+                        yield Label("Save to folder")
+                        yield Input(placeholder="folder for the new tokenizer", id="tok-train-output", compact=True)
+                        yield Button("Train new tokenizer", id="tok-train-start", variant="primary", compact=True)
+                        yield ProgressBar(total=100, show_eta=False, id="tok-train-progress")
+                        yield Static("", id="tok-train-log")
+                with TabPane("Code", id="view-code"):
+                    with VerticalScroll():
+                        yield Static("", id="tok-code-out", classes="tok-output")
+        with VerticalScroll(id="tok-options"):
+            yield Checkbox("add special tokens", True, id="opt-special", compact=True)
+            yield Label("truncation")
+            yield Select(
+                [("none", "none"), ("longest_first", "longest_first"), ("only_first", "only_first"), ("only_second", "only_second")],
+                value="none", allow_blank=False, id="opt-truncation", compact=True,
+            )
+            yield Label("truncation side")
+            yield Select([("right", "right"), ("left", "left")], value="right", allow_blank=False, id="opt-side", compact=True)
+            yield Label("max_length (empty: model max)")
+            yield Input(placeholder="model max", id="opt-max-length", type="integer", compact=True)
+            yield Label("stride")
+            yield Input("0", id="opt-stride", type="integer", compact=True)
+            yield Checkbox("overflow windows", True, id="opt-overflow", compact=True)
+            yield Label("padding")
+            yield Select(
+                [("none", "do_not_pad"), ("longest", "longest"), ("max_length", "max_length")],
+                value="do_not_pad", allow_blank=False, id="opt-padding", compact=True,
+            )
+            yield Checkbox("attention mask", True, id="opt-attention", compact=True)
+            yield Checkbox("word ids", True, id="opt-word-ids", compact=True)
+            yield Label("tokenizer (Enter loads)")
+            yield Input(placeholder="active model", id="opt-source", compact=True)
