@@ -23,6 +23,7 @@ from workbench.core.tokenization.loader import display_name
 from workbench.core.tokenization.options import TokenizeOptions
 from workbench.ui.palette import PaletteCommand
 from workbench.ui.widgets import tokenizer_render as render
+from workbench.ui.widgets.tokenizer_lines import TokenLines
 from workbench.ui.widgets.tokenizer_editor import LARGE_TEXT, TokenizerEditor
 
 # Up to this many characters a keystroke re-tokenizes on the UI thread (about 10 ms); above, a worker does.
@@ -150,6 +151,7 @@ class TokenizerPane(Vertical):
             for widget in self.query(Input):
                 widget.cursor_blink = False
             self._built = True
+            self._show_message("Loading the tokenizer…")
             if self._pending_text is not None:
                 self.show_text(*self._pending_text)
             if self._pending_view is not None:
@@ -256,7 +258,7 @@ class TokenizerPane(Vertical):
             self.query_one("#tok-compare-left", Static).update(Content.assemble(("⚠ ", "bold"), message.error))
         if "main" in roles:
             self._set_status(Content.assemble(("Could not load the tokenizer: ", "bold"), message.error.splitlines()[0]))
-            self.query_one("#tok-tokens-out", Static).update(Content(message.error))
+            self._show_message(message.error)
 
     def _set_text(self, text: str) -> None:
         editor = self.query_one("#tok-text", TokenizerEditor)
@@ -395,9 +397,8 @@ class TokenizerPane(Vertical):
         self.result = result
         palette = self._palette()
         self._set_status(render.stats_line(result, self.loaded, palette))
-        output = self.query_one("#tok-tokens-out", Static)
-        width = max(output.size.width - 2, 40)
-        output.update(render.render_tokens(result, palette, width, anchor=self._visible_anchor()))
+        output = self.query_one("#tok-tokens-out", TokenLines)
+        output.set_lines(render.render_token_lines(result, palette, self._lines_width(), anchor=self._visible_anchor()))
         self.rendered_generation = generation
         self._refresh_secondary()
 
@@ -411,7 +412,19 @@ class TokenizerPane(Vertical):
 
     def _show_error(self, message: str) -> None:
         self._set_status(Content.assemble(("⚠ ", "bold"), message.splitlines()[0]))
-        self.query_one("#tok-tokens-out", Static).update(Content.assemble(("⚠ ", "bold"), message))
+        self._show_message(f"⚠ {message}")
+
+    def _show_message(self, message: str) -> None:
+        self.query_one("#tok-tokens-out", TokenLines).set_lines(render.wrap_rows([(message, "")], self._lines_width()))
+
+    def _lines_width(self) -> int:
+        output = self.query_one("#tok-tokens-out", TokenLines)
+        return max(output.scrollable_content_region.width - 1, 40)
+
+    @on(TokenLines.Resized)
+    def _token_view_resized(self) -> None:
+        if self.result is not None and self.loaded is not None:
+            self._show_result(self.result, self.rendered_generation)
 
     def _set_status(self, content: Content) -> None:
         self.query_one("#tok-status", Static).update(content)
@@ -576,8 +589,7 @@ class TokenizerBody(Horizontal):
             yield Input(placeholder="pair: a second text for sentence-pair models (optional)", id="tok-pair", compact=True)
             with TabbedContent(id="tok-views"):
                 with TabPane("Tokens", id="view-tokens"):
-                    with VerticalScroll():
-                        yield Static("Loading the tokenizer…", id="tok-tokens-out", classes="tok-output")
+                    yield TokenLines(id="tok-tokens-out")
                 with TabPane("Batch", id="view-batch"):
                     with VerticalScroll():
                         yield Static("Each line of the text becomes one row of a padded batch.", id="tok-batch-out", classes="tok-output")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from textual.content import Content
 
 from workbench.core.tokenization.analysis import Token, Tokenization, Window, overlap_with_previous
@@ -101,9 +102,13 @@ def stats_line(result: Tokenization, loaded: LoadedTokenizer, palette: Palette) 
     return Content.assemble(*parts)
 
 
-def render_tokens(result: Tokenization, palette: Palette, width: int, anchor: int = 0) -> Content:
-    """The text with each token's characters coloured, window after window, then the token table."""
-    out: list = []
+Piece = tuple[str, str]  # (text, style); "" is plain
+
+
+def render_token_lines(result: Tokenization, palette: Palette, width: int, anchor: int = 0) -> list[list[Piece]]:
+    """The text with each token's characters coloured, window after window, each followed by its
+    token table; already wrapped to `width`, one Content per screen row."""
+    pieces: list[Piece] = []
     windows = result.windows
     drawn = windows[:MAX_WINDOWS_DRAWN]
     budget = MAX_DRAWN_CHARS
@@ -113,51 +118,115 @@ def render_tokens(result: Tokenization, palette: Palette, width: int, anchor: in
             where = f"chars {span[0]:,}–{span[1]:,}" if span else "no text"
             overlap = len(overlap_with_previous(windows, index))
             stride = f" · {overlap} tokens shared with window {index}" if overlap else ""
-            out.append((f"window {index + 1} of {len(windows)} · {len(window.tokens)} tokens · {where}{stride}\n", palette.header))
+            pieces.append((f"window {index + 1} of {len(windows)} · {len(window.tokens)} tokens · {where}{stride}\n", palette.header))
         overlap_spans = overlap_with_previous(windows, index)
-        first = index == 0
-        last = index == len(windows) - 1
-        budget -= _render_window_text(out, result, window, palette, overlap_spans, budget, anchor, first, last)
-        out.append("\n")
-        out.append(_token_table(window, result, palette, width))
-        out.append("\n")
+        budget -= _window_text(pieces, result, window, palette, overlap_spans, budget, anchor, index == 0, index == len(windows) - 1)
+        pieces.append(("\n", ""))
+        _token_table(pieces, window, result, palette, width)
+        pieces.append(("\n", ""))
     if len(windows) > len(drawn):
-        out.append((f"… {len(windows) - len(drawn)} more windows not drawn ({result.shown_tokens:,} tokens in all)\n", palette.muted))
-    return Content.assemble(*out)
+        pieces.append((f"… {len(windows) - len(drawn)} more windows not drawn ({result.shown_tokens:,} tokens in all)\n", palette.muted))
+    return wrap_rows(pieces, width)
 
 
-def _render_window_text(out, result, window: Window, palette, overlap_spans, budget, anchor, first, last) -> int:
+def render_tokens(result: Tokenization, palette: Palette, width: int, anchor: int = 0) -> Content:
+    """The same as one Content (for Static widgets and tests)."""
+    return Content("\n").join(row_content(row) for row in render_token_lines(result, palette, width, anchor))
+
+
+def row_content(row: list[Piece]) -> Content:
+    return Content.assemble(*((text, style) if style else text for text, style in row))
+
+
+def wrap_pieces(pieces: list[Piece], width: int) -> list[Content]:
+    return [row_content(row) for row in wrap_rows(pieces, width)]
+
+
+def _cells(text: str) -> int:
+    return len(text) if text.isascii() else cell_len(text)
+
+
+def wrap_rows(pieces: list[Piece], width: int) -> list[list[Piece]]:
+    """Styled pieces into rows of at most `width` cells; a token that fits on a row is not split.
+
+    Rows stay lists of pieces: the view turns only the rows on screen into Content.
+    """
+    width = max(width, 8)
+    lines: list[list[Piece]] = []
+    current: list[Piece] = []
+    used = 0
+
+    def flush() -> None:
+        nonlocal used, current
+        lines.append(current)
+        current = []
+        used = 0
+
+    for text, style in pieces:
+        parts = text.split("\n")
+        for number, part in enumerate(parts):
+            if number:
+                flush()
+            while part:
+                cells = _cells(part)
+                room = width - used
+                if cells <= room:
+                    current.append((part, style))
+                    used += cells
+                    break
+                if used and style and cells <= width:
+                    flush()  # move a whole token to the next row
+                    continue
+                cut = _fit(part, room)
+                if cut == 0:
+                    flush()
+                    continue
+                current.append((part[:cut], style))
+                part = part[cut:]
+                flush()
+    if current:
+        flush()
+    return lines
+
+
+def _fit(text: str, cells: int) -> int:
+    """How many characters of `text` fit in `cells` terminal cells."""
+    if text.isascii():
+        return min(len(text), cells)
+    total = 0
+    for index, char in enumerate(text):
+        total += cell_len(char)
+        if total > cells:
+            return index
+    return len(text)
+
+
+def _window_text(out: list[Piece], result, window: Window, palette, overlap_spans, budget, anchor, first, last) -> int:
     """Append the window's text with token colours; returns characters drawn."""
     drawn = 0
     cursor = {0: 0, 1: 0}
     colour = 0
     shown_sequence: int | None = None
-    tokens = window.tokens
-    # Start drawing at the anchor (the first text character visible in the editor).
-    start_at = anchor if len(tokens) and anchor else 0
     skipped = 0
-    for token in tokens:
+    for token in window.tokens:
         if token.sequence is None:
-            if token.padding:
-                out.append((visible(token.text), palette.padding))
-            else:
-                out.append((visible(token.text), palette.special))
-            out.append(" ")
+            out.append((visible(token.text), palette.padding if token.padding else palette.special))
+            out.append((" ", ""))
             continue
         sequence = token.sequence
         text = result.sequence_text(sequence)
         if sequence != shown_sequence:
             if shown_sequence is not None:
-                out.append("\n")
+                out.append(("\n", ""))
             shown_sequence = sequence
             span = window.span(sequence)
             cursor[sequence] = span[0] if span else 0
-            if first and sequence in (0, 1) and result.truncated[sequence] and result.truncated[sequence][0][0] == 0:
+            if first and result.truncated[sequence] and result.truncated[sequence][0][0] == 0:
                 # Left truncation: the dropped start is shown struck through.
                 dropped_end = result.truncated[sequence][0][1]
                 out.append((_elide(text[:dropped_end]), palette.dropped))
-                out.append(("✂", palette.error))
-        if token.end <= start_at and sequence == 0 and token.end < len(text):
+                out.append((" ✂ ", palette.error))
+        if anchor and sequence == 0 and token.end <= anchor:
             skipped += 1
             cursor[sequence] = max(cursor[sequence], token.end)
             continue
@@ -168,7 +237,7 @@ def _render_window_text(out, result, window: Window, palette, overlap_spans, bud
             continue
         if token.start > cursor[sequence]:
             gap = text[cursor[sequence] : token.start]
-            out.append(gap)
+            out.append((gap, ""))
             drawn += len(gap)
         piece = text[max(token.start, cursor[sequence]) : token.end]
         style = palette.unknown if token.unknown else palette.token(colour)
@@ -194,8 +263,8 @@ def _elide(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else f"{text[: limit // 2]} … {text[-limit // 2 :]}"
 
 
-def _token_table(window: Window, result: Tokenization, palette: Palette, width: int) -> Content:
-    """Columns of token / id / word / type / mask, wrapped to the width, coloured like the text."""
+def _token_table(out: list[Piece], window: Window, result: Tokenization, palette: Palette, width: int) -> None:
+    """Rows of token / id / word / type / mask, wrapped to the width; the token row coloured like the text."""
     options = result.options
     rows = [("token", lambda t: visible(t.text)), ("id", lambda t: str(t.id))]
     if options.show_word_ids:
@@ -207,10 +276,10 @@ def _token_table(window: Window, result: Tokenization, palette: Palette, width: 
     label_width = max(len(name) for name, _ in rows) + 1
     tokens = window.tokens[:MAX_TABLE_TOKENS]
     cells = [[getter(token) for token in tokens] for _, getter in rows]
-    widths = [min(max(len(cells[r][i]) for r in range(len(rows))), 18) for i in range(len(tokens))]
-    out: list = []
-    start = 0
+    widths = [min(max(_cells(cells[r][i]) for r in range(len(rows))), 18) for i in range(len(tokens))]
     colour_of = _colour_indexes(tokens)
+    start = 0
+    width = max(width, label_width + 20)
     while start < len(tokens):
         used = label_width
         end = start
@@ -219,16 +288,26 @@ def _token_table(window: Window, result: Tokenization, palette: Palette, width: 
             end += 1
         for r, (name, _) in enumerate(rows):
             out.append((name.ljust(label_width), palette.muted))
-            for i in range(start, end):
-                cell = cells[r][i][: widths[i]].ljust(widths[i])
-                token = tokens[i]
-                out.append((cell, _cell_style(token, palette, colour_of[i], r == 0)))
-                out.append(" ")
-            out.append("\n")
+            if r == 0:
+                for i in range(start, end):
+                    out.append((_pad(cells[0][i], widths[i]), _cell_style(tokens[i], palette, colour_of[i], True)))
+                    out.append((" ", ""))
+            else:
+                # One piece per row: numbers need no colour, and fewer spans draw faster.
+                out.append(("".join(_pad(cells[r][i], widths[i]) + " " for i in range(start, end)), palette.muted))
+            out.append(("\n", ""))
         start = end
     if len(window.tokens) > len(tokens):
         out.append((f"… {len(window.tokens) - len(tokens):,} more tokens in this window not listed\n", palette.muted))
-    return Content.assemble(*out)
+
+
+def _pad(text: str, width: int) -> str:
+    """Cut or pad to `width` terminal cells (wide characters count two)."""
+    cells = _cells(text)
+    if cells > width:
+        text = text[: _fit(text, width)]
+        cells = _cells(text)
+    return text + " " * (width - cells)
 
 
 def _colour_indexes(tokens: list[Token]) -> list[int]:
