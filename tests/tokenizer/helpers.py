@@ -1,0 +1,42 @@
+"""Driving the Tokenizer pane in tests."""
+
+from __future__ import annotations
+
+from textual.widgets import Input, Select
+
+from workbench.ui.app import make_app
+
+SIZE = (120, 36)
+
+
+def new_app():
+    return make_app(probe_hub_on_start=False)
+
+
+async def settle(pilot, rounds: int = 4) -> None:
+    """Workers post messages whose handlers may start more workers: wait until all is quiet."""
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def open_pane(pilot):
+    await pilot.press("2")
+    await settle(pilot)
+    pane = pilot.app.screen.query_one("#tokenizer-pane")
+    assert pane.loaded is not None, "the tokenizer did not load"
+    return pane
+
+
+async def set_options(pilot, pane, **values) -> None:
+    """Set option widgets by id suffix: truncation="only_first", max_length="12", ..."""
+    for name, value in values.items():
+        widget = pane.query_one(f"#opt-{name.replace('_', '-')}")
+        if isinstance(widget, Select):
+            widget.value = value
+        elif isinstance(widget, Input):
+            widget.value = str(value)
+        else:
+            widget.value = value
+        await pilot.pause()
+    await settle(pilot)
