@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -15,16 +17,29 @@ FIXTURE_RUNS = Path(__file__).parent / "fixtures" / "runs"
 ALL_RUNS = (RUNNING, FINISHED, CRASHED, GPU)
 
 
+def stand_in_child(run_dir: Path) -> subprocess.Popen:
+    """A live process whose command line names the run folder, as a real child's does: to the engine
+    and the monitor the recorded run is then still running."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", str(run_dir)])
+    (run_dir / "pid").write_text(str(process.pid))
+    return process
+
+
 @pytest.fixture
-def runs_dir(tmp_path, monkeypatch) -> Path:
-    """A runs dir holding the four recorded runs; the app reads it through WORKBENCH_RUNS_DIR."""
+def runs_dir(tmp_path, monkeypatch):
+    """A runs dir holding the four recorded runs (the running and GPU ones with a live stand-in child);
+    the app reads it through WORKBENCH_RUNS_DIR."""
     folder = tmp_path / "runs"
     for run_id in ALL_RUNS:
         shutil.copytree(FIXTURE_RUNS / run_id, folder / run_id)
     monkeypatch.setenv("WORKBENCH_RUNS_DIR", str(folder))
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
-    return folder
+    children = [stand_in_child(folder / run_id) for run_id in (RUNNING, GPU)]
+    yield folder
+    for child in children:
+        child.kill()
+        child.wait()
 
 
 async def wait_for(pilot, condition, timeout: float = 10.0) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.trainpane.conftest import monitor_loaded, wait_for
-from tests.trainpane.fixtures.make_fixtures import CRASHED, FINISHED, GPU, RUNNING
+from tests.trainpane.fixtures.make_fixtures import CRASHED, FINISHED, GPU, RUNNING, T0
 from workbench.ui.app import make_app
 
 SIZE = (140, 46)
@@ -27,7 +27,8 @@ def test_finished_run_with_metrics(snap_compare, runs_dir):
 
 
 def test_crashed_run_with_log_tail(snap_compare, runs_dir):
-    """A run whose process died without a final event: CRASHED banner and the traceback in the output."""
+    """A run whose process died without a final event (the engine's crash record): CRASHED banner with
+    the reason, elapsed time up to its last real event, and the traceback in the output tail."""
 
     async def crashed(pilot):
         await monitor_loaded(pilot)
@@ -47,6 +48,22 @@ def test_gpu_run_two_gpus(snap_compare, runs_dir):
         await pilot.pause()
 
     assert snap_compare(attach(GPU), terminal_size=SIZE, run_before=log_scale)
+
+
+def test_runs_list(snap_compare, runs_dir, monkeypatch):
+    """The runs list, newest first: running (with a live stand-in child), GPU run, crashed, finished with
+    its best metric; durations of running runs measured against a fixed clock."""
+    from workbench.ui.training import runs_table
+
+    monkeypatch.setattr(runs_table, "wall_clock", lambda: T0 + 300)
+
+    async def listed(pilot):
+        pilot.app.action_show_pane("training")
+        table = pilot.app.screen.query_one("#runs-table")
+        await wait_for(pilot, lambda: table.row_count == 4)
+        await pilot.press("down", "space", "down", "down", "space")
+
+    assert snap_compare(make_app(probe_hub_on_start=False), terminal_size=SIZE, run_before=listed)
 
 
 @pytest.mark.parametrize("curve_presses", [0, 5])

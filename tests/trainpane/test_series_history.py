@@ -130,7 +130,18 @@ def test_fixture_runs_fold_as_recorded(runs_dir):
         history, lines = follower.load()
         statuses[run_id] = "crashed" if follower.child_gone() else history.status
         assert lines
-    assert statuses == {RUNNING: "running", FINISHED: "finished", CRASHED: "crashed", GPU: "crashed"}
+    assert statuses == {RUNNING: "running", FINISHED: "finished", CRASHED: "crashed", GPU: "running"}
+
+
+def test_a_dead_child_without_a_final_event_is_noticed_once(runs_dir):
+    events = runs_dir / CRASHED / "events.jsonl"
+    events.write_text("".join(events.read_text().splitlines(keepends=True)[:-1]))  # drop the crash record
+    follower = RunFollower(runs_dir / CRASHED)
+    history, _ = follower.load()
+    assert history.final is None
+    assert follower.child_gone() is True
+    assert follower.child_gone() is False  # reported once
+    assert RunFollower(runs_dir / RUNNING).child_gone() is False  # its stand-in child lives
 
 
 def test_resolve_run_by_id_part_or_path(runs_dir):

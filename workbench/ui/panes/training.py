@@ -90,6 +90,14 @@ class TrainingPane(Vertical):
         if getattr(self.app, "attach_run", None):
             self.call_after_refresh(self._attach_on_start)
 
+    def on_show(self) -> None:
+        """Keys work at once when the pane comes up: focus the current view."""
+        self.call_after_refresh(self._focus_view)
+
+    def _focus_view(self) -> None:
+        target = {"monitor": RunMonitor, "compare": CompareView}.get(self.view, RunsTable)
+        self.query_one(target).focus()
+
     @property
     def runs_dir(self) -> Path:
         return self.app.settings.runs_path  # type: ignore[attr-defined]
@@ -123,6 +131,10 @@ class TrainingPane(Vertical):
         if hint != self._hint:
             self._hint = hint
             self.query_one("#runs-hint", Static).update(hint)
+        self._sync_bindings()
+
+    @on(DataTable.RowHighlighted, "#runs-table")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._sync_bindings()
 
     @on(DataTable.RowSelected, "#runs-table")

@@ -46,15 +46,22 @@ class LogTail:
         return [line.rstrip("\r").rsplit("\r", 1)[-1] for line in text[:-1].split("\n")]
 
 
-def process_alive(pid: int | None) -> bool | None:
-    """True/False for a known pid (a zombie counts as dead); None when there is no pid to ask about."""
+def process_alive(pid: int | None, run_dir: Path | None = None) -> bool | None:
+    """True/False for a known pid; None when there is no pid to ask about.
+
+    A zombie counts as dead, and so does a process whose command line does not name the run folder
+    (the pid was reused), as in the engine's own check.
+    """
     if not pid:
         return None
     import psutil
 
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return run_dir is None or any(Path(run_dir).name in part for part in process.cmdline())
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
         return False
     except psutil.AccessDenied:
         return True
@@ -123,7 +130,7 @@ class RunFollower:
         if self.final_seen or self.crash_reported:
             return False
         pid = read_pid(self.run_dir) or self.pid
-        if process_alive(pid) is not False:
+        if process_alive(pid, self.run_dir) is not False:
             return False
         self.crash_reported = True
         return True

@@ -149,7 +149,8 @@ class RunHistory:
         self.alerts.append(event)
 
     def _on_final(self, event: Finished | Failed) -> None:
-        self._touch(event.time)
+        if event.status != "crashed":  # a crash record is written when noticed, not when the child died
+            self._touch(event.time)
         self.final = event
 
     def _touch(self, when: float) -> None:

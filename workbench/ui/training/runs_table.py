@@ -13,13 +13,14 @@ from workbench.ui.training.formatting import clock_time, duration, number
 # Swapped by snapshot tests so a running run's duration does not depend on today's date.
 wall_clock = time.time
 
+# Status label and the theme colour it takes.
 STATUS_STYLE = {
-    "starting": ("◌ starting", "yellow"),
-    "running": ("● running", "green"),
-    "finished": ("✔ finished", "bold"),
-    "stopped": ("■ stopped", "yellow"),
-    "failed": ("✖ failed", "red"),
-    "crashed": ("✖ crashed", "red"),
+    "starting": ("◌ starting", "warning"),
+    "running": ("● running", "success"),
+    "finished": ("✔ finished", "primary"),
+    "stopped": ("■ stopped", "warning"),
+    "failed": ("✖ failed", "error"),
+    "crashed": ("✖ crashed", "error"),
 }
 COLUMNS = (("", "mark"), ("status", "status"), ("run", "run"), ("model", "model"), ("dataset", "dataset"),
            ("started", "started"), ("duration", "duration"), ("steps", "steps"), ("best", "best"))
@@ -34,8 +35,9 @@ def run_duration(run) -> float | None:
     return None if end is None else max(0.0, end - run.started_at)
 
 
-def row_cells(run, marked: bool) -> list:
-    label, colour = STATUS_STYLE.get(run.status, (run.status, ""))
+def row_cells(run, marked: bool, colours: dict | None = None) -> list:
+    label, role = STATUS_STYLE.get(run.status, (run.status, ""))
+    colour = (colours or {}).get(role, "")
     steps = f"{run.step:,}" + (f"/{run.total_steps:,}" if run.total_steps else "")
     best = f"{run.best_metric[0]} {number(run.best_metric[1])}" if run.best_metric else "—"
     return [
@@ -80,9 +82,13 @@ class RunsTable(DataTable):
         self.marked &= set(keys)
         self.clear()
         for key, run in self.runs.items():
-            self.add_row(*row_cells(run, key in self.marked), key=key)
+            self.add_row(*row_cells(run, key in self.marked, self._colours()), key=key)
         if current is not None and str(current) in self.runs:
             self.move_cursor(row=keys.index(str(current)))
+
+    def _colours(self) -> dict:
+        theme = self.app.current_theme
+        return {role: getattr(theme, role) or "" for role in ("warning", "success", "primary", "error")}
 
     def current_run_dir(self) -> Path | None:
         if not self.runs or self.cursor_row < 0 or self.cursor_row >= self.row_count:
