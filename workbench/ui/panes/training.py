@@ -7,6 +7,7 @@ only reads their folders (`workbench.training.runs`) and asks the engine to stop
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from pathlib import Path
 
@@ -55,10 +56,11 @@ class TrainingPane(Vertical):
     ]
 
     class RunsListed(Message):
-        def __init__(self, runs: list, error: str | None = None) -> None:
+        def __init__(self, runs: list, error: str | None = None, took_s: float = 0.0) -> None:
             super().__init__()
             self.runs = runs
             self.error = error
+            self.took_s = took_s
 
     class ControlDone(Message):
         def __init__(self, verb: str, run_dir: Path, error: str | None = None, opened: Path | None = None) -> None:
@@ -84,9 +86,9 @@ class TrainingPane(Vertical):
 
     def on_mount(self) -> None:
         self._hint = ""
+        self._scan_timer = None
         self.set_class(True, "-no-runs")
         self.scan_runs()
-        self.set_interval(SCAN_INTERVAL_S, self.scan_runs)
         if getattr(self.app, "attach_run", None):
             self.call_after_refresh(self._attach_on_start)
 
@@ -109,17 +111,22 @@ class TrainingPane(Vertical):
     # -- the list ---------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs-scan", name="runs scan")
     def scan_runs(self) -> None:
+        began = time.monotonic()
         try:
             from workbench.training.runs import list_runs
 
             runs = list_runs(self.runs_dir)
-        except (ImportError, OSError) as error:
+        except OSError as error:
             self.post_message(self.RunsListed([], error=f"Cannot list runs in {self.runs_dir}: {error}"))
             return
-        self.post_message(self.RunsListed(runs))
+        self.post_message(self.RunsListed(runs, took_s=time.monotonic() - began))
 
     @on(RunsListed)
     def _runs_listed(self, message: RunsListed) -> None:
+        # Listing reads every run's events: with long runs, look less often so the scans stay a small load.
+        if self._scan_timer is not None:
+            self._scan_timer.stop()
+        self._scan_timer = self.set_timer(max(SCAN_INTERVAL_S, 20 * message.took_s), self.scan_runs)
         table = self.query_one(RunsTable)
         table.show_runs(message.runs)
         self.set_class(not message.runs, "-no-runs")
@@ -274,9 +281,7 @@ class TrainingPane(Vertical):
                 runs.kill_run(folder)
             elif verb == "resume":
                 runs.resume_run(folder)
-            elif verb == "launch":
-                raise ValueError("launch goes through start_run")
-        except (WorkbenchError, OSError, ValueError) as error:
+        except (WorkbenchError, OSError) as error:
             self.post_message(self.ControlDone(verb, folder, error=str(error)))
             return
         self.post_message(self.ControlDone(verb, folder))
@@ -284,7 +289,8 @@ class TrainingPane(Vertical):
     @on(ControlDone)
     def _control_done(self, message: ControlDone) -> None:
         if message.error:
-            self.app.notify(f"Could not {message.verb} {message.run_dir.name}: {message.error}", severity="error", timeout=10)
+            what = "start the run" if message.verb == "launch" else f"{message.verb} {message.run_dir.name}"
+            self.app.notify(f"Could not {what}: {message.error}", severity="error", timeout=10)
         else:
             done = {"stop": "Stop requested for", "kill": "Killed", "resume": "Resumed", "launch": "Started"}[message.verb]
             self.app.notify(f"{done} {message.run_dir.name}", timeout=4)
@@ -320,7 +326,26 @@ class TrainingPane(Vertical):
         self.app.notify(f"{folder}\n(copied to the clipboard)", title="Run folder", timeout=10)
 
     def action_new_run(self) -> None:
-        self.app.notify("Starting runs from the pane needs the training engine", severity="warning")
+        from workbench.ui.training.start_form import StartRunScreen, spec_from_selection
+
+        app = self.app
+        spec = spec_from_selection(getattr(app, "active_model_path", ""), getattr(app, "active_dataset", None))
+        app.push_screen(StartRunScreen(spec), self._form_closed)
+
+    def _form_closed(self, spec: dict | None) -> None:
+        if spec is not None:
+            self.launch(spec)
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="run-control", name="run launch")
+    def launch(self, spec: dict) -> None:
+        from workbench.training import runs
+
+        try:
+            info = runs.launch_run(spec, self.runs_dir)
+        except (WorkbenchError, OSError) as error:
+            self.post_message(self.ControlDone("launch", self.runs_dir, error=str(error)))
+            return
+        self.post_message(self.ControlDone("launch", info.path))
 
     @on(RunMonitor.StatusChanged)
     def _monitor_status(self, message: RunMonitor.StatusChanged) -> None:
