@@ -8,6 +8,7 @@ posts one coalescing `EventsArrived`; the handler drains the queue and redraws.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from pathlib import Path
 
@@ -31,6 +32,7 @@ SMOOTHING_STEPS = (0.0, 0.6, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995)
 POLL_RUNNING_S = 0.25
 POLL_IDLE_S = 1.0
 INGEST_BUDGET = 20_000  # events folded per handler call; the rest wait for the next one
+CHART_INTERVAL_S = 0.4  # live charts redraw at most this often (the numbers update on every batch)
 
 
 class RunMonitor(Vertical, can_focus=True):
@@ -94,6 +96,8 @@ class RunMonitor(Vertical, can_focus=True):
         self._metric_columns: list[str] = []
         self.metric_name = ""
         self.zoom = 0
+        self._charts_drawn_at = 0.0
+        self._charts_pending = False
 
     def compose(self) -> ComposeResult:
         yield ProgressLine(id="monitor-progress")
@@ -126,6 +130,7 @@ class RunMonitor(Vertical, can_focus=True):
     def show_run(self, run_dir: Path) -> None:
         """Show a run's whole history, then follow it live."""
         self.run_dir = Path(run_dir)
+        self.set_reactive(RunMonitor.status, "starting")  # a new run: no "ended" toast for the previous one
         self.history = RunHistory(smoothing=self.history.loss.weight)
         self._inbox.clear()
         self._crashed = False
@@ -171,7 +176,7 @@ class RunMonitor(Vertical, can_focus=True):
         message.stop()
         self.history = message.history
         self.query_one("#log-tail", Log).write_lines(message.log_lines)
-        self.redraw()
+        self.redraw(charts_now=True)
 
     @on(EventsArrived)
     def _events_arrived(self, message: EventsArrived) -> None:
@@ -182,6 +187,7 @@ class RunMonitor(Vertical, can_focus=True):
         budget = INGEST_BUDGET
         log_lines: list[str] = []
         folded = 0
+        alerts_before = len(self.history.alerts)
         while self._inbox and budget > 0:
             run_dir, events, lines = self._inbox[0]
             if run_dir != self.run_dir:
@@ -200,9 +206,11 @@ class RunMonitor(Vertical, can_focus=True):
             log_lines.extend(lines)
         if log_lines:
             self.query_one("#log-tail", Log).write_lines(log_lines)
+        for alert in self.history.alerts[alerts_before:][-3:]:  # live alerts also pop up, wherever the user is
+            self.app.notify(alert.message, title=f"⚠ {alert.kind.replace('_', ' ')}", severity="warning", timeout=8)
         if self._inbox:
             self.call_later(self.drain)
-        self.redraw()
+        self.redraw(charts_now=False)
         return folded
 
     @on(ChildGone)
@@ -217,18 +225,25 @@ class RunMonitor(Vertical, can_focus=True):
             return "crashed"
         return self.history.status
 
-    def redraw(self) -> None:
+    def redraw(self, charts_now: bool = True) -> None:
         history = self.history
         status = self.current_status()
         self.status = status
         run_id = history.run_id or (self.run_dir.name if self.run_dir else "")
         self.query_one(ProgressLine).show(history, status, run_id)
         self.query_one(AlertBar).show(history, status)
-        self._draw_charts()
         self._draw_evaluations()
         self.query_one(SystemPanel).show(history)
+        wait = CHART_INTERVAL_S - (time.monotonic() - self._charts_drawn_at)
+        if charts_now or wait <= 0:
+            self._draw_charts()
+        elif not self._charts_pending:
+            self._charts_pending = True
+            self.set_timer(wait, self._draw_charts)
 
     def _draw_charts(self) -> None:
+        self._charts_drawn_at = time.monotonic()
+        self._charts_pending = False
         history = self.history
         loss = self.query_one("#loss-chart", LineChart)
         weight = history.loss.weight
@@ -320,5 +335,9 @@ class RunMonitor(Vertical, can_focus=True):
         self._draw_charts()
 
     def watch_status(self, old: str, new: str) -> None:
-        if self.run_dir is not None and old != new:
-            self.post_message(self.StatusChanged(self.run_dir, new))
+        if self.run_dir is None or old == new:
+            return
+        self.post_message(self.StatusChanged(self.run_dir, new))
+        if old == "running" and new in ("finished", "stopped", "failed", "crashed"):
+            severity = "information" if new in ("finished", "stopped") else "error"
+            self.app.notify(f"{self.run_dir.name} {new}", title="Run ended", severity=severity, timeout=8)
