@@ -1,0 +1,159 @@
+"""The chart data model: bucketed downsampling, EMA, run history folding, log tail, run lookup."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from tests.trainpane.fixtures.make_fixtures import CRASHED, FINISHED, GPU, RUNNING
+from workbench.core.errors import WorkbenchError
+from workbench.training.protocol import Evaluation, EventWriter, Finished, RunStarted, Step
+from workbench.ui.training.follow import LogTail, RunFollower, resolve_run
+from workbench.ui.training.formatting import duration, number, sparkline
+from workbench.ui.training.history import RunHistory
+from workbench.ui.training.series import MAX_BUCKETS, Series, SmoothedSeries, ema_values
+
+
+def brute_columns(xs, ys, x0, x1, width):
+    out = [None] * width
+    scale = (width - 1) / (x1 - x0)
+    for x, y in zip(xs, ys):
+        if x0 <= x <= x1 and math.isfinite(y):
+            index = int((x - x0) * scale + 0.5)
+            low, high = out[index] or (y, y)
+            out[index] = (min(low, y), max(high, y))
+    return out
+
+
+def test_buckets_keep_every_spike_of_100k_points():
+    rng = random.Random(0)
+    series = Series()
+    ys = [rng.random() for _ in range(100_000)]
+    ys[77_777] = 50.0  # one spike
+    ys[12_345] = math.nan  # never drawn
+    for step, y in enumerate(ys):
+        series.append(step, y)
+    assert len(series._buckets) <= MAX_BUCKETS
+    columns = series.columns(0, 99_999, 120)
+    assert max(c.high for c in columns if c) == 50.0
+    # The envelope matches a brute-force fold, give or take the one bucket that straddles a column edge.
+    brute = brute_columns(series.xs, series.ys, 0, 99_999, 120)
+    for index, got in enumerate(columns):
+        near = [w for w in brute[max(0, index - 1) : index + 2] if w]
+        assert got.high <= max(w[1] for w in near) and got.low >= min(w[0] for w in near)
+    assert sum(c.high for c in columns) == pytest.approx(sum(w[1] for w in brute), rel=0.02)
+
+
+def test_zoomed_range_reads_raw_points():
+    series = Series()
+    for step in range(10_000):
+        series.append(step, float(step))
+    columns = series.columns(9_900, 9_999, 100)
+    assert [c.low for c in columns] == [float(step) for step in range(9_900, 10_000)]
+
+
+def test_log_transform_skips_non_positive_values():
+    series = Series()
+    for step, y in enumerate([10.0, 0.0, 100.0]):
+        series.append(step, y)
+    columns = series.columns(0, 2, 3, transform=lambda v: math.log10(v) if v > 0 else math.nan)
+    assert columns[0].high == 1.0 and columns[1] is None and columns[2].high == 2.0
+
+
+def test_ema_is_debiased_and_recomputed_on_weight_change():
+    values, _ = ema_values([1.0, 1.0, 1.0], 0.9)
+    assert values == pytest.approx([1.0, 1.0, 1.0])  # debiasing: no ramp up from zero
+    smoothed = SmoothedSeries(0.9)
+    for step, y in enumerate([0.0, 10.0, 0.0, 10.0]):
+        smoothed.append(step, y)
+    smoothed.set_weight(0.0)
+    assert list(smoothed.smooth.ys) == [0.0, 10.0, 0.0, 10.0]
+
+
+def test_truncate_after_drops_repeated_steps():
+    series = Series()
+    for step in range(100):
+        series.append(step, 1.0)
+    series.truncate_after(49)
+    assert len(series) == 50 and series.last == (49, 1.0)
+
+
+def test_history_of_a_resumed_run_counts_both_sessions(tmp_path):
+    path = tmp_path / "events.jsonl"
+    with EventWriter(path) as writer:
+        writer.emit(RunStarted(run_id="r", spec={}, total_steps=100, time=1000.0))
+        for step in range(1, 61):
+            writer.emit(Step(step=step, epoch=step / 50, loss=1.0, learning_rate=1e-5, time=1000.0 + step))
+        # The child died at step 60; resumed from checkpoint 50 an hour later.
+        writer.emit(RunStarted(run_id="r", spec={}, total_steps=100, resumed_from_step=50, time=5000.0))
+        for step in range(51, 101):
+            writer.emit(Step(step=step, epoch=step / 50, loss=0.5, learning_rate=1e-5, time=5000.0 + 2 * (step - 50)))
+        writer.emit(Evaluation(step=100, epoch=2.0, metrics={"accuracy": 0.9, "eval_loss": 0.3}, time=5101.0))
+        writer.emit(Finished(status="finished", time=5102.0))
+    history, _ = RunFollower(tmp_path).load()
+    assert history.sessions == 2
+    assert history.elapsed == pytest.approx(60 + 102)
+    assert len(history.loss) == 100 and history.loss.raw.ys[50] == 0.5
+    assert history.status == "finished" and history.eta is None
+    assert history.best_metric("accuracy") == (0.9, 100)
+    assert history.best_metric("eval_loss") == (0.3, 100)
+
+
+def test_eta_from_the_step_rate_of_event_times(tmp_path):
+    history = RunHistory()
+    history.ingest([RunStarted(run_id="r", spec={}, total_steps=1000, time=0.0)])
+    history.ingest([Step(step=s, epoch=0.0, loss=1.0, learning_rate=0.0, time=s * 0.5) for s in range(1, 101)])
+    assert history.steps_per_s == pytest.approx(2.0)
+    assert history.eta == pytest.approx(450.0)
+    assert history.fraction == pytest.approx(0.1)
+
+
+def test_log_tail_reads_complete_lines_and_keeps_the_last_redraw(tmp_path):
+    path = tmp_path / "stdout.log"
+    path.write_text("x" * 100 + "\nfirst\n")
+    tail = LogTail(path, initial_bytes=10)
+    assert tail.poll() == ["first"]  # the cut line before it is skipped
+    with open(path, "a") as file:
+        file.write("10%\r50%\r100%\ndone")
+    assert tail.poll() == ["100%"]
+    with open(path, "a") as file:
+        file.write("\n")
+    assert tail.poll() == ["done"]
+
+
+def test_fixture_runs_fold_as_recorded(runs_dir):
+    statuses = {}
+    for run_id in (RUNNING, FINISHED, CRASHED, GPU):
+        follower = RunFollower(runs_dir / run_id)
+        history, lines = follower.load()
+        statuses[run_id] = "crashed" if follower.child_gone() else history.status
+        assert lines
+    assert statuses == {RUNNING: "running", FINISHED: "finished", CRASHED: "crashed", GPU: "running"}
+
+
+def test_a_dead_child_without_a_final_event_is_noticed_once(runs_dir):
+    events = runs_dir / CRASHED / "events.jsonl"
+    events.write_text("".join(events.read_text().splitlines(keepends=True)[:-1]))  # drop the crash record
+    follower = RunFollower(runs_dir / CRASHED)
+    history, _ = follower.load()
+    assert history.final is None
+    assert follower.child_gone() is True
+    assert follower.child_gone() is False  # reported once
+    assert RunFollower(runs_dir / RUNNING).child_gone() is False  # its stand-in child lives
+
+
+def test_resolve_run_by_id_part_or_path(runs_dir):
+    assert resolve_run("9c4e", runs_dir).name == GPU
+    assert resolve_run(str(runs_dir / FINISHED), runs_dir).name == FINISHED
+    with pytest.raises(WorkbenchError, match="matches 3 runs"):
+        resolve_run("minilm", runs_dir)
+    with pytest.raises(WorkbenchError, match="No run"):
+        resolve_run("nope", runs_dir)
+
+
+def test_formatting():
+    assert [duration(s) for s in (None, 5, 252, 3 * 3600 + 300, 3 * 86400)] == ["—", "5s", "4m12s", "3h05m", "3d00h"]
+    assert [number(v) for v in (0.69314, 2.1e-5, 123456.0, math.nan)] == ["0.6931", "2.10e-5", "123k", "nan"]
+    assert sparkline([0, 50, 100], 3, 0, 100) == "▁▅█"

@@ -1,0 +1,25 @@
+"""`workbench attach RUN`: open the app straight into the monitor of a run (id, part of an id, or folder)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "attach",
+        help="open the app on a run's monitor (its whole history, then live)",
+        description="Open the Training pane on RUN: the monitor replays its history and follows it live."
+        " RUN is a run id, a unique part of one, or a run folder.",
+    )
+    parser.add_argument("run", metavar="RUN", help="run id (or a unique part of it) or run folder path")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from workbench.cli import run_app
+    from workbench.core.settings import load_settings
+    from workbench.ui.training.follow import resolve_run
+
+    folder = resolve_run(args.run, load_settings().runs_path)  # a bad RUN is a CLI error, not an empty app
+    return run_app(attach_run=str(folder))

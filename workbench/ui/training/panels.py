@@ -1,0 +1,170 @@
+"""The monitor's text panels: progress line, alerts, system (GPU/CPU).
+
+Each panel's `show(history, ...)` rebuilds its markup from the run history; nothing here reads the
+clock: durations come from event times. They repaint without a layout pass (a Static.update()
+re-lays out the whole screen, too slow at several updates a second).
+"""
+
+from __future__ import annotations
+
+from textual.markup import escape
+from textual.widget import Widget
+
+from workbench.ui.training.formatting import duration, mebibytes, number, sparkline
+from workbench.ui.training.history import RunHistory
+
+STATUS_MARKUP = {
+    "starting": "[$warning]◌ starting[/]",
+    "running": "[$success]● running[/]",
+    "finished": "[$primary]✔ finished[/]",
+    "stopped": "[$warning]■ stopped[/]",
+    "failed": "[$error]✖ failed[/]",
+    "crashed": "[$error]✖ crashed[/]",
+}
+BAR_WIDTH = 28
+
+
+def status_markup(status: str) -> str:
+    return STATUS_MARKUP.get(status, escape(status))
+
+
+class MarkupPanel(Widget):
+    """Shows Textual markup; a change repaints, and re-lays out only when the line count changes."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.markup = ""
+
+    def set_markup(self, markup: str) -> None:
+        if markup == self.markup:
+            return
+        relayout = markup.count("\n") != self.markup.count("\n") and self.styles.height is not None and self.styles.height.is_auto
+        self.markup = markup
+        self.refresh(layout=relayout)
+
+    def render(self) -> str:
+        return self.markup
+
+
+def progress_bar(fraction: float | None, width: int = BAR_WIDTH) -> str:
+    if fraction is None:
+        return "[$text-muted]" + "╌" * width + "[/]"
+    filled = int(round(fraction * width))
+    return f"[$primary]{'━' * filled}[/][$panel-lighten-2]{'━' * (width - filled)}[/]"
+
+
+class ProgressLine(MarkupPanel):
+    DEFAULT_CSS = """
+    ProgressLine { height: 2; padding: 0 1; }
+    """
+
+    def show(self, history: RunHistory, status: str, run_id: str) -> None:
+        spec = history.spec or {}
+        model = spec.get("model", {}).get("name_or_path", "")
+        data = spec.get("data", {})
+        dataset = data.get("dataset") or data.get("train_file") or ""
+        devices = history.started.devices if history.started else []
+        gpus = [d for d in devices if d.get("type") == "cuda"]
+        where = f"{len(gpus)}× {gpus[0].get('name', 'GPU')}" if gpus else "CPU"
+        processes = history.started.num_processes if history.started else 1
+        head = (
+            f"{status_markup(status)}  [b]{escape(run_id)}[/b]  [$text-muted]{escape(str(model))} · "
+            f"{escape(str(dataset))} · {where}{f' · {processes} processes' if processes > 1 else ''}[/]"
+        )
+        if history.sessions > 1:
+            head += f"  [$text-muted](resumed ×{history.sessions - 1})[/]"
+        fraction = history.fraction
+        total = history.total_steps
+        parts = [f"step [b]{history.step:,}[/b]" + (f"/{total:,}" if total else "")]
+        if history.epoch is not None:
+            epochs = history.num_epochs
+            parts.append(f"epoch {history.epoch:.2f}" + (f"/{epochs:g}" if epochs else ""))
+        if fraction is not None:
+            parts.append(f"[b]{fraction:.0%}[/b]")
+        parts.append(f"elapsed {duration(history.elapsed)}")
+        if status == "running":
+            parts.append(f"ETA {duration(history.eta)}")
+        rate = history.steps_per_s
+        if rate and status == "running":
+            parts.append(f"{rate:.2f} steps/s")
+        self.set_markup(head + "\n" + progress_bar(fraction) + "  " + " · ".join(parts))
+
+
+class AlertBar(MarkupPanel):
+    """Alerts and failures, loud; hidden while there are none."""
+
+    DEFAULT_CSS = """
+    AlertBar { height: auto; max-height: 5; padding: 0 1; background: $error 20%; border-left: thick $error;
+               display: none; }
+    AlertBar.-visible { display: block; }
+    """
+    SHOWN = 3
+
+    def show(self, history: RunHistory, status: str, crash_note: str | None = None) -> None:
+        lines = []
+        final = history.final
+        if status in ("failed", "crashed"):
+            if final is not None and getattr(final, "error", None):
+                lines.append(f"[b $error]{status.upper()}[/] {escape(final.error)}")
+                if getattr(final, "suggestion", None):
+                    lines.append(f"  [b]Try:[/b] {escape(final.suggestion)}")
+            else:
+                lines.append(f"[b $error]CRASHED[/] {escape(crash_note or 'the training process ended without a final event')}"
+                             " — its last output is in the log below")
+        alerts = history.alerts
+        for alert in alerts[-self.SHOWN:]:
+            where = f" (step {alert.step:,})" if alert.step is not None else ""
+            lines.append(f"[b $warning]⚠ {escape(alert.kind.replace('_', ' '))}[/]{where}: {escape(alert.message)}")
+        if len(alerts) > self.SHOWN:
+            lines.append(f"[$text-muted]… and {len(alerts) - self.SHOWN} earlier alerts[/]")
+        self.set_class(bool(lines), "-visible")
+        self.set_markup("\n".join(lines))
+
+
+class SystemPanel(MarkupPanel):
+    DEFAULT_CSS = """
+    SystemPanel { height: 1fr; padding: 0 1; border: round $panel-lighten-2; }
+    """
+    SPARK = 16
+
+    def on_mount(self) -> None:
+        self.border_title = "system"
+
+    def show(self, history: RunHistory) -> None:
+        sample = history.system
+        if sample is None:
+            self.set_markup("[$text-muted]no system samples yet[/]")
+            return
+        lines = []
+        for gpu in sorted(history.gpus.values(), key=lambda g: g.index):
+            last = gpu.last
+            util = last.utilization
+            hot = "$error" if (util or 0) >= 95 else "$success"
+            used, total = last.memory_used_mb, last.memory_total_mb
+            memory_fraction = used / total if used is not None and total else None
+            memory_colour = "$error" if memory_fraction is not None and memory_fraction >= 0.95 else "$secondary"
+            lines.append(f"[b]GPU{gpu.index}[/b] [$text-muted]{escape(gpu.name)}[/]")
+            lines.append(
+                f" util [{hot}]{f'{util:.0f}' if util is not None else '—':>3}%[/] "
+                f"[{hot}]{sparkline(gpu.utilization, self.SPARK, 0, 100)}[/]"
+            )
+            lines.append(
+                f" mem  [{memory_colour}]{mebibytes(used)}/{mebibytes(total)}[/] "
+                f"[{memory_colour}]{sparkline(gpu.memory, self.SPARK, 0, 1)}[/]"
+            )
+            extras = [f"run {mebibytes(last.process_memory_mb)}"] if last.process_memory_mb is not None else []
+            if last.power_w is not None:
+                extras.append(f"{last.power_w:.0f} W")
+            if last.temperature_c is not None:
+                extras.append(f"{last.temperature_c:.0f}°C")
+            if extras:
+                lines.append(" " + " · ".join(extras))
+        if not history.gpus:
+            reason = f" [$text-muted]({escape(sample.gpu_error)})[/]" if sample.gpu_error else ""
+            lines.append(f"[b]No GPU[/b]: training on the CPU{reason}")
+        lines.append(f"[b]CPU[/b] {sample.cpu_percent:.0f}% [$secondary]{sparkline(history.cpu_percent, self.SPARK, 0)}[/]")
+        ram = ""
+        if sample.ram_used_mb is not None and sample.ram_total_mb:
+            ram = f" · RAM {mebibytes(sample.ram_used_mb)}/{mebibytes(sample.ram_total_mb)}"
+        lines.append(f"[b]RSS[/b] {mebibytes(sample.rss_mb)}{ram}")
+        self.set_markup("\n".join(lines))

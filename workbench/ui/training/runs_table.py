@@ -1,0 +1,112 @@
+"""The runs list: one row per run folder, newest first, updated in place as statuses change."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from workbench.ui.training.formatting import clock_time, duration, number
+
+# Swapped by snapshot tests so a running run's duration does not depend on today's date.
+wall_clock = time.time
+
+# Status label and the theme colour it takes.
+STATUS_STYLE = {
+    "starting": ("◌ starting", "warning"),
+    "running": ("● running", "success"),
+    "finished": ("✔ finished", "primary"),
+    "stopped": ("■ stopped", "warning"),
+    "failed": ("✖ failed", "error"),
+    "crashed": ("✖ crashed", "error"),
+}
+COLUMNS = (("", "mark"), ("status", "status"), ("run", "run"), ("model", "model"), ("dataset", "dataset"),
+           ("started", "started"), ("duration", "duration"), ("steps", "steps"), ("best", "best"))
+
+
+def run_duration(run) -> float | None:
+    if run.started_at is None:
+        return None
+    end = run.ended_at
+    if end is None:
+        end = wall_clock() if run.status in ("running", "starting") else None
+    return None if end is None else max(0.0, end - run.started_at)
+
+
+def row_cells(run, marked: bool, colours: dict | None = None) -> list:
+    label, role = STATUS_STYLE.get(run.status, (run.status, ""))
+    colour = (colours or {}).get(role, "")
+    steps = f"{run.step:,}" + (f"/{run.total_steps:,}" if run.total_steps else "")
+    best = f"{run.best_metric[0]} {number(run.best_metric[1])}" if run.best_metric else "—"
+    return [
+        Text("◆" if marked else " ", style="bold"),
+        Text(label, style=colour),
+        run.run_id,
+        Text(str(run.model), overflow="ellipsis"),
+        Text(str(run.dataset), overflow="ellipsis"),
+        clock_time(run.started_at),
+        duration(run_duration(run)),
+        steps,
+        best,
+    ]
+
+
+class RunsTable(DataTable):
+    """Rows keyed by run folder; `marked` holds the folders chosen for comparison."""
+
+    DEFAULT_CSS = """
+    RunsTable { height: 1fr; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.runs: dict[str, object] = {}
+        self.marked: set[str] = set()
+
+    def on_mount(self) -> None:
+        for label, key in COLUMNS:
+            self.add_column(label, key=key)
+
+    def show_runs(self, runs: list) -> None:
+        """Replace the rows, keeping the cursor on the same run."""
+        keys = [str(run.path) for run in runs]
+        if keys == list(self.runs) and all(
+            row_cells(run, key in self.marked) == row_cells(self.runs[key], key in self.marked)
+            for key, run in zip(keys, runs)
+        ):
+            return
+        current = self.current_run_dir()
+        self.runs = dict(zip(keys, runs))
+        self.marked &= set(keys)
+        self.clear()
+        for key, run in self.runs.items():
+            self.add_row(*row_cells(run, key in self.marked, self._colours()), key=key)
+        if current is not None and str(current) in self.runs:
+            self.move_cursor(row=keys.index(str(current)))
+
+    def _colours(self) -> dict:
+        theme = self.app.current_theme
+        return {role: getattr(theme, role) or "" for role in ("warning", "success", "primary", "error")}
+
+    def current_run_dir(self) -> Path | None:
+        if not self.runs or self.cursor_row < 0 or self.cursor_row >= self.row_count:
+            return None
+        key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
+        return Path(key) if key else None
+
+    def current_run(self):
+        folder = self.current_run_dir()
+        return self.runs.get(str(folder)) if folder else None
+
+    def toggle_mark(self) -> None:
+        folder = self.current_run_dir()
+        if folder is None:
+            return
+        key = str(folder)
+        self.marked ^= {key}
+        self.update_cell(key, "mark", Text("◆" if key in self.marked else " ", style="bold"))
+
+    def marked_runs(self) -> list[Path]:
+        return [Path(key) for key in self.runs if key in self.marked]
