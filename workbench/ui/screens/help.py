@@ -13,7 +13,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > Vertical {
-        width: 72; height: 80%;
+        width: 84; height: 80%;
         border: thick $primary; background: $surface; padding: 1 2;
     }
     HelpScreen #help-title { text-style: bold; margin-bottom: 1; }
@@ -31,9 +31,13 @@ class HelpScreen(ModalScreen[None]):
         with Vertical():
             yield Static("Keys  ·  ctrl+p opens the command palette", id="help-title")
             table = DataTable(cursor_type="row", zebra_stripes=True)
-            table.add_columns("Key", "Action", "Where")
+            # Fixed widths keep "Where" on screen; long descriptions are cut with an ellipsis.
+            table.add_column("Key", width=12)
+            table.add_column("Action", width=46)
+            table.add_column("Where", width=11)
             for key, description, where in self._rows:
-                table.add_row(key, description, where)
+                action = description if len(description) <= 46 else description[:45] + "…"
+                table.add_row(key, action, where)
             yield table
 
     def action_dismiss(self) -> None:  # type: ignore[override]
