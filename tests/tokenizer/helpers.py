@@ -10,7 +10,10 @@ SIZE = (120, 36)
 
 
 def new_app():
-    return make_app(probe_hub_on_start=False)
+    app = make_app(probe_hub_on_start=False)
+    # The tab underline slides when a tab is shown; a snapshot must not catch it mid-way.
+    app.animation_level = "none"
+    return app
 
 
 async def settle(pilot, rounds: int = 4) -> None:
@@ -18,6 +21,7 @@ async def settle(pilot, rounds: int = 4) -> None:
     for _ in range(rounds):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
 
 
 async def open_pane(pilot):
