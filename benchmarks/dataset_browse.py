@@ -1,11 +1,17 @@
 """Dataset browsing benchmark: a generated 1,000,000-row Parquet file.
 
-Measures opening it (first open builds the Arrow cache; a second open reuses it), reading the
-last page and random pages through `RowPager`, searching a word over the whole split, the
-process RSS growth, and the token-length histogram over 67,000 short sentences (rows/s).
+"open" means what the Datasets pane does before the first page is visible: `open_dataset`
+(Parquet is read in place: footers only), `dataset_info` (features, guessed columns, label
+names: reads the label column) and the first 40 rows through `RowPager`. It is measured twice:
+in a fresh interpreter with every import it needs counted (what the first open in the app
+costs), and in this process with pyarrow already imported (median of repeats).
+Then the last page and random pages (row groups decoded on demand), a search for a word over
+the whole split, the process RSS growth over all of that, the on-demand `datasets` Arrow copy
+that preparation needs (not part of browsing), and the token-length histogram over 67,000
+short sentences (rows/s).
 Goals: open < 0.5 s, each page < 50 ms, RSS growth < 150 MB.
 
-    python benchmarks/dataset_browse.py [--rows 1000000] [--sentences 67000]
+    python benchmarks/dataset_browse.py [--rows 1000000] [--sentences 67000] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -71,33 +77,80 @@ def timed(function):
     return time.perf_counter() - start, result
 
 
+FRESH_OPEN = """
+import sys, time
+start = time.perf_counter()
+from workbench.core.data.describe import dataset_info
+from workbench.core.data.loading import open_dataset
+from workbench.core.data.paging import RowPager
+opened = open_dataset(sys.argv[1])
+dataset_info(opened)
+RowPager(opened.rows["train"]).rows(0, 40)
+print(time.perf_counter() - start, "datasets" in sys.modules)
+"""
+
+
+def run_script(code: str, *args: str) -> str:
+    """Run Python code in a new interpreter (repository and benchmarks/ on its path); its stdout."""
+    import subprocess
+
+    here = Path(__file__).resolve().parent
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(here.parent), str(here)])},
+    )
+    return result.stdout
+
+
+def fresh_open(path: Path) -> tuple[float, bool]:
+    """Open in a new interpreter, imports counted: the first open in a freshly started app."""
+    seconds, imported = run_script(FRESH_OPEN, str(path)).split()
+    return float(seconds), imported == "True"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--sentences", type=int, default=67_000)
     parser.add_argument("--word", default="ocean pixel")
+    parser.add_argument("--repeats", type=int, default=5, help="opens to take the median of")
     args = parser.parse_args()
+    screen = 40
 
     with tempfile.TemporaryDirectory() as folder:
         os.environ["HF_DATASETS_CACHE"] = str(Path(folder) / "cache")
         path = Path(folder) / "big.parquet"
-        make_parquet(path, args.rows)
+        # Written by another process, so this one's heap starts clean for the RSS measurement.
+        run_script(f"from dataset_browse import make_parquet; make_parquet(__import__('pathlib').Path({str(path)!r}), {args.rows})")
+        fresh = [fresh_open(path) for _ in range(max(1, args.repeats // 2))]
+        fresh_times = sorted(seconds for seconds, _ in fresh)
 
-        from workbench.core.data.loading import datasets_module, open_dataset
+        import numpy as np
+        import pyarrow.compute  # noqa: F401  (libraries are imported before RSS is taken)
+        import pyarrow.parquet  # noqa: F401
+
+        from workbench.core.data.describe import dataset_info
+        from workbench.core.data.loading import open_dataset
         from workbench.core.data.paging import PAGE_ROWS, RowPager
         from workbench.core.data.search import iter_search
 
-        datasets_module()  # import cost is paid once at app level, not per open
-        import numpy as np
-
         rss_before = rss_mb()
-        first_open, opened = timed(lambda: open_dataset(path))
-        cached_open, opened = timed(lambda: open_dataset(path))
-        dataset = opened.splits["train"]
-        assert dataset.num_rows == args.rows
 
-        pager = RowPager(dataset)
-        screen = 40
+        def open_to_first_page():
+            opened = open_dataset(path)
+            dataset_info(opened)
+            pager = RowPager(opened.rows["train"])
+            pager.rows(0, screen)
+            return opened, pager
+
+        opens = []
+        for _ in range(max(1, args.repeats)):
+            elapsed, (opened, pager) = timed(open_to_first_page)
+            opens.append(elapsed)
+        rows = opened.rows["train"]
+        assert rows.num_rows == args.rows
+        datasets_imported = "datasets" in sys.modules
+
         last_page, _ = timed(lambda: pager.rows(args.rows - screen, screen))
         rng = random.Random(0)
         random_pages = []
@@ -107,18 +160,22 @@ def main() -> int:
             random_pages.append(elapsed)
 
         def search():
-            found = [step.matches for step in iter_search(dataset, args.word)]
+            found = [step.matches for step in iter_search(rows, args.word)]
             return int(sum(len(m) for m in found))
 
         search_time, hits = timed(search)
-        results_pager = RowPager(dataset, np.arange(0, args.rows, 7))
+        results_pager = RowPager(rows, np.arange(0, args.rows, 7))
         result_page, _ = timed(lambda: results_pager.rows(len(results_pager) - screen, screen))
         rss_after = rss_mb()
 
         from workbench.core.data import stats
+        from workbench.core.data.loading import datasets_module
         from workbench.core.data.model_tokenizer import load_tokenizer
 
-        sentences = datasets_module().Dataset.from_dict(
+        datasets = datasets_module()
+        convert_time, _ = timed(lambda: opened.splits["train"])
+
+        sentences = datasets.Dataset.from_dict(
             {"sentence": [" ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 20))) for _ in range(args.sentences)]}
         )
         tokenizer = load_tokenizer("")
@@ -128,24 +185,29 @@ def main() -> int:
     def ms(seconds: float) -> str:
         return f"{seconds * 1000:8.1f} ms"
 
-    rows = [
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    table = [
+        ("load average (1, 5, 15 min) at the end", load, "other work on this machine skews times"),
         ("CPU calibration: sum(range(10**7))", ms(cpu_calibration()), "about 200 ms on an idle core"),
         ("rows", f"{args.rows:,}", ""),
-        ("open (first: Parquet -> Arrow cache)", ms(first_open), "goal < 500 ms"),
-        ("open (cached Arrow, memory-mapped)", ms(cached_open), "goal < 500 ms"),
+        ("open -> first page, fresh interpreter", ms(fresh_times[len(fresh_times) // 2]), f"goal < 500 ms; median of {len(fresh)}, imports counted"),
+        ("open -> first page, pyarrow imported", ms(opens[0]), "goal < 500 ms; the first open"),
+        ("  the same, median of the opens", ms(sorted(opens)[len(opens) // 2]), f"{len(opens)} opens (a cache would show here)"),
+        ("  `datasets` imported to open", "yes" if datasets_imported or any(i for _, i in fresh) else "no", ""),
         (f"last page ({screen} rows)", ms(last_page), "goal < 50 ms"),
         ("random page, median of 50", ms(sorted(random_pages)[25]), "goal < 50 ms"),
         ("random page, worst of 50", ms(max(random_pages)), "goal < 50 ms"),
         ("last page of search results (take)", ms(result_page), "goal < 50 ms"),
         (f"search {args.word!r} over all rows", ms(search_time), f"{hits:,} matches"),
-        ("RSS growth (open + pages + search)", f"{rss_after - rss_before:8.1f} MB", "goal < 150 MB"),
+        ("RSS growth (opens + pages + search)", f"{rss_after - rss_before:8.1f} MB", "goal < 150 MB"),
+        ("datasets Arrow copy (prepare only)", ms(convert_time), "on demand, in a worker; not browsing"),
         (f"token lengths, {args.sentences:,} sentences", ms(token_time), f"{args.sentences / token_time:,.0f} rows/s"),
         ("histogram of those lengths", ms(histogram_time), f"mean {summary.mean:.1f} tokens"),
     ]
-    width = max(len(name) for name, _, _ in rows)
-    print(f"page size in RowPager: {PAGE_ROWS} rows")
-    for name, value, note in rows:
-        print(f"{name:<{width}}  {value:>12}  {note}")
+    width = max(len(name) for name, _, _ in table)
+    print(f"page size in RowPager: {PAGE_ROWS} rows; the Parquet file has {args.rows // 200_000 or 1} row groups")
+    for name, value, note in table:
+        print(f"{name:<{width}}  {value:>16}  {note}")
     return 0
 
 

@@ -156,3 +156,45 @@ async def test_open_dialog_edits_splits_and_bad_files_open_nothing(fixtures, tmp
         await pilot.press("enter")
         await settle(pilot)
         assert list(pane.opened.splits) == ["train", "dev"]
+
+
+async def test_parquet_is_browsed_in_place_then_prepared_and_a_rewrite_closes_the_view(tmp_path):
+    import os
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "reviews.parquet"
+    texts = [f"review {i}: {'great fun' if i % 2 else 'too slow'}" for i in range(900)]
+    table = pa.table({"text": texts, "label": ["pos" if i % 2 else "neg" for i in range(900)]})
+    pq.write_table(table, path, row_group_size=200)
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_in_pane(pilot, path)
+        assert pane.opened.in_place and not pane.opened.splits.built
+        table_view = pane.query_one(DatasetTable)
+        assert table_view.total == 900
+        await pilot.press("end")
+        assert "train · row 899 of 900" in status(pane)
+        assert table_view.pager.rows(899, 1)[0]["text"] == "review 899: great fun"
+        await pilot.press("slash", *"TOO SLOW", "enter")
+        await settle(pilot)
+        assert pane.query_matches.tolist() == list(range(0, 900, 2))
+        await pilot.press("escape")
+
+        await pilot.press("s")
+        await settle(pilot)
+        assert pane.query_one("#datasets-stats-view").result.labels == [("neg", 450), ("pos", 450)]
+        assert not pane.opened.splits.built, "statistics read the Parquet file in place"
+
+        await pilot.press("p", "p")  # the view, then the preparation: converts once, in a worker
+        await settle(pilot)
+        assert pane.prepared is not None and pane.opened.splits.built
+        assert app.active_dataset["num_labels"] == 2
+
+        pq.write_table(table.slice(0, 10), path)
+        os.utime(path, ns=(1, 1))
+        pane._check_changed_files()
+        await pilot.pause()
+        assert table_view.pager is None
+        assert "reviews.parquet changed on disk: r reloads" in status(pane)

@@ -49,18 +49,18 @@ def run_head(args: argparse.Namespace) -> int:
     if args.n < 0:
         raise WorkbenchError("-n must be 0 or more.")
     opened = _open(args)
-    split = args.split or ("train" if "train" in opened.splits else next(iter(opened.splits)))
-    if split not in opened.splits:
-        raise WorkbenchError(f"No split {split!r}; the splits are {', '.join(opened.splits)}.")
-    dataset = opened.splits[split]
-    count = min(args.n, dataset.num_rows)
+    split = args.split or ("train" if "train" in opened.rows else next(iter(opened.rows)))
+    if split not in opened.rows:
+        raise WorkbenchError(f"No split {split!r}; the splits are {', '.join(opened.rows)}.")
+    source = opened.rows[split]
+    count = min(args.n, source.num_rows)
     if args.json:
-        for row in dataset.select(range(count)).to_list():
+        for row in source.slice(0, count).to_pylist():
             print(json.dumps(row, ensure_ascii=False, default=str))
         return 0
-    rows = RowPager(dataset).rows(0, count)
-    print(_text_table(dataset.column_names, rows))
-    print(f"({count:,} of {dataset.num_rows:,} rows of {split})")
+    rows = RowPager(source).rows(0, count)
+    print(_text_table(source.column_names, rows))
+    print(f"({count:,} of {source.num_rows:,} rows of {split})")
     return 0
 
 

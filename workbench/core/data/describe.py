@@ -24,8 +24,7 @@ def describe_feature(feature) -> str:
         dtype = feature.dtype
         return "string" if dtype in {"string", "large_string"} else dtype
     if kind == "ClassLabel":
-        names = ", ".join(feature.names[:8]) + (", …" if len(feature.names) > 8 else "")
-        return f"class label ({feature.num_classes}: {names})"
+        return describe_class_label(feature.names)
     if kind in {"List", "LargeList", "Sequence"}:
         length = getattr(feature, "length", -1)
         size = f", {length}" if length not in (-1, None) else ""
@@ -35,10 +34,33 @@ def describe_feature(feature) -> str:
     return kind.lower()
 
 
+def describe_class_label(names: list[str]) -> str:
+    shown = ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
+    return f"class label ({len(names)}: {shown})"
+
+
+def describe_arrow_type(kind) -> str:
+    """The same words as `describe_feature`, from an Arrow type (Parquet read in place)."""
+    import pyarrow as pa
+
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+        return "string"
+    if pa.types.is_fixed_size_list(kind):
+        return f"list<{describe_arrow_type(kind.value_type)}, {kind.list_size}>"
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_list_view(kind):
+        return f"list<{describe_arrow_type(kind.value_type)}>"
+    if pa.types.is_struct(kind):
+        return "{" + ", ".join(f"{field.name}: {describe_arrow_type(field.type)}" for field in kind) + "}"
+    if pa.types.is_dictionary(kind):
+        return describe_arrow_type(kind.value_type)
+    names = {pa.float16(): "float16", pa.float32(): "float32", pa.float64(): "float64"}
+    return names.get(kind, str(kind))
+
+
 def dataset_info(opened: "OpenedDataset") -> dict:
     """Splits, rows, sizes, features, guessed columns, label names and the inferred task."""
-    first = next(iter(opened.splits.values()))
-    features = {name: describe_feature(feature) for name, feature in first.features.items()}
+    first = next(iter(opened.rows.values()))
+    features = first.describe_columns()
     guess = guess_columns(first)
     label_names: list[str] = []
     task = None
@@ -56,12 +78,12 @@ def dataset_info(opened: "OpenedDataset") -> dict:
         "format": opened.fmt,
         "splits": {
             name: {
-                "rows": dataset.num_rows,
+                "rows": rows.num_rows,
                 "files": [path.name for path in opened.split_files.get(name, [])],
                 "source_bytes": opened.source_bytes(name),
                 "arrow_bytes": opened.arrow_bytes(name),
             }
-            for name, dataset in opened.splits.items()
+            for name, rows in opened.rows.items()
         },
         "features": features,
         "text_column": guess.text,
@@ -75,7 +97,7 @@ def dataset_info(opened: "OpenedDataset") -> dict:
 
 
 def _training_split(opened: "OpenedDataset"):
-    return opened.splits.get("train") or next(iter(opened.splits.values()))
+    return opened.rows.get("train") or next(iter(opened.rows.values()))
 
 
 def format_info(info: dict) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from workbench.core.data.rows import RowSource, rows_of
 from workbench.core.errors import WorkbenchError
 
 if TYPE_CHECKING:
@@ -32,21 +33,23 @@ class LabelInfo:
         return 1 if self.task == "regression" else len(self.names)
 
 
-def string_columns(dataset: "Dataset") -> list[str]:
+def string_columns(dataset: "Dataset | RowSource") -> list[str]:
     import pyarrow as pa
 
-    schema = dataset.features.arrow_schema
+    schema = rows_of(dataset).schema
     return [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
 
 
-def guess_columns(dataset: "Dataset") -> ColumnGuess:
+def guess_columns(dataset: "Dataset | RowSource") -> ColumnGuess:
     """Text: the string column with the longest values; pair: a second one nearly as long;
     label: a ClassLabel column, else a column with a label-like name."""
     import pyarrow.compute as pc
 
-    sample = dataset.with_format("arrow")[: min(200, dataset.num_rows)]
+    dataset = rows_of(dataset)
+    texts = string_columns(dataset)
+    sample = dataset.slice(0, min(200, dataset.num_rows), texts)
     lengths = {}
-    for name in string_columns(dataset):
+    for name in texts:
         mean = pc.mean(pc.utf8_length(sample.column(name))).as_py()
         lengths[name] = mean or 0.0
     ranked = sorted(lengths, key=lambda name: -lengths[name])
@@ -59,9 +62,9 @@ def guess_columns(dataset: "Dataset") -> ColumnGuess:
     return ColumnGuess(text, pair, label)
 
 
-def _guess_label(dataset: "Dataset", exclude: set[str]) -> str | None:
-    for name, feature in dataset.features.items():
-        if type(feature).__name__ == "ClassLabel":
+def _guess_label(dataset: RowSource, exclude: set[str]) -> str | None:
+    for name in dataset.column_names:
+        if dataset.class_names(name) is not None:
             return name
     by_lower = {name.lower().strip(): name for name in dataset.column_names}
     for candidate in LABEL_NAMES:
@@ -70,18 +73,18 @@ def _guess_label(dataset: "Dataset", exclude: set[str]) -> str | None:
     return None
 
 
-def infer_labels(dataset: "Dataset", column: str) -> LabelInfo:
+def infer_labels(dataset: "Dataset | RowSource", column: str) -> LabelInfo:
     """The head a label column asks for; mixed types and empty labels are errors naming a row."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    dataset = rows_of(dataset)
     require_column(dataset, column)
-    feature = dataset.features[column]
-    if type(feature).__name__ == "ClassLabel":
-        return LabelInfo("classification", tuple(feature.names), "class_label")
-    values = dataset.with_format("arrow")[column]
-    values = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.chunked_array([values])
-    if type(feature).__name__ == "Json":
+    names = dataset.class_names(column)
+    if names is not None:
+        return LabelInfo("classification", tuple(names), "class_label")
+    values = dataset.column(column)
+    if dataset.feature_kind(column) == "Json":
         _raise_mixed_json(values, column)
     nulls = values.null_count
     if nulls:
@@ -167,7 +170,7 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def require_column(dataset: "Dataset", column: str | None, role: str = "column") -> None:
+def require_column(dataset: "Dataset | RowSource", column: str | None, role: str = "column") -> None:
     if column is not None and column not in dataset.column_names:
         raise WorkbenchError(
             f"No {role} {column!r}: the columns are {', '.join(map(repr, dataset.column_names))}."

@@ -1,6 +1,10 @@
 """Open local files, `save_to_disk` folders, the local datasets cache, or (online) a Hub id,
 as memory-mapped Arrow `datasets.Dataset`s, one per split.
 
+Parquet is the exception: it is browsed in place (`ParquetRows`: the footer gives rows and
+schema at once, pages decode only what they show), and becomes a `datasets.Dataset` only when
+something asks `OpenedDataset.splits` for one (a preparation), in a worker.
+
 Nothing half-loaded: every problem raises a `WorkbenchError` naming the file, line or
 column before an `OpenedDataset` exists; row counts are checked against our own scan.
 """
@@ -9,9 +13,11 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from workbench.core.data import scan
 from workbench.core.data.files import (
@@ -24,6 +30,7 @@ from workbench.core.data.files import (
     is_builder_cache,
     is_saved_dataset,
 )
+from workbench.core.data.rows import ParquetRows, RowSource, rows_of
 from workbench.core.errors import WorkbenchError
 
 if TYPE_CHECKING:
@@ -34,16 +41,27 @@ HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 @dataclass
 class OpenedDataset:
-    """What the browser shows: splits of memory-mapped Arrow data and where they came from."""
+    """What the browser shows and where it came from.
+
+    `rows` is what browsing, search and statistics read (always at hand); `splits` holds the
+    `datasets.Dataset`s that preparation needs (for Parquet, built on first access: slow, so
+    only in workers).
+    """
 
     source: str
     kind: str  # "files", "saved", "cache" or "hub"
-    splits: dict[str, "Dataset"]
+    splits: Mapping[str, "Dataset"]
     fmt: str = ""
     split_files: dict[str, list[Path]] = field(default_factory=dict)
     stamps: list[FileStamp] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     config: str | None = None
+    rows: dict[str, RowSource] = field(default_factory=dict)
+    in_place: bool = False  # True when the views read the files themselves (no copy to browse)
+
+    def __post_init__(self) -> None:
+        if not self.rows:
+            self.rows = {name: rows_of(dataset) for name, dataset in self.splits.items()}
 
     @property
     def name(self) -> str:
@@ -56,13 +74,13 @@ class OpenedDataset:
         return Path(self.source).name or self.source
 
     def num_rows(self, split: str) -> int:
-        return self.splits[split].num_rows
+        return self.rows[split].num_rows
 
     def source_bytes(self, split: str) -> int:
         return sum(_size(path) for path in self.split_files.get(split, []))
 
     def arrow_bytes(self, split: str) -> int:
-        return sum(_size(Path(entry["filename"])) for entry in self.splits[split].cache_files)
+        return self.rows[split].arrow_bytes()
 
     def changed_files(self) -> list[Path]:
         """Files that changed on disk since they were opened (reload to see them)."""
@@ -164,6 +182,8 @@ def open_files(split_files: dict[str, list[Path]], *, source: str, cache_dir: st
         raise WorkbenchError(f"The splits mix file formats: {listing}.", hint="Open files of one format together.")
     fmt = formats[all_files[0]]
     stamps = [check_readable(path, formats[path]) for path in all_files]
+    if fmt == "parquet":
+        return open_parquet(split_files, source=source, stamps=stamps, cache_dir=cache_dir)
     if fmt == "json":
         fmt = _json_flavour(all_files[0])
 
@@ -224,6 +244,80 @@ def open_files(split_files: dict[str, list[Path]], *, source: str, cache_dir: st
     )
 
 
+def open_parquet(
+    split_files: dict[str, list[Path]], *, source: str, stamps: list[FileStamp], cache_dir: str | None = None
+) -> OpenedDataset:
+    """Parquet read in place: only the footers now; the `datasets` copy waits until it is needed."""
+    stamp_of = {stamp.path: stamp for stamp in stamps}
+    rows = {
+        name: ParquetRows(paths, [stamp_of[path] for path in paths]) for name, paths in order_splits(split_files).items()
+    }
+    splits = LazySplits(list(rows), lambda: _parquet_datasets(split_files, rows, stamps, cache_dir))
+    return OpenedDataset(
+        source=source,
+        kind="files",
+        splits=splits,
+        fmt="parquet",
+        split_files=split_files,
+        stamps=stamps,
+        rows=rows,
+        in_place=True,
+    )
+
+
+def _parquet_datasets(
+    split_files: dict[str, list[Path]], rows: dict[str, RowSource], stamps: list[FileStamp], cache_dir: str | None
+) -> dict[str, "Dataset"]:
+    """The memory-mapped `datasets` copy of Parquet splits (converted once; the cache is reused)."""
+    _check_unchanged_since_open(stamps)
+    datasets = datasets_module()
+    try:
+        loaded = datasets.load_dataset(
+            "parquet", data_files={name: [str(path) for path in paths] for name, paths in split_files.items()}, cache_dir=cache_dir
+        )
+    except Exception as error:
+        raise WorkbenchError(_diagnose(split_files, "parquet", error)) from None
+    _check_unchanged_since_open(stamps)
+    splits = {}
+    for name, source in rows.items():
+        dataset = loaded[name]
+        if dataset.num_rows != source.num_rows:
+            raise WorkbenchError(f"Split {name!r}: {dataset.num_rows} rows were converted but the files hold {source.num_rows}.")
+        splits[name] = dataset
+    return splits
+
+
+class LazySplits(Mapping):
+    """Split names now, `datasets.Dataset`s on first access (built once, thread-safe)."""
+
+    def __init__(self, names: list[str], build: Callable[[], dict[str, "Dataset"]]) -> None:
+        self._names = list(names)
+        self._build = build
+        self._built: dict[str, "Dataset"] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def built(self) -> bool:
+        return self._built is not None
+
+    def __getitem__(self, name: str) -> "Dataset":
+        if name not in self._names:
+            raise KeyError(name)
+        with self._lock:
+            if self._built is None:
+                self._built = self._build()
+        return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __repr__(self) -> str:
+        return f"LazySplits({self._names}, built={self.built})"
+
+
 def _json_flavour(path: Path) -> str:
     """A .json file holding one array is "json"; one object a line is "jsonl"."""
     with path.open("rb") as handle:
@@ -277,6 +371,14 @@ def _check_unchanged(stamps: list[FileStamp]) -> None:
         raise WorkbenchError(
             f"{', '.join(changed)} changed while it was being loaded; nothing was opened.",
             hint="Open it again once it is written completely.",
+        )
+
+
+def _check_unchanged_since_open(stamps: list[FileStamp]) -> None:
+    changed = [stamp.path.name for stamp in stamps if stamp.changed()]
+    if changed:
+        raise WorkbenchError(
+            f"{', '.join(changed)} changed on disk since it was opened.", hint="Reload it (r), then try again."
         )
 
 
@@ -379,6 +481,7 @@ def open_hub(hub_id: str, *, config: str | None, split: str | None, cache_dir: s
             if split not in opened.splits:
                 raise WorkbenchError(f"{hub_id}: no split {split!r}; the cache has {', '.join(opened.splits)}.")
             opened.splits = {split: opened.splits[split]}
+            opened.rows = {split: opened.rows[split]}
         return opened
     require_online(hub_id)
     datasets = datasets_module()

@@ -1,10 +1,12 @@
-"""Rows a page at a time from the memory-mapped Arrow table: only the visible page
-becomes Python objects, so a million-row split costs what one screen costs."""
+"""Rows a page at a time from a `RowSource` (memory-mapped Arrow, or Parquet read in place):
+only the visible page becomes Python objects, so a million-row split costs what one screen costs."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Sequence
+
+from workbench.core.data.rows import RowSource, rows_of
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -16,15 +18,15 @@ CELL_PREVIEW_CHARS = 300
 class RowPager:
     """Pages of `dataset` (optionally only the rows in `indices`), with a small page cache."""
 
-    def __init__(self, dataset: "Dataset", indices: Sequence[int] | None = None, *, cached_pages: int = 16) -> None:
-        self._arrow = dataset.with_format("arrow")
+    def __init__(self, dataset: "Dataset | RowSource", indices: Sequence[int] | None = None, *, cached_pages: int = 16) -> None:
+        self.source = rows_of(dataset)
         self.indices = indices
-        self.column_names: list[str] = list(dataset.column_names)
+        self.column_names: list[str] = self.source.column_names
         self._pages: OrderedDict[int, list[dict]] = OrderedDict()
         self._cached_pages = cached_pages
 
     def __len__(self) -> int:
-        return len(self.indices) if self.indices is not None else self._arrow.num_rows
+        return len(self.indices) if self.indices is not None else self.source.num_rows
 
     def source_row(self, position: int) -> int:
         """The row number in the split of the `position`-th row of this view."""
@@ -46,8 +48,8 @@ class RowPager:
 
     def row(self, position: int) -> dict:
         """One full row (cells not truncated), for the detail view and "send to tokenizer"."""
-        table = self._arrow[self.source_row(position) : self.source_row(position) + 1]
-        return table.to_pylist()[0]
+        row = self.source_row(position)
+        return self.source.slice(row, row + 1).to_pylist()[0]
 
     def _page(self, number: int) -> list[dict]:
         page = self._pages.get(number)
@@ -57,9 +59,9 @@ class RowPager:
         start = number * PAGE_ROWS
         stop = min(len(self), start + PAGE_ROWS)
         if self.indices is None:
-            table = self._arrow[start:stop]
+            table = self.source.slice(start, stop)
         else:
-            table = self._arrow[[int(i) for i in self.indices[start:stop]]]
+            table = self.source.take(self.indices[start:stop])
         page = [{name: preview(value) for name, value in row.items()} for row in _truncated(table).to_pylist()]
         self._pages[number] = page
         if len(self._pages) > self._cached_pages:

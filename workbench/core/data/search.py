@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from workbench.core.data.labels import require_column, string_columns
+from workbench.core.data.rows import RowSource, rows_of
 from workbench.core.errors import WorkbenchError
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ class Progress:
 
 
 def iter_search(
-    dataset: "Dataset",
+    dataset: "Dataset | RowSource",
     query: str,
     *,
     columns: list[str] | None = None,
@@ -46,6 +47,7 @@ def iter_search(
 
     if not query:
         raise WorkbenchError("Nothing to search for.")
+    dataset = rows_of(dataset)
     columns = columns or string_columns(dataset)
     if not columns:
         raise WorkbenchError("This split has no text columns to search; use a filter instead.")
@@ -81,9 +83,10 @@ def check_regex(pattern: str, ignore_case: bool = True) -> None:
 
 
 def iter_filter(
-    dataset: "Dataset", column: str, operator: str, value: str = "", *, batch_rows: int = BATCH_ROWS
+    dataset: "Dataset | RowSource", column: str, operator: str, value: str = "", *, batch_rows: int = BATCH_ROWS
 ) -> Iterator[Progress]:
     """Rows where `column operator value` holds; the value is read as the column's type."""
+    dataset = rows_of(dataset)
     require_column(dataset, column)
     if operator not in OPERATORS:
         raise WorkbenchError(f"Unknown operator {operator!r}; use one of: {', '.join(OPERATORS)}.")
@@ -91,12 +94,12 @@ def iter_filter(
     yield from _scan(dataset, [column], lambda table: predicate(table.column(column)), batch_rows)
 
 
-def _predicate(dataset: "Dataset", column: str, operator: str, value: str) -> Callable:
+def _predicate(dataset: RowSource, column: str, operator: str, value: str) -> Callable:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    kind = dataset.features.arrow_schema.field(column).type
-    feature = dataset.features[column]
+    kind = dataset.schema.field(column).type
+    class_names = dataset.class_names(column)
     is_text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
     if operator == "is empty":
         return lambda values: pc.or_(pc.is_null(values), pc.equal(pc.utf8_length(values), 0)) if is_text else pc.is_null(values)
@@ -124,20 +127,20 @@ def _predicate(dataset: "Dataset", column: str, operator: str, value: str) -> Ca
             raise WorkbenchError(f"{operator!r} needs a text or list column; {column!r} holds {kind}.")
         compare = pc.greater if operator == "length >" else pc.less
         return lambda values: compare(measure(values), limit)
-    scalar = _typed_value(value, column, kind, feature)
+    scalar = _typed_value(value, column, kind, class_names)
     compare = {
         "==": pc.equal, "!=": pc.not_equal, "<": pc.less, "<=": pc.less_equal, ">": pc.greater, ">=": pc.greater_equal,
     }[operator]  # fmt: skip
     return lambda values: compare(values, pa.scalar(scalar, type=kind))
 
 
-def _typed_value(value: str, column: str, kind, feature):
+def _typed_value(value: str, column: str, kind, class_names: list[str] | None):
     import pyarrow as pa
 
-    if type(feature).__name__ == "ClassLabel" and not value.strip().lstrip("-").isdigit():
-        if value not in feature.names:
-            raise WorkbenchError(f"{value!r} is not a class of {column!r} ({', '.join(feature.names)}).")
-        return feature.str2int(value)
+    if class_names is not None and not value.strip().lstrip("-").isdigit():
+        if value not in class_names:
+            raise WorkbenchError(f"{value!r} is not a class of {column!r} ({', '.join(class_names)}).")
+        return class_names.index(value)
     if pa.types.is_integer(kind):
         number = _number(value, column, "an integer")
         if number != int(number):
@@ -162,16 +165,16 @@ def _number(value: str, column: str, what: str) -> float:
         raise WorkbenchError(f"{column!r} needs {what}; {value!r} is not one.") from None
 
 
-def _scan(dataset: "Dataset", columns: list[str], match: Callable, batch_rows: int) -> Iterator[Progress]:
+def _scan(dataset: RowSource, columns: list[str], match: Callable, batch_rows: int) -> Iterator[Progress]:
     import numpy as np
     import pyarrow.compute as pc
 
-    arrow = dataset.with_format("arrow", columns=columns)
     total = dataset.num_rows
-    for start in range(0, total, batch_rows):
-        table = arrow[start : start + batch_rows]
+    start = 0
+    for table in dataset.batches(columns, batch_rows):
         mask = pc.fill_null(match(table), False)
         hits = np.flatnonzero(mask.to_numpy(zero_copy_only=False)) + start
-        yield Progress(min(total, start + batch_rows), total, hits.astype(np.int64))
+        start += table.num_rows
+        yield Progress(min(total, start), total, hits.astype(np.int64))
     if total == 0:
         yield Progress(0, 0, np.empty(0, dtype=np.int64))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from workbench.core.data.labels import require_column
+from workbench.core.data.rows import RowSource, rows_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -39,15 +40,14 @@ class PaddingWaste:
     fixed: float  # ... when every example is padded to max_length
 
 
-def label_distribution(dataset: "Dataset", column: str) -> list[tuple[str, int]]:
+def label_distribution(dataset: "Dataset | RowSource", column: str) -> list[tuple[str, int]]:
     """(label, count), most frequent first; class-label ids shown by name."""
     import pyarrow.compute as pc
 
+    dataset = rows_of(dataset)
     require_column(dataset, column)
-    values = dataset.with_format("arrow", columns=[column])[:][column]
-    counts = pc.value_counts(values).to_pylist()
-    feature = dataset.features[column]
-    names = feature.names if type(feature).__name__ == "ClassLabel" else None
+    counts = pc.value_counts(dataset.column(column)).to_pylist()
+    names = dataset.class_names(column)
     rows = []
     for item in counts:
         value = item["values"]
@@ -61,33 +61,37 @@ def label_distribution(dataset: "Dataset", column: str) -> list[tuple[str, int]]
     return sorted(rows, key=lambda row: (-row[1], row[0]))
 
 
-def char_lengths(dataset: "Dataset", column: str) -> "np.ndarray":
-    """Length in characters of every value (vectorised in Arrow; empty cells count 0)."""
+def char_lengths(dataset: "Dataset | RowSource", column: str, *, batch_rows: int = 65_536) -> "np.ndarray":
+    """Length in characters of every value (vectorised in Arrow, a batch at a time; empty cells count 0)."""
     import numpy as np
     import pyarrow.compute as pc
 
+    dataset = rows_of(dataset)
     require_column(dataset, column)
-    values = dataset.with_format("arrow", columns=[column])[:][column]
-    lengths = pc.fill_null(pc.utf8_length(values), 0)
-    return np.asarray(lengths.to_numpy(), dtype=np.int64)
+    parts = [
+        np.asarray(pc.fill_null(pc.utf8_length(table.column(column)), 0).to_numpy(), dtype=np.int64)
+        for table in dataset.batches([column], batch_rows)
+    ]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
 
 def iter_token_lengths(
-    dataset: "Dataset", tokenizer, text_column: str, pair_column: str | None = None, *, batch_size: int = TOKEN_BATCH
+    dataset: "Dataset | RowSource", tokenizer, text_column: str, pair_column: str | None = None, *, batch_size: int = TOKEN_BATCH
 ) -> Iterator[tuple[int, "np.ndarray"]]:
     """(rows done, token counts of this batch) with special tokens, no truncation; stop any time."""
     import numpy as np
 
+    dataset = rows_of(dataset)
     require_column(dataset, text_column)
     require_column(dataset, pair_column)
     columns = [text_column] + ([pair_column] if pair_column else [])
-    arrow = dataset.with_format("arrow", columns=columns)
     encode = _fast_encoder(tokenizer)
-    for start in range(0, dataset.num_rows, batch_size):
-        table = arrow[start : start + batch_size]
+    done = 0
+    for table in dataset.batches(columns, batch_size):
         texts = [text or "" for text in table.column(text_column).to_pylist()]
         pairs = [text or "" for text in table.column(pair_column).to_pylist()] if pair_column else None
-        yield min(dataset.num_rows, start + batch_size), np.asarray(encode(texts, pairs), dtype=np.int64)
+        done += table.num_rows
+        yield done, np.asarray(encode(texts, pairs), dtype=np.int64)
 
 
 def token_lengths(dataset, tokenizer, text_column, pair_column=None, progress: Callable[[int], None] | None = None):

@@ -265,14 +265,14 @@ class DatasetsPane(Vertical, can_focus=True):
         splits = self.query_one("#datasets-splits", OptionList)
         splits.clear_options()
         splits.add_options(
-            Option(f"{name:<11} {dataset.num_rows:>10,} rows", id=name) for name, dataset in message.opened.splits.items()
+            Option(f"{name:<11} {rows.num_rows:>10,} rows", id=name) for name, rows in message.opened.rows.items()
         )
         self.query_one("#datasets-features", Static).update(self._features_text())
         for warning in message.opened.warnings:
             self.notify(warning, severity="warning", timeout=8, markup=False)
-        self.show_split(next(iter(message.opened.splits)))
+        self.show_split(next(iter(message.opened.rows)))
         splits.highlighted = 0
-        columns = list(next(iter(message.opened.splits.values())).column_names)
+        columns = next(iter(message.opened.rows.values())).column_names
         self.query_one(DatasetsPrepareView).set_columns(
             columns, self.info.get("text_column"), self.info.get("text_pair_column"), self.info.get("label_column")
         )
@@ -333,7 +333,7 @@ class DatasetsPane(Vertical, can_focus=True):
         assert self.opened is not None
         self._cancel_query()
         self.split = split
-        dataset = self.opened.splits[split]
+        dataset = self.opened.rows[split]
         self.query_matches = None
         self.query_label = ""
         table = self.query_one(DatasetTable)
@@ -356,7 +356,8 @@ class DatasetsPane(Vertical, can_focus=True):
 
     @property
     def dataset(self):
-        return self.opened.splits[self.split] if self.opened is not None and self.split else None
+        """The split's rows (a `RowSource`): what browsing, search and statistics read."""
+        return self.opened.rows[self.split] if self.opened is not None and self.split else None
 
     # -- status ------------------------------------------------------------------------------------
     @on(DatasetTable.CursorMoved)
@@ -547,10 +548,17 @@ class DatasetsPane(Vertical, can_focus=True):
 
         self.app.push_screen(JumpDialog(table.total), jump)
 
+    @on(DatasetTable.ReadFailed)
+    def _read_failed(self, event: DatasetTable.ReadFailed) -> None:
+        self.notify(event.error, title="Could not read the rows", severity="error", timeout=12, markup=False)
+        self._set_status(event.error.splitlines()[0], warning=True)
+
     @on(DatasetTable.RowChosen)
     def _row_chosen(self, event: DatasetTable.RowChosen) -> None:
         table = self.query_one(DatasetTable)
-        row = table.pager.row(event.position)
+        row = self._full_row(table, event.position)
+        if row is None:
+            return
         title = f"{self.opened.name} · {self.split} · row {table.pager.source_row(event.position):,}"
 
         def closed(result: str | None) -> None:
@@ -566,7 +574,18 @@ class DatasetsPane(Vertical, can_focus=True):
         if not table.total:
             self.notify("No row to send.", severity="warning")
             return
-        self._send_row(table.pager.row(table.cursor_row))
+        row = self._full_row(table, table.cursor_row)
+        if row is not None:
+            self._send_row(row)
+
+    def _full_row(self, table: DatasetTable, position: int) -> dict | None:
+        if table.pager is None:
+            return None
+        try:
+            return table.pager.row(position)
+        except WorkbenchError as error:
+            self.notify(str(error), title="Could not read the row", severity="error", timeout=12, markup=False)
+            return None
 
     def _send_row(self, row: dict) -> None:
         text_column = self.info.get("text_column")
@@ -590,8 +609,8 @@ class DatasetsPane(Vertical, can_focus=True):
         if changed and changed != self.changed_noted:
             self.changed_noted = changed
             names = ", ".join(path.name for path in changed)
-            if self.opened.kind in {"saved", "cache"}:
-                # These are memory-mapped in place: stop reading a file that is being rewritten.
+            if self.opened.kind in {"saved", "cache"} or self.opened.in_place:
+                # These are read in place: stop reading a file that is being rewritten.
                 self.query_one(DatasetTable).show(None)
                 self.notify(f"{names} changed on disk; the view is closed. Press r to reload.", severity="warning", markup=False)
             else:
@@ -643,7 +662,7 @@ class DatasetsPane(Vertical, can_focus=True):
         from workbench.core.data.model_tokenizer import load_tokenizer
 
         worker = get_current_worker()
-        dataset = self.opened.splits[split]
+        dataset = self.opened.rows[split]
         try:
             labels = stats.label_distribution(dataset, label) if label else []
             chars = tokens = None
@@ -784,7 +803,7 @@ class DatasetsPane(Vertical, can_focus=True):
             from workbench.core.data.prepare import training_split_name
 
             try:
-                labels = infer_labels(self.opened.splits[training_split_name(self.opened.splits)], plan.label_column)
+                labels = infer_labels(self.opened.rows[training_split_name(self.opened.rows)], plan.label_column)
             except WorkbenchError:
                 labels = None
         rows = request.rows if request is not None else 4

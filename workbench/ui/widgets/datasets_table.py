@@ -13,6 +13,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from workbench.core.data.paging import RowPager
+from workbench.core.errors import WorkbenchError
 
 MAX_COLUMN_WIDTH = 48
 MIN_COLUMN_WIDTH = 4
@@ -58,6 +59,13 @@ class DatasetTable(ScrollView, can_focus=True):
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, DatasetTable.CursorMoved)
 
+    class ReadFailed(Message):
+        """Rows could not be read (a file read in place changed); the pager is dropped."""
+
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
     class RowChosen(Message):
         def __init__(self, position: int) -> None:
             super().__init__()
@@ -74,12 +82,17 @@ class DatasetTable(ScrollView, can_focus=True):
     # -- data ------------------------------------------------------------------------------
     def show(self, pager: RowPager | None, *, keep_widths: bool = False, cursor: int = 0) -> None:
         """Show another pager (a split, or search results); keeps column widths when asked."""
+        if pager is not None and (not keep_widths or pager.column_names != self.columns):
+            try:
+                self.natural_widths = self._measure(pager)
+            except WorkbenchError as error:
+                self.post_message(self.ReadFailed(str(error)))
+                pager = None
+            else:
+                self.columns = list(pager.column_names)
         self.pager = pager
         if pager is None:
             self.columns, self.natural_widths = [], []
-        elif not keep_widths or pager.column_names != self.columns:
-            self.columns = list(pager.column_names)
-            self.natural_widths = self._measure(pager)
         total = len(pager) if pager is not None else 0
         self.index_width = max(3, len(f"{max(total - 1, 0):,}"))
         self._fit_widths()
@@ -89,6 +102,13 @@ class DatasetTable(ScrollView, can_focus=True):
     @property
     def total(self) -> int:
         return len(self.pager) if self.pager is not None else 0
+
+    def _read_failed(self, error: WorkbenchError) -> None:
+        if self.pager is None:
+            return
+        self.pager = None
+        self.post_message(self.ReadFailed(str(error)))
+        self.call_later(self.show, None)
 
     def _measure(self, pager: RowPager) -> list[int]:
         sample = pager.rows(0, 64)
@@ -132,7 +152,12 @@ class DatasetTable(ScrollView, can_focus=True):
             position = scroll_y + y - 1
             if self.pager is None or position >= self.total:
                 return Strip.blank(width, self.rich_style)
-            row = self.pager.rows(position, 1)[0]
+            try:
+                row = self.pager.rows(position, 1)[0]
+            except WorkbenchError as error:
+                # A file read in place changed or broke under us: say so on the line, once.
+                self._read_failed(error)
+                return Strip.blank(width, self.rich_style)
             number = f"{self.pager.source_row(position):,}".rjust(self.index_width)
             base = self.rich_style
             if position == self.cursor_row:
