@@ -25,12 +25,10 @@ if TYPE_CHECKING:
     from datasets import Dataset
 
 # Parquet row groups are decoded in chunks of this many rows, only as far as a page needs,
-# and kept while they fit the budget: scrolling near a spot costs nothing after the first page.
+# and the chunks are kept while they fit the budget (least recently used go first), so
+# scrolling near a spot costs nothing after the first page, whatever the row group size.
 CHUNK_ROWS = 4_096
 DECODED_BUDGET_BYTES = 24 * 2**20
-# A row group's reader holds its dictionaries and read buffers (megabytes per column): only
-# the most recently used group keeps one; the others resume by decoding from their start.
-LIVE_READERS = 1
 # Read column chunks as a stream of this many bytes, not whole (pyarrow's pre_buffer): a scan
 # of a large file then holds a few megabytes at a time.
 READ_BUFFER_BYTES = 2**20
@@ -163,8 +161,6 @@ class ParquetRows(RowSource):
     """
 
     def __init__(self, paths: list[Path], stamps: list[FileStamp] | None = None) -> None:
-        import pyarrow.parquet as pq
-
         self.paths = list(paths)
         self.stamps = stamps or [FileStamp.of(path) for path in self.paths]
         self._files = []
@@ -193,7 +189,11 @@ class ParquetRows(RowSource):
                 total += metadata.row_group(group).num_rows
         self._num_rows = total
         self._class_names = _class_labels_in(self._schema)
-        self._decoded: OrderedDict[int, _DecodedGroup] = OrderedDict()
+        # Decoded chunks by (row group, chunk number), least recently used first; one reader,
+        # of the row group pages last read (its dictionaries and buffers are megabytes).
+        self._chunks: OrderedDict[tuple[int, int], "pa.RecordBatch"] = OrderedDict()
+        self._chunk_bytes = 0
+        self._reader: _GroupReader | None = None
         self._lock = threading.Lock()
 
     @property
@@ -217,7 +217,7 @@ class ParquetRows(RowSource):
                 group_start = self._group_starts[group]
                 group_stop = group_start + self._group_rows(group)
                 take = min(stop, group_stop) - position
-                pieces.append(self._decoded_group(group).rows(position - group_start, take))
+                pieces.append(self._group_slice(group, position - group_start, take))
                 position += take
         return _joined(pieces, columns)
 
@@ -243,25 +243,47 @@ class ParquetRows(RowSource):
         file_index, group_index = self._groups[group]
         return self._files[file_index].metadata.row_group(group_index).num_rows
 
-    def _decoded_group(self, group: int) -> "_DecodedGroup":
-        decoded = self._decoded.get(group)
-        if decoded is None:
+    def _group_slice(self, group: int, offset: int, count: int) -> "pa.Table":
+        """Rows `offset` .. `offset + count` of one row group, from decoded chunks."""
+        import pyarrow as pa
+
+        first, last = offset // CHUNK_ROWS, (offset + count - 1) // CHUNK_ROWS
+        batches = [self._chunk(group, number, keep=range(first, last + 1)) for number in range(first, last + 1)]
+        return pa.Table.from_batches(batches).slice(offset - first * CHUNK_ROWS, count)
+
+    def _chunk(self, group: int, number: int, keep: range):
+        """Chunk `number` of a row group: cached, or decoded by reading on from where the group's
+        reader is (a reader that has passed it, or none, starts again at the group's start)."""
+        batch = self._chunks.get((group, number))
+        if batch is not None:
+            self._chunks.move_to_end((group, number))
+            return batch
+        reader = self._reader if self._reader is not None and self._reader.group == group else None
+        if reader is None or reader.next_chunk > number:
             file_index, group_index = self._groups[group]
             self._check_unchanged(file_index)
-            decoded = _DecodedGroup(self.paths[file_index], self._files[file_index], group_index)
-            self._decoded[group] = decoded
-        self._decoded.move_to_end(group)
-        # Forget the least recently used groups beyond the budget (never the one in use), and
-        # the readers of all but the most recent few.
+            reader = self._reader = _GroupReader(self.paths[file_index], self._files[file_index], group, group_index)
+        while reader.next_chunk <= number:
+            chunk_number, decoded = reader.next_chunk, reader.read()
+            self._chunks[(group, chunk_number)] = decoded
+            self._chunk_bytes += decoded.get_total_buffer_size()
+            self._forget_beyond_budget(keep_group=group, keep=keep)
+        if reader.done:
+            self._reader = None  # all decoded: its dictionaries and read buffers can go
+        return self._chunks[(group, number)]
+
+    def _forget_beyond_budget(self, keep_group: int, keep: range) -> None:
+        """Drop the least recently used chunks beyond the budget (never those of this page)."""
         forgot = False
-        while len(self._decoded) > 1 and sum(d.nbytes for d in self._decoded.values()) > DECODED_BUDGET_BYTES:
-            self._decoded.popitem(last=False)
+        for key in list(self._chunks):
+            if self._chunk_bytes <= DECODED_BUDGET_BYTES:
+                break
+            if key[0] == keep_group and key[1] in keep:
+                continue
+            self._chunk_bytes -= self._chunks.pop(key).get_total_buffer_size()
             forgot = True
-        for older in list(self._decoded.values())[:-LIVE_READERS]:
-            forgot = older.drop_reader() or forgot
         if forgot:
             _release_unused()
-        return decoded
 
     # -- scans ------------------------------------------------------------------------------
     def batches(self, columns, batch_rows):
@@ -326,50 +348,36 @@ class ParquetRows(RowSource):
     def close(self) -> None:
         for handle in self._files:
             handle.close()
-        self._decoded.clear()
+        self._chunks.clear()
+        self._reader = None
 
 
-class _DecodedGroup:
-    """One Parquet row group, decoded from its start only as far as pages have asked."""
+class _GroupReader:
+    """Decodes one Parquet row group from its start, a chunk at a time."""
 
-    def __init__(self, path: Path, handle, group_index: int) -> None:
+    def __init__(self, path: Path, handle, group: int, group_index: int) -> None:
         self.path = path
-        self.handle = handle
+        self.group = group
         self.group_index = group_index
-        self.chunks: list = []  # RecordBatches of CHUNK_ROWS rows (the last may be shorter)
-        self.nbytes = 0
-        self._reader = None
+        self.rows = handle.metadata.row_group(group_index).num_rows
+        self.next_chunk = 0
+        self._batches = handle.iter_batches(batch_size=CHUNK_ROWS, row_groups=[group_index], use_threads=False)
 
-    def drop_reader(self) -> bool:
-        dropped = self._reader is not None
-        self._reader = None
-        return dropped
+    @property
+    def done(self) -> bool:
+        return self.next_chunk * CHUNK_ROWS >= self.rows
 
-    def _next_batch(self):
-        if self._reader is None:
-            self._reader = self.handle.iter_batches(batch_size=CHUNK_ROWS, row_groups=[self.group_index])
-            for _ in self.chunks:  # resume: decode again up to where this group had got
-                next(self._reader)
-        return next(self._reader)
-
-    def rows(self, offset: int, count: int) -> "pa.Table":
+    def read(self) -> "pa.RecordBatch":
         import pyarrow as pa
 
-        last_chunk = (offset + count - 1) // CHUNK_ROWS
-        while len(self.chunks) <= last_chunk:
-            try:
-                batch = self._next_batch()
-            except StopIteration:
-                raise WorkbenchError(f"{self.path.name}: row group {self.group_index} ended early; is the file being rewritten?") from None
-            except (OSError, pa.ArrowException) as error:
-                raise WorkbenchError(f"{self.path.name}: row group {self.group_index} could not be read ({_first_line(error)}).") from None
-            self.chunks.append(batch)
-            self.nbytes += batch.get_total_buffer_size()
-            if sum(len(chunk) for chunk in self.chunks) >= self.handle.metadata.row_group(self.group_index).num_rows:
-                self._reader = None  # all decoded: its dictionaries and buffers can go
-        first_chunk = offset // CHUNK_ROWS
-        table = pa.Table.from_batches(self.chunks[first_chunk : last_chunk + 1])
-        return table.slice(offset - first_chunk * CHUNK_ROWS, count)
+        try:
+            batch = next(self._batches)
+        except StopIteration:
+            raise WorkbenchError(f"{self.path.name}: row group {self.group_index} ended early; is the file being rewritten?") from None
+        except (OSError, pa.ArrowException) as error:
+            raise WorkbenchError(f"{self.path.name}: row group {self.group_index} could not be read ({_first_line(error)}).") from None
+        self.next_chunk += 1
+        return batch
 
 
 def _parquet_file(path: Path, metadata=None):
