@@ -139,6 +139,13 @@ class DatasetsPane(Vertical, can_focus=True):
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, DatasetsPane.PrepareProgressed)
 
+    class PrepareStaged(Message):
+        """A step of the preparation that has no row count (say, converting Parquet once)."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
     class PreparedDataset(Message):
         def __init__(self, prepared, preview, pad_token: str | None, model_name: str) -> None:
             super().__init__()
@@ -745,6 +752,8 @@ class DatasetsPane(Vertical, can_focus=True):
 
         try:
             tokenizer = load_tokenizer(model_path)
+            if not getattr(self.opened.splits, "built", True):
+                self.post_message(self.PrepareStaged(f"Converting {self.opened.name} to Arrow for datasets (once; the cache is reused) …"))
             prepared = prepare(
                 dict(self.opened.splits), plan, tokenizer, lambda split, done, total: self.post_message(self.PrepareProgressed(split, done, total))
             )
@@ -756,6 +765,11 @@ class DatasetsPane(Vertical, can_focus=True):
             self.post_message(self.TaskFailed("prepare", f"{type(error).__name__}: {error}"))
             return
         self.post_message(self.PreparedDataset(prepared, preview, tokenizer.pad_token, model_name))
+
+    @on(PrepareStaged)
+    def _prepare_staged(self, message: PrepareStaged) -> None:
+        if self.prepare_running:
+            self.query_one(DatasetsPrepareView).show_text(message.text)
 
     @on(PrepareProgressed)
     def _prepare_progressed(self, message: PrepareProgressed) -> None:
