@@ -5,7 +5,9 @@
 names: reads the label column) and the first 40 rows through `RowPager`. It is measured twice:
 in a fresh interpreter with every import it needs counted (what the first open in the app
 costs), and in this process with pyarrow already imported (median of repeats).
-Then the last page and random pages (row groups decoded on demand), a search for a word over
+Then the last page and random pages (row groups decoded on demand: in the app, a page that
+is not cheap is read by a worker while the table shows placeholders, so these are the times
+until the rows appear, and keys never wait on them), a search for a word over
 the whole split, the process RSS growth over all of that, the on-demand `datasets` Arrow copy
 that preparation needs (not part of browsing), and the token-length histogram over 67,000
 short sentences (rows/s).

@@ -158,8 +158,12 @@ async def test_open_dialog_edits_splits_and_bad_files_open_nothing(fixtures, tmp
         assert list(pane.opened.splits) == ["train", "dev"]
 
 
-async def test_parquet_is_browsed_in_place_then_prepared_and_a_rewrite_closes_the_view(tmp_path):
+async def test_parquet_is_browsed_in_place_then_prepared_and_a_rewrite_closes_the_view(tmp_path, monkeypatch):
+    """Far rows load in a worker (tiny chunks make every far page slow), statistics read in place,
+    preparing converts once, and rewriting the file closes the view."""
     import os
+
+    from workbench.core.data import rows as rows_module
 
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -168,15 +172,21 @@ async def test_parquet_is_browsed_in_place_then_prepared_and_a_rewrite_closes_th
     texts = [f"review {i}: {'great fun' if i % 2 else 'too slow'}" for i in range(900)]
     table = pa.table({"text": texts, "label": ["pos" if i % 2 else "neg" for i in range(900)]})
     pq.write_table(table, path, row_group_size=200)
+    monkeypatch.setattr(rows_module, "CHUNK_ROWS", 16)
+    monkeypatch.setattr(rows_module, "CHEAP_CHUNKS", 1)
     app = make_app(probe_hub_on_start=False)
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_in_pane(pilot, path)
         assert pane.opened.in_place and not pane.opened.splits.built
         table_view = pane.query_one(DatasetTable)
         assert table_view.total == 900
+        assert not table_view.pager.ready(880, 20), "a far page is left to a worker"
         await pilot.press("end")
         assert "train · row 899 of 900" in status(pane)
-        assert table_view.pager.rows(899, 1)[0]["text"] == "review 899: great fun"
+        await settle(pilot)
+        assert table_view.pager.ready(880, 20)
+        cursor_line = table_view.cursor_row - int(table_view.scroll_offset.y) + 1
+        assert "899  review 899: great fu" in table_view.render_line(cursor_line).text
         await pilot.press("slash", *"TOO SLOW", "enter")
         await settle(pilot)
         assert pane.query_matches.tolist() == list(range(0, 900, 2))

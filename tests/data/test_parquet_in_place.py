@@ -71,6 +71,18 @@ def test_open_reads_footers_and_pages_match_the_file(sharded, small_chunks):
     assert not opened.splits.built, "browsing must not convert the files"
 
 
+def test_cheap_says_which_reads_can_run_on_the_ui_thread(sharded, small_chunks):
+    rows = open_dataset(sharded[0]).rows["train"]
+    assert rows.cheap(0, 40) and rows.cheap(600, 640)  # the first chunks of a row group
+    assert not rows.cheap(140, 150) and not rows.cheap_take([3, 999])  # far into a group
+    rows.slice(140, 150)
+    assert rows.cheap(140, 150) and rows.cheap(150 - 1, 150 + 10)  # decoded, and the next group's start
+    pager = RowPager(rows)
+    assert not pager.ready(980, 20)
+    pager.rows(980, 20)
+    assert pager.ready(980, 20)
+
+
 def test_the_pager_search_filter_and_statistics_agree_with_datasets(sharded):
     folder, whole = sharded
     opened = open_dataset(folder)

@@ -3,6 +3,7 @@ only the visible page becomes Python objects, so a million-row split costs what 
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Sequence
 
@@ -16,7 +17,11 @@ CELL_PREVIEW_CHARS = 300
 
 
 class RowPager:
-    """Pages of `dataset` (optionally only the rows in `indices`), with a small page cache."""
+    """Pages of `dataset` (optionally only the rows in `indices`), with a small page cache.
+
+    Safe to share between the UI thread and one loader thread: `ready` says whether `rows`
+    would answer at once, so a table can load the other pages in a worker.
+    """
 
     def __init__(self, dataset: "Dataset | RowSource", indices: Sequence[int] | None = None, *, cached_pages: int = 16) -> None:
         self.source = rows_of(dataset)
@@ -24,6 +29,7 @@ class RowPager:
         self.column_names: list[str] = self.source.column_names
         self._pages: OrderedDict[int, list[dict]] = OrderedDict()
         self._cached_pages = cached_pages
+        self._lock = threading.Lock()  # guards the page cache only, never held while reading
 
     def __len__(self) -> int:
         return len(self.indices) if self.indices is not None else self.source.num_rows
@@ -46,16 +52,31 @@ class RowPager:
             position += take
         return out
 
+    def ready(self, start: int, count: int) -> bool:
+        """Whether `rows(start, count)` answers at once (its pages are cached or cheap to read)."""
+        stop = min(len(self), start + count)
+        for number in range(max(0, start) // PAGE_ROWS, (stop - 1) // PAGE_ROWS + 1 if stop > 0 else 0):
+            if number in self._pages:
+                continue
+            first, last = number * PAGE_ROWS, min(len(self), (number + 1) * PAGE_ROWS)
+            if self.indices is None:
+                if not self.source.cheap(first, last):
+                    return False
+            elif not self.source.cheap_take(self.indices[first:last]):
+                return False
+        return True
+
     def row(self, position: int) -> dict:
         """One full row (cells not truncated), for the detail view and "send to tokenizer"."""
         row = self.source_row(position)
         return self.source.slice(row, row + 1).to_pylist()[0]
 
     def _page(self, number: int) -> list[dict]:
-        page = self._pages.get(number)
-        if page is not None:
-            self._pages.move_to_end(number)
-            return page
+        with self._lock:
+            page = self._pages.get(number)
+            if page is not None:
+                self._pages.move_to_end(number)
+                return page
         start = number * PAGE_ROWS
         stop = min(len(self), start + PAGE_ROWS)
         if self.indices is None:
@@ -63,9 +84,10 @@ class RowPager:
         else:
             table = self.source.take(self.indices[start:stop])
         page = [{name: preview(value) for name, value in row.items()} for row in _truncated(table).to_pylist()]
-        self._pages[number] = page
-        if len(self._pages) > self._cached_pages:
-            self._pages.popitem(last=False)
+        with self._lock:
+            self._pages[number] = page
+            if len(self._pages) > self._cached_pages:
+                self._pages.popitem(last=False)
         return page
 
 

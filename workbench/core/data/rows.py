@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 # scrolling near a spot costs nothing after the first page, whatever the row group size.
 CHUNK_ROWS = 4_096
 DECODED_BUDGET_BYTES = 24 * 2**20
+# Decoding this many chunks is quick enough for the UI thread (a few milliseconds); more is
+# left to a worker (`RowSource.cheap`).
+CHEAP_CHUNKS = 2
 # Read column chunks as a stream of this many bytes, not whole (pyarrow's pre_buffer): a scan
 # of a large file then holds a few megabytes at a time.
 READ_BUFFER_BYTES = 2**20
@@ -80,6 +83,13 @@ class RowSource(ABC):
     def arrow_bytes(self) -> int:
         """Bytes of Arrow cache files behind this split (0 when it is read in place)."""
         return 0
+
+    def cheap(self, start: int, stop: int) -> bool:
+        """Whether `slice(start, stop)` answers without decoding much (a UI thread may call it)."""
+        return True
+
+    def cheap_take(self, positions: Sequence[int]) -> bool:
+        return True
 
 
 def rows_of(data) -> RowSource:
@@ -238,6 +248,35 @@ class ParquetRows(RowSource):
         if not pieces:
             return self._schema.empty_table().select(columns or self.column_names)
         return _joined(pieces, None)
+
+    def cheap(self, start, stop):
+        start, stop = max(0, start), min(self._num_rows, stop)
+        if self._lock.locked():
+            return start >= stop  # a page is being decoded: wait for it off this thread
+        position = start
+        while position < stop:
+            group, offset = self._locate(position)
+            if not self._chunk_is_cheap(group, offset // CHUNK_ROWS):
+                return False
+            position += CHUNK_ROWS - offset % CHUNK_ROWS
+        return True
+
+    def cheap_take(self, positions):
+        if self._lock.locked():
+            return len(positions) == 0
+        return all(self._chunk_is_cheap(group, offset // CHUNK_ROWS) for group, offset in map(self._locate, map(int, positions)))
+
+    def _locate(self, position: int) -> tuple[int, int]:
+        group = bisect.bisect_right(self._group_starts, position) - 1
+        return group, position - self._group_starts[group]
+
+    def _chunk_is_cheap(self, group: int, number: int) -> bool:
+        """Cached, or at most CHEAP_CHUNKS ahead of the reader or of the start of its group."""
+        if (group, number) in self._chunks:
+            return True
+        reader = self._reader
+        next_chunk = reader.next_chunk if reader is not None and reader.group == group else 0
+        return number < CHEAP_CHUNKS or next_chunk <= number < next_chunk + CHEAP_CHUNKS
 
     def _group_rows(self, group: int) -> int:
         file_index, group_index = self._groups[group]

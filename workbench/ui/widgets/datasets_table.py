@@ -1,16 +1,22 @@
 """A virtual table over a `RowPager`: it renders only the visible lines, fetching their
-page from the memory-mapped Arrow table, so a million rows scroll as fast as ten."""
+page from the memory-mapped Arrow table, so a million rows scroll as fast as ten.
+
+Rows that are slow to read (a far page of a Parquet row group, decoded from the group's
+start) are loaded by a worker while the lines show a placeholder: keys never wait on them.
+"""
 
 from __future__ import annotations
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
+from textual import on, work
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.worker import get_current_worker
 
 from workbench.core.data.paging import RowPager
 from workbench.core.errors import WorkbenchError
@@ -19,6 +25,7 @@ MAX_COLUMN_WIDTH = 48
 MIN_COLUMN_WIDTH = 4
 GAP = 2
 FITTED_MIN_WIDTH = 8
+LOADING = "…"
 
 
 class DatasetTable(ScrollView, can_focus=True):
@@ -66,6 +73,13 @@ class DatasetTable(ScrollView, can_focus=True):
             super().__init__()
             self.error = error
 
+    class RowsLoaded(Message, bubble=False):
+        """A worker has read the rows the screen waits for (into the pager's cache)."""
+
+        def __init__(self, pager: RowPager) -> None:
+            super().__init__()
+            self.pager = pager
+
     class RowChosen(Message):
         def __init__(self, position: int) -> None:
             super().__init__()
@@ -78,6 +92,7 @@ class DatasetTable(ScrollView, can_focus=True):
         self.widths: list[int] = []
         self.natural_widths: list[int] = []
         self.index_width = 1
+        self._loading: tuple | None = None  # (pager, start, count) being read by a worker
 
     # -- data ------------------------------------------------------------------------------
     def show(self, pager: RowPager | None, *, keep_widths: bool = False, cursor: int = 0) -> None:
@@ -152,6 +167,9 @@ class DatasetTable(ScrollView, can_focus=True):
             position = scroll_y + y - 1
             if self.pager is None or position >= self.total:
                 return Strip.blank(width, self.rich_style)
+            if not self.pager.ready(position, 1):
+                self._load_visible_rows()
+                return self._placeholder(position)
             try:
                 row = self.pager.rows(position, 1)[0]
             except WorkbenchError as error:
@@ -167,6 +185,39 @@ class DatasetTable(ScrollView, can_focus=True):
                 index_style = base + self.get_component_rich_style("datasets-table--index")
             strip = self._strip([number] + [row[name] for name in self.columns], base, index_style)
         return strip.crop_extend(scroll_x, scroll_x + width, strip_style(strip))
+
+    def _placeholder(self, position: int) -> Strip:
+        number = f"{self.pager.source_row(position):,}".rjust(self.index_width)
+        style = self.rich_style + self.get_component_rich_style("datasets-table--index")
+        strip = self._strip([number] + [LOADING] * len(self.columns), style, None)
+        scroll_x = int(self.scroll_offset.x)
+        return strip.crop_extend(scroll_x, scroll_x + self.size.width, style)
+
+    def _load_visible_rows(self) -> None:
+        """Start one worker for the rows on screen (once per screen position)."""
+        start = int(self.scroll_offset.y)
+        count = max(1, self.scrollable_content_region.height)
+        wanted = (self.pager, start, count)
+        if self._loading == wanted:
+            return
+        self._loading = wanted
+        self._read_rows(self.pager, start, count)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="datasets-table-rows")
+    def _read_rows(self, pager: RowPager, start: int, count: int) -> None:
+        try:
+            pager.rows(start, count)  # fills the pager's cache; the UI thread then paints from it
+        except WorkbenchError as error:
+            self.app.call_from_thread(self._read_failed, error)
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.RowsLoaded(pager))
+
+    @on(RowsLoaded)
+    def _rows_loaded(self, message: RowsLoaded) -> None:
+        if message.pager is self.pager:
+            self._loading = None
+            self.refresh()
 
     def _strip(self, cells: list[str], style, index_style) -> Strip:
         segments = [Segment(set_cell_size(cells[0], self.index_width) + " " * GAP, index_style or style)]
