@@ -7,6 +7,7 @@ coalesced so a burst of keys costs one tokenization; large texts in a worker.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from textual import on, work
@@ -35,7 +36,7 @@ SAMPLE_TEXT = "Tokenizers split text into pieces: “naïve” café-owners don'
 class TokenizerPane(Vertical):
     DEFAULT_CSS = """
     TokenizerPane { height: 1fr; }
-    TokenizerPane #tok-status { height: auto; max-height: 2; padding: 0 1; color: $text-muted; }
+    TokenizerPane #tok-status { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     TokenizerPane #tok-body { height: 1fr; }
     TokenizerPane #tok-main { width: 1fr; }
     TokenizerPane #tok-text { height: 6; }
@@ -125,6 +126,7 @@ class TokenizerPane(Vertical):
         self.generation = 0
         self.rendered_generation = -1  # for benchmarks: the generation now on screen
         self._refresh_pending = False
+        self._shown_inputs: tuple | None = None  # what the token view shows: (text, pair, options, tokenizer)
         self._load_started = False
         self._pinned_source: str | None = None  # a path the user opened; else the active model
         self._secondary_generation = 0
@@ -135,9 +137,6 @@ class TokenizerPane(Vertical):
         self._cache: dict = {}  # source -> LoadedTokenizer, so one folder loads once
         self._loading: dict[str, set[str]] = {}  # source -> roles waiting for it
 
-    def compose(self) -> ComposeResult:
-        yield Static("Tokenizer: not loaded yet", id="tok-status")
-
     def on_mount(self) -> None:
         self.watch(self.app, "active_model_path", self._active_model_changed, init=False)
 
@@ -146,7 +145,7 @@ class TokenizerPane(Vertical):
         # time the other panes do not need.
         if self._built is None:
             self._built = False
-            await self.mount(TokenizerBody(id="tok-body"))
+            await self.mount(TokenizerBody(id="tok-body", on_edit=self._text_edited))
             self.query_one("#tok-text", TextArea).cursor_blink = False
             for widget in self.query(Input):
                 widget.cursor_blink = False
@@ -284,11 +283,14 @@ class TokenizerPane(Vertical):
         self.query_one("#tok-text", TokenizerEditor).focus()
 
     # -- edits and options ------------------------------------------------------------
-    @on(TextArea.Changed, "#tok-text")
+    def _text_edited(self) -> None:
+        """The editor's text changed (its own handler calls this, before the echo is painted)."""
+        if self._large_text is None:  # else the editor holds a preview; the pane keeps the text
+            self._refresh()
+
     @on(Input.Changed, "#tok-pair")
-    def _text_changed(self, event) -> None:
-        if self._large_text is None or event.control.id == "tok-pair":
-            self.schedule_refresh()
+    def _pair_changed(self) -> None:
+        self.schedule_refresh()
 
     @on(Checkbox.Changed)
     @on(Select.Changed)
@@ -345,7 +347,6 @@ class TokenizerPane(Vertical):
     # -- tokenizing ----------------------------------------------------------------------
     def schedule_refresh(self) -> None:
         """Coalesce: many edits queued before the refresh runs cost one tokenization."""
-        self.generation += 1
         if not self._refresh_pending:
             self._refresh_pending = True
             self.call_later(self._refresh)
@@ -360,6 +361,12 @@ class TokenizerPane(Vertical):
         if self.loaded is None:
             return
         text, pair = self._inputs()
+        if self._showing(text, pair):
+            # On screen or on its way: a queued change for an edit shown as it happened (a burst
+            # of keys costs one tokenization), or a refresh scheduled for a text already reported.
+            return
+        self._shown_inputs = (text, pair, self.options, self.loaded)
+        self.generation += 1  # results for earlier inputs are stale from here on
         if len(text) + len(pair or "") > SYNC_LIMIT:
             self._set_status(Content(f"Tokenizing {len(text):,} characters…"))
             self._tokenize_worker(self.generation, self.loaded, text, pair, self.options)
@@ -372,6 +379,10 @@ class TokenizerPane(Vertical):
             self._show_error(str(error))
             return
         self._show_result(result, self.generation)
+
+    def _showing(self, text: str, pair: str | None) -> bool:
+        shown = self._shown_inputs
+        return shown is not None and shown[3] is self.loaded and shown[2] == self.options and shown[1] == pair and shown[0] == text
 
     @work(thread=True, exclusive=True, group="tokenizer-tokenize", exit_on_error=False)
     def _tokenize_worker(self, generation: int, loaded, text: str, pair: str | None, options: TokenizeOptions) -> None:
@@ -415,6 +426,7 @@ class TokenizerPane(Vertical):
         self._show_message(f"⚠ {message}")
 
     def _show_message(self, message: str) -> None:
+        self._shown_inputs = None
         self.query_one("#tok-tokens-out", TokenLines).set_lines(render.wrap_rows([(message, "")], self._lines_width()))
 
     def _lines_width(self) -> int:
@@ -427,7 +439,8 @@ class TokenizerPane(Vertical):
             self._show_result(self.result, self.rendered_generation)
 
     def _set_status(self, content: Content) -> None:
-        self.query_one("#tok-status", Static).update(content)
+        # One fixed row: a new status repaints that row only, never the screen's layout.
+        self.query_one("#tok-status", Static).update(content, layout=False)
 
     def _palette(self) -> render.Palette:
         return render.palette_for(self.app.current_theme.dark)
@@ -583,9 +596,16 @@ class TokenizerPane(Vertical):
 class TokenizerBody(Horizontal):
     """Everything below the status line; mounted when the pane is first shown (keeps app start light)."""
 
+    def __init__(self, *, on_edit: Callable[[], None], id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._on_edit = on_edit
+
     def compose(self) -> ComposeResult:
         with Vertical(id="tok-main"):
-            yield TokenizerEditor(SAMPLE_TEXT, id="tok-text", soft_wrap=True, show_line_numbers=False)
+            # The status line sits above the text, not across the pane: a keystroke repaints it
+            # with the editor, and Textual redraws every widget inside the rectangle they span.
+            yield Static("Loading the tokenizer…", id="tok-status")
+            yield TokenizerEditor(SAMPLE_TEXT, id="tok-text", soft_wrap=True, show_line_numbers=False, on_edit=self._on_edit)
             yield Input(placeholder="pair: a second text for sentence-pair models (optional)", id="tok-pair", compact=True)
             with TabbedContent(id="tok-views"):
                 with TabPane("Tokens", id="view-tokens"):

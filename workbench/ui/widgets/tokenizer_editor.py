@@ -1,14 +1,22 @@
-"""The Tokenizer pane's text box: a TextArea that hands very large pastes to the pane.
+"""The Tokenizer pane's text box: a TextArea that reports edits at once and hands very large pastes to the pane.
 
-Textual's TextArea re-lays out the whole document on each edit: with a megabyte in it a
-keystroke costs seconds. Large pastes never enter it; the pane keeps them and shows a preview.
+Edits: a `Changed` message bubbles up through three containers (one queue hop each), and Textual
+paints the echo of the key in between; the pane would then paint its new tokens a frame later,
+at least 1/60 s after the echo. The editor calls `on_edit` from its own handler instead, so the
+echo and the new tokens reach the screen in the same frame.
+
+Large pastes: Textual's TextArea re-lays out the whole document on each edit: with a megabyte in
+it a keystroke costs seconds. Large pastes never enter it; the pane keeps them and shows a preview.
 """
 
 from __future__ import annotations
 
-from textual import events
+from collections.abc import Callable
+
+from textual import events, on
 from textual.message import Message
 from textual.widgets import TextArea
+from textual.widgets.text_area import Edit, EditResult
 
 # Above this many characters a paste is kept out of the editor.
 LARGE_TEXT = 50_000
@@ -19,6 +27,24 @@ class TokenizerEditor(TextArea):
         def __init__(self, text: str) -> None:
             super().__init__()
             self.text = text
+
+    def __init__(self, *args, on_edit: Callable[[], None] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.on_edit = on_edit
+
+    def edit(self, edit: Edit) -> EditResult:
+        # Typing and pasting come through here, while the key is handled: the pane's widgets are
+        # marked for repaint before the editor is, so one frame paints them all.
+        result = super().edit(edit)
+        if self.on_edit is not None:
+            self.on_edit()
+        return result
+
+    @on(TextArea.Changed)
+    def _changed(self, event: TextArea.Changed) -> None:
+        # Undo, redo and load_text change the text without edit(); the pane ignores a text it shows.
+        if event.text_area is self and self.on_edit is not None:
+            self.on_edit()
 
     def on_paste(self, event: events.Paste) -> None:
         if len(event.text) > LARGE_TEXT and not self.read_only:

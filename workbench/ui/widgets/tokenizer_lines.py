@@ -35,11 +35,26 @@ class TokenLines(ScrollView, can_focus=True):
         return "\n".join("".join(text for text, _ in row) for row in self._lines)
 
     def set_lines(self, rows: list[list[tuple[str, str]]]) -> None:
-        """Rows of (text, style) pieces, already wrapped to this view's width."""
-        self._lines = rows
-        self._strips.clear()
-        self.virtual_size = Size(self.scrollable_content_region.width, len(rows))
-        self.refresh()
+        """Rows of (text, style) pieces, already wrapped to this view's width.
+
+        Only rows on screen that changed are repainted: typing usually changes a row or two, and
+        repainting the whole view makes Textual redraw every row it spans, the widgets beside it too.
+        """
+        old, self._lines = self._lines, rows
+        top = self.scroll_offset.y
+        bottom = top + self.scrollable_content_region.height
+        kept = {index: strip for index, strip in self._strips.items() if top <= index < bottom}
+        self._strips = {}
+        for index in range(top, bottom):
+            new_row = rows[index] if index < len(rows) else None
+            old_row = old[index] if index < len(old) else None
+            if new_row == old_row:
+                if index in kept:
+                    self._strips[index] = kept[index]
+            else:
+                self.refresh_line(index)
+        if len(rows) != len(old):
+            self.virtual_size = Size(self.scrollable_content_region.width, len(rows))
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width != self._last_width:

@@ -82,9 +82,8 @@ def visible(text: str) -> str:
 
 
 def stats_line(result: Tokenization, loaded: LoadedTokenizer, palette: Palette) -> Content:
+    """Counts first (they change as you type), then the tokenizer: a narrow status row cuts the end."""
     parts: list[tuple[str, str] | str] = [
-        (loaded.name, "bold"),
-        f" · {loaded.model_type} {loaded.vocab_size:,} │ ",
         (f"{result.characters:,}", "bold"),
         " chars · ",
         (f"{result.words:,}", "bold"),
@@ -99,6 +98,7 @@ def stats_line(result: Tokenization, loaded: LoadedTokenizer, palette: Palette) 
     if any(result.truncated):
         dropped = sum(end - start for ranges in result.truncated for start, end in ranges)
         parts += [" · ", (f"✂ {dropped:,} chars cut", palette.error)]
+    parts += [" │ ", (loaded.name, "bold"), f" · {loaded.model_type} {loaded.vocab_size:,}"]
     return Content.assemble(*parts)
 
 
