@@ -27,13 +27,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -116,6 +117,7 @@ class Measures:
     folded: list[int] = field(default_factory=list)
     stalls: list[float] = field(default_factory=list)
     gc_pauses: dict[int, list[float]] = field(default_factory=lambda: {0: [], 1: [], 2: []})
+    gc2_cpu: list[float] = field(default_factory=list)
     renders: list[float] = field(default_factory=list)
     attach_s: float = 0.0
     attach_frames: list[float] = field(default_factory=list)
@@ -125,7 +127,7 @@ class Measures:
 
     def clear_live(self) -> None:
         for values in (self.frames, self.frames_cpu, self.frame_starts, self.layout_frames, self.gc_in_frame,
-                       self.drains, self.drains_cpu, self.folded, self.stalls, *self.gc_pauses.values()):
+                       self.drains, self.drains_cpu, self.folded, self.stalls, self.gc2_cpu, *self.gc_pauses.values()):
             values.clear()
 
     @property
@@ -137,7 +139,7 @@ def instrument(measures: Measures):
     """Wrap the screen update, the terminal output and the ingest handler; returns an undo function."""
     original_update = Screen._on_timer_update
     original_drain = RunMonitor.drain
-    gc_state = {"began": 0.0, "in_frame": False, "frame_gc": 0.0}
+    gc_state = {"began": 0.0, "began_cpu": 0.0, "in_frame": False, "frame_gc": 0.0}
 
     def timed_update(self):
         layout = self._layout_required
@@ -177,10 +179,12 @@ def instrument(measures: Measures):
 
     def on_gc(phase, info):
         if phase == "start":
-            gc_state["began"] = time.perf_counter()
+            gc_state["began"], gc_state["began_cpu"] = time.perf_counter(), time.thread_time()
             return
         pause = (time.perf_counter() - gc_state["began"]) * 1000
         measures.gc_pauses[info["generation"]].append(pause)
+        if info["generation"] == 2:
+            measures.gc2_cpu.append((time.thread_time() - gc_state["began_cpu"]) * 1000)
         if gc_state["in_frame"]:
             gc_state["frame_gc"] += pause
 
@@ -274,6 +278,7 @@ def table(m: Measures) -> list[str]:
         row("gc pause, generation 0", m.gc_pauses[0]),
         row("gc pause, generation 1", m.gc_pauses[1]),
         row("gc pause, generation 2", m.gc_pauses[2]),
+        row("gc pause, generation 2, CPU", m.gc2_cpu),
         row("frame while attaching, wall", m.attach_frames),
         row("loss chart draw, all points, uncached", m.renders),
     ]
@@ -284,7 +289,7 @@ def merged(runs: list[Measures]) -> Measures:
     total = Measures()
     for m in runs:
         for name in ("frames", "frames_cpu", "layout_frames", "gc_in_frame", "drains", "drains_cpu", "folded",
-                     "stalls", "renders", "attach_frames"):
+                     "stalls", "renders", "attach_frames", "gc2_cpu"):
             getattr(total, name).extend(getattr(m, name))
         for generation, pauses in m.gc_pauses.items():
             total.gc_pauses[generation].extend(pauses)
@@ -293,13 +298,23 @@ def merged(runs: list[Measures]) -> Measures:
     return total
 
 
-async def run(args) -> int:
+def measure_in_child(args) -> Measures:
+    """One repeat in a fresh interpreter: one app per process, as users run it (and a clean heap)."""
+    command = [sys.executable, __file__, "--one-json", "--rate", str(args.rate), "--seconds", str(args.seconds),
+               "--history", str(args.history), "--size", args.size]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    data = json.loads(output.strip().splitlines()[-1])
+    data["gc_pauses"] = {int(k): v for k, v in data["gc_pauses"].items()}
+    return Measures(**data)
+
+
+def run(args) -> int:
     print(f"monitor ingest: history {args.history:,} steps, replay {args.rate:,} events/s for {args.seconds}s,"
           f" terminal {args.size}, {args.repeat} repeat(s), python {sys.version.split()[0]}, {os.cpu_count()} cores")
     runs = []
     for index in range(args.repeat):
         load_before = os.getloadavg()[0]
-        m = await measure_once(args)
+        m = measure_in_child(args)
         runs.append(m)
         print(f"\nrepeat {index + 1}: load average {load_before:.2f} before, {m.load:.2f} after;"
               f" attach (whole history on screen) {m.attach_s:.2f} s; loss points at the end {m.points:,};"
@@ -333,11 +348,15 @@ def main() -> int:
     parser.add_argument("--verbose", action="store_true", help="print every repeat's table")
     parser.add_argument("--replay-into", type=Path, help=argparse.SUPPRESS)  # the writer process
     parser.add_argument("--first-step", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--one-json", action="store_true", help=argparse.SUPPRESS)  # one repeat, as JSON
     args = parser.parse_args()
     if args.replay_into:
         print(replay(args.replay_into, args.first_step, args.rate, args.seconds))
         return 0
-    return asyncio.run(run(args))
+    if args.one_json:
+        print(json.dumps(asdict(asyncio.run(measure_once(args)))))
+        return 0
+    return run(args)
 
 
 if __name__ == "__main__":

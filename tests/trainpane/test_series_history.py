@@ -13,7 +13,7 @@ from workbench.training.protocol import Evaluation, EventWriter, Finished, RunSt
 from workbench.ui.training.follow import LogTail, RunFollower, resolve_run
 from workbench.ui.training.formatting import duration, number, sparkline
 from workbench.ui.training.history import RunHistory
-from workbench.ui.training.series import MAX_BUCKETS, Series, SmoothedSeries, ema_values
+from workbench.ui.training.series import Series, SmoothedSeries, ema_values
 
 
 def brute_columns(xs, ys, x0, x1, width):
@@ -35,7 +35,7 @@ def test_buckets_keep_every_spike_of_100k_points():
     ys[12_345] = math.nan  # never drawn
     for step, y in enumerate(ys):
         series.append(step, y)
-    assert len(series._buckets) <= MAX_BUCKETS
+    assert len(list(series.items(0, 100_000, 120))) <= 4 * 120 + 64  # read per column, not per point
     columns = series.columns(0, 99_999, 120)
     assert max(c.high for c in columns if c) == 50.0
     # The envelope matches a brute-force fold, give or take the one bucket that straddles a column edge.
@@ -44,6 +44,25 @@ def test_buckets_keep_every_spike_of_100k_points():
         near = [w for w in brute[max(0, index - 1) : index + 2] if w]
         assert got.high <= max(w[1] for w in near) and got.low >= min(w[0] for w in near)
     assert sum(c.high for c in columns) == pytest.approx(sum(w[1] for w in brute), rel=0.02)
+
+
+@pytest.mark.parametrize("first, last, width", [(0, 99_999, 240), (90_000, 99_999, 240), (12_345, 13_000, 50),
+                                               (3, 99_990, 7), (50_001, 50_002, 100), (77_000, 99_999, 1)])
+def test_every_point_in_range_is_read_once_at_any_zoom(first, last, width):
+    rng = random.Random(first)
+    series = Series()
+    ys = [rng.gauss(0, 1) for _ in range(100_000)]
+    ys[60_000] = math.inf  # counted, never drawn
+    for step, y in enumerate(ys):
+        series.append(step, y)
+    items = list(series.items(first, last + 1, width))
+    assert len(items) <= 4 * width + 64 or last - first < 8 * width
+    # Each item covers the points from its x up to the next item's x: its min/max are theirs.
+    bounds = [int(item[0]) for item in items] + [last + 1]
+    assert bounds[0] == first and bounds == sorted(set(bounds))
+    for (x, low, high, head, tail), end in zip(items, bounds[1:]):
+        finite = [y for y in ys[int(x):end] if math.isfinite(y)]
+        assert (low, high, head, tail) == (min(finite), max(finite), finite[0], finite[-1])
 
 
 def test_zoomed_range_reads_raw_points():

@@ -121,12 +121,21 @@ class TrainingPane(Vertical):
             return
         self.post_message(self.RunsListed(runs, took_s=time.monotonic() - began))
 
+    def _scan_if_listed(self) -> None:
+        """Rescan while the list is on screen; behind the monitor a scan (which reads every run's
+        events in a thread, holding the GIL in turns with the UI) only slows the live view down.
+        Showing the list again scans at once."""
+        if self.view == "runs-view" and self.query_one("#runs-view").is_on_screen:
+            self.scan_runs()
+        else:
+            self._scan_timer = self.set_timer(SCAN_INTERVAL_S, self._scan_if_listed)
+
     @on(RunsListed)
     def _runs_listed(self, message: RunsListed) -> None:
         # Listing reads every run's events: with long runs, look less often so the scans stay a small load.
         if self._scan_timer is not None:
             self._scan_timer.stop()
-        self._scan_timer = self.set_timer(max(SCAN_INTERVAL_S, 20 * message.took_s), self.scan_runs)
+        self._scan_timer = self.set_timer(max(SCAN_INTERVAL_S, 20 * message.took_s), self._scan_if_listed)
         table = self.query_one(RunsTable)
         table.show_runs(message.runs)
         self.set_class(not message.runs, "-no-runs")

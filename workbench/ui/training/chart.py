@@ -66,6 +66,7 @@ class LineChart(Widget):
         self._signature: tuple | None = None
         self._cache_key: tuple | None = None
         self._cache: list[Strip] = []
+        self._blank = Strip.blank(0)
 
     def set_traces(self, traces: list[Trace], legend_extra: str = "") -> None:
         signature = (tuple((trace.label, trace.style, id(trace.series), len(trace.series)) for trace in traces), legend_extra)
@@ -82,11 +83,14 @@ class LineChart(Widget):
         key = (self._version, width, height, self.log_scale, self.last_n, self.app.theme)
         if key != self._cache_key:
             self._cache = self._render_strips(width, height)
+            self._blank = Strip.blank(width, self.rich_style)
             self._cache_key = key
-        base = self.rich_style
-        if y >= len(self._cache):
-            return Strip.blank(width, base)
-        return self._cache[y]
+        # Reading styles (rich_style) costs more than the cached line: only on a cache miss.
+        return self._cache[y] if y < len(self._cache) else self._blank
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._version += 1  # colours come from the CSS: redraw with the new ones
 
     def _render_strips(self, width: int, height: int) -> list[Strip]:
         base = self.rich_style

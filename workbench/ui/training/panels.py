@@ -1,8 +1,8 @@
 """The monitor's text panels: progress line, alerts, system (GPU/CPU).
 
 Each panel's `show(history, ...)` rebuilds its markup from the run history; nothing here reads the
-clock: durations come from event times. They repaint without a layout pass (a Static.update()
-re-lays out the whole screen, too slow at several updates a second).
+clock: durations come from event times. They repaint without a layout pass where they can (a
+Static.update(), or a panel whose height changes, re-lays out the whole screen).
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ def status_markup(status: str) -> str:
 
 
 class MarkupPanel(Widget):
-    """Shows Textual markup; a change repaints, and re-lays out only when the line count changes."""
+    """Shows Textual markup; a change repaints, and re-lays out only when an auto-height panel's
+    line count changes (the alert bar, at most a few times a run)."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -38,7 +39,8 @@ class MarkupPanel(Widget):
     def set_markup(self, markup: str) -> None:
         if markup == self.markup:
             return
-        relayout = markup.count("\n") != self.markup.count("\n") and self.styles.height is not None and self.styles.height.is_auto
+        height = self.styles.height
+        relayout = height is not None and height.is_auto and markup.count("\n") != self.markup.count("\n")
         self.markup = markup
         self.refresh(layout=relayout)
 
@@ -91,14 +93,15 @@ class ProgressLine(MarkupPanel):
 
 
 class AlertBar(MarkupPanel):
-    """Alerts and failures, loud; hidden while there are none."""
+    """Alerts and failures, loud; hidden while there are none, at most ROWS lines (the newest alerts;
+    all of them also pop up as notifications). Its height changes at most ROWS times a run."""
 
+    ROWS = 3
     DEFAULT_CSS = """
-    AlertBar { height: auto; max-height: 5; padding: 0 1; background: $error 20%; border-left: thick $error;
+    AlertBar { height: auto; max-height: 3; padding: 0 1; background: $error 20%; border-left: thick $error;
                display: none; }
     AlertBar.-visible { display: block; }
     """
-    SHOWN = 3
 
     def show(self, history: RunHistory, status: str, crash_note: str | None = None) -> None:
         lines = []
@@ -112,13 +115,15 @@ class AlertBar(MarkupPanel):
                 lines.append(f"[b $error]CRASHED[/] {escape(crash_note or 'the training process ended without a final event')}"
                              " — its last output is in the log below")
         alerts = history.alerts
-        for alert in alerts[-self.SHOWN:]:
+        room = max(1, self.ROWS - len(lines))
+        shown = alerts[-room:] if alerts else []
+        for number_shown, alert in enumerate(shown):
             where = f" (step {alert.step:,})" if alert.step is not None else ""
-            lines.append(f"[b $warning]⚠ {escape(alert.kind.replace('_', ' '))}[/]{where}: {escape(alert.message)}")
-        if len(alerts) > self.SHOWN:
-            lines.append(f"[$text-muted]… and {len(alerts) - self.SHOWN} earlier alerts[/]")
+            earlier = len(alerts) - len(shown)
+            more = f" [$text-muted](and {earlier} earlier)[/]" if number_shown == 0 and earlier else ""
+            lines.append(f"[b $warning]⚠ {escape(alert.kind.replace('_', ' '))}[/]{where}: {escape(alert.message)}{more}")
         self.set_class(bool(lines), "-visible")
-        self.set_markup("\n".join(lines))
+        self.set_markup("\n".join(lines[: self.ROWS]))
 
 
 class SystemPanel(MarkupPanel):

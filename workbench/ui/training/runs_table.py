@@ -70,19 +70,24 @@ class RunsTable(DataTable):
             self.add_column(label, key=key)
 
     def show_runs(self, runs: list) -> None:
-        """Replace the rows, keeping the cursor on the same run."""
+        """Show these runs, keeping the cursor on the same run. The same runs as before update their
+        changed cells in place (no new rows, so no re-layout of the screen)."""
         keys = [str(run.path) for run in runs]
-        if keys == list(self.runs) and all(
-            row_cells(run, key in self.marked) == row_cells(self.runs[key], key in self.marked)
-            for key, run in zip(keys, runs)
-        ):
+        colours = self._colours()
+        if keys == list(self.runs):
+            for key, run in zip(keys, runs):
+                old_cells = row_cells(self.runs[key], key in self.marked, colours)
+                for (_, column), old, new in zip(COLUMNS, old_cells, row_cells(run, key in self.marked, colours)):
+                    if new != old:
+                        self.update_cell(key, column, new, update_width=True)
+            self.runs = dict(zip(keys, runs))
             return
         current = self.current_run_dir()
         self.runs = dict(zip(keys, runs))
         self.marked &= set(keys)
         self.clear()
         for key, run in self.runs.items():
-            self.add_row(*row_cells(run, key in self.marked, self._colours()), key=key)
+            self.add_row(*row_cells(run, key in self.marked, colours), key=key)
         if current is not None and str(current) in self.runs:
             self.move_cursor(row=keys.index(str(current)))
 
