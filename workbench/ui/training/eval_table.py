@@ -36,13 +36,14 @@ class EvalTable(Widget, can_focus=True):
     }
     """
 
+    # DataTable's keys, actions and descriptions: the same keys do the same thing in every table.
     BINDINGS = [
-        Binding("up", "move(-1)", "Up", show=False, id="eval_table.up", tooltip="Previous evaluation"),
-        Binding("down", "move(1)", "Down", show=False, id="eval_table.down", tooltip="Next evaluation"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="eval_table.page_up", tooltip="A page of earlier evaluations"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="eval_table.page_down", tooltip="A page of later evaluations"),
-        Binding("home", "first", "First", show=False, id="eval_table.first", tooltip="The first evaluation"),
-        Binding("end", "last", "Last", show=False, id="eval_table.last", tooltip="The newest evaluation; follow new ones"),
+        Binding("up", "cursor_up", "Cursor up", show=False, id="eval_table.up", tooltip="Previous evaluation"),
+        Binding("down", "cursor_down", "Cursor down", show=False, id="eval_table.down", tooltip="Next evaluation"),
+        Binding("pageup", "page_up", "Page up", show=False, id="eval_table.page_up", tooltip="A page of earlier evaluations"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="eval_table.page_down", tooltip="A page of later evaluations"),
+        Binding("home", "scroll_home", "Home", show=False, id="eval_table.first", tooltip="The first evaluation"),
+        Binding("end", "scroll_end", "End", show=False, id="eval_table.last", tooltip="The newest evaluation; follow new ones"),
     ]
 
     def __init__(self, **kwargs) -> None:
@@ -152,16 +153,22 @@ class EvalTable(Widget, can_focus=True):
         self.following = self.cursor_row == len(self.rows) - 1
         self._changed()
 
-    def action_move(self, delta: int) -> None:
-        self._move_to(self.cursor_row + delta)
+    def action_cursor_up(self) -> None:
+        self._move_to(self.cursor_row - 1)
 
-    def action_page(self, direction: int) -> None:
-        self._move_to(self.cursor_row + direction * self.visible_rows)
+    def action_cursor_down(self) -> None:
+        self._move_to(self.cursor_row + 1)
 
-    def action_first(self) -> None:
+    def action_page_up(self) -> None:
+        self._move_to(self.cursor_row - self.visible_rows)
+
+    def action_page_down(self) -> None:
+        self._move_to(self.cursor_row + self.visible_rows)
+
+    def action_scroll_home(self) -> None:
         self._move_to(0)
 
-    def action_last(self) -> None:
+    def action_scroll_end(self) -> None:
         self._move_to(len(self.rows) - 1)
 
     def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:

@@ -19,7 +19,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Log
 from textual.worker import get_current_worker
 
 from workbench.ui.training.chart import LineChart, Trace
@@ -27,6 +26,7 @@ from workbench.ui.training.eval_table import EvalTable
 from workbench.ui.training.follow import RunFollower
 from workbench.ui.training.formatting import number
 from workbench.ui.training.history import RunHistory
+from workbench.ui.training.output_tail import OutputTail
 from workbench.ui.training.panels import AlertBar, ProgressLine, SystemPanel
 
 ZOOMS = (0, 100, 1_000, 10_000)  # "last N steps"; 0 is everything
@@ -66,7 +66,7 @@ class RunMonitor(Vertical, can_focus=True):
     RunMonitor #eval-table { width: 1fr; height: 1fr; border: round $panel-lighten-2; }
     RunMonitor #metric-chart { width: 1fr; border: round $panel-lighten-2; }
     RunMonitor SystemPanel { width: 1fr; min-width: 38; }
-    RunMonitor #log-tail { height: 8; border: round $panel-lighten-2; scrollbar-size-horizontal: 1; }
+    RunMonitor #log-tail { height: 8; border: round $panel-lighten-2; }
     """
 
     BINDINGS = [
@@ -133,7 +133,7 @@ class RunMonitor(Vertical, can_focus=True):
             yield EvalTable(id="eval-table")
             yield LineChart("no evaluation yet", id="metric-chart")
             yield SystemPanel(id="system-panel")
-        yield Log(id="log-tail", max_lines=1000)
+        yield OutputTail(id="log-tail")
 
     def on_mount(self) -> None:
         self.query_one("#loss-chart").border_title = "loss"
@@ -158,7 +158,7 @@ class RunMonitor(Vertical, can_focus=True):
         self._evaluations_shown = 0
         self._metric_columns = []
         self.query_one("#eval-table", EvalTable).clear()
-        self.query_one("#log-tail", Log).clear()
+        self.query_one("#log-tail", OutputTail).clear()
         self._wake.set()  # let a previous follower see its cancellation at once
         self._wake = threading.Event()
         self.follow(self.run_dir, self._wake)
@@ -196,7 +196,7 @@ class RunMonitor(Vertical, can_focus=True):
             return
         message.stop()
         self.history = message.history
-        self.query_one("#log-tail", Log).write_lines(message.log_lines)
+        self.query_one("#log-tail", OutputTail).write_lines(message.log_lines)
         self.redraw(charts_now=True)
         self.call_after_refresh(freeze_long_lived_objects)
 
@@ -227,7 +227,7 @@ class RunMonitor(Vertical, can_focus=True):
             budget -= len(events)
             log_lines.extend(lines)
         if log_lines:
-            self.query_one("#log-tail", Log).write_lines(log_lines)
+            self.query_one("#log-tail", OutputTail).write_lines(log_lines)
         for alert in self.history.alerts[alerts_before:][-3:]:  # live alerts also pop up, wherever the user is
             self.app.notify(alert.message, title=f"⚠ {alert.kind.replace('_', ' ')}", severity="warning", timeout=8)
         if self._inbox:
