@@ -62,7 +62,6 @@ class DatasetBrowser(Horizontal):
 class DatasetsPane(Vertical, can_focus=True):
     DEFAULT_CSS = """
     DatasetsPane #datasets-body { height: 1fr; }
-    DatasetsPane.-open #datasets-empty { display: none; }
     DatasetsPane #datasets-side { width: 34; height: 1fr; border-right: vkey $panel-lighten-2; padding-right: 1; }
     DatasetsPane #datasets-title { text-style: bold; height: auto; }
     DatasetsPane #datasets-splits { height: auto; max-height: 8; margin: 1 0; }
@@ -180,6 +179,7 @@ class DatasetsPane(Vertical, can_focus=True):
         self.query_matches: np.ndarray | None = None
         self.changed_noted: list[Path] = []
         self.opening = False
+        self.warmed_up = False
         self.stats_serial = 0
         self.stats_running = False
         self.prepare_running = False
@@ -215,6 +215,19 @@ class DatasetsPane(Vertical, can_focus=True):
     def on_show(self) -> None:
         """Shown by its tab: take focus, so the pane's keys (o, /, f, g, t) work at once."""
         self.call_after_refresh(self._focus_inside)
+        if not self.warmed_up:
+            self.warmed_up = True
+            self._warm_up()
+            self.call_after_refresh(self._mount_browser)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="datasets-warm-up")
+    def _warm_up(self) -> None:
+        """Import what opening a file needs (pyarrow: ~0.3 s) while the user picks one."""
+        import pyarrow.compute  # noqa: F401
+        import pyarrow.parquet  # noqa: F401
+
+        import workbench.core.data.describe  # noqa: F401
+        import workbench.core.data.loading  # noqa: F401
 
     def _focus_inside(self) -> None:
         focused = self.app.focused
@@ -235,6 +248,15 @@ class DatasetsPane(Vertical, can_focus=True):
         self.opening = True
         self._set_status(f"Opening {Path(request.source).name or request.source} …")
         self._open_worker(request)
+        self._mount_browser()
+
+    def _mount_browser(self) -> None:
+        """Mount the (hidden) browser ahead of the first dataset: its widgets take a few hundred
+        milliseconds to mount and style, better spent while the user picks a file."""
+        if not self.query(DatasetBrowser):
+            browser = DatasetBrowser(id="datasets-body")
+            browser.display = False
+            self.mount(browser, before="#datasets-status")
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="datasets-open")
     def _open_worker(self, request: OpenRequest) -> None:
@@ -267,7 +289,9 @@ class DatasetsPane(Vertical, can_focus=True):
         self.opened = message.opened
         self.info = message.info
         self.changed_noted = []
-        self.add_class("-open")
+        # Display toggles, not a class on the pane: a class would restyle every widget below it.
+        self.query_one("#datasets-empty").display = False
+        self.query_one(DatasetBrowser).display = True
         self.query_one("#datasets-title", Static).update(self._title())
         splits = self.query_one("#datasets-splits", OptionList)
         splits.clear_options()
