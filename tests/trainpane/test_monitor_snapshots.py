@@ -58,7 +58,7 @@ def test_runs_list(snap_compare, runs_dir, monkeypatch):
     monkeypatch.setattr(runs_table, "wall_clock", lambda: T0 + 300)
 
     async def listed(pilot):
-        pilot.app.action_show_pane("training")
+        await pilot.press("4")
         table = pilot.app.screen.query_one("#runs-table")
         await wait_for(pilot, lambda: table.row_count == 4)
         await pilot.press("down", "space", "down", "down", "space")
@@ -72,8 +72,8 @@ def test_compare_runs(snap_compare, runs_dir, curve_presses):
     that differ between them in the table."""
 
     async def compare(pilot):
+        await pilot.press("4")
         pane = pilot.app.screen.query_one("#training-pane")
-        pilot.app.action_show_pane("training")
         pane.compare_runs([runs_dir / RUNNING, runs_dir / FINISHED, runs_dir / CRASHED])
         view = pilot.app.screen.query_one("#compare")
         await wait_for(pilot, lambda: len(view.histories) == 3)

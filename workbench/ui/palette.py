@@ -21,6 +21,12 @@ class PaletteCommand:
 
 
 class WorkbenchCommands(Provider):
+    async def startup(self) -> None:
+        # Panes are built when first needed; their commands are offered from the first search.
+        main = getattr(self.app, "main_screen", None)
+        if main is not None:
+            await main.all_panes_ready()
+
     def _commands(self) -> list[PaletteCommand]:
         return list(self.app.palette_commands())  # type: ignore[attr-defined]
 

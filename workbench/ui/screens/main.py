@@ -1,31 +1,105 @@
-"""The main screen: one tab per pane."""
+"""The main screen: one tab per pane, each pane built the first time it is needed.
+
+Only the first pane is composed at start, so the app is ready for keys sooner. The other panes
+(and their modules) are built when their tab is first shown, when another pane routes work to
+them, when the palette or the help screen needs their commands and keys, or, one at a time,
+once the user has left the keyboard alone for a moment after start.
+"""
 
 from __future__ import annotations
 
+import importlib
+from time import monotonic
+
+from textual import work
 from textual.app import ComposeResult
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, TabbedContent, TabPane
 
-from workbench.ui.panes.datasets import DatasetsPane
-from workbench.ui.panes.models import ModelsPane
-from workbench.ui.panes.tokenizer import TokenizerPane
-from workbench.ui.panes.training import TrainingPane
 from workbench.ui.widgets.header import WorkbenchHeader
 
-# (pane id, title, widget class); the order is the tab order and the number keys.
+# (pane id, title, "module:Class"); the order is the tab order and the number keys.
 PANES = [
-    ("models", "Models", ModelsPane),
-    ("tokenizer", "Tokenizer", TokenizerPane),
-    ("datasets", "Datasets", DatasetsPane),
-    ("training", "Training", TrainingPane),
+    ("models", "Models", "workbench.ui.panes.models:ModelsPane"),
+    ("tokenizer", "Tokenizer", "workbench.ui.panes.tokenizer:TokenizerPane"),
+    ("datasets", "Datasets", "workbench.ui.panes.datasets:DatasetsPane"),
+    ("training", "Training", "workbench.ui.panes.training:TrainingPane"),
 ]
+PANE_IDS = [pane_id for pane_id, _, _ in PANES]
+
+
+def pane_class(pane_id: str) -> type[Widget]:
+    target = next(target for known_id, _, target in PANES if known_id == pane_id)
+    module_name, class_name = target.split(":")
+    return getattr(importlib.import_module(module_name), class_name)
 
 
 class MainScreen(Screen):
+    # Building a pane holds the event loop for a few hundred ms: do it only while keys are quiet.
+    PREBUILD_AFTER = 1.5  # seconds after the first paint
+    PREBUILD_QUIET = 0.75  # seconds without a key or click before each build
+
+    def __init__(self, first_pane: str = "models") -> None:
+        super().__init__()
+        self.first_pane = first_pane if first_pane in PANE_IDS else PANE_IDS[0]
+
     def compose(self) -> ComposeResult:
         yield WorkbenchHeader()
-        with TabbedContent(id="panes"):
-            for pane_id, title, pane_class in PANES:
+        with TabbedContent(id="panes", initial=self.first_pane):
+            for pane_id, title, _ in PANES:
                 with TabPane(title, id=pane_id):
-                    yield pane_class(id=f"{pane_id}-pane")
+                    if pane_id == self.first_pane:
+                        yield pane_class(pane_id)(id=f"{pane_id}-pane")
         yield Footer()
+
+    @work(thread=True, exclusive=True, group="pane-imports", exit_on_error=False)
+    def import_other_panes(self) -> None:
+        """Import the other panes' modules off the event loop, so their first show is quicker."""
+        for pane_id in PANE_IDS:
+            pane_class(pane_id)
+
+    def start_prebuilding(self) -> None:
+        self.set_timer(self.PREBUILD_AFTER, self._prebuild_next)
+
+    def _prebuild_next(self) -> None:
+        missing = [pane_id for pane_id in PANE_IDS if self.built_pane(pane_id) is None]
+        if not missing or not self.is_attached:
+            return
+        quiet_for = monotonic() - getattr(self.app, "last_input_at", 0.0)
+        if quiet_for < self.PREBUILD_QUIET:
+            self.set_timer(self.PREBUILD_QUIET - quiet_for + 0.05, self._prebuild_next)
+            return
+        self.ensure_pane(missing[0])
+        self.set_timer(self.PREBUILD_QUIET, self._prebuild_next)
+
+    # -- building panes ----------------------------------------------------------
+    def built_pane(self, pane_id: str) -> Widget | None:
+        found = self.query(f"#{pane_id}-pane")
+        return found.first() if found else None
+
+    def ensure_pane(self, pane_id: str) -> Widget:
+        """The pane, mounting it now if it was never shown (its children arrive on the next idle)."""
+        pane = self.built_pane(pane_id)
+        if pane is None:
+            pane = pane_class(pane_id)(id=f"{pane_id}-pane")
+            self.query_one(f"TabPane#{pane_id}", TabPane).mount(pane)
+        return pane
+
+    async def pane_ready(self, pane_id: str) -> Widget:
+        """The pane, built and mounted with all its children."""
+        pane = self.ensure_pane(pane_id)
+        await pane._mounted_event.wait()
+        return pane
+
+    async def all_panes_ready(self) -> list[Widget]:
+        return [await self.pane_ready(pane_id) for pane_id in PANE_IDS]
+
+    def show_pane(self, pane_id: str) -> None:
+        self.ensure_pane(pane_id)
+        self.query_one("#panes", TabbedContent).active = pane_id
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        # A click on a tab shows it without going through show_pane.
+        if event.tabbed_content.id == "panes" and event.pane.id in PANE_IDS:
+            self.ensure_pane(event.pane.id)

@@ -1,0 +1,84 @@
+"""Panes are built the first time they are needed, so the first screen is ready sooner."""
+
+from __future__ import annotations
+
+from textual.widgets import TabbedContent
+
+from workbench.ui.app import make_app
+from workbench.ui.messages import SendToTokenizer
+from workbench.ui.screens.main import PANE_IDS
+
+
+def built(app) -> list[str]:
+    return [pane_id for pane_id in PANE_IDS if app.main_screen.query(f"#{pane_id}-pane")]
+
+
+async def test_only_the_first_pane_is_built_at_start_and_a_key_builds_the_next():
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=(110, 32)) as pilot:
+        assert built(app) == ["models"]
+        await pilot.press("3")
+        assert built(app) == ["models", "datasets"]
+        # Built with its children, and shown.
+        assert app.screen.query_one("#datasets-pane").query("*")
+        assert app.screen.query_one("#panes", TabbedContent).active == "datasets"
+        await pilot.press("1", "3")
+        assert len(app.screen.query("#datasets-pane")) == 1, "a pane is built once"
+
+
+async def test_a_click_on_a_tab_builds_its_pane():
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=(110, 32)) as pilot:
+        await pilot.click("#--content-tab-training")
+        await pilot.pause()
+        assert "training" in built(app)
+        assert app.screen.query_one("#panes", TabbedContent).active == "training"
+
+
+async def test_work_routed_to_a_pane_never_shown_builds_it_first():
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=(110, 32)) as pilot:
+        app.post_message(SendToTokenizer("routed before the pane existed"))
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        pane = app.screen.query_one("#tokenizer-pane")
+        assert app.screen.query_one("#panes", TabbedContent).active == "tokenizer"
+        assert "routed before the pane existed" in pane.query_one("#tok-text").text
+
+
+async def test_palette_offers_the_commands_of_panes_never_shown():
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=(110, 32)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert built(app) == PANE_IDS
+        labels = {command.label for command in app.palette_commands()}
+        namespaces = {label.split(":")[0] for label in labels}
+        assert {"pane", "model", "tokenizer", "data", "run"} <= namespaces, namespaces
+
+
+async def test_attach_opens_on_the_training_pane_without_building_the_others(tmp_path):
+    app = make_app(probe_hub_on_start=False, attach_run=str(tmp_path / "no-such-run"))
+    async with app.run_test(size=(110, 32)) as pilot:
+        await pilot.pause()
+        assert built(app) == ["training"]
+        assert app.screen.query_one("#panes", TabbedContent).active == "training"
+
+
+async def test_panes_are_prebuilt_one_by_one_once_keys_are_quiet(monkeypatch):
+    from workbench.ui.screens.main import MainScreen
+
+    monkeypatch.setattr(MainScreen, "PREBUILD_AFTER", 0.05)
+    monkeypatch.setattr(MainScreen, "PREBUILD_QUIET", 0.3)
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=(110, 32)) as pilot:
+        await pilot.press("down")  # a key: nothing is built for PREBUILD_QUIET seconds
+        await pilot.pause(0.1)
+        assert built(app) == ["models"]
+        for _ in range(40):
+            if built(app) == PANE_IDS:
+                break
+            await pilot.pause(0.1)
+        assert built(app) == PANE_IDS
+        assert app.screen.query_one("#panes", TabbedContent).active == "models", "prebuilding never switches tabs"
