@@ -14,9 +14,12 @@ import pytest
 
 from workbench.core.data import rows as rows_module
 from workbench.core.data import stats
+from workbench.core.data.codegen import preparation_code
 from workbench.core.data.describe import dataset_info
+from workbench.core.data.labels import infer_labels
 from workbench.core.data.loading import LazySplits, open_dataset
 from workbench.core.data.paging import RowPager
+from workbench.core.data.prepare import PreparePlan
 from workbench.core.data.rows import DatasetRows, ParquetRows
 from workbench.core.data.search import iter_filter, iter_search
 from workbench.core.errors import WorkbenchError
@@ -68,7 +71,8 @@ def test_open_reads_footers_and_pages_match_the_file(sharded, small_chunks):
     positions = [999, 0, 151, 152, 153, 600, 42]
     assert rows.take(positions).to_pylist() == [expected[p] for p in positions]
     assert rows.slice(990, 2000).num_rows == 10
-    assert not opened.splits.built, "browsing must not convert the files"
+    assert "train" in opened.splits and "dev" not in opened.splits and list(opened.splits) == ["train", "test"]
+    assert not opened.splits.built, "browsing (and asking which splits there are) must not convert the files"
 
 
 def test_cheap_says_which_reads_can_run_on_the_ui_thread(sharded, small_chunks):
@@ -107,6 +111,8 @@ def test_info_describes_parquet_without_converting(sharded):
     assert info["features"] == {"id": "int64", "text": "string", "label": "string", "score": "float64"}
     assert (info["text_column"], info["label_column"], info["label_names"]) == ("text", "label", ["neg", "pos"])
     assert info["splits"]["train"]["files"] == ["train-00000-of-00002.parquet", "train-00001-of-00002.parquet"]
+    code = preparation_code(opened, PreparePlan("text", None, "label"), infer_labels(opened.rows["train"], "label"), "model")
+    assert "load_dataset('parquet', data_files=data_files)" in code and "train_test_split" in code
     assert not opened.splits.built
 
 

@@ -308,6 +308,9 @@ class LazySplits(Mapping):
                 self._built = self._build()
         return self._built[name]
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._names  # Mapping's default would look the value up (and convert)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)
 
