@@ -91,6 +91,28 @@ def test_ema_is_debiased_and_recomputed_on_weight_change():
     assert list(smoothed.smooth.ys) == [0.0, 10.0, 0.0, 10.0]
 
 
+def test_a_smoothing_change_rebuilds_what_appending_builds():
+    """set_weight rebuilds the EMA series in bulk; it must draw exactly like one built point by point."""
+    rng = random.Random(7)
+    ys = [rng.random() for _ in range(20_011)]
+    ys[99] = math.nan
+    ys[4_000:4_008] = [math.inf] * 8  # a whole bucket with nothing to draw
+    changed, fresh = SmoothedSeries(0.9), SmoothedSeries(0.6)
+    for step, y in enumerate(ys):
+        changed.append(step, y)
+        fresh.append(step, y)
+    changed.set_weight(0.6)
+    for first, last, width in ((0, 20_010, 300), (3_990, 4_100, 40), (15_000, 20_010, 9)):
+        got = list(changed.smooth.items(first, last + 1, width))
+        want = list(fresh.smooth.items(first, last + 1, width))
+        assert len(got) == len(want)
+        for a, b in zip(got, want):
+            assert a == pytest.approx(b, nan_ok=True)
+    changed.append(20_011, 0.5)  # and it carries on from the rebuilt state
+    fresh.append(20_011, 0.5)
+    assert changed.smooth.last == pytest.approx(fresh.smooth.last)
+
+
 def test_truncate_after_drops_repeated_steps():
     series = Series()
     for step in range(100):

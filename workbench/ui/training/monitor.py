@@ -34,7 +34,7 @@ SMOOTHING_STEPS = (0.0, 0.6, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995)
 POLL_RUNNING_S = 0.25
 POLL_IDLE_S = 1.0
 INGEST_BUDGET = 20_000  # events folded per handler call; the rest wait for the next one
-CHART_INTERVAL_S = 0.4  # live charts redraw at most this often (the numbers update on every batch)
+CHART_INTERVAL_S = 0.4  # a live chart redraws at most this often (the numbers update on every batch)
 COLLECT_EVERY_S = 1.0  # while following a live run, a full garbage collection between frames at most this often
 
 
@@ -116,8 +116,11 @@ class RunMonitor(Vertical, can_focus=True):
         self._metric_columns: list[str] = []
         self.metric_name = ""
         self.zoom = 0
-        self._charts_drawn_at = 0.0
+        self._chart_turn = 0
+        self._chart_drawn_at = [0.0, 0.0]
+        self._charts_stale = [False, False]
         self._charts_pending = False
+        self._last_batch_at = 0.0
         self._collected_at = 0.0
 
     def compose(self) -> ComposeResult:
@@ -245,7 +248,8 @@ class RunMonitor(Vertical, can_focus=True):
         each second (with the app frozen, see `freeze_long_lived_objects`) the pause is a few ms.
         """
         now = time.monotonic()
-        if now - self._collected_at >= COLLECT_EVERY_S:
+        promoted = gc.get_count()[2] > 0  # a middle collection moved objects to the old generation since the last full one
+        if promoted and now - self._collected_at >= COLLECT_EVERY_S:
             self._collected_at = now
             gc.collect()
 
@@ -270,20 +274,46 @@ class RunMonitor(Vertical, can_focus=True):
         self.query_one(AlertBar).show(history, status)
         self._draw_evaluations()
         self.query_one(SystemPanel).show(history)
-        if charts_now or time.monotonic() - self._charts_drawn_at >= CHART_INTERVAL_S:
-            self._draw_charts()  # in the same frame as the numbers: one paint per batch
-        elif not self._charts_pending:
-            # A trailing draw in case no batch follows; usually the next batch draws them first.
-            self._charts_pending = True
-            self.set_timer(CHART_INTERVAL_S, self._draw_pending_charts)
-
-    def _draw_pending_charts(self) -> None:
-        if self._charts_pending:
+        if charts_now:
             self._draw_charts()
+            return
+        # Live, the two chart groups take turns, each at most every CHART_INTERVAL_S and in the same
+        # frame as the numbers: one paint per batch, and no frame pays for all five charts.
+        now = time.monotonic()
+        self._last_batch_at = now
+        self._charts_stale = [True, True]
+        group = self._chart_turn
+        if now - self._chart_drawn_at[group] >= CHART_INTERVAL_S:
+            self._draw_chart_group(group)
+            self._chart_turn = 1 - group
+        if not self._charts_pending:
+            self._charts_pending = True
+            self.set_timer(CHART_INTERVAL_S, self._draw_stale_charts)
+
+    def _draw_stale_charts(self) -> None:
+        """The trailing draw once batches stop coming (while they come, they draw the charts)."""
+        self._charts_pending = False
+        if time.monotonic() - self._last_batch_at < CHART_INTERVAL_S:
+            self._charts_pending = True
+            self.set_timer(CHART_INTERVAL_S, self._draw_stale_charts)
+            return
+        for group, stale in enumerate(self._charts_stale):
+            if stale:
+                self._draw_chart_group(group)
 
     def _draw_charts(self) -> None:
-        self._charts_drawn_at = time.monotonic()
-        self._charts_pending = False
+        self._draw_chart_group(0)
+        self._draw_chart_group(1)
+
+    def _draw_chart_group(self, group: int) -> None:
+        self._chart_drawn_at[group] = time.monotonic()
+        self._charts_stale[group] = False
+        if group == 0:
+            self._draw_loss_and_metric()
+        else:
+            self._draw_side_charts()
+
+    def _draw_loss_and_metric(self) -> None:
         history = self.history
         loss = self.query_one("#loss-chart", LineChart)
         weight = history.loss.weight
@@ -293,6 +323,21 @@ class RunMonitor(Vertical, can_focus=True):
             [Trace("raw", history.loss.raw, "raw"), Trace(f"EMA {weight:g}", history.loss.smooth, "smooth")],
             legend_extra=latest,
         )
+        names = history.metric_names()
+        if names and self.metric_name not in names:
+            preferred = [name for name in names if not name.endswith("loss")]
+            self.metric_name = (preferred or names)[0]
+        metric_chart = self.query_one("#metric-chart", LineChart)
+        if self.metric_name:
+            best = history.best_metric(self.metric_name)
+            extra = f"best {number(best[0])} @ {best[1]:,}" if best else ""
+            metric_chart.set_traces([Trace(self.metric_name, history.metrics[self.metric_name], "c5")], legend_extra=extra)
+            metric_chart.border_title = f"{self.metric_name} (m: next metric)"
+        else:
+            metric_chart.set_traces([])
+
+    def _draw_side_charts(self) -> None:
+        history = self.history
         last_lr = history.learning_rate.last
         self.query_one("#lr-chart", LineChart).set_traces(
             [Trace("learning rate", history.learning_rate, "c1")], legend_extra=f"now {number(last_lr[1])}" if last_lr else ""
@@ -309,18 +354,6 @@ class RunMonitor(Vertical, can_focus=True):
         self.query_one("#throughput-chart", LineChart).set_traces(
             [Trace("samples/s", history.samples_per_s, "c2")], legend_extra=" · ".join(throughput)
         )
-        names = history.metric_names()
-        if names and self.metric_name not in names:
-            preferred = [name for name in names if not name.endswith("loss")]
-            self.metric_name = (preferred or names)[0]
-        metric_chart = self.query_one("#metric-chart", LineChart)
-        if self.metric_name:
-            best = history.best_metric(self.metric_name)
-            extra = f"best {number(best[0])} @ {best[1]:,}" if best else ""
-            metric_chart.set_traces([Trace(self.metric_name, history.metrics[self.metric_name], "c5")], legend_extra=extra)
-            metric_chart.border_title = f"{self.metric_name} (m: next metric)"
-        else:
-            metric_chart.set_traces([])
 
     def _draw_evaluations(self) -> None:
         table = self.query_one("#eval-table", EvalTable)

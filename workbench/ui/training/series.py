@@ -54,6 +54,18 @@ class _Level:
         self.first.append(first)
         self.last.append(last)
 
+    def merged_pairs(self) -> _Level:
+        """The level above: buckets 0+1, 2+3, ... (an odd last one waits for its twin)."""
+        above = _Level()
+        even = slice(0, len(self.x) - 1, 2)
+        odd = slice(1, len(self.x), 2)
+        above.x = self.x[even]
+        above.low = array("d", map(min, self.low[even], self.low[odd]))
+        above.high = array("d", map(max, self.high[even], self.high[odd]))
+        above.first = array("d", [a if a == a else b for a, b in zip(self.first[even], self.first[odd])])
+        above.last = array("d", [b if b == b else a for a, b in zip(self.last[even], self.last[odd])])
+        return above
+
     def item(self, index: int) -> tuple[float, float, float, float, float]:
         return self.x[index], self.low[index], self.high[index], self.first[index], self.last[index]
 
@@ -100,6 +112,35 @@ class Series:
         for x, y in points:
             self.append(x, y)
 
+    def extend_arrays(self, xs, ys) -> None:
+        """Append many points at once. Into an empty series (a rebuild after a smoothing change or a
+        resume), the pyramid is built level by level from slices, mostly in C loops."""
+        if self.xs:
+            for x, y in zip(xs, ys):
+                self.append(x, y)
+            return
+        count = len(xs)
+        self.xs.extend(xs)
+        self.ys.extend(ys)
+        aligned = count // BASE_BUCKET * BASE_BUCKET
+        level = _Level()
+        for start in range(0, aligned, BASE_BUCKET):
+            low, high, first, last = _fold(ys[start : start + BASE_BUCKET])
+            level.append(xs[start], low, high, first, last)
+        while len(level):
+            self._levels.append(level)
+            level = level.merged_pairs()
+        for index in range(aligned, count):  # the bucket being filled
+            x, y = xs[index], ys[index]
+            if self._count == 0:
+                self._x = x
+            self._count += 1
+            if y - y == 0.0:
+                self._low, self._high = min(self._low, y), max(self._high, y)
+                if self._first != self._first:
+                    self._first = y
+                self._last = y
+
     def _push(self, level: int, x: float, low: float, high: float, first: float, last: float) -> None:
         """Add a full bucket to `level`; every second one merges with its twin into the level above."""
         levels = self._levels
@@ -127,8 +168,7 @@ class Series:
             return
         xs, ys = self.xs[:keep], self.ys[:keep]
         self.__init__()
-        for point in zip(xs, ys):
-            self.append(*point)
+        self.extend_arrays(xs, ys)
 
     def x_range(self) -> tuple[float, float] | None:
         return (self.xs[0], self.xs[-1]) if self.xs else None
@@ -205,17 +245,34 @@ class Series:
                 index += size
 
 
-def ema_values(ys: list[float], weight: float, start_state: tuple[float, int] = (0.0, 0)):
+def _fold(ys) -> tuple[float, float, float, float]:
+    """min, max, first and last of the finite values (inf, -inf, NaN, NaN when there are none)."""
+    total = sum(ys)
+    if total - total != 0.0:  # a NaN or an infinity inside (or an overflow): keep the finite ones
+        ys = [y for y in ys if y - y == 0.0]
+        if not ys:
+            return _INF, -_INF, math.nan, math.nan
+    return min(ys), max(ys), ys[0], ys[-1]
+
+
+def ema_values(ys, weight: float, start_state: tuple[float, int] = (0.0, 0)):
     """TensorBoard-style debiased exponential moving average; non-finite values are skipped."""
     last, count = start_state
-    out = []
+    out: list[float] = []
+    append = out.append
+    nan = math.nan
+    if weight >= 1:
+        return [y if y - y == 0.0 else nan for y in ys], (last, count)
+    keep = 1 - weight
+    decay = weight**count  # weight ** (finite values so far), for the debiasing
     for y in ys:
-        if not math.isfinite(y):
-            out.append(math.nan)
+        if y - y != 0.0:  # NaN or infinite
+            append(nan)
             continue
         count += 1
-        last = last * weight + (1 - weight) * y
-        out.append(last / (1 - weight**count) if weight < 1 else y)
+        last = last * weight + keep * y
+        decay *= weight
+        append(last / (1 - decay))
     return out, (last, count)
 
 
@@ -226,11 +283,20 @@ class SmoothedSeries:
         self.raw = Series()
         self.smooth = Series()
         self.weight = weight
-        self._state: tuple[float, int] = (0.0, 0)
+        self._last = 0.0  # the EMA state: biased average, finite values seen, weight ** that count
+        self._count = 0
+        self._decay = 1.0
 
     def append(self, x: float, y: float) -> None:
         self.raw.append(x, y)
-        (value,), self._state = ema_values([y], self.weight, self._state)
+        if y - y == 0.0:
+            weight = self.weight
+            self._count += 1
+            self._last = self._last * weight + (1 - weight) * y
+            self._decay *= weight
+            value = self._last / (1 - self._decay) if weight < 1 else y
+        else:
+            value = math.nan
         self.smooth.append(x, value)
 
     def set_weight(self, weight: float) -> None:
@@ -245,10 +311,10 @@ class SmoothedSeries:
         self._recompute()
 
     def _recompute(self) -> None:
-        values, self._state = ema_values(self.raw.ys, self.weight)
+        values, (self._last, self._count) = ema_values(self.raw.ys, self.weight)
+        self._decay = self.weight**self._count
         self.smooth = Series()
-        for point in zip(self.raw.xs, values):
-            self.smooth.append(*point)
+        self.smooth.extend_arrays(self.raw.xs, values)
 
     def __len__(self) -> int:
         return len(self.raw)
