@@ -7,6 +7,7 @@ coalesced so a burst of keys costs one tokenization; large texts in a worker.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,6 +32,23 @@ from workbench.ui.widgets.tokenizer_editor import LARGE_TEXT, TokenizerEditor
 SYNC_LIMIT = 20_000
 VIEWS = ("view-tokens", "view-batch", "view-roundtrip", "view-compare", "view-train", "view-code")
 SAMPLE_TEXT = "Tokenizers split text into pieces: “naïve” café-owners don't see [UNK]s ☃ often."
+
+
+_frozen = False
+
+
+def _freeze_long_lived_objects() -> None:
+    """Move what importing transformers left (~300k objects) out of the garbage collector's sight.
+
+    Every keystroke allocates tokens and rows; every few hundred keystrokes that triggers a full
+    collection, which walked all those objects and froze the UI for up to half a second. Done once,
+    in the loading worker, while the pane still says "Loading…".
+    """
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
 
 
 class TokenizerPane(Vertical):
@@ -126,7 +144,8 @@ class TokenizerPane(Vertical):
         self.generation = 0
         self.rendered_generation = -1  # for benchmarks: the generation now on screen
         self._refresh_pending = False
-        self._shown_inputs: tuple | None = None  # what the token view shows: (text, pair, options, tokenizer)
+        self._shown_inputs: tuple | None = None
+        self._table_cache = render.TableCache()  # token tables of the last render: typing redraws only what changed  # what the token view shows: (text, pair, options, tokenizer)
         self._load_started = False
         self._pinned_source: str | None = None  # a path the user opened; else the active model
         self._secondary_generation = 0
@@ -227,6 +246,7 @@ class TokenizerPane(Vertical):
         except WorkbenchError as error:
             self.post_message(self.TokenizerLoadFailed("", source, str(error)))
             return
+        _freeze_long_lived_objects()
         self.post_message(self.TokenizerLoaded("", loaded))
 
     @on(TokenizerLoaded)
@@ -409,7 +429,8 @@ class TokenizerPane(Vertical):
         palette = self._palette()
         self._set_status(render.stats_line(result, self.loaded, palette))
         output = self.query_one("#tok-tokens-out", TokenLines)
-        output.set_lines(render.render_token_lines(result, palette, self._lines_width(), anchor=self._visible_anchor()))
+        rows = render.render_token_lines(result, palette, self._lines_width(), anchor=self._visible_anchor(), cache=self._table_cache)
+        output.set_lines(rows)
         self.rendered_generation = generation
         self._refresh_secondary()
 

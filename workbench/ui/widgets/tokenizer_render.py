@@ -105,10 +105,16 @@ def stats_line(result: Tokenization, loaded: LoadedTokenizer, palette: Palette) 
 Piece = tuple[str, str]  # (text, style); "" is plain
 
 
-def render_token_lines(result: Tokenization, palette: Palette, width: int, anchor: int = 0) -> list[list[Piece]]:
+def render_token_lines(
+    result: Tokenization, palette: Palette, width: int, anchor: int = 0, cache: TableCache | None = None
+) -> list[list[Piece]]:
     """The text with each token's characters coloured, window after window, each followed by its
-    token table; already wrapped to `width`, one Content per screen row."""
-    pieces: list[Piece] = []
+    token table; already wrapped to `width`, one list of pieces per screen row.
+
+    With a `cache` (one per view), table rows of tokens that did not change since the last call
+    are reused: typing at the end of a long text rebuilds only the table's last group.
+    """
+    rows: list[list[Piece]] = []
     windows = result.windows
     drawn = windows[:MAX_WINDOWS_DRAWN]
     budget = MAX_DRAWN_CHARS
@@ -118,15 +124,19 @@ def render_token_lines(result: Tokenization, palette: Palette, width: int, ancho
             where = f"chars {span[0]:,}–{span[1]:,}" if span else "no text"
             overlap = len(overlap_with_previous(windows, index))
             stride = f" · {overlap} tokens shared with window {index}" if overlap else ""
-            pieces.append((f"window {index + 1} of {len(windows)} · {len(window.tokens)} tokens · {where}{stride}\n", palette.header))
+            rows += wrap_rows([(f"window {index + 1} of {len(windows)} · {len(window.tokens)} tokens · {where}{stride}\n", palette.header)], width)
         overlap_spans = overlap_with_previous(windows, index)
+        pieces: list[Piece] = []
         budget -= _window_text(pieces, result, window, palette, overlap_spans, budget, anchor, index == 0, index == len(windows) - 1)
         pieces.append(("\n", ""))
-        _token_table(pieces, window, result, palette, width)
-        pieces.append(("\n", ""))
+        rows += wrap_rows(pieces, width)
+        rows += _token_table(window, result, palette, width, cache, index)
+        rows.append([])
+    if cache is not None:
+        cache.keep(len(drawn))
     if len(windows) > len(drawn):
-        pieces.append((f"… {len(windows) - len(drawn)} more windows not drawn ({result.shown_tokens:,} tokens in all)\n", palette.muted))
-    return wrap_rows(pieces, width)
+        rows += wrap_rows([(f"… {len(windows) - len(drawn)} more windows not drawn ({result.shown_tokens:,} tokens in all)\n", palette.muted)], width)
+    return rows
 
 
 def render_tokens(result: Tokenization, palette: Palette, width: int, anchor: int = 0) -> Content:
@@ -263,7 +273,34 @@ def _elide(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else f"{text[: limit // 2]} … {text[-limit // 2 :]}"
 
 
-def _token_table(out: list[Piece], window: Window, result: Tokenization, palette: Palette, width: int) -> None:
+@dataclass
+class _Group:
+    """Consecutive tokens that share one block of table rows."""
+
+    start: int
+    end: int
+    rows: list[list[Piece]]
+
+
+@dataclass
+class _Table:
+    layout: tuple  # what every group's rows depend on besides its tokens
+    tokens: list[Token]
+    groups: list[_Group]
+
+
+class TableCache:
+    """The token tables of the last render, per window, so the next render redraws only what changed."""
+
+    def __init__(self) -> None:
+        self.tables: dict[int, _Table] = {}
+
+    def keep(self, windows: int) -> None:
+        for index in [index for index in self.tables if index >= windows]:
+            del self.tables[index]
+
+
+def _token_table(window: Window, result: Tokenization, palette: Palette, width: int, cache: TableCache | None = None, index: int = 0) -> list[list[Piece]]:
     """Rows of token / id / word / type / mask, wrapped to the width; the token row coloured like the text."""
     options = result.options
     rows = [("token", lambda t: visible(t.text)), ("id", lambda t: str(t.id))]
@@ -275,30 +312,60 @@ def _token_table(out: list[Piece], window: Window, result: Tokenization, palette
         rows.append(("mask", lambda t: str(t.attention)))
     label_width = max(len(name) for name, _ in rows) + 1
     tokens = window.tokens[:MAX_TABLE_TOKENS]
-    cells = [[getter(token) for token in tokens] for _, getter in rows]
-    widths = [min(max(_cells(cells[r][i]) for r in range(len(rows))), 18) for i in range(len(tokens))]
-    colour_of = _colour_indexes(tokens)
-    start = 0
     width = max(width, label_width + 20)
+    layout = (tuple(name for name, _ in rows), width, palette)
+    groups: list[_Group] = []
+    start = 0
+    previous = cache.tables.get(index) if cache is not None else None
+    if previous is not None and previous.layout == layout:
+        # A group is unchanged when its tokens are and so is the token after it (which decided
+        # where the group ends); colours depend only on the tokens before, unchanged as well.
+        same = _common_prefix(tokens, previous.tokens)
+        for group in previous.groups:
+            if group.end >= same:
+                break
+            groups.append(group)
+            start = group.end
+    first = start  # cells and widths are listed from here
+    cells = [[getter(token) for token in tokens[first:]] for _, getter in rows]
+    widths = [min(max(_cells(cells[r][i]) for r in range(len(rows))), 18) for i in range(len(tokens) - first)]
+    colour_of = _colour_indexes(tokens, start)
     while start < len(tokens):
         used = label_width
         end = start
-        while end < len(tokens) and (used + widths[end] + 1 <= width or end == start):
-            used += widths[end] + 1
+        while end < len(tokens) and (used + widths[end - first] + 1 <= width or end == start):
+            used += widths[end - first] + 1
             end += 1
+        block: list[list[Piece]] = []
         for r, (name, _) in enumerate(rows):
-            out.append((name.ljust(label_width), palette.muted))
+            line: list[Piece] = [(name.ljust(label_width), palette.muted)]
             if r == 0:
                 for i in range(start, end):
-                    out.append((_pad(cells[0][i], widths[i]), _cell_style(tokens[i], palette, colour_of[i], True)))
-                    out.append((" ", ""))
+                    line.append((_pad(cells[0][i - first], widths[i - first]), _cell_style(tokens[i], palette, colour_of[i], True)))
+                    line.append((" ", ""))
             else:
                 # One piece per row: numbers need no colour, and fewer spans draw faster.
-                out.append(("".join(_pad(cells[r][i], widths[i]) + " " for i in range(start, end)), palette.muted))
-            out.append(("\n", ""))
+                line.append(("".join(_pad(cells[r][i - first], widths[i - first]) + " " for i in range(start, end)), palette.muted))
+            block.append(line)
+        groups.append(_Group(start, end, block))
         start = end
+    if cache is not None:
+        cache.tables[index] = _Table(layout, tokens, groups)
+    out = [line for group in groups for line in group.rows]
     if len(window.tokens) > len(tokens):
-        out.append((f"… {len(window.tokens) - len(tokens):,} more tokens in this window not listed\n", palette.muted))
+        out += wrap_rows([(f"… {len(window.tokens) - len(tokens):,} more tokens in this window not listed\n", palette.muted)], width)
+    return out
+
+
+def _common_prefix(new: list, old: list) -> int:
+    """How many leading items the two lists share."""
+    if new == old:
+        return len(new)
+    limit = min(len(new), len(old))
+    for index in range(limit):
+        if new[index] != old[index]:
+            return index
+    return limit
 
 
 def _pad(text: str, width: int) -> str:
@@ -310,12 +377,13 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - cells)
 
 
-def _colour_indexes(tokens: list[Token]) -> list[int]:
+def _colour_indexes(tokens: list[Token], start: int = 0) -> dict[int, int]:
     """Text tokens take turns through the palette, in step with the coloured text above."""
-    indexes, colour = [], 0
-    for token in tokens:
-        indexes.append(colour)
-        if token.sequence is not None:
+    colour = sum(1 for token in tokens[:start] if token.sequence is not None)
+    indexes = {}
+    for index in range(start, len(tokens)):
+        indexes[index] = colour
+        if tokens[index].sequence is not None:
             colour += 1
     return indexes
 
