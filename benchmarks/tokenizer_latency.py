@@ -6,6 +6,9 @@ one character at a time at the end of a text of each size. For every key it reco
 - view:   key sent -> the pane has re-tokenized and rebuilt its token view (our code's cost);
 - screen: key sent -> the first compositor frame after that, rendered to terminal output
           (what a user sees; includes Textual's frame pacing, at most one 1/TEXTUAL_FPS interval).
+- ui cpu: CPU time the UI thread spent over that same interval (key sent -> frame ready): the
+          part of "screen" that does not depend on what else the machine is running.
+- frames: frames painted from the key to that frame (1: the echo and the tokens came together).
 
 Frames are rendered to escape sequences exactly as for a terminal, then discarded.
 
@@ -58,19 +61,21 @@ async def measure(size: int, keys: int) -> tuple[list[float], list[float]]:
     from workbench.ui.app import make_app
 
     app = make_app(probe_hub_on_start=False)
-    frames: list[float] = []
+    frames: list[tuple[float, float]] = []  # (wall clock, UI thread CPU time) when each frame was ready
     original_display = app._display
 
     def display(screen, renderable):
         # Headless apps skip rendering: do the terminal's work here, then note when the frame was ready.
         if isinstance(renderable, CompositorUpdate):
             renderable.render_segments(app.console)
-            frames.append(time.perf_counter())
+            frames.append((time.perf_counter(), time.thread_time()))
         return original_display(screen, renderable)
 
     app._display = display
     view_latency: list[float] = []
     screen_latency: list[float] = []
+    cpu_per_key: list[float] = []
+    frames_per_key: list[int] = []
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("2")
         for _ in range(6):
@@ -98,21 +103,24 @@ async def measure(size: int, keys: int) -> tuple[list[float], list[float]]:
         for index in range(keys + 5):
             key = "abcdefghij klmnopqrstuvwxyz"[index % 27].replace(" ", "space")
             wanted = pane.generation + 1
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             await pilot.press(key)
             deadline = time.perf_counter() + 5
             while not any(generation >= wanted for generation, _ in rendered_at) and time.perf_counter() < deadline:
                 await asyncio.sleep(0.001)
             shown = next((at for generation, at in rendered_at if generation >= wanted), None)
             await pilot.pause(0.05)  # a typist's gap; lets the frame after the update happen
-            frame = next((at for at in frames if shown is not None and at >= shown), None)
+            frame = next((at for at in frames if shown is not None and at[0] >= shown), None)
+            painted = sum(1 for at in frames if frame is not None and start <= at[0] <= frame[0])
             rendered_at.clear()
             frames.clear()
             if index < 5 or shown is None or frame is None:
                 continue  # warm-up keys
             view_latency.append((shown - start) * 1000)
-            screen_latency.append((frame - start) * 1000)
-    return view_latency, screen_latency
+            screen_latency.append((frame[0] - start) * 1000)
+            cpu_per_key.append((frame[1] - start_cpu) * 1000)
+            frames_per_key.append(painted)
+    return view_latency, screen_latency, cpu_per_key, frames_per_key
 
 
 def main() -> int:
@@ -122,18 +130,22 @@ def main() -> int:
     args = parser.parse_args()
     rows = []
     for size in (int(value) for value in args.sizes.split(",")):
-        view, screen = asyncio.run(measure(size, args.keys))
-        rows.append((size, len(view), view, screen))
+        view, screen, cpu, frames = asyncio.run(measure(size, args.keys))
+        rows.append((size, len(view), view, screen, cpu, frames))
     try:
         load = os.getloadavg()[0]
     except OSError:
         load = float("nan")
     print(f"Tokenizer pane keystroke latency (ms), {os.cpu_count()} CPUs, load average {load:.1f}, TEXTUAL_FPS={os.environ.get('TEXTUAL_FPS', '60')}")
-    print(f"{'chars':>7} {'keys':>5} | {'view p50':>9} {'view p95':>9} | {'screen p50':>10} {'screen p95':>10} {'screen max':>10}")
-    for size, count, view, screen in rows:
+    print(
+        f"{'chars':>7} {'keys':>5} | {'view p50':>9} {'view p95':>9} | {'screen p50':>10} {'screen p95':>10} {'screen max':>10}"
+        f" | {'ui cpu p50':>10} {'ui cpu p95':>10} | {'frames':>6}"
+    )
+    for size, count, view, screen, cpu, frames in rows:
         print(
             f"{size:>7,} {count:>5} | {statistics.median(view):>9.1f} {percentile(view, 95):>9.1f} |"
-            f" {statistics.median(screen):>10.1f} {percentile(screen, 95):>10.1f} {max(screen):>10.1f}"
+            f" {statistics.median(screen):>10.1f} {percentile(screen, 95):>10.1f} {max(screen):>10.1f} |"
+            f" {statistics.median(cpu):>10.1f} {percentile(cpu, 95):>10.1f} | {statistics.mean(frames):>6.2f}"
         )
     print("goal: screen p95 < 16 ms at 2,000 characters")
     return 0

@@ -137,3 +137,24 @@ async def test_train_then_compare_old_and_new(tmp_path: Path):
         assert pane.compare_loaded is not None and pane.compare_loaded.vocab_size <= 300
         right = str(pane.query_one("#tok-compare-right").render())
         assert "new-tokenizer" in right and "tokens" in right
+
+
+async def test_the_token_view_follows_the_caret():
+    text = "\n".join(f"line {number}: tokenizers split words into pieces" for number in range(40))  # ~2,000 chars
+    app = new_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_pane(pilot)
+        pane.show_text(text, None)
+        await settle(pilot)
+        view = pane.query_one("#tok-tokens-out")
+        assert view.scroll_offset.y == 0
+        editor = pane.query_one("#tok-text")
+        editor.focus()
+        editor.move_cursor(editor.document.end)
+        await pilot.press(*" zqx")
+        await settle(pilot)
+        assert pane.result.text.endswith(" zqx")
+        top, height = view.scroll_offset.y, view.scrollable_content_region.height
+        on_screen = view.plain.splitlines()[top : top + height]
+        assert top > 0 and any("zqx" in row for row in on_screen), "the tokens being typed are in sight"
+        assert pane.rendered_generation == pane.generation

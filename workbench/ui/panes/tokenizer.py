@@ -145,7 +145,8 @@ class TokenizerPane(Vertical):
         self.rendered_generation = -1  # for benchmarks: the generation now on screen
         self._refresh_pending = False
         self._shown_inputs: tuple | None = None
-        self._table_cache = render.TableCache()  # token tables of the last render: typing redraws only what changed  # what the token view shows: (text, pair, options, tokenizer)
+        self._table_cache = render.TableCache()
+        self._follow_caret = False  # the next render scrolls the token view to the editor's caret  # token tables of the last render: typing redraws only what changed  # what the token view shows: (text, pair, options, tokenizer)
         self._load_started = False
         self._pinned_source: str | None = None  # a path the user opened; else the active model
         self._secondary_generation = 0
@@ -306,6 +307,7 @@ class TokenizerPane(Vertical):
     def _text_edited(self) -> None:
         """The editor's text changed (its own handler calls this, before the echo is painted)."""
         if self._large_text is None:  # else the editor holds a preview; the pane keeps the text
+            self._follow_caret = True
             self._refresh()
 
     @on(Input.Changed, "#tok-pair")
@@ -429,10 +431,18 @@ class TokenizerPane(Vertical):
         palette = self._palette()
         self._set_status(render.stats_line(result, self.loaded, palette))
         output = self.query_one("#tok-tokens-out", TokenLines)
-        rows = render.render_token_lines(result, palette, self._lines_width(), anchor=self._visible_anchor(), cache=self._table_cache)
-        output.set_lines(rows)
+        caret = self._caret_index() if self._follow_caret else None
+        self._follow_caret = False
+        view = render.render_token_view(result, palette, self._lines_width(), self._visible_anchor(), self._table_cache, caret)
+        output.set_lines(view.rows)
+        if view.caret_row is not None:
+            output.show_row(view.caret_row)  # typing: keep the tokens being typed in sight
         self.rendered_generation = generation
         self._refresh_secondary()
+
+    def _caret_index(self) -> int:
+        editor = self.query_one("#tok-text", TextArea)
+        return editor.document.get_index_from_location(editor.cursor_location)
 
     def _visible_anchor(self) -> int:
         """The first character visible in the editor, for texts too long to draw whole."""

@@ -73,6 +73,13 @@ class TokenLines(ScrollView, can_focus=True):
         if self.scroll_y > self.max_scroll_y:
             self.scroll_to(y=self.max_scroll_y, animate=False)
 
+    def show_row(self, row: int) -> None:
+        """Scroll, without animation, so that `row` is on screen; if it is, nothing moves."""
+        height = self.scrollable_content_region.height
+        top = self.scroll_offset.y
+        if not top <= row < top + height:
+            self.scroll_to(y=max(0, row - height // 3), animate=False)
+
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._base_style = None

@@ -105,16 +105,30 @@ def stats_line(result: Tokenization, loaded: LoadedTokenizer, palette: Palette) 
 Piece = tuple[str, str]  # (text, style); "" is plain
 
 
+@dataclass
+class TokenView:
+    rows: list[list[Piece]]
+    caret_row: int | None  # the row drawing the token at the editor's caret (None: not drawn)
+
+
 def render_token_lines(
     result: Tokenization, palette: Palette, width: int, anchor: int = 0, cache: TableCache | None = None
 ) -> list[list[Piece]]:
     """The text with each token's characters coloured, window after window, each followed by its
-    token table; already wrapped to `width`, one list of pieces per screen row.
+    token table; already wrapped to `width`, one list of pieces per screen row."""
+    return render_token_view(result, palette, width, anchor, cache).rows
+
+
+def render_token_view(
+    result: Tokenization, palette: Palette, width: int, anchor: int = 0, cache: TableCache | None = None, caret: int | None = None
+) -> TokenView:
+    """render_token_lines, also saying where the token at character `caret` of the text is drawn.
 
     With a `cache` (one per view), table rows of tokens that did not change since the last call
     are reused: typing at the end of a long text rebuilds only the table's last group.
     """
     rows: list[list[Piece]] = []
+    caret_row: int | None = None
     windows = result.windows
     drawn = windows[:MAX_WINDOWS_DRAWN]
     budget = MAX_DRAWN_CHARS
@@ -127,16 +141,21 @@ def render_token_lines(
             rows += wrap_rows([(f"window {index + 1} of {len(windows)} · {len(window.tokens)} tokens · {where}{stride}\n", palette.header)], width)
         overlap_spans = overlap_with_previous(windows, index)
         pieces: list[Piece] = []
-        budget -= _window_text(pieces, result, window, palette, overlap_spans, budget, anchor, index == 0, index == len(windows) - 1)
+        look_for = caret if caret_row is None else None
+        used, caret_piece = _window_text(pieces, result, window, palette, overlap_spans, budget, anchor, index == 0, index == len(windows) - 1, look_for)
+        budget -= used
         pieces.append(("\n", ""))
-        rows += wrap_rows(pieces, width)
+        text_rows, mark_row = _wrap(pieces, width, caret_piece)
+        if mark_row is not None:
+            caret_row = len(rows) + mark_row
+        rows += text_rows
         rows += _token_table(window, result, palette, width, cache, index)
         rows.append([])
     if cache is not None:
         cache.keep(len(drawn))
     if len(windows) > len(drawn):
         rows += wrap_rows([(f"… {len(windows) - len(drawn)} more windows not drawn ({result.shown_tokens:,} tokens in all)\n", palette.muted)], width)
-    return rows
+    return TokenView(rows, caret_row)
 
 
 def render_tokens(result: Tokenization, palette: Palette, width: int, anchor: int = 0) -> Content:
@@ -159,9 +178,15 @@ def _cells(text: str) -> int:
 def wrap_rows(pieces: list[Piece], width: int) -> list[list[Piece]]:
     """Styled pieces into rows of at most `width` cells; a token that fits on a row is not split.
 
-    Rows stay lists of pieces: the view turns only the rows on screen into Content.
+    Rows stay lists of pieces: the view turns only the rows on screen into strips.
     """
+    return _wrap(pieces, width)[0]
+
+
+def _wrap(pieces: list[Piece], width: int, mark: int | None = None) -> tuple[list[list[Piece]], int | None]:
+    """wrap_rows, also saying on which row piece number `mark` ends."""
     width = max(width, 8)
+    mark_row: int | None = None
     lines: list[list[Piece]] = []
     current: list[Piece] = []
     used = 0
@@ -172,7 +197,9 @@ def wrap_rows(pieces: list[Piece], width: int) -> list[list[Piece]]:
         current = []
         used = 0
 
-    for text, style in pieces:
+    for index, (text, style) in enumerate(pieces):
+        if index == mark:
+            mark_row = len(lines)
         parts = text.split("\n")
         for number, part in enumerate(parts):
             if number:
@@ -194,9 +221,11 @@ def wrap_rows(pieces: list[Piece], width: int) -> list[list[Piece]]:
                 current.append((part[:cut], style))
                 part = part[cut:]
                 flush()
+        if index == mark:
+            mark_row = len(lines) if current or not lines else len(lines) - 1
     if current:
         flush()
-    return lines
+    return lines, mark_row
 
 
 def _fit(text: str, cells: int) -> int:
@@ -211,8 +240,10 @@ def _fit(text: str, cells: int) -> int:
     return len(text)
 
 
-def _window_text(out: list[Piece], result, window: Window, palette, overlap_spans, budget, anchor, first, last) -> int:
-    """Append the window's text with token colours; returns characters drawn."""
+def _window_text(out: list[Piece], result, window: Window, palette, overlap_spans, budget, anchor, first, last, caret=None) -> tuple[int, int | None]:
+    """Append the window's text with token colours; returns characters drawn, and the number of
+    the piece drawing the text's token at or just before character `caret` (None: not drawn)."""
+    caret_piece: int | None = None
     drawn = 0
     cursor = {0: 0, 1: 0}
     colour = 0
@@ -256,6 +287,8 @@ def _window_text(out: list[Piece], result, window: Window, palette, overlap_span
         if piece:
             out.append((piece, style))
             drawn += len(piece)
+        if caret is not None and sequence == 0 and token.start <= caret:
+            caret_piece = len(out) - 1
         colour += 1
         cursor[sequence] = max(cursor[sequence], token.end)
     if drawn >= budget:
@@ -265,7 +298,7 @@ def _window_text(out: list[Piece], result, window: Window, palette, overlap_span
         if end == len(result.text) and start > 0:
             out.append(("\n✂ cut here: ", palette.error))
             out.append((_elide(result.text[start:end].strip()), palette.dropped))
-    return drawn
+    return drawn, caret_piece
 
 
 def _elide(text: str, limit: int = 120) -> str:
