@@ -69,16 +69,38 @@ async def test_attach_opens_on_the_training_pane_without_building_the_others(tmp
 async def test_panes_are_prebuilt_one_by_one_once_keys_are_quiet(monkeypatch):
     from workbench.ui.screens.main import MainScreen
 
-    monkeypatch.setattr(MainScreen, "PREBUILD_AFTER", 0.05)
-    monkeypatch.setattr(MainScreen, "PREBUILD_QUIET", 0.3)
+    monkeypatch.setenv("WORKBENCH_PREBUILD_AFTER", "60")  # on, but the test starts it itself
+    monkeypatch.setattr(MainScreen, "PREBUILD_QUIET", 2.0)  # the press itself may take a while on a busy machine
+    monkeypatch.setattr(MainScreen, "PREBUILD_GAP", 0.05)
     app = make_app(probe_hub_on_start=False)
     async with app.run_test(size=(110, 32)) as pilot:
-        await pilot.press("down")  # a key: nothing is built for PREBUILD_QUIET seconds
-        await pilot.pause(0.1)
+        await pilot.press("down")
+        app.main_screen._prebuild_next()  # right after a key: it waits for the keys to be quiet
         assert built(app) == ["models"]
-        for _ in range(40):
+        for _ in range(100):
             if built(app) == PANE_IDS:
                 break
             await pilot.pause(0.1)
         assert built(app) == PANE_IDS
         assert app.screen.query_one("#panes", TabbedContent).active == "models", "prebuilding never switches tabs"
+        await app.main_screen.builds_settled()
+
+
+def test_prebuilding_can_be_switched_off(monkeypatch):
+    from workbench.ui.screens.main import MainScreen, prebuild_delay
+
+    monkeypatch.setenv("WORKBENCH_PREBUILD_AFTER", "off")
+    assert prebuild_delay() is None
+    monkeypatch.setenv("WORKBENCH_PREBUILD_AFTER", "2.5")
+    assert prebuild_delay() == 2.5
+    monkeypatch.setenv("WORKBENCH_PREBUILD_AFTER", "soon")
+    assert prebuild_delay() == MainScreen.PREBUILD_AFTER
+
+
+async def test_quitting_while_a_pane_is_being_built_waits_for_it():
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=(110, 32)) as pilot:
+        app.main_screen.ensure_pane("training")
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
+    assert app.main_screen is None or app.main_screen.query_one("#training-pane").query("#monitor")

@@ -201,6 +201,11 @@ class WorkbenchApp(App[int]):
         if self.main_screen is not None:
             self.main_screen.show_pane(pane_id)
 
+    async def action_quit(self) -> None:
+        if self.main_screen is not None:
+            await self.main_screen.builds_settled()
+        await super().action_quit()
+
     def action_push_to_hub(self) -> None:
         from workbench.ui.screens.push import push_target
 

@@ -9,6 +9,7 @@ once the user has left the keyboard alone for a moment after start.
 from __future__ import annotations
 
 import importlib
+import os
 from time import monotonic
 
 from textual import work
@@ -35,10 +36,23 @@ def pane_class(pane_id: str) -> type[Widget]:
     return getattr(importlib.import_module(module_name), class_name)
 
 
+def prebuild_delay() -> float | None:
+    """Seconds after the first paint before idle prebuilding starts; None when switched off
+    (WORKBENCH_PREBUILD_AFTER=off: the test suite does, so that no app exits mid-build)."""
+    value = os.environ.get("WORKBENCH_PREBUILD_AFTER", "").strip().lower()
+    if value in ("off", "no", "0"):
+        return None
+    try:
+        return float(value) if value else MainScreen.PREBUILD_AFTER
+    except ValueError:
+        return MainScreen.PREBUILD_AFTER
+
+
 class MainScreen(Screen):
     # Building a pane holds the event loop for a few hundred ms: do it only while keys are quiet.
     PREBUILD_AFTER = 1.5  # seconds after the first paint
     PREBUILD_QUIET = 0.75  # seconds without a key or click before each build
+    PREBUILD_GAP = 0.3  # seconds between two builds
 
     def __init__(self, first_pane: str = "models") -> None:
         super().__init__()
@@ -60,7 +74,9 @@ class MainScreen(Screen):
             pane_class(pane_id)
 
     def start_prebuilding(self) -> None:
-        self.set_timer(self.PREBUILD_AFTER, self._prebuild_next)
+        delay = prebuild_delay()
+        if delay is not None:
+            self.set_timer(delay, self._prebuild_next)
 
     def _prebuild_next(self) -> None:
         missing = [pane_id for pane_id in PANE_IDS if self.built_pane(pane_id) is None]
@@ -71,7 +87,7 @@ class MainScreen(Screen):
             self.set_timer(self.PREBUILD_QUIET - quiet_for + 0.05, self._prebuild_next)
             return
         self.ensure_pane(missing[0])
-        self.set_timer(self.PREBUILD_QUIET, self._prebuild_next)
+        self.set_timer(self.PREBUILD_GAP, self._prebuild_next)
 
     # -- building panes ----------------------------------------------------------
     def built_pane(self, pane_id: str) -> Widget | None:
@@ -94,6 +110,13 @@ class MainScreen(Screen):
 
     async def all_panes_ready(self) -> list[Widget]:
         return [await self.pane_ready(pane_id) for pane_id in PANE_IDS]
+
+    async def builds_settled(self) -> None:
+        """Wait for panes being built to finish (quitting mid-build would leave half-made widgets)."""
+        for pane_id in PANE_IDS:
+            pane = self.built_pane(pane_id)
+            if pane is not None:
+                await pane._mounted_event.wait()
 
     def show_pane(self, pane_id: str) -> None:
         self.ensure_pane(pane_id)
