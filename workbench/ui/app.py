@@ -42,7 +42,7 @@ class WorkbenchApp(App[int]):
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
     BINDINGS = [
         *(
-            Binding(str(number), f"show_pane('{pane_id}')", title, id=f"pane.{pane_id}", tooltip=f"Show the {title} pane")
+            Binding(str(number), f"open_pane('{pane_id}')", title, id=f"pane.{pane_id}", tooltip=f"Show the {title} pane")
             for number, (pane_id, title, _) in enumerate(PANES, start=1)
         ),
         Binding("f1,question_mark", "help", "Help", id="app.help", tooltip="List every key"),
@@ -198,7 +198,14 @@ class WorkbenchApp(App[int]):
         return next((screen for screen in self.screen_stack if isinstance(screen, MainScreen)), None)
 
     def action_show_pane(self, pane_id: str) -> None:
+        """Show a pane now; one never shown is built first and shown when ready (see open_pane)."""
         if self.main_screen is not None:
+            self.main_screen.show_pane(pane_id)
+
+    async def action_open_pane(self, pane_id: str) -> None:
+        """Show a pane once it is built with all its children, so the next key reaches it."""
+        if self.main_screen is not None:
+            await self.main_screen.pane_ready(pane_id)
             self.main_screen.show_pane(pane_id)
 
     async def action_quit(self) -> None:

@@ -44,6 +44,6 @@ class WorkbenchCommands(Provider):
 
 def pane_switch_commands(app, panes: list[tuple[str, str]]) -> list[PaletteCommand]:
     return [
-        PaletteCommand(f"pane: {title.lower()}", partial(app.action_show_pane, pane_id), f"Show the {title} pane")
+        PaletteCommand(f"pane: {title.lower()}", partial(app.action_open_pane, pane_id), f"Show the {title} pane")
         for pane_id, title in panes
     ]
