@@ -51,3 +51,26 @@ async def test_open_push_and_folder_for_a_finished_run(runs_dir):
         await pilot.press("o")
         opened = [m for m in posted if isinstance(m, OpenModelRequested)]
         assert opened and opened[0].path == str(runs_dir.resolve() / FINISHED / "final")
+
+
+async def test_a_rescan_updates_changed_cells_in_place(runs_dir):
+    """The same runs with new steps: cells change where they differ; no rows are rebuilt, the cursor stays."""
+    import dataclasses
+
+    from textual import messages
+
+    posted = []
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE, message_hook=posted.append) as pilot:
+        await pilot.press("4")
+        table = app.screen.query_one(RunsTable)
+        await wait_for(pilot, lambda: table.row_count == 4)
+        await pilot.press("down", "down")
+        runs = list(table.runs.values())
+        posted.clear()
+        table.show_runs([dataclasses.replace(runs[0], step=runs[0].step + 7)] + runs[1:])
+        await pilot.pause()
+        key = str(runs[0].path)
+        assert table.get_cell(key, "steps").startswith(f"{runs[0].step + 7:,}")
+        assert table.cursor_row == 2 and table.row_count == 4
+        assert not [m for m in posted if isinstance(m, messages.Layout) and m.widget is table]

@@ -125,10 +125,13 @@ class TrainingPane(Vertical):
         """Rescan while the list is on screen; behind the monitor a scan (which reads every run's
         events in a thread, holding the GIL in turns with the UI) only slows the live view down.
         Showing the list again scans at once."""
-        if self.view == "runs-view" and self.query_one("#runs-view").is_on_screen:
+        if self._list_on_screen():
             self.scan_runs()
         else:
             self._scan_timer = self.set_timer(SCAN_INTERVAL_S, self._scan_if_listed)
+
+    def _list_on_screen(self) -> bool:
+        return self.view == "runs-view" and self.query_one("#runs-view").is_on_screen
 
     @on(RunsListed)
     def _runs_listed(self, message: RunsListed) -> None:
@@ -359,7 +362,8 @@ class TrainingPane(Vertical):
     @on(RunMonitor.StatusChanged)
     def _monitor_status(self, message: RunMonitor.StatusChanged) -> None:
         self._sync_bindings()
-        self.scan_runs()
+        if self._list_on_screen():
+            self.scan_runs()  # otherwise showing the list scans
 
     # -- palette ----------------------------------------------------------------
     def palette_commands(self) -> list[PaletteCommand]:
