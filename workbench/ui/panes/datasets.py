@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.widget import AwaitMount
 from textual.widgets import ContentSwitcher, OptionList, Static, Tab, Tabs
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
@@ -180,6 +181,7 @@ class DatasetsPane(Vertical, can_focus=True):
         self.changed_noted: list[Path] = []
         self.opening = False
         self.warmed_up = False
+        self.browser_mounted: AwaitMount | None = None
         self.stats_serial = 0
         self.stats_running = False
         self.prepare_running = False
@@ -256,7 +258,7 @@ class DatasetsPane(Vertical, can_focus=True):
         if not self.query(DatasetBrowser):
             browser = DatasetBrowser(id="datasets-body")
             browser.display = False
-            self.mount(browser, before="#datasets-status")
+            self.browser_mounted = self.mount(browser, before="#datasets-status")
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="datasets-open")
     def _open_worker(self, request: OpenRequest) -> None:
@@ -283,8 +285,8 @@ class DatasetsPane(Vertical, can_focus=True):
 
     @on(Opened)
     async def _opened(self, message: Opened) -> None:
-        if not self.query(DatasetBrowser):
-            await self.mount(DatasetBrowser(id="datasets-body"), before="#datasets-status")
+        self._mount_browser()
+        await self.browser_mounted  # a quick worker may answer before the browser's children exist
         self._cancel_query()
         self.opened = message.opened
         self.info = message.info
