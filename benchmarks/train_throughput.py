@@ -12,6 +12,10 @@ Samples/s = rows trained / training time (Trainer's train_runtime, the run's tra
 both exclude start-up and model loading). Overhead of events and sampling = 1 - workbench/quiet.
 
     python benchmarks/train_throughput.py [--rows 1024] [--repeats 3] [--logging-steps 10]
+                                          [--model FOLDER] [--mrpc FOLDER]
+
+--model defaults to the embedded encoder; a folder with the same config and random weights
+costs the same per step (how the GPU machine runs it: it has no copy of the embedded weights).
 """
 
 from __future__ import annotations
@@ -32,7 +36,13 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 BATCH, MAX_LENGTH, LR, SEED = 16, 128, 5e-5, 42
 
 
+MRPC_DIR: Path | None = None
+MODEL: str | None = None
+
+
 def mrpc_dir() -> Path:
+    if MRPC_DIR is not None:
+        return MRPC_DIR
     for candidate in (ROOT.parent / "shared" / "data" / "glue" / "mrpc", Path("/work/shared/data/glue/mrpc")):
         if candidate.is_dir():
             return candidate
@@ -52,7 +62,7 @@ def trainer_samples_per_s(rows: int) -> float:
     from workbench.core.embedded import embedded_model_path
     from workbench.training.data import load_raw
 
-    checkpoint = str(embedded_model_path())
+    checkpoint = MODEL or str(embedded_model_path())
     raw = load_raw({"train_file": str(mrpc_dir() / "train.tsv")})["train"].select(range(rows))
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)
     tokenized = raw.map(lambda b: tokenizer(b["#1 String"], b["#2 String"], truncation=True, max_length=MAX_LENGTH),
@@ -74,7 +84,7 @@ def workbench_samples_per_s(rows: int, quiet: bool, logging_steps: int) -> float
     from workbench.training import runs
     from workbench.training.spec import default_spec
 
-    spec = default_spec(data=str(mrpc_dir() / "train.tsv"))
+    spec = default_spec(model=MODEL, data=str(mrpc_dir() / "train.tsv"))
     spec["data"].update(text_column="#1 String", text_pair_column="#2 String", label_column="Quality",
                         max_length=MAX_LENGTH, max_train_samples=rows)
     spec["training"].update(per_device_train_batch_size=BATCH, learning_rate=LR, num_train_epochs=1.0, seed=SEED,
@@ -95,14 +105,21 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1024)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--logging-steps", type=int, default=10)
+    parser.add_argument("--model", help="model folder (default: the embedded encoder)")
+    parser.add_argument("--mrpc", type=Path, help="folder with MRPC's train.tsv (default: ../shared/data/glue/mrpc)")
     args = parser.parse_args()
+    global MRPC_DIR, MODEL
+    MRPC_DIR, MODEL = args.mrpc, args.model
     results: dict[str, list[float]] = {"trainer": [], "workbench": [], "workbench-quiet": []}
     for repeat in range(args.repeats):  # interleaved, so drifts in machine load hit every variant alike
         results["workbench-quiet"].append(workbench_samples_per_s(args.rows, True, args.logging_steps))
         results["workbench"].append(workbench_samples_per_s(args.rows, False, args.logging_steps))
         results["trainer"].append(trainer_samples_per_s(args.rows))
         print(f"repeat {repeat + 1}: " + ", ".join(f"{k} {v[-1]:.2f}" for k, v in results.items()), flush=True)
-    print(f"\n{args.rows} MRPC rows, batch {BATCH}, max length {MAX_LENGTH}, embedded encoder, CPU,"
+    import torch
+
+    print(f"\n{args.rows} MRPC rows, batch {BATCH}, max length {MAX_LENGTH}, {MODEL or 'embedded encoder'}, CPU"
+          f" ({torch.get_num_threads()} threads in this process),"
           f" {args.repeats} repeats (median, best)")
     print(f"{'':<18}{'samples/s':>10}{'best':>10}")
     median = {name: statistics.median(values) for name, values in results.items()}

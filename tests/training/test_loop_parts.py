@@ -120,11 +120,12 @@ def test_run_ids():
 
 # GPU-only paths, checked on the CPU ----------------------------------------------------------
 
-def test_fused_adamw_only_on_cuda():
+def test_fused_adamw_where_torch_has_the_kernel():
     from workbench.training.child import wants_fused_adamw
 
     assert wants_fused_adamw({"fused_optimizer": True}, "cuda")
-    assert not wants_fused_adamw({"fused_optimizer": True}, "cpu")
+    assert wants_fused_adamw({"fused_optimizer": True}, "cpu")
+    assert not wants_fused_adamw({"fused_optimizer": True}, "meta")
     assert not wants_fused_adamw({"fused_optimizer": False}, "cuda")
 
 
@@ -265,3 +266,18 @@ def test_resumed_epoch_sees_exactly_the_batches_not_yet_seen():
     resumed = [batch.tolist() for batch in accelerator.skip_first_batches(fresh, 5)]
     assert resumed == whole_epoch[5:]
     assert torch.tensor(sum(whole_epoch, [])).sort().values.tolist() == data
+
+
+def test_cpu_threads_follow_omp_num_threads_then_the_cores_this_process_may_use(monkeypatch):
+    import psutil
+
+    from workbench.training.runs import cpu_threads
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert cpu_threads() == 3
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    monkeypatch.setattr(psutil, "cpu_count", lambda logical=True: 16 if logical else 8)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert cpu_threads() == 2, "pinned to two cores of an 8-core machine: two threads, not eight"
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
+    assert cpu_threads() == 8

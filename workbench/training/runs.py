@@ -115,13 +115,17 @@ def gpu_count() -> int:
 
 
 def cpu_threads() -> int:
-    """Threads for a CPU run: OMP_NUM_THREADS when set, else the physical cores (accelerate's choice)."""
+    """Threads for a CPU run: OMP_NUM_THREADS when set, else the physical cores this process may
+    run on. Accelerate's own choice counts every physical core of the machine, which
+    oversubscribes a process pinned to a few (taskset, cgroup cpusets, schedulers' allocations)."""
     import psutil
 
     configured = os.environ.get("OMP_NUM_THREADS", "")
     if configured.isdigit() and int(configured) > 0:
         return int(configured)
-    return max(1, psutil.cpu_count(logical=False) or os.cpu_count() or 1)
+    physical = psutil.cpu_count(logical=False) or os.cpu_count() or 1
+    allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else physical
+    return max(1, min(physical, allowed))
 
 
 def launch_command(spec: dict, run_dir: Path, *, resume: bool = False, gpus: int | None = None) -> list[str]:

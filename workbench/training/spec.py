@@ -91,7 +91,7 @@ SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
         "pad_to_multiple_of": (8, "pad batches to a multiple of this (tensor cores); 0 = off"),
         "dataloader_num_workers": (0, ""),
         "dataloader_pin_memory": (True, "pinned host memory for faster copies to the GPU"),
-        "fused_optimizer": (True, "fused AdamW when on CUDA"),
+        "fused_optimizer": (True, "fused AdamW kernel (CUDA, CPU, XPU, MPS), as Trainer's default adamw_torch_fused"),
     },
     "monitor": {
         "step_events": (True, "write step events (the loss curve)"),
