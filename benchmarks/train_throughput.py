@@ -100,11 +100,42 @@ def workbench_samples_per_s(rows: int, quiet: bool, logging_steps: int) -> float
         return rows / summary["train_runtime_s"]
 
 
+def direct_overhead(step_s: float, logging_steps: int, sample_interval_s: float = 2.0) -> dict:
+    """What events and sampling cost per second of training, timed directly (robust to machine
+    noise, unlike the difference of two noisy throughputs): one step event per `logging_steps`
+    steps (encode, write, flush; the host reads the loss back only then) and one system sample
+    (psutil over the run's processes, NVML when there is a driver) per `sample_interval_s`."""
+    from workbench.training.child import RunEvents
+    from workbench.training.protocol import Step
+    from workbench.training.system import SystemMonitor
+
+    with tempfile.TemporaryDirectory() as folder:
+        events = RunEvents(Path(folder), enabled=True)
+        step = Step(step=1, epoch=0.5, loss=0.6931, learning_rate=5e-5, grad_norm=1.2, samples_per_s=20.0,
+                    tokens_per_s=900.0, step_time_s=0.8)
+        started = time.perf_counter()
+        for _ in range(2000):
+            events.emit(step)
+        emit_s = (time.perf_counter() - started) / 2000
+        monitor = SystemMonitor(events.emit, interval=sample_interval_s)
+        monitor.start()
+        monitor.stop()
+        started = time.process_time()
+        for _ in range(50):
+            events.emit(monitor.sample())
+        sample_s = (time.process_time() - started) / 50
+        events.close()
+    per_second = emit_s / (logging_steps * step_s) + sample_s / sample_interval_s
+    return {"emit_us": emit_s * 1e6, "sample_ms": sample_s * 1e3, "fraction": per_second}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1024)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--logging-steps", type=int, default=10)
+    parser.add_argument("--skip-quiet", action="store_true",
+                        help="no events-off runs (the overhead is then only timed directly)")
     parser.add_argument("--model", help="model folder (default: the embedded encoder)")
     parser.add_argument("--mrpc", type=Path, help="folder with MRPC's train.tsv (default: ../shared/data/glue/mrpc)")
     args = parser.parse_args()
@@ -112,7 +143,8 @@ def main() -> int:
     MRPC_DIR, MODEL = args.mrpc, args.model
     results: dict[str, list[float]] = {"trainer": [], "workbench": [], "workbench-quiet": []}
     for repeat in range(args.repeats):  # interleaved, so drifts in machine load hit every variant alike
-        results["workbench-quiet"].append(workbench_samples_per_s(args.rows, True, args.logging_steps))
+        if not args.skip_quiet:
+            results["workbench-quiet"].append(workbench_samples_per_s(args.rows, True, args.logging_steps))
         results["workbench"].append(workbench_samples_per_s(args.rows, False, args.logging_steps))
         results["trainer"].append(trainer_samples_per_s(args.rows))
         print(f"repeat {repeat + 1}: " + ", ".join(f"{k} {v[-1]:.2f}" for k, v in results.items()), flush=True)
@@ -122,12 +154,20 @@ def main() -> int:
           f" ({torch.get_num_threads()} threads in this process),"
           f" {args.repeats} repeats (median, best)")
     print(f"{'':<18}{'samples/s':>10}{'best':>10}")
+    results = {name: values for name, values in results.items() if values}
     median = {name: statistics.median(values) for name, values in results.items()}
     for name, values in results.items():
         print(f"{name:<18}{median[name]:>10.2f}{max(values):>10.2f}")
-    print(f"workbench / trainer: {median['workbench'] / median['trainer']:.3f}")
-    overhead = 1 - median["workbench"] / median["workbench-quiet"]
-    print(f"overhead of events (every {args.logging_steps} steps) and system sampling (2 s): {overhead * 100:+.2f}%")
+    ratios = [w / t for w, t in zip(results["workbench"], results["trainer"])]
+    print(f"workbench / trainer: {median['workbench'] / median['trainer']:.3f} (medians);"
+          f" per repeat (neighbouring runs): {', '.join(f'{r:.3f}' for r in ratios)}")
+    if "workbench-quiet" in median:
+        overhead = 1 - median["workbench"] / median["workbench-quiet"]
+        print(f"overhead of events (every {args.logging_steps} steps) and system sampling (2 s), from the two"
+              f" throughputs: {overhead * 100:+.2f}% (machine noise included)")
+    direct = direct_overhead(BATCH / median["workbench"], args.logging_steps)
+    print(f"overhead timed directly: a step event {direct['emit_us']:.0f} us every {args.logging_steps} steps,"
+          f" a system sample {direct['sample_ms']:.2f} ms CPU every 2 s: {direct['fraction'] * 100:.3f}% of training time")
     return 0
 
 
