@@ -147,7 +147,7 @@ def main() -> int:
             results["workbench-quiet"].append(workbench_samples_per_s(args.rows, True, args.logging_steps))
         results["workbench"].append(workbench_samples_per_s(args.rows, False, args.logging_steps))
         results["trainer"].append(trainer_samples_per_s(args.rows))
-        print(f"repeat {repeat + 1}: " + ", ".join(f"{k} {v[-1]:.2f}" for k, v in results.items()), flush=True)
+        print(f"repeat {repeat + 1}: " + ", ".join(f"{k} {v[-1]:.2f}" for k, v in results.items() if v), flush=True)
     import torch
 
     print(f"\n{args.rows} MRPC rows, batch {BATCH}, max length {MAX_LENGTH}, {MODEL or 'embedded encoder'}, CPU"
