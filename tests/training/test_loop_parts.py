@@ -281,3 +281,16 @@ def test_cpu_threads_follow_omp_num_threads_then_the_cores_this_process_may_use(
     assert cpu_threads() == 2, "pinned to two cores of an 8-core machine: two threads, not eight"
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
     assert cpu_threads() == 8
+
+
+def test_a_spec_built_in_code_keeps_relative_paths_working_from_the_run_folder(tmp_path, monkeypatch):
+    from workbench.training.runs import prepare_spec
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train.csv").write_text("text,label\nhello,0\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    spec = default_spec(data="data/train.csv")
+    spec["data"].update(text_column="text", label_column="label")
+    full = prepare_spec(spec)
+    assert full["data"]["train_file"] == str((tmp_path / "data" / "train.csv").resolve())
+    assert spec["data"]["train_file"] == "data/train.csv", "the caller's spec is not changed"

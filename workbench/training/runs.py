@@ -27,6 +27,7 @@ from workbench.training.spec import (
     complete_spec,
     dump_spec,
     load_spec,
+    resolve_paths,
     validate_spec,
 )
 
@@ -197,6 +198,9 @@ def prepare_spec(spec: dict | Path | str) -> dict:
     if isinstance(spec, (str, Path)):
         source = str(spec)
         spec = load_spec(spec)
+    else:
+        # The child runs in its run folder: relative paths in a spec built in code mean the caller's folder.
+        spec = resolve_paths(spec, Path.cwd())
     errors = validate_spec(spec)
     if errors:
         raise SpecError(errors, source=source)
