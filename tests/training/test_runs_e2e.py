@@ -140,10 +140,12 @@ def test_nan_loss_triggers_the_guard(tiny_spec, monkeypatch):
     final = wait_for_end(info.path)
     assert final.status == "failed", dump_log(info.path)
     events = strict_events(info.path)
-    alert = of_type(events, protocol.Alert)[0]
-    assert alert.kind == "nan_loss" and alert.step == 3 and "stopping" in alert.message
+    alerts = of_type(events, protocol.Alert)
+    assert alerts, dump_log(info.path)
+    alert = alerts[0]
+    assert alert.kind == "nan_loss" and alert.step == 3 and "stopping" in alert.message, alerts
     failure = of_type(events, protocol.Failed)[-1]
-    assert "NaN" in failure.error and "learning_rate" in failure.suggestion
+    assert "NaN" in failure.error and "learning_rate" in (failure.suggestion or ""), (failure, dump_log(info.path))
     assert not (info.path / "final").exists()
 
 
