@@ -100,6 +100,34 @@ def test_a_live_run_reads_running(runs_dir, tmp_path):
         process.wait()
 
 
+def test_a_folder_is_parsed_again_only_when_its_files_change(runs_dir, monkeypatch):
+    run_dir = make_run(runs_dir, "20260101-000000-tiny-ffff", [started(), step(5),
+                       protocol.Finished(status="finished", summary={"steps": 5}, time=200.0)])
+    parsed = []
+    real_read_events = protocol.read_events
+    monkeypatch.setattr(protocol, "read_events", lambda path: parsed.append(path) or real_read_events(path))
+    first = runs.read_run(run_dir)
+    assert runs.list_runs(runs_dir)[0] == first and runs.read_run(run_dir) == first
+    assert len(parsed) == 1
+    # A resume appends events: the next read sees them.
+    with protocol.EventWriter(run_dir / "events.jsonl") as writer:
+        writer.emit(step(8))
+        writer.emit(protocol.Finished(status="finished", summary={"steps": 8}, time=300.0))
+    assert runs.read_run(run_dir).step == 8 and len(parsed) == 2
+
+
+def test_a_cached_live_run_whose_child_died_is_read_again_and_crashed(runs_dir):
+    run_dir = runs_dir / "20260101-000000-tiny-eeee"
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", str(run_dir)])
+    try:
+        make_run(runs_dir, run_dir.name, [started(), step(2)], pid=process.pid)
+        assert runs.read_run(run_dir).status == "running"
+    finally:
+        process.kill()
+        process.wait()
+    assert runs.read_run(run_dir).status == "crashed", "no file changed, but the child is gone"
+
+
 def test_list_runs_newest_first_and_survives_corrupt_folders(runs_dir):
     make_run(runs_dir, "20260101-000000-tiny-eeee", [started(time=100.0), protocol.Finished(status="stopped")])
     make_run(runs_dir, "20260102-000000-tiny-ffff", [started(time=200.0), protocol.Finished(status="finished")])

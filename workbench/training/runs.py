@@ -289,9 +289,38 @@ def describe_data(spec: dict) -> str:
     return Path(data.get("train_file", "")).name or "?"
 
 
+# A long run's events file takes about a second to parse per 100,000 steps, and the runs list is
+# read again every few seconds: keep each folder's answer until one of its files changes.
+_READ_CACHE: dict[Path, tuple[tuple, "RunInfo", list[int]]] = {}
+_CACHE_KEY_FILES = ("events.jsonl", "spec.toml", LAUNCHED_FILE, "pid")
+
+
+def _files_key(run_dir: Path) -> tuple:
+    key = []
+    for name in _CACHE_KEY_FILES:
+        try:
+            stat = (run_dir / name).stat()
+            key.append((stat.st_size, stat.st_mtime_ns))
+        except OSError:
+            key.append(None)
+    return tuple(key)
+
+
 def read_run(run_dir: Path) -> RunInfo:
     """The run's state from its files; a dead child with no final event is marked crashed (durably)."""
     run_dir = Path(run_dir)
+    key = _files_key(run_dir)
+    cached = _READ_CACHE.get(run_dir)
+    if cached is not None and cached[0] == key:
+        _, info, pids = cached
+        if info.status not in ("starting", "running") or any(_process_alive(pid, run_dir) for pid in pids):
+            return info
+    info, events = _read_run_files(run_dir)
+    _READ_CACHE[run_dir] = (key, info, run_pids(run_dir, events))  # the key from before reading: a write meanwhile re-reads
+    return info
+
+
+def _read_run_files(run_dir: Path) -> tuple[RunInfo, list]:
     spec = _load_spec_quietly(run_dir)
     events = protocol.read_events(run_dir / "events.jsonl")
     info = _info_from_events(run_dir, spec, events)
@@ -301,8 +330,9 @@ def read_run(run_dir: Path) -> RunInfo:
         info = _info_from_events(run_dir, spec, events)
         if info.status in ("starting", "running"):
             _record_crash(run_dir)
-            info = _info_from_events(run_dir, spec, protocol.read_events(run_dir / "events.jsonl"))
-    return info
+            events = protocol.read_events(run_dir / "events.jsonl")
+            info = _info_from_events(run_dir, spec, events)
+    return info, events
 
 
 def _record_crash(run_dir: Path, error: str | None = None) -> None:
