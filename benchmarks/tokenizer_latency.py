@@ -12,16 +12,21 @@ one character at a time at the end of a text of each size. For every key it reco
 
 Frames are rendered to escape sequences exactly as for a terminal, then discarded.
 
-    /work/venv/bin/python benchmarks/tokenizer_latency.py [--keys 60] [--sizes 200,2000,20000]
+    /work/venv/bin/python benchmarks/tokenizer_latency.py [--keys 60] [--sizes 200,2000,20000] [--repeats 1]
+
+Each size runs in a fresh interpreter (one app, as a user would run it): in one process, the
+garbage of the earlier apps made the later sizes pay for full collections they would never see.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -123,20 +128,45 @@ async def measure(size: int, keys: int) -> tuple[list[float], list[float]]:
     return view_latency, screen_latency, cpu_per_key, frames_per_key
 
 
+def measure_in_fresh_process(size: int, keys: int) -> dict[str, list]:
+    """One app per size, in its own interpreter: what a user runs, with no garbage from earlier apps."""
+    command = [sys.executable, __file__, "--one-size", str(size), "--keys", str(keys)]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise SystemExit(f"measuring {size:,} characters failed:\n{completed.stderr[-2000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def load_average() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--keys", type=int, default=60, help="keystrokes measured per size")
+    parser.add_argument("--keys", type=int, default=60, help="keystrokes measured per size and run")
     parser.add_argument("--sizes", default="200,2000,20000")
+    parser.add_argument("--repeats", type=int, default=1, help="fresh runs per size; their keystrokes are pooled")
+    parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)  # internal: measure one size, print JSON
     args = parser.parse_args()
+    if args.one_size is not None:
+        view, screen, cpu, frames = asyncio.run(measure(args.one_size, args.keys))
+        print(json.dumps({"view": view, "screen": screen, "cpu": cpu, "frames": frames}))
+        return 0
     rows = []
+    load_before = load_average()
     for size in (int(value) for value in args.sizes.split(",")):
-        view, screen, cpu, frames = asyncio.run(measure(size, args.keys))
-        rows.append((size, len(view), view, screen, cpu, frames))
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
-        load = float("nan")
-    print(f"Tokenizer pane keystroke latency (ms), {os.cpu_count()} CPUs, load average {load:.1f}, TEXTUAL_FPS={os.environ.get('TEXTUAL_FPS', '60')}")
+        pooled: dict[str, list] = {"view": [], "screen": [], "cpu": [], "frames": []}
+        for _ in range(args.repeats):
+            for name, values in measure_in_fresh_process(size, args.keys).items():
+                pooled[name] += values
+        rows.append((size, len(pooled["view"]), pooled["view"], pooled["screen"], pooled["cpu"], pooled["frames"]))
+    print(
+        f"Tokenizer pane keystroke latency (ms), {os.cpu_count()} CPUs, load average {load_before:.1f} before,"
+        f" {load_average():.1f} after, TEXTUAL_FPS={os.environ.get('TEXTUAL_FPS', '60')}, one fresh app per size and run"
+    )
     print(
         f"{'chars':>7} {'keys':>5} | {'view p50':>9} {'view p95':>9} | {'screen p50':>10} {'screen p95':>10} {'screen max':>10}"
         f" | {'ui cpu p50':>10} {'ui cpu p95':>10} | {'frames':>6}"

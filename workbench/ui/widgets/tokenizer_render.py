@@ -7,6 +7,7 @@ single Content with styled runs, and only a bounded slice of a large text is dra
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from rich.cells import cell_len
 from textual.content import Content
@@ -39,7 +40,11 @@ class Palette:
     loss: dict
 
     def token(self, index: int) -> str:
-        return f"{self.text} on {self.token_backgrounds[index % len(self.token_backgrounds)]}"
+        return self.token_styles[index % len(self.token_styles)]
+
+    @cached_property
+    def token_styles(self) -> tuple[str, ...]:
+        return tuple(f"{self.text} on {background}" for background in self.token_backgrounds)
 
 
 DARK = Palette(
@@ -200,6 +205,12 @@ def _wrap(pieces: list[Piece], width: int, mark: int | None = None) -> tuple[lis
     for index, (text, style) in enumerate(pieces):
         if index == mark:
             mark_row = len(lines)
+        elif used + len(text) <= width and text.isascii() and "\n" not in text:
+            # Most pieces: a short ASCII token that fits on the row (one cell per character).
+            if text:
+                current.append((text, style))
+                used += len(text)
+            continue
         parts = text.split("\n")
         for number, part in enumerate(parts):
             if number:
@@ -249,6 +260,10 @@ def _window_text(out: list[Piece], result, window: Window, palette, overlap_span
     colour = 0
     shown_sequence: int | None = None
     skipped = 0
+    # Locals: this loop runs once per token on every keystroke.
+    append = out.append
+    token_styles = palette.token_styles
+    colours = len(token_styles)
     for token in window.tokens:
         if token.sequence is None:
             out.append((visible(token.text), palette.padding if token.padding else palette.special))
@@ -276,21 +291,24 @@ def _window_text(out: list[Piece], result, window: Window, palette, overlap_span
             skipped = 0
         if drawn >= budget:
             continue
-        if token.start > cursor[sequence]:
-            gap = text[cursor[sequence] : token.start]
-            out.append((gap, ""))
+        start, end = token.start, token.end
+        at = cursor[sequence]
+        if start > at:
+            gap = text[at:start]
+            append((gap, ""))
             drawn += len(gap)
-        piece = text[max(token.start, cursor[sequence]) : token.end]
-        style = palette.unknown if token.unknown else palette.token(colour)
-        if (token.start, token.end) in overlap_spans:
+        piece = text[max(start, at) : end]
+        style = palette.unknown if token.unknown else token_styles[colour % colours]
+        if overlap_spans and (start, end) in overlap_spans:
             style += " underline"
         if piece:
-            out.append((piece, style))
+            append((piece, style))
             drawn += len(piece)
-        if caret is not None and sequence == 0 and token.start <= caret:
+        if caret is not None and sequence == 0 and start <= caret:
             caret_piece = len(out) - 1
         colour += 1
-        cursor[sequence] = max(cursor[sequence], token.end)
+        if end > at:
+            cursor[sequence] = end
     if drawn >= budget:
         out.append((f" … (drawing stops after {budget:,} characters; counts include everything)", palette.muted))
     if last and result.truncated and result.truncated[0]:
