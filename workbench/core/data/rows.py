@@ -312,17 +312,16 @@ class ParquetRows(RowSource):
         return self._chunks[(group, number)]
 
     def _forget_beyond_budget(self, keep_group: int, keep: range) -> None:
-        """Drop the least recently used chunks beyond the budget (never those of this page)."""
-        forgot = False
+        """Drop the least recently used chunks beyond the budget (never those of this page).
+
+        Their memory stays with Arrow's allocator for the next chunks: handing it back to the
+        system here (as scans do) would double the CPU time of a far page."""
         for key in list(self._chunks):
             if self._chunk_bytes <= DECODED_BUDGET_BYTES:
                 break
             if key[0] == keep_group and key[1] in keep:
                 continue
             self._chunk_bytes -= self._chunks.pop(key).get_total_buffer_size()
-            forgot = True
-        if forgot:
-            _release_unused()
 
     # -- scans ------------------------------------------------------------------------------
     def batches(self, columns, batch_rows):
@@ -333,9 +332,9 @@ class ParquetRows(RowSource):
             # A reader of its own: scans run in workers while the table pages on the UI thread.
             reader = _parquet_file(path, metadata=self._files[file_index].metadata)
             try:
-                for number, batch in enumerate(reader.iter_batches(batch_size=batch_rows, columns=columns)):
+                for batch in reader.iter_batches(batch_size=batch_rows, columns=columns):
                     yield pa.Table.from_batches([batch])
-                    _release_unused()
+                    _release_unused()  # a scan frees every batch: ~15 MB less RSS for ~15% more CPU
             except (OSError, pa.ArrowException) as error:
                 raise WorkbenchError(f"{path.name}: could not be read ({_first_line(error)}).") from None
             finally:
