@@ -2,7 +2,9 @@
 
 A thread worker follows the run folder (`follow.RunFollower`): it folds the history already on disk
 into a `RunHistory` off the UI thread, hands it over once, then queues each new batch of events and
-posts one coalescing `EventsArrived`; the handler drains the queue and redraws.
+posts one coalescing `EventsArrived`; the handler drains the queue and redraws. Each batch paints
+once and never re-lays out the screen: every box has a fixed size (see `eval_table`, `output_tail`),
+and the charts take turns. benchmarks/monitor_ingest.py measures it.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ def freeze_long_lived_objects() -> None:
     A full (generation 2) collection walks every tracked object: with the app up, ~150,000 of them,
     a 100-300 ms pause that lands in a frame. Frozen objects are skipped (and still freed by
     reference counting when dropped). Done once per process, when the first run's history is on
-    screen; the garbage pinned by it is what happened to be waiting at that moment, once.
+    screen. The cost, bounded and paid once: garbage waiting at that moment, and objects alive then
+    that later die in a reference cycle (a widget removed later), are never reclaimed.
     """
     global _frozen
     if not _frozen:
