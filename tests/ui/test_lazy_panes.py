@@ -39,12 +39,17 @@ async def test_work_routed_to_a_pane_never_shown_builds_it_first():
     app = make_app(probe_hub_on_start=False)
     async with app.run_test(size=(110, 32)) as pilot:
         app.post_message(SendToTokenizer("routed before the pane existed"))
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        pane = app.screen.query_one("#tokenizer-pane")
+
+        def shown() -> bool:
+            editors = app.screen.query("#tokenizer-pane #tok-text")
+            return bool(editors) and "routed before the pane existed" in editors.first().text
+
+        for _ in range(100):  # the pane builds its body on first show; slow on a busy machine
+            if shown():
+                break
+            await pilot.pause(0.1)
         assert app.screen.query_one("#panes", TabbedContent).active == "tokenizer"
-        assert "routed before the pane existed" in pane.query_one("#tok-text").text
+        assert shown()
 
 
 async def test_palette_offers_the_commands_of_panes_never_shown():
