@@ -26,6 +26,7 @@ from workbench.core.tokenization.options import TokenizeOptions
 from workbench.ui.palette import PaletteCommand
 from workbench.ui.widgets import tokenizer_render as render
 from workbench.ui.widgets.tokenizer_lines import TokenLines
+from workbench.ui.widgets.tokenizer_status import StatusLine
 from workbench.ui.widgets.tokenizer_editor import LARGE_TEXT, TokenizerEditor
 
 # Up to this many characters a keystroke re-tokenizes on the UI thread (about 10 ms); above, a worker does.
@@ -54,7 +55,7 @@ def _freeze_long_lived_objects() -> None:
 class TokenizerPane(Vertical):
     DEFAULT_CSS = """
     TokenizerPane { height: 1fr; }
-    TokenizerPane #tok-status { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
+    TokenizerPane #tok-status { padding: 0 1; color: $text-muted; }
     TokenizerPane #tok-body { height: 1fr; }
     TokenizerPane #tok-main { width: 1fr; }
     TokenizerPane #tok-text { height: 6; }
@@ -470,8 +471,7 @@ class TokenizerPane(Vertical):
             self._show_result(self.result, self.rendered_generation)
 
     def _set_status(self, content: Content) -> None:
-        # One fixed row: a new status repaints that row only, never the screen's layout.
-        self.query_one("#tok-status", Static).update(content, layout=False)
+        self.query_one("#tok-status", StatusLine).update(content)
 
     def _palette(self) -> render.Palette:
         return render.palette_for(self.app.current_theme.dark)
@@ -635,7 +635,7 @@ class TokenizerBody(Horizontal):
         with Vertical(id="tok-main"):
             # The status line sits above the text, not across the pane: a keystroke repaints it
             # with the editor, and Textual redraws every widget inside the rectangle they span.
-            yield Static("Loading the tokenizer…", id="tok-status")
+            yield StatusLine("Loading the tokenizer…", id="tok-status")
             yield TokenizerEditor(SAMPLE_TEXT, id="tok-text", soft_wrap=True, show_line_numbers=False, on_edit=self._on_edit)
             yield Input(placeholder="pair: a second text for sentence-pair models (optional)", id="tok-pair", compact=True)
             with TabbedContent(id="tok-views"):
