@@ -29,7 +29,7 @@ from workbench.ui.messages import (
 )
 from workbench.ui.palette import PaletteCommand, WorkbenchCommands, pane_switch_commands
 from workbench.ui.screens.help import HelpScreen
-from workbench.ui.screens.main import PANE_IDS, PANES, MainScreen
+from workbench.ui.screens.main import PANE_IDS, PANES, MainScreen, freeze_long_lived_objects
 from workbench.ui.themes import load_theme_folder
 from workbench.ui.widgets.header import WorkbenchHeader
 
@@ -123,6 +123,7 @@ class WorkbenchApp(App[int]):
 
     def on_ready(self) -> None:
         if self.main_screen is not None:
+            freeze_long_lived_objects()
             self.main_screen.import_other_panes()
             self.main_screen.start_prebuilding()
         # For benchmarks/startup.py: report readiness and leave.
