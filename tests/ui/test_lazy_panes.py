@@ -109,3 +109,35 @@ async def test_quitting_while_a_pane_is_being_built_waits_for_it():
         await pilot.press("ctrl+q")
     assert app.return_code == 0
     assert app.main_screen is None or app.main_screen.query_one("#training-pane").query("#monitor")
+
+
+async def test_prebuilding_waits_while_background_work_runs(monkeypatch):
+    import threading
+
+    from textual import work
+
+    from workbench.ui.screens.main import MainScreen
+
+    monkeypatch.setenv("WORKBENCH_PREBUILD_AFTER", "60")
+    monkeypatch.setattr(MainScreen, "PREBUILD_QUIET", 0.05)
+    monkeypatch.setattr(MainScreen, "PREBUILD_GAP", 0.05)
+    release = threading.Event()
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=(110, 32)) as pilot:
+
+        @work(thread=True, group="follow")
+        def follow_a_run(_) -> None:
+            release.wait(10)
+
+        follow_a_run(app.main_screen)
+        await pilot.pause(0.2)
+        app.main_screen._prebuild_next()
+        await pilot.pause(0.3)
+        assert built(app) == ["models"], "nothing is built while a worker runs"
+        release.set()
+        for _ in range(100):
+            if built(app) == PANE_IDS:
+                break
+            await pilot.pause(0.1)
+        assert built(app) == PANE_IDS
+        await app.main_screen.builds_settled()

@@ -95,8 +95,18 @@ class MainScreen(Screen):
         if quiet_for < self.PREBUILD_QUIET:
             self.set_timer(self.PREBUILD_QUIET - quiet_for + 0.05, self._prebuild_next)
             return
+        if self._app_busy():
+            self.set_timer(self.PREBUILD_QUIET, self._prebuild_next)
+            return
         self.run_worker(self.pane_ready(missing[0]), group="prebuild")
         self.set_timer(self.PREBUILD_GAP, self._prebuild_next)
+
+    def _app_busy(self) -> bool:
+        """Background work is running (a history loading, a run followed live, a model loading):
+        its messages would wait behind a pane being built, so the build waits instead."""
+        return any(
+            worker.is_running and worker.group not in ("prebuild", "pane-imports") for worker in self.app.workers
+        )
 
     # -- building panes ----------------------------------------------------------
     def built_pane(self, pane_id: str) -> Widget | None:
