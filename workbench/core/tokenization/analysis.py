@@ -33,13 +33,24 @@ class Window:
     """One row of `input_ids`: the whole text, or one overflowing window of it."""
 
     tokens: list[Token]
+    # Filled while tokenizing (a megabyte is 200k tokens: the view must not scan them on the UI thread).
+    _spans: dict = field(default_factory=dict, compare=False, repr=False)
+    _sequences: list | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def sequences(self) -> list[int | None]:
+        """Each token's sequence (0, 1 or None), as one list."""
+        if self._sequences is None:
+            self._sequences = [token.sequence for token in self.tokens]
+        return self._sequences
 
     def span(self, sequence: int = 0) -> tuple[int, int] | None:
         """Characters of `sequence` this window covers, or None when it covers none."""
-        starts = [token.start for token in self.tokens if token.sequence == sequence]
-        if not starts:
-            return None
-        return min(starts), max(token.end for token in self.tokens if token.sequence == sequence)
+        if sequence not in self._spans:
+            starts = [token.start for token in self.tokens if token.sequence == sequence]
+            ends = [token.end for token in self.tokens if token.sequence == sequence]
+            self._spans[sequence] = (min(starts), max(ends)) if starts else None
+        return self._spans[sequence]
 
     @property
     def content_tokens(self) -> int:
@@ -135,20 +146,32 @@ def tokenize(loaded: LoadedTokenizer, text: str, pair: str | None = None, option
         types = type_ids if type_ids is not None else [None] * count
         tokens = []
         append = tokens.append
+        shown_sequences: list[int | None] = []
+        spans: dict[int | None, list[int]] = {}
         for position, (token_id, (start, end), sequence, string, word, type_id, mask, special_mask) in enumerate(
             zip(ids, offsets, sequences, strings, words, types, masks, specials)
         ):
             unknown = token_id == unk_id
             special = bool(special_mask) or (token_id in special_ids and not unknown)
+            shown = None if special and start == end else sequence
             append(
                 Token(
-                    position, token_id, string, start, end,
-                    None if special and start == end else sequence,
+                    position, token_id, string, start, end, shown,
                     word, type_id, mask, special, unknown,
                     token_id == pad_id and (mask == 0 or sequence is None),
                 )
             )
-        windows.append(Window(tokens))
+            shown_sequences.append(shown)
+            span = spans.get(shown)
+            if span is None:
+                spans[shown] = [start, end]
+            else:
+                if start < span[0]:
+                    span[0] = start
+                if end > span[1]:
+                    span[1] = end
+        known = {0: None, 1: None} | {key: (low, high) for key, (low, high) in spans.items() if key is not None}
+        windows.append(Window(tokens, known, shown_sequences))
     if options.truncates:
         full = call_tokenizer(loaded, text, pair, TokenizeOptions(add_special_tokens=False), return_offsets_mapping=False)
         total = len(full["input_ids"])

@@ -264,7 +264,11 @@ def _window_text(out: list[Piece], result, window: Window, palette, overlap_span
     append = out.append
     token_styles = palette.token_styles
     colours = len(token_styles)
-    for token in window.tokens:
+    tokens = window.tokens
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        index += 1
         if token.sequence is None:
             out.append((visible(token.text), palette.padding if token.padding else palette.special))
             out.append((" ", ""))
@@ -290,6 +294,7 @@ def _window_text(out: list[Piece], result, window: Window, palette, overlap_span
             out.append((f"… {skipped:,} tokens above …", palette.muted))
             skipped = 0
         if drawn >= budget:
+            index = _end_of_run(window.sequences, index, sequence)  # nothing more of this sequence is drawn
             continue
         start, end = token.start, token.end
         at = cursor[sequence]
@@ -317,6 +322,17 @@ def _window_text(out: list[Piece], result, window: Window, palette, overlap_span
             out.append(("\n✂ cut here: ", palette.error))
             out.append((_elide(result.text[start:end].strip()), palette.dropped))
     return drawn, caret_piece
+
+
+def _end_of_run(sequences: list[int | None], index: int, sequence: int) -> int:
+    """Where the run of `sequence` tokens from `index` ends (C-speed scans: a megabyte is 200k tokens)."""
+    end = len(sequences)
+    for other in {None, 0, 1} - {sequence}:
+        try:
+            end = min(end, sequences.index(other, index))
+        except ValueError:
+            pass
+    return end
 
 
 def _elide(text: str, limit: int = 120) -> str:
