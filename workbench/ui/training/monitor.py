@@ -13,6 +13,7 @@ import gc
 import threading
 import time
 from collections import deque
+from contextlib import contextmanager
 from pathlib import Path
 
 from textual import on, work
@@ -56,6 +57,20 @@ def freeze_long_lived_objects() -> None:
 
 
 _frozen = False
+
+
+@contextmanager
+def automatic_gc_paused():
+    """No automatic collections while a history loads in a worker: parsing 100,000 events allocates
+    enough to trigger full collections, and one runs in the worker thread holding the GIL for a few
+    hundred ms, stalling the UI mid-frame. The objects are long-lived (frozen once on screen)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class RunMonitor(Vertical, can_focus=True):
@@ -174,7 +189,8 @@ class RunMonitor(Vertical, can_focus=True):
     def follow(self, run_dir: Path, wake: threading.Event) -> None:
         worker = get_current_worker()
         follower = RunFollower(run_dir)
-        history, lines = follower.load(self.history.loss.weight)
+        with automatic_gc_paused():
+            history, lines = follower.load(self.history.loss.weight)
         self.post_message(self.HistoryLoaded(run_dir, history, lines))
         if follower.child_gone():  # attached to a run that died while nobody watched
             self.post_message(self.ChildGone())
