@@ -124,7 +124,6 @@ class WorkbenchApp(App[int]):
     def on_ready(self) -> None:
         if self.main_screen is not None:
             freeze_long_lived_objects()
-            self.main_screen.import_other_panes()
             self.main_screen.start_prebuilding()
         # For benchmarks/startup.py: report readiness and leave.
         report = os.environ.get("WORKBENCH_REPORT_READY")

@@ -88,9 +88,12 @@ class TrainingPane(Vertical):
         self._hint = ""
         self._scan_timer = None
         self.set_class(True, "-no-runs")
-        self.scan_runs()
         if getattr(self.app, "attach_run", None):
+            # The monitor covers the list, which is scanned when shown: a scan now would parse the
+            # same long events file as the history load, in a second thread contending for the GIL.
             self.call_after_refresh(self._attach_on_start)
+        else:
+            self.scan_runs()
 
     def on_show(self) -> None:
         """Keys work at once when the pane comes up: focus the current view."""

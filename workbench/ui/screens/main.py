@@ -66,6 +66,7 @@ class MainScreen(Screen):
     def __init__(self, first_pane: str = "models") -> None:
         super().__init__()
         self.first_pane = first_pane if first_pane in PANE_IDS else PANE_IDS[0]
+        self._imported = False
 
     def compose(self) -> ComposeResult:
         yield WorkbenchHeader()
@@ -78,7 +79,8 @@ class MainScreen(Screen):
 
     @work(thread=True, exclusive=True, group="pane-imports", exit_on_error=False)
     def import_other_panes(self) -> None:
-        """Import the other panes' modules off the event loop, so their first show is quicker."""
+        """Import the other panes' modules off the event loop (at the first quiet moment after
+        start, with nothing else running), so their first show is quicker."""
         for pane_id in PANE_IDS:
             pane_class(pane_id)
 
@@ -97,6 +99,11 @@ class MainScreen(Screen):
             return
         if self._app_busy():
             self.set_timer(self.PREBUILD_QUIET, self._prebuild_next)
+            return
+        if not self._imported:
+            self._imported = True
+            self.import_other_panes()  # the first quiet moment: import now, build from the next one
+            self.set_timer(self.PREBUILD_GAP, self._prebuild_next)
             return
         self.run_worker(self.pane_ready(missing[0]), group="prebuild")
         self.set_timer(self.PREBUILD_GAP, self._prebuild_next)

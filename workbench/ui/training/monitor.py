@@ -63,12 +63,15 @@ _frozen = False
 def automatic_gc_paused():
     """No automatic collections while a history loads in a worker: parsing 100,000 events allocates
     enough to trigger full collections, and one runs in the worker thread holding the GIL for a few
-    hundred ms, stalling the UI mid-frame. The objects are long-lived (frozen once on screen)."""
+    hundred ms, stalling the UI mid-frame. What the load made is the history, long-lived: it is
+    frozen before collections resume, or the first allocation after would start that same
+    collection (the counts kept growing while they were off)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
         if was_enabled:
             gc.enable()
 
