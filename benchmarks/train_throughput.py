@@ -41,12 +41,9 @@ MODEL: str | None = None
 
 
 def mrpc_dir() -> Path:
-    if MRPC_DIR is not None:
-        return MRPC_DIR
-    for candidate in (ROOT.parent / "shared" / "data" / "glue" / "mrpc", Path("/work/shared/data/glue/mrpc")):
-        if candidate.is_dir():
-            return candidate
-    raise SystemExit("MRPC not found")
+    from mrpc_quality import default_mrpc_dir  # this folder's other MRPC benchmark
+
+    return MRPC_DIR if MRPC_DIR is not None else default_mrpc_dir()
 
 
 def trainer_samples_per_s(rows: int) -> float:

@@ -29,7 +29,8 @@ from workbench.ui.messages import (
 )
 from workbench.ui.palette import PaletteCommand, WorkbenchCommands, pane_switch_commands
 from workbench.ui.screens.help import HelpScreen
-from workbench.ui.screens.main import PANE_IDS, PANES, MainScreen, freeze_long_lived_objects
+from workbench.ui.gc_pauses import freeze_long_lived_objects
+from workbench.ui.screens.main import PANE_IDS, PANES, MainScreen
 from workbench.ui.themes import load_theme_folder
 from workbench.ui.widgets.header import WorkbenchHeader
 

@@ -7,7 +7,6 @@ coalesced so a burst of keys costs one tokenization; large texts in a worker.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select,
 from workbench.core.errors import WorkbenchError
 from workbench.core.tokenization.loader import display_name
 from workbench.core.tokenization.options import TokenizeOptions
+from workbench.ui.gc_pauses import freeze_long_lived_objects
 from workbench.ui.palette import PaletteCommand
 from workbench.ui.widgets import tokenizer_render as render
 from workbench.ui.widgets.tokenizer_lines import TokenLines
@@ -48,8 +48,7 @@ def _freeze_long_lived_objects() -> None:
     global _frozen
     if not _frozen:
         _frozen = True
-        gc.collect()
-        gc.freeze()
+        freeze_long_lived_objects(collect_first=True)
 
 
 class TokenizerPane(Vertical):

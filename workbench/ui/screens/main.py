@@ -8,7 +8,6 @@ once the user has left the keyboard alone for a moment after start.
 
 from __future__ import annotations
 
-import gc
 import importlib
 import os
 from time import monotonic
@@ -19,6 +18,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane
 
+from workbench.ui.gc_pauses import freeze_long_lived_objects
 from workbench.ui.widgets.footer import WorkbenchFooter
 from workbench.ui.widgets.header import WorkbenchHeader
 
@@ -36,13 +36,6 @@ def pane_class(pane_id: str) -> type[Widget]:
     target = next(target for known_id, _, target in PANES if known_id == pane_id)
     module_name, class_name = target.split(":")
     return getattr(importlib.import_module(module_name), class_name)
-
-
-def freeze_long_lived_objects() -> None:
-    """Take the app's widgets (long-lived, ~100k objects) out of the collector's full scans, which
-    would otherwise cost 100-300 ms pauses in a frame now and then. They are still freed by
-    reference counting when removed."""
-    gc.freeze()
 
 
 def prebuild_delay() -> float | None:

@@ -13,7 +13,6 @@ import gc
 import threading
 import time
 from collections import deque
-from contextlib import contextmanager
 from pathlib import Path
 
 from textual import on, work
@@ -24,6 +23,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.worker import get_current_worker
 
+from workbench.ui.gc_pauses import automatic_gc_paused, freeze_long_lived_objects
 from workbench.ui.training.chart import LineChart, Trace
 from workbench.ui.training.eval_table import EvalTable
 from workbench.ui.training.follow import RunFollower
@@ -39,41 +39,6 @@ POLL_IDLE_S = 1.0
 INGEST_BUDGET = 20_000  # events folded per handler call; the rest wait for the next one
 CHART_INTERVAL_S = 0.4  # a live chart redraws at most this often (the numbers update on every batch)
 COLLECT_EVERY_S = 1.0  # while following a live run, a full garbage collection between frames at most this often
-
-
-def freeze_long_lived_objects() -> None:
-    """Take what is alive now (the app, its widgets, modules) out of the garbage collector's walks.
-
-    A full (generation 2) collection walks every tracked object: with the app up, ~150,000 of them,
-    a 100-300 ms pause that lands in a frame. Frozen objects are skipped (and still freed by
-    reference counting when dropped). Done once per process, when the first run's history is on
-    screen. The cost, bounded and paid once: garbage waiting at that moment, and objects alive then
-    that later die in a reference cycle (a widget removed later), are never reclaimed.
-    """
-    global _frozen
-    if not _frozen:
-        _frozen = True
-        gc.freeze()
-
-
-_frozen = False
-
-
-@contextmanager
-def automatic_gc_paused():
-    """No automatic collections while a history loads in a worker: parsing 100,000 events allocates
-    enough to trigger full collections, and one runs in the worker thread holding the GIL for a few
-    hundred ms, stalling the UI mid-frame. What the load made is the history, long-lived: it is
-    frozen before collections resume, or the first allocation after would start that same
-    collection (the counts kept growing while they were off)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if was_enabled:
-            gc.enable()
 
 
 class RunMonitor(Vertical, can_focus=True):
