@@ -166,10 +166,8 @@ class WorkbenchApp(App[int]):
 
     async def _route(self, pane_id: str, method: str, *args) -> None:
         """Show a pane (building it if it was never shown) and call one of its public methods."""
-        main = self.main_screen
-        if main is not None:
-            pane = await main.pane_ready(pane_id)
-            main.show_pane(pane_id)
+        if self.main_screen is not None:
+            pane = await self.main_screen.open_pane(pane_id)
             getattr(pane, method)(*args)
 
     def watch_active_model(self) -> None:
@@ -206,8 +204,7 @@ class WorkbenchApp(App[int]):
     async def action_open_pane(self, pane_id: str) -> None:
         """Show a pane once it is built with all its children, so the next key reaches it."""
         if self.main_screen is not None:
-            await self.main_screen.pane_ready(pane_id)
-            self.main_screen.show_pane(pane_id)
+            await self.main_screen.open_pane(pane_id)
 
     async def action_quit(self) -> None:
         if self.main_screen is not None:

@@ -139,6 +139,12 @@ class MainScreen(Screen):
             if pane is not None:
                 await pane._mounted_event.wait()
 
+    async def open_pane(self, pane_id: str) -> Widget:
+        """Show a pane once it is built with all its children, so the next key reaches it."""
+        pane = await self.pane_ready(pane_id)
+        self.show_pane(pane_id)
+        return pane
+
     def show_pane(self, pane_id: str) -> None:
         self.ensure_pane(pane_id)
         self.query_one("#panes", TabbedContent).active = pane_id
