@@ -93,5 +93,7 @@ async def test_runs_outlive_the_app_and_stop_resume_kill_from_the_keys(tiny_spec
         await pilot.press("k")
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("y")
-        await wait_for(pilot, lambda: monitor.status == "crashed", timeout=30)
+        # The monitor may say crashed as soon as the child is gone; the kill's own final event, which
+        # `kill_run` writes once the child is dead, follows a poll later.
+        await wait_for(pilot, lambda: monitor.status == "crashed" and monitor.history.final is not None, timeout=30)
         assert "Killed on request" in monitor.history.final.error
