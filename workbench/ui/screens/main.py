@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane
 
+from workbench.ui.compositor import covering_compositor
 from workbench.ui.gc_pauses import freeze_long_lived_objects
 from workbench.ui.widgets.footer import WorkbenchFooter
 from workbench.ui.widgets.header import WorkbenchHeader
@@ -58,8 +59,12 @@ class MainScreen(Screen):
 
     def __init__(self, first_pane: str = "models") -> None:
         super().__init__()
+        self._compositor = covering_compositor()  # redraws only what shows through an update
         self.first_pane = first_pane if first_pane in PANE_IDS else PANE_IDS[0]
         self._imported = False
+        # Built panes by id: a DOM query per lookup walks thousands of widgets (~5 ms each once
+        # every pane is built), and the prebuild timer looks them all up while keys are typed.
+        self._panes: dict[str, Widget] = {}
 
     def compose(self) -> ComposeResult:
         yield WorkbenchHeader()
@@ -67,7 +72,8 @@ class MainScreen(Screen):
             for pane_id, title, _ in PANES:
                 with TabPane(title, id=pane_id):
                     if pane_id == self.first_pane:
-                        yield pane_class(pane_id)(id=f"{pane_id}-pane")
+                        pane = self._panes[pane_id] = pane_class(pane_id)(id=f"{pane_id}-pane")
+                        yield pane
         yield WorkbenchFooter()
 
     @work(thread=True, exclusive=True, group="pane-imports", exit_on_error=False)
@@ -110,14 +116,13 @@ class MainScreen(Screen):
 
     # -- building panes ----------------------------------------------------------
     def built_pane(self, pane_id: str) -> Widget | None:
-        found = self.query(f"#{pane_id}-pane")
-        return found.first() if found else None
+        return self._panes.get(pane_id)
 
     def ensure_pane(self, pane_id: str) -> Widget:
         """The pane, mounting it now if it was never shown (its children arrive on the next idle)."""
         pane = self.built_pane(pane_id)
         if pane is None:
-            pane = pane_class(pane_id)(id=f"{pane_id}-pane")
+            pane = self._panes[pane_id] = pane_class(pane_id)(id=f"{pane_id}-pane")
             self.query_one(f"TabPane#{pane_id}", TabPane).mount(pane)
         return pane
 

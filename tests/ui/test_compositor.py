@@ -1,0 +1,137 @@
+"""The covering compositor draws fewer widgets and paints exactly what Textual's own would."""
+
+from __future__ import annotations
+
+import random
+
+from rich.cells import cell_len
+from rich.segment import ControlType
+
+from textual.app import App, ComposeResult
+from textual._compositor import ChopsUpdate, Compositor
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.geometry import Region
+from textual.screen import Screen
+from textual.widgets import Input, Label, Static, TabbedContent, TabPane
+
+from workbench.ui.compositor import CoveringCompositor, covering_compositor
+
+
+def paint(compositor: Compositor, regions: list[Region], console, *, stock: bool) -> dict:
+    """The cells a partial update of these regions paints on the terminal, drawn one way or the other.
+
+    (Cells, not bytes: Textual's own output can hold a cursor move that paints nothing.)"""
+    crop = Region.from_union(regions).intersection(compositor.size.region)
+    spans = list(compositor._regions_to_spans(regions))
+    is_rendered_line = {y for y, _, _ in spans}.__contains__
+    render_chops = Compositor._render_chops if stock else CoveringCompositor._render_chops
+    chops = render_chops(compositor, crop, is_rendered_line)
+    update = ChopsUpdate(chops, spans, [cuts[1:] for cuts in compositor.cuts])
+    cells: dict[tuple[int, int], tuple[str, object]] = {}
+    x = y = 0
+    for segment in update.__rich_console__(console, console.options):
+        if segment.control:
+            for control in segment.control:
+                if control[0] == ControlType.CURSOR_MOVE_TO:
+                    x, y = control[1], control[2]
+            continue
+        for character in segment.text:
+            if character == "\n":
+                continue
+            cells[x, y] = (character, segment.style)
+            x += cell_len(character)
+    assert cells, "the update painted nothing"
+    return cells
+
+
+def random_regions(rng: random.Random, width: int, height: int) -> list[Region]:
+    regions = []
+    for _ in range(rng.randint(1, 3)):
+        x, y = rng.randrange(width), rng.randrange(height)
+        regions.append(Region(x, y, rng.randint(1, width - x), rng.randint(1, min(6, height - y))))
+    return regions
+
+
+class Busy(Screen):
+    """Nested containers with padding and borders, tabs, a scrolled column and an overlay on top."""
+
+    DEFAULT_CSS = """
+    Busy { layers: base above; }
+    #side { width: 30; border: round $primary; padding: 1; }
+    #main { padding: 0 2; background: $panel; }
+    #overlay { layer: above; offset: 20 6; width: 30; height: 5; background: red 60%; border: heavy white; }
+    Static.row { height: 1; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._compositor = covering_compositor()
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            with VerticalScroll(id="side"):
+                for index in range(40):
+                    yield Static(f"side row {index}", classes="row")
+            with Vertical(id="main"):
+                yield Input("typed text", id="text")
+                with TabbedContent():
+                    with TabPane("One"):
+                        for index in range(12):
+                            yield Static(f"[b]token[/b] row {index} " * 3, classes="row")
+                    with TabPane("Two"):
+                        yield Label("two")
+        yield Static("over everything", id="overlay")
+
+
+class BusyApp(App):
+    def on_mount(self) -> None:
+        self.push_screen(Busy())
+
+
+async def test_partial_updates_paint_the_same_as_textuals_compositor() -> None:
+    app = BusyApp()
+    async with app.run_test(size=(90, 30)) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#side").scroll_to(y=7, animate=False)
+        app.notify("a toast over the bottom right corner", timeout=30)
+        await pilot.pause()
+        compositor = app.screen._compositor
+        assert isinstance(compositor, CoveringCompositor)
+        rng = random.Random(7)
+        width, height = compositor.size
+        for _ in range(300):
+            regions = random_regions(rng, width, height)
+            assert paint(compositor, regions, app.console, stock=False) == paint(compositor, regions, app.console, stock=True), regions
+
+
+async def test_a_small_update_draws_only_the_widgets_in_front() -> None:
+    app = BusyApp()
+    async with app.run_test(size=(90, 30)) as pilot:
+        await pilot.pause()
+        compositor = app.screen._compositor
+        text = app.screen.query_one("#text")
+        region = text.region
+        showing = compositor._widgets_showing_through(region, lambda y: region.y <= y < region.bottom)
+        # The input covers its own region: nothing behind it (screen, containers) is drawn.
+        assert [widget for widget, _, _ in showing] == [text]
+        everything = compositor._widgets_showing_through(compositor.size.region, lambda y: True)
+        assert len(everything) > 10 and text in [widget for widget, _, _ in everything]
+
+
+async def test_the_workbench_screen_paints_the_same_either_way() -> None:
+    from workbench.ui.app import make_app
+
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")  # the Tokenizer pane: editor, status, tabs and token rows
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        app.notify("saved", timeout=30)
+        await pilot.pause()
+        compositor = app.screen._compositor
+        assert isinstance(compositor, CoveringCompositor)
+        rng = random.Random(11)
+        width, height = compositor.size
+        for _ in range(150):
+            regions = random_regions(rng, width, height)
+            assert paint(compositor, regions, app.console, stock=False) == paint(compositor, regions, app.console, stock=True), regions
