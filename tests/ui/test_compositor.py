@@ -21,12 +21,16 @@ def paint(compositor: Compositor, regions: list[Region], console, *, stock: bool
     """The cells a partial update of these regions paints on the terminal, drawn one way or the other.
 
     (Cells, not bytes: Textual's own output can hold a cursor move that paints nothing.)"""
-    crop = Region.from_union(regions).intersection(compositor.size.region)
-    spans = list(compositor._regions_to_spans(regions))
-    is_rendered_line = {y for y, _, _ in spans}.__contains__
-    render_chops = Compositor._render_chops if stock else CoveringCompositor._render_chops
-    chops = render_chops(compositor, crop, is_rendered_line)
-    update = ChopsUpdate(chops, spans, [cuts[1:] for cuts in compositor.cuts])
+    if stock:
+        crop = Region.from_union(regions).intersection(compositor.size.region)
+        spans = list(compositor._regions_to_spans(regions))
+        is_rendered_line = {y for y, _, _ in spans}.__contains__
+        chops = Compositor._render_chops(compositor, crop, is_rendered_line)  # draws every widget in the crop
+        update = ChopsUpdate(chops, spans, [cuts[1:] for cuts in compositor.cuts])
+    else:
+        compositor._dirty_regions.clear()
+        compositor._dirty_regions.update(regions)
+        update = compositor.render_partial_update()
     cells: dict[tuple[int, int], tuple[str, object]] = {}
     x = y = 0
     for segment in update.__rich_console__(console, console.options):

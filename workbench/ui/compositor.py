@@ -34,23 +34,40 @@ class CoveringCompositor(Compositor):
     def __init__(self) -> None:
         super().__init__()
         self._showing: list[tuple[Widget, Region, Region]] | None = None
+        self._updated_spans: list[tuple[int, int, int]] | None = None
+
+    def render_partial_update(self):
+        # The spans the update will write (Textual computes them too, then renders the whole crop).
+        self._updated_spans = list(self._regions_to_spans(self._dirty_regions))
+        try:
+            return super().render_partial_update()
+        finally:
+            self._updated_spans = None
 
     def _render_chops(self, crop: Region, is_rendered_line: Callable[[int], bool]):
-        self._showing = self._widgets_showing_through(crop, is_rendered_line)
+        self._showing = self._widgets_showing_through(crop, is_rendered_line, self._updated_spans)
         try:
             return super()._render_chops(crop, is_rendered_line)
         finally:
             self._showing = None
 
     def _widgets_showing_through(
-        self, crop: Region, is_rendered_line: Callable[[int], bool]
+        self,
+        crop: Region,
+        is_rendered_line: Callable[[int], bool],
+        spans: list[tuple[int, int, int]] | None = None,
     ) -> list[tuple[Widget, Region, Region]]:
-        """Widgets (front to back) with some part not hidden by the widgets in front of them,
-        within the crop's columns on the lines being rendered."""
+        """Widgets (front to back) with some part not hidden by the widgets in front of them, over
+        the updated spans, or (without spans) over the crop's columns of the lines being rendered."""
         crop_x, crop_y, crop_width, crop_height = crop
-        uncovered: dict[int, Row] = {
-            y: [(crop_x, crop_x + crop_width)] for y in range(crop_y, crop_y + crop_height) if is_rendered_line(y)
-        }
+        uncovered: dict[int, Row] = {}
+        if spans is not None:
+            for y, start, end in spans:
+                uncovered.setdefault(y, []).append((start, end))
+        else:
+            for y in range(crop_y, crop_y + crop_height):
+                if is_rendered_line(y):
+                    uncovered[y] = [(crop_x, crop_x + crop_width)]
         showing: list[tuple[Widget, Region, Region]] = []
         intersection = Region.intersection
         for widget, (region, clip) in self.visible_widgets.items():

@@ -10,7 +10,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.message import Message
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -48,6 +48,8 @@ class TokenLines(ScrollView, can_focus=True):
         top = self.scroll_offset.y
         bottom = top + self.scrollable_content_region.height
         kept = {index: strip for index, strip in self._strips.items() if top <= index < bottom}
+        # Just the text columns: refresh_line's full width takes in the scrollbar, which then redraws too.
+        width = self.scrollable_content_region.width
         self._strips = {}
         for index in range(top, bottom):
             new_row = rows[index] if index < len(rows) else None
@@ -56,7 +58,7 @@ class TokenLines(ScrollView, can_focus=True):
                 if index in kept:
                     self._strips[index] = kept[index]
             else:
-                self.refresh_line(index)
+                self.refresh(Region(0, index - top, width, 1))
         if len(rows) != len(old):
             self._set_row_count(len(rows))
 
