@@ -32,7 +32,13 @@ def paint(compositor: Compositor, regions: list[Region], console, *, stock: bool
         compositor._dirty_regions.clear()
         compositor._dirty_regions.update(regions)
         update = compositor.render_partial_update()
-    cells: dict[tuple[int, int], tuple[str, object]] = {}
+    cells = apply_update({}, update, console)
+    assert cells, "the update painted nothing"
+    return cells
+
+
+def apply_update(cells: dict, update, console) -> dict:
+    """Paint an update's output onto `cells` ((x, y) -> (character, style)), as a terminal would."""
     x = y = 0
     for segment in update.__rich_console__(console, console.options):
         if segment.control:
@@ -42,10 +48,9 @@ def paint(compositor: Compositor, regions: list[Region], console, *, stock: bool
             continue
         for character in segment.text:
             if character == "\n":
-                continue
+                continue  # every line of an update starts with a cursor move
             cells[x, y] = (character, segment.style)
             x += cell_len(character)
-    assert cells, "the update painted nothing"
     return cells
 
 
@@ -144,3 +149,48 @@ async def test_the_workbench_screen_paints_the_same_either_way() -> None:
         for _ in range(150):
             regions = random_regions(rng, width, height)
             assert paint(compositor, regions, app.console, stock=False) == paint(compositor, regions, app.console, stock=True), regions
+
+
+async def test_a_session_of_partial_updates_leaves_the_screen_a_full_render_shows() -> None:
+    """Every update the app sends, painted in turn on a virtual terminal, ends as a full render."""
+    from textual._compositor import CompositorUpdate
+
+    from workbench.ui.app import make_app
+
+    app = make_app(probe_hub_on_start=False)
+    terminal: dict = {}
+    partial_updates = 0
+    original_display = app._display
+
+    def display(screen, update):
+        nonlocal partial_updates
+        if isinstance(update, CompositorUpdate) and screen is app.screen:
+            apply_update(terminal, update, app.console)
+            partial_updates += isinstance(update, ChopsUpdate)
+        return original_display(screen, update)
+
+    app._display = display
+
+    async def settled_screen_matches() -> None:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.pause()
+        full = apply_update({}, Compositor.render_full_update(app.screen._compositor), app.console)
+        differing = sorted(cell for cell in full if terminal.get(cell) != full[cell])
+        assert not differing, f"{len(differing)} cells differ, first at {differing[:5]}"
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")  # the Tokenizer pane
+        await settled_screen_matches()
+        app.screen.query_one("#tok-text").focus()
+        await pilot.press("end", *"and more words typed here", "enter", *"a second line")
+        await settled_screen_matches()
+        await pilot.press("f5", "f5")  # round trip view, over the token view
+        app.notify("a toast over the corner", timeout=30)
+        await settled_screen_matches()
+        await pilot.press("f5", "f5", "f5", "f5")  # back to the tokens
+        await pilot.press("backspace", "backspace", "x")
+        await settled_screen_matches()
+        await pilot.press("4")  # the Training pane
+        await settled_screen_matches()
+    assert partial_updates > 10
