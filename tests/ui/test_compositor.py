@@ -62,6 +62,14 @@ def random_regions(rng: random.Random, width: int, height: int) -> list[Region]:
     return regions
 
 
+def assert_random_updates_paint_the_same(compositor: Compositor, console, *, seed: int, updates: int) -> None:
+    rng = random.Random(seed)
+    width, height = compositor.size
+    for _ in range(updates):
+        regions = random_regions(rng, width, height)
+        assert paint(compositor, regions, console, stock=False) == paint(compositor, regions, console, stock=True), regions
+
+
 class Busy(Screen):
     """Nested containers with padding and borders, tabs, a scrolled column and an overlay on top."""
 
@@ -111,11 +119,7 @@ async def test_partial_updates_paint_the_same_as_textuals_compositor() -> None:
         stock_chops = Compositor._render_chops(compositor, compositor.size.region, lambda y: True)
         stock = [list(Strip.join(chop.values())) for chop in stock_chops]
         assert [list(strip) for strip in compositor.render_strips()] == stock
-        rng = random.Random(7)
-        width, height = compositor.size
-        for _ in range(300):
-            regions = random_regions(rng, width, height)
-            assert paint(compositor, regions, app.console, stock=False) == paint(compositor, regions, app.console, stock=True), regions
+        assert_random_updates_paint_the_same(compositor, app.console, seed=7, updates=300)
 
 
 async def test_a_small_update_draws_only_the_widgets_in_front() -> None:
@@ -144,11 +148,7 @@ async def test_the_workbench_screen_paints_the_same_either_way() -> None:
         await pilot.pause()
         compositor = app.screen._compositor
         assert isinstance(compositor, CoveringCompositor)
-        rng = random.Random(11)
-        width, height = compositor.size
-        for _ in range(150):
-            regions = random_regions(rng, width, height)
-            assert paint(compositor, regions, app.console, stock=False) == paint(compositor, regions, app.console, stock=True), regions
+        assert_random_updates_paint_the_same(compositor, app.console, seed=11, updates=150)
 
 
 async def test_a_session_of_partial_updates_leaves_the_screen_a_full_render_shows() -> None:
