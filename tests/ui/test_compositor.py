@@ -194,3 +194,14 @@ async def test_a_session_of_partial_updates_leaves_the_screen_a_full_render_show
         await pilot.press("4")  # the Training pane
         await settled_screen_matches()
     assert partial_updates > 10
+
+
+def test_a_textual_with_other_private_methods_gets_its_own_compositor(monkeypatch) -> None:
+    from workbench.ui import compositor as module
+
+    assert type(covering_compositor()) is CoveringCompositor
+    monkeypatch.setitem(module._BUILDS_ON, "_render_chops", ["self", "crop", "is_rendered_line", "spans"])
+    assert type(covering_compositor()) is Compositor
+    monkeypatch.undo()
+    monkeypatch.setitem(module._BUILDS_ON, "_no_such_method", ["self"])
+    assert type(covering_compositor()) is Compositor

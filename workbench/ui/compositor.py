@@ -18,6 +18,7 @@ lines), `_get_renders` (which it calls for the widgets overlapping the crop) and
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 
 from textual._compositor import Compositor
@@ -121,9 +122,28 @@ def _cover(uncovered: dict[int, Row], left: int, right: int, top: int, bottom: i
     return found
 
 
+# The private parts of Textual's Compositor this builds on, with the parameters it expects.
+_BUILDS_ON = {
+    "render_partial_update": ["self"],
+    "_render_chops": ["self", "crop", "is_rendered_line"],
+    "_get_renders": ["self", "crop"],
+    "_regions_to_spans": ["cls", "regions"],
+}
+
+
+def _textual_matches() -> bool:
+    for name, parameters in _BUILDS_ON.items():
+        method = getattr(Compositor, name, None)
+        try:
+            found = list(inspect.signature(inspect.unwrap(getattr(method, "__func__", method))).parameters)
+        except (TypeError, ValueError):
+            return False
+        if found != parameters:
+            return False
+    return hasattr(Compositor, "visible_widgets") and hasattr(Compositor(), "_dirty_regions")
+
+
 def covering_compositor() -> Compositor:
-    """A CoveringCompositor, or Textual's own if this Textual lacks the parts it builds on."""
-    needed = ("_render_chops", "_get_renders", "visible_widgets")
-    if all(hasattr(Compositor, name) for name in needed):
-        return CoveringCompositor()
-    return Compositor()
+    """A CoveringCompositor, or Textual's own if this Textual's compositor is not the one it was
+    written against (a changed private method would otherwise break every frame)."""
+    return CoveringCompositor() if _textual_matches() else Compositor()
