@@ -205,3 +205,19 @@ def test_a_textual_with_other_private_methods_gets_its_own_compositor(monkeypatc
     monkeypatch.undo()
     monkeypatch.setitem(module._BUILDS_ON, "_no_such_method", ["self"])
     assert type(covering_compositor()) is Compositor
+
+
+async def test_if_working_out_what_shows_through_fails_the_frame_draws_every_widget(monkeypatch) -> None:
+    app = BusyApp()
+    async with app.run_test(size=(90, 30)) as pilot:
+        await pilot.pause()
+        compositor = app.screen._compositor
+
+        def broken(*args):
+            raise RuntimeError("an unexpected widget map")
+
+        monkeypatch.setattr(compositor, "_widgets_showing_through", broken)
+        assert_random_updates_paint_the_same(compositor, app.console, seed=3, updates=20)
+        app.screen.query_one("#text").focus()
+        await pilot.press("a", "b")
+        assert app.screen.query_one("#text").value.endswith("ab")

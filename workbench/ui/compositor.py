@@ -46,7 +46,10 @@ class CoveringCompositor(Compositor):
             self._updated_spans = None
 
     def _render_chops(self, crop: Region, is_rendered_line: Callable[[int], bool]):
-        self._showing = self._widgets_showing_through(crop, is_rendered_line, self._updated_spans)
+        try:
+            self._showing = self._widgets_showing_through(crop, is_rendered_line, self._updated_spans)
+        except Exception:  # noqa: BLE001 - a frame must never fail on an optimisation: draw it all
+            self._showing = None
         try:
             return super()._render_chops(crop, is_rendered_line)
         finally:
