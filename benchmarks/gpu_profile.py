@@ -5,7 +5,7 @@ eager mode and with torch.compile, and uses the PyTorch profiler to sum the GPU 
 a step. GPU busy = kernel time / wall time per step; when it is far below 100 %, the step is
 bound by the host (Python and kernel launches), not by the GPU, and MFU cannot rise.
 
-    python benchmarks/gpu_profile.py [--shapes 128x64 128x128 512x128] [--compile]
+    python benchmarks/gpu_profile.py [--shapes 128x64 128x128 512x128] [--compile | --modes eager default reduce-overhead]
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import json
 import time
 
 
-def one_shape(batch: int, length: int, compiled: bool) -> dict:
+def one_shape(batch: int, length: int, mode: str) -> dict:
+    """mode: "eager", or a torch.compile mode ("default", "reduce-overhead": CUDA graphs)."""
     import torch
     from torch.profiler import ProfilerActivity, profile
     from transformers import BertConfig, BertForSequenceClassification
@@ -24,7 +25,7 @@ def one_shape(batch: int, length: int, compiled: bool) -> dict:
     model = BertForSequenceClassification(BertConfig(num_labels=2, attn_implementation="sdpa")).cuda()
     parameters = sum(p.numel() for p in model.parameters())
     optimizer = torch.optim.AdamW(model.parameters(), lr=5e-5, fused=True)
-    step_model = torch.compile(model) if compiled else model
+    step_model = model if mode == "eager" else torch.compile(model, mode=mode, dynamic=False)
     ids = torch.randint(1000, 30000, (batch, length), device="cuda")
     mask = torch.ones_like(ids)
     labels = torch.randint(0, 2, (batch,), device="cuda")
@@ -53,7 +54,7 @@ def one_shape(batch: int, length: int, compiled: bool) -> dict:
     kernel_us = sum(e.self_device_time_total for e in prof.key_averages()) / 5
     tokens_per_s = batch * length / wall
     result = {
-        "shape": f"{batch}x{length}", "compiled": compiled, "step_ms": wall * 1000,
+        "shape": f"{batch}x{length}", "mode": mode, "step_ms": wall * 1000,
         "gpu_kernel_ms": kernel_us / 1000, "gpu_busy": kernel_us / 1e6 / wall,
         "tokens_per_s": tokens_per_s, "mfu": 6 * parameters * tokens_per_s / 989e12,
     }
@@ -65,18 +66,20 @@ def one_shape(batch: int, length: int, compiled: bool) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shapes", nargs="+", default=["32x64", "128x64", "128x128", "512x128"])
-    parser.add_argument("--compile", action="store_true")
+    parser.add_argument("--compile", action="store_true", help="also with torch.compile (same as --modes eager default)")
+    parser.add_argument("--modes", nargs="+", choices=["eager", "default", "reduce-overhead", "max-autotune"])
     args = parser.parse_args()
+    modes = args.modes or (["eager", "default"] if args.compile else ["eager"])
     rows = []
     for shape in args.shapes:
         batch, length = map(int, shape.split("x"))
-        for compiled in ([False, True] if args.compile else [False]):
-            row = one_shape(batch, length, compiled)
+        for mode in modes:
+            row = one_shape(batch, length, mode)
             rows.append(row)
             print(json.dumps(row), flush=True)
-    print(f"\n{'shape':<10}{'compiled':>9}{'step ms':>9}{'GPU ms':>8}{'GPU busy':>9}{'tokens/s':>11}{'MFU':>7}")
+    print(f"\n{'shape':<10}{'mode':>16}{'step ms':>9}{'GPU ms':>8}{'GPU busy':>9}{'tokens/s':>11}{'MFU':>7}")
     for r in rows:
-        print(f"{r['shape']:<10}{str(r['compiled']):>9}{r['step_ms']:>9.1f}{r['gpu_kernel_ms']:>8.1f}"
+        print(f"{r['shape']:<10}{r['mode']:>16}{r['step_ms']:>9.1f}{r['gpu_kernel_ms']:>8.1f}"
               f"{r['gpu_busy']:>9.0%}{r['tokens_per_s']:>11.0f}{r['mfu']:>7.1%}")
 
 

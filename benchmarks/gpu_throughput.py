@@ -19,6 +19,7 @@ import argparse
 import csv
 import json
 import os
+import statistics
 import sys
 import tempfile
 import threading
@@ -233,10 +234,15 @@ def run_workbench(model_dir: Path, data: Path, batch: int, steps: int, warmup: i
         seconds = last.time - first.time
         samples_per_s = (last.step - first.step) * batch * processes / seconds
         tokens = sum(e.tokens_per_s * e.step_time_s * 10 for e in steady[1:])  # windows of logging_steps
+        # The median logging window: steady state, without the windows where torch.compile
+        # compiled a new shape (a compiled run's first batches of each padding length).
+        window_ms = 1000 * statistics.median(event.step_time_s for event in steady[1:])
         result.update(
             samples_per_s=samples_per_s,
             tokens_per_s=tokens / seconds,
             step_time_ms=1000 * seconds / (last.step - first.step),
+            steady_step_ms=window_ms,
+            steady_samples_per_s=batch * processes * 1000 / window_ms,
         )
     return result
 
@@ -252,6 +258,7 @@ def main() -> None:
     parser.add_argument("--tokenizer", type=Path, default=None, help="default: the embedded model's tokenizer")
     parser.add_argument("--skip-trainer", action="store_true")
     parser.add_argument("--compile", action="store_true", help="also a workbench run with torch.compile")
+    parser.add_argument("--skip-eager", action="store_true", help="no plain (eager) workbench run")
     parser.add_argument("--overhead", action="store_true", help="also a workbench run with events and sampling off")
     parser.add_argument("--fsdp", action="store_true", help="also a workbench FSDP run on --processes GPUs")
     parser.add_argument("--tiny", action="store_true", help="a tiny model: a CPU dry run of the whole benchmark")
@@ -272,7 +279,8 @@ def main() -> None:
         variants = []
         if not args.skip_trainer:
             variants.append(("Trainer", lambda: run_trainer(model_dir, data, batch, args.steps, args.warmup, workdir)))
-        variants.append(("workbench", lambda: run_workbench(model_dir, data, batch, args.steps, args.warmup, workdir, 1)))
+        if not args.skip_eager:
+            variants.append(("workbench", lambda: run_workbench(model_dir, data, batch, args.steps, args.warmup, workdir, 1)))
         if args.compile:
             variants.append(("workbench+compile", lambda: run_workbench(
                 model_dir, data, batch, args.steps, args.warmup, workdir, 1, compile_model=True)))
@@ -296,14 +304,17 @@ def main() -> None:
             print(json.dumps(result, default=str), flush=True)
 
     print()
-    header = f"{'run':<24}{'batch':>6}{'samples/s':>11}{'tokens/s':>11}{'step ms':>9}{'peak MB':>9}{'MFU':>7}{'vs Trainer':>11}"
+    header = (f"{'run':<24}{'batch':>6}{'samples/s':>11}{'tokens/s':>11}{'step ms':>9}{'steady/s':>10}{'peak MB':>9}"
+              f"{'MFU':>7}{'vs Trainer':>11}")
     print(header)
     for row in table:
         trainer = next((r for r in table if r["name"] == "Trainer" and r["batch"] == row["batch"]), None)
         ratio = row.get("samples_per_s", 0) / trainer["samples_per_s"] if trainer and "samples_per_s" in row else float("nan")
         print(f"{row['name']:<24}{row['batch']:>6}{row.get('samples_per_s', float('nan')):>11.0f}"
               f"{row.get('tokens_per_s', float('nan')):>11.0f}{row.get('step_time_ms', float('nan')):>9.1f}"
+              f"{row.get('steady_samples_per_s', row.get('samples_per_s', float('nan'))):>10.0f}"
               f"{row['peak_gpu_mb']:>9.0f}{row.get('mfu', float('nan')):>7.1%}{ratio:>11.2f}")
+    print("samples/s and step ms: over every step after the warm-up; steady/s: from the median logging window")
     if args.json:
         args.json.write_text(json.dumps({"gpu": gpu_name, "parameters": parameters, "rows": table}, indent=2, default=str))
 

@@ -137,6 +137,46 @@ def test_no_host_sync_per_step_on_gpus_unless_skipping():
     assert guard_every_step("stop", "cpu")
 
 
+def test_torch_compile_uses_cuda_graphs_on_gpus_with_static_shapes():
+    from workbench.training.child import compile_settings
+
+    model = default_spec()["model"]
+    assert compile_settings(model, "cuda") is None  # off by default
+    model["torch_compile"] = True
+    assert compile_settings(model, "cuda") == {"backend": "inductor", "mode": "reduce-overhead", "dynamic": False}
+    assert compile_settings(model, "cpu")["mode"] == "default"  # no CUDA graphs off CUDA
+    model["compile_mode"] = "max-autotune"
+    assert compile_settings(model, "cuda")["mode"] == "max-autotune"
+    del model["compile_mode"]  # a spec written before the option existed
+    assert compile_settings(model, "cuda")["mode"] == "reduce-overhead"
+
+
+def test_compiled_runs_pad_batches_to_few_lengths():
+    from workbench.training.child import COMPILE_BUCKET, pad_multiple
+
+    training = default_spec()["training"]
+    assert pad_multiple(training, compiling=False) == 8
+    assert pad_multiple(training, compiling=True) == COMPILE_BUCKET == 32
+    training["pad_to_multiple_of"] = 0
+    assert pad_multiple(training, compiling=False) is None
+    assert pad_multiple(training, compiling=True) == 32
+    training["pad_to_multiple_of"] = 64
+    assert pad_multiple(training, compiling=True) == 64
+
+
+def test_compiled_runs_may_recompile_for_each_shape(monkeypatch):
+    import torch._dynamo.config as dynamo_config
+
+    from workbench.training.child import allow_recompiles
+
+    name = "recompile_limit" if hasattr(dynamo_config, "recompile_limit") else "cache_size_limit"
+    monkeypatch.setattr(dynamo_config, name, 8)
+    allow_recompiles(64)
+    assert getattr(dynamo_config, name) == 64
+    allow_recompiles(16)  # never lowers it
+    assert getattr(dynamo_config, name) == 64
+
+
 def test_pinned_memory_and_workers_only_where_they_help():
     from workbench.training.child import loader_options
 

@@ -28,7 +28,7 @@ def test_default_spec_with_data_is_valid(tiny_data):
 
 def test_every_problem_is_reported_by_field(tiny_data, tmp_path):
     spec = {
-        "model": {"name_or_path": "", "head": "seq2seq"},
+        "model": {"name_or_path": "", "head": "seq2seq", "compile_mode": "reduce_overhead"},
         "data": {"train_file": str(tmp_path / "missing.csv"), "validation_file": "notes.docx", "max_length": 0},
         "training": {
             "learning_rate": "fast",
@@ -44,7 +44,7 @@ def test_every_problem_is_reported_by_field(tiny_data, tmp_path):
     }
     errors = validate_spec(spec)
     assert set(fields_of(errors)) == {
-        "model.name_or_path", "model.head", "data.train_file", "data.validation_file", "data.max_length",
+        "model.name_or_path", "model.head", "model.compile_mode", "data.train_file", "data.validation_file", "data.max_length",
         "training.learning_rate", "training.num_train_epochs", "training.lr_scheduler_type",
         "training.mixed_precision", "training.per_device_train_batch_size", "training.metrics[1]",
         "training.eval_steps", "training.lerning_rate", "optimizer",
@@ -52,9 +52,10 @@ def test_every_problem_is_reported_by_field(tiny_data, tmp_path):
     messages = {error.field: error.message for error in errors}
     assert "did you mean 'learning_rate'" in messages["training.lerning_rate"]
     assert "did you mean 'cosine'" in messages["training.lr_scheduler_type"]
+    assert "did you mean 'reduce-overhead'" in messages["model.compile_mode"]
     assert "file not found" in messages["data.train_file"]
     error = SpecError(errors, source="spec.toml")
-    assert "14 problem(s)" in str(error) and "training.metrics[1]" in str(error)
+    assert "15 problem(s)" in str(error) and "training.metrics[1]" in str(error)
 
 
 def test_bool_is_not_a_number_and_ints_are_floats(tiny_data):

@@ -161,6 +161,46 @@ def guard_every_step(nan_policy: str, device_type: str) -> bool:
     return nan_policy == "skip" or device_type == "cpu"
 
 
+# With torch.compile, batches are padded to a multiple of this (at least): at max_length 128 that
+# is 4 sequence lengths, each compiled once, instead of one compile per multiple of 8.
+COMPILE_BUCKET = 32
+
+
+def compile_settings(model_spec: dict, device_type: str) -> dict | None:
+    """Accelerate's TorchDynamoPlugin arguments for this spec, or None when not compiling.
+
+    Static shapes: with the padding buckets there are a handful, and CUDA graphs ("reduce-overhead",
+    the default) need one graph per shape anyway. On an H200, a BERT-base step at 128x64 went from
+    44.9 ms eager and 30.4 ms compiled to 15.8 ms with CUDA graphs (benchmarks/gpu_profile.py): the
+    step is bound by the host launching kernels, and a graph replay launches them all at once.
+    """
+    if not model_spec.get("torch_compile"):
+        return None
+    mode = model_spec.get("compile_mode") or "reduce-overhead"
+    if mode == "reduce-overhead" and device_type != "cuda":
+        mode = "default"  # CUDA graphs exist only on CUDA devices
+    return {"backend": "inductor", "mode": mode, "dynamic": False}
+
+
+def pad_multiple(training: dict, compiling: bool) -> int | None:
+    """What DataCollatorWithPadding pads each batch to a multiple of (None: the longest row)."""
+    multiple = training["pad_to_multiple_of"]
+    if compiling:
+        multiple = max(multiple, COMPILE_BUCKET)
+    return multiple or None
+
+
+def allow_recompiles(limit: int) -> None:
+    """Raise torch.compile's per-function recompile limit (8 by default; past it, new shapes run
+    eager). The option was called cache_size_limit before torch 2.6."""
+    import torch._dynamo.config as dynamo_config
+
+    for name in ("recompile_limit", "cache_size_limit"):
+        if hasattr(dynamo_config, name):
+            setattr(dynamo_config, name, max(getattr(dynamo_config, name), limit))
+            return
+
+
 def loader_options(training: dict, device_type: str) -> dict:
     """DataLoader workers and pinned memory (pinning only helps copies to a GPU)."""
     return {
@@ -189,16 +229,22 @@ class Run:
     def run(self) -> str:
         import torch
         from accelerate import Accelerator
-        from accelerate.utils import set_seed
+        from accelerate.utils import TorchDynamoPlugin, set_seed
 
         started = time.time()
         spec, training = self.spec, self.spec["training"]
-        dynamo = "inductor" if self.spec["model"].get("torch_compile") else "no"
+        device_type = "cuda" if torch.cuda.is_available() and not training["use_cpu"] else "cpu"
+        compile_kwargs = compile_settings(spec["model"], device_type)
+        self.compiling = compile_kwargs is not None
+        # A new iteration for CUDA graphs starts at each forward (eval runs between training steps).
+        self.mark_step = torch.compiler.cudagraph_mark_step_begin if self.compiling and device_type == "cuda" else None
+        if self.compiling:
+            allow_recompiles(64)  # each padding bucket, the last batch, train and eval: one compile each
         self.accelerator = accelerator = Accelerator(
             mixed_precision=training["mixed_precision"],
             gradient_accumulation_steps=training["gradient_accumulation_steps"],
             cpu=training["use_cpu"],
-            dynamo_backend=dynamo,
+            **({"dynamo_plugin": TorchDynamoPlugin(**compile_kwargs)} if compile_kwargs else {"dynamo_backend": "no"}),
         )
         self.events = events = RunEvents(self.run_dir, accelerator.is_main_process)
         self.stop.install_handlers()
@@ -323,7 +369,7 @@ class Run:
         from workbench.training.sampling import EpochSampler
 
         training = self.spec["training"]
-        collator = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=training["pad_to_multiple_of"] or None)
+        collator = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=pad_multiple(training, self.compiling))
         train = tokenized["train"]
         lengths = [len(ids) for ids in train["input_ids"]] if training["group_by_length"] else None
         self.sampler = EpochSampler(len(train), training["seed"], lengths, training["per_device_train_batch_size"])
@@ -411,6 +457,8 @@ class Run:
             skip = 0
             for batch in loader:
                 with accelerator.accumulate(model):
+                    if self.mark_step is not None:
+                        self.mark_step()
                     outputs = model(**batch)
                     loss = outputs.loss
                     if inject_nan_at and global_step + 1 == inject_nan_at:
@@ -511,6 +559,8 @@ class Run:
         batches = 0
         with torch.no_grad():
             for batch in self.eval_loader:
+                if self.mark_step is not None:
+                    self.mark_step()
                 outputs = model(**batch)
                 loss_sum += outputs.loss.detach()
                 batches += 1

@@ -28,6 +28,7 @@ DISTRIBUTED = ("ddp", "fsdp")
 METRICS = ("accuracy", "f1", "precision", "recall", "matthews_correlation", "pearsonr", "spearmanr")
 EVAL_STRATEGIES = ("no", "steps", "epoch")
 NAN_POLICIES = ("stop", "skip")
+COMPILE_MODES = ("reduce-overhead", "default", "max-autotune", "max-autotune-no-cudagraphs")
 DATA_EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "csv",
@@ -44,7 +45,8 @@ SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
         "num_labels": (0, "0 = infer from the label column (float labels mean regression)"),
         "id2label": ({}, 'e.g. {0 = "negative", 1 = "positive"}; empty = from the data'),
         "attn_implementation": ("sdpa", '"sdpa" (fused attention), "eager"'),
-        "torch_compile": (False, "compile the model with torch.compile (GPU runs)"),
+        "torch_compile": (False, "compile the model with torch.compile (GPU runs; batches padded to a multiple of 32)"),
+        "compile_mode": ("reduce-overhead", '"reduce-overhead" (CUDA graphs), "default", "max-autotune"'),
     },
     "data": {
         "train_file": ("", "CSV, TSV, JSON, JSONL or Parquet file"),
@@ -223,6 +225,7 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
         elif value("model.num_labels") and len(id2label) != value("model.num_labels"):
             error("model.id2label", f"has {len(id2label)} labels but model.num_labels is {value('model.num_labels')}")
     choice("model.attn_implementation", ("sdpa", "eager", "flash_attention_2"))
+    choice("model.compile_mode", COMPILE_MODES)
 
     # data
     train_file, dataset = value("data.train_file"), value("data.dataset")
