@@ -269,6 +269,23 @@ def test_system_sample_reads_every_gpu_and_our_processes_memory():
     assert sample.gpu_error is None
 
 
+def test_the_run_root_is_the_launcher_the_run_folder_names(tmp_path):
+    """Every rank's processes count, even when the elastic agent put each rank in its own session."""
+    import psutil
+
+    from workbench.training.system import run_root_process
+
+    ancestors = psutil.Process().parents()
+    launcher = ancestors[1] if len(ancestors) > 1 else ancestors[0]
+    (tmp_path / "pid").write_text(str(launcher.pid), encoding="utf-8")
+    assert run_root_process(tmp_path).pid == launcher.pid
+    (tmp_path / "pid").write_text("4194999", encoding="utf-8")  # not an ancestor: the old rules
+    assert run_root_process(tmp_path).pid in (os.getpid(), os.getppid())
+    (tmp_path / "pid").write_text("not a pid", encoding="utf-8")
+    assert run_root_process(tmp_path).pid in (os.getpid(), os.getppid())
+    assert run_root_process(None).pid in (os.getpid(), os.getppid())
+
+
 def test_system_monitor_thread_emits_samples():
     from workbench.training.system import SystemMonitor
 

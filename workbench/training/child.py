@@ -343,9 +343,9 @@ class Run:
         monitor = None
         interval = spec["monitor"]["system_sample_interval_s"]
         if accelerator.is_main_process and interval > 0:
-            from workbench.training.system import SystemMonitor
+            from workbench.training.system import SystemMonitor, run_root_process
 
-            monitor = SystemMonitor(events.emit, interval)
+            monitor = SystemMonitor(events.emit, interval, root=run_root_process(self.run_dir))
             monitor.start()
         try:
             status = self._train(train_loader)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 from typing import Callable
 
 import psutil
@@ -15,9 +16,22 @@ import psutil
 from workbench.training.protocol import GpuSample, SystemSample
 
 
-def run_root_process() -> psutil.Process:
-    """The launcher when this process runs under `accelerate launch` in the run's own group, else itself."""
+def run_root_process(run_dir: Path | None = None) -> psutil.Process:
+    """The process at the top of the run: the one the run folder's `pid` file names (`accelerate
+    launch`) when it is an ancestor of this one, so every rank's memory and CPU count; else the
+    launcher when it shares this process group; else this process.
+
+    (Under torch's elastic agent each rank can be in a session of its own: on two H200s the
+    process-group test missed the second rank, whose GPU memory then read as 0.)"""
     me = psutil.Process()
+    launched = _launched_pid(run_dir)
+    if launched:
+        try:
+            for ancestor in me.parents():
+                if ancestor.pid == launched:
+                    return ancestor
+        except psutil.Error:
+            pass
     parent = me.parent()
     try:
         if parent is not None and os.getpgid(parent.pid) == os.getpgid(0) and parent.pid != 1:
@@ -25,6 +39,15 @@ def run_root_process() -> psutil.Process:
     except (ProcessLookupError, psutil.Error):
         pass
     return me
+
+
+def _launched_pid(run_dir: Path | None) -> int | None:
+    if run_dir is None:
+        return None
+    try:
+        return int((Path(run_dir) / "pid").read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
 
 
 class GpuReader:
