@@ -177,6 +177,17 @@ def test_compiled_runs_may_recompile_for_each_shape(monkeypatch):
     assert getattr(dynamo_config, name) == 64
 
 
+def test_fsdp_shards_layers_but_not_the_module_around_the_embeddings():
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from workbench.training.child import fsdp_layer_classes
+
+    model = BertForSequenceClassification(BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                                     intermediate_size=37, vocab_size=100))
+    assert "BertEmbeddings" in set(model._no_split_modules)
+    assert fsdp_layer_classes(model) == ["BertLayer"]
+
+
 def test_pinned_memory_and_workers_only_where_they_help():
     from workbench.training.child import loader_options
 

@@ -190,6 +190,20 @@ def pad_multiple(training: dict, compiling: bool) -> int | None:
     return multiple or None
 
 
+def fsdp_layer_classes(model) -> list[str]:
+    """The module classes FSDP shards as units: the model's own no-split modules, less any that
+    holds the input embeddings.
+
+    Accelerate 1.15 shards the input embeddings as a unit of their own after the auto-wrap; when
+    the auto-wrap already took a module around them (BERT's `BertEmbeddings`), their weights are
+    sharded twice and torch 2.11 fails in `DeviceMesh._concatenate` (seen on two H200s)."""
+    names = set(getattr(model, "_no_split_modules", None) or [])
+    embeddings = model.get_input_embeddings() if hasattr(model, "get_input_embeddings") else None
+    if embeddings is not None:
+        names -= {type(module).__name__ for module in model.modules() if any(sub is embeddings for sub in module.modules())}
+    return sorted(names)
+
+
 def allow_recompiles(limit: int) -> None:
     """Raise torch.compile's per-function recompile limit (8 by default; past it, new shapes run
     eager). The option was called cache_size_limit before torch 2.6."""
@@ -286,6 +300,9 @@ class Run:
             eps=training["adam_epsilon"],
             fused=True if wants_fused_adamw(training, accelerator.device.type) else None,
         )
+        fsdp_plugin = getattr(accelerator.state, "fsdp_plugin", None)
+        if fsdp_plugin is not None and not fsdp_plugin.transformer_cls_names_to_wrap:
+            fsdp_plugin.transformer_cls_names_to_wrap = fsdp_layer_classes(model)
         model, optimizer, train_loader, eval_loader = accelerator.prepare(model, optimizer, train_loader, eval_loader)
         steps_per_epoch = max(1, math.ceil(len(train_loader) / training["gradient_accumulation_steps"]))
         if training["max_steps"] > 0:
