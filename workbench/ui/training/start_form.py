@@ -28,6 +28,7 @@ from workbench.ui.training.estimate import GIB, MemoryEstimate
 CHOICES = {
     "model.head": run_spec.HEADS,
     "model.attn_implementation": ("sdpa", "eager", "flash_attention_2"),
+    "model.compile_mode": run_spec.COMPILE_MODES,
     "training.lr_scheduler_type": run_spec.SCHEDULERS,
     "training.mixed_precision": run_spec.MIXED_PRECISION,
     "training.eval_strategy": run_spec.EVAL_STRATEGIES,
