@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument("--mrpc", type=Path, default=MRPC_DEFAULT)
     parser.add_argument("--tokenizer", type=Path, default=None)
     parser.add_argument("--tiny", action="store_true")
+    parser.add_argument("--compile", action="store_true", help="with model.torch_compile (CUDA graphs on GPUs)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
@@ -69,6 +70,7 @@ def main() -> None:
         mixed_precision="bf16" if torch.cuda.is_available() else "no",
         distributed="fsdp" if args.fsdp else "ddp",
     )
+    spec["model"]["torch_compile"] = args.compile
     spec["monitor"]["system_sample_interval_s"] = 1.0
     info = runs.launch_run(spec, runs_dir=workdir / "runs")
     wait_for(info.path, lambda events: any(isinstance(e, Step) and e.step >= args.stop_after for e in events))
@@ -94,7 +96,7 @@ def main() -> None:
                 seen["max_run_memory_mb"] = max(seen["max_run_memory_mb"], gpu.process_memory_mb or 0.0)
     final = next((e for e in reversed(later) if isinstance(e, Finished)), None)
     report = {
-        "mode": "fsdp" if args.fsdp else "ddp",
+        "mode": ("fsdp" if args.fsdp else "ddp") + (" compiled" if args.compile else ""),
         "processes": args.processes,
         "stopped_status": stopped.status,
         "stopped_at_step": stopped.summary.get("steps"),

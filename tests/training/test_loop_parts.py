@@ -164,6 +164,18 @@ def test_compiled_runs_pad_batches_to_few_lengths():
     assert pad_multiple(training, compiling=True) == 64
 
 
+def test_a_compiled_models_weights_are_saved_under_the_plain_models_names():
+    import torch
+
+    from workbench.training.child import without_compile_prefix
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(3, 1))
+    compiled = torch.compile(model)  # wrapping compiles nothing until called
+    assert all(key.startswith("_orig_mod.") for key in compiled.state_dict())
+    assert list(without_compile_prefix(compiled.state_dict())) == list(model.state_dict())
+    assert list(without_compile_prefix(model.state_dict())) == list(model.state_dict())
+
+
 def test_compiled_runs_may_recompile_for_each_shape(monkeypatch):
     import torch._dynamo.config as dynamo_config
 

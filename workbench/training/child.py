@@ -204,6 +204,16 @@ def fsdp_layer_classes(model) -> list[str]:
     return sorted(names)
 
 
+COMPILED_PREFIX = "_orig_mod."
+
+
+def without_compile_prefix(state_dict: dict) -> dict:
+    """A compiled model's state dict as the plain model's: Accelerate keeps torch.compile's wrapper
+    when unwrapping, and its keys start with `_orig_mod.`, which `from_pretrained` does not know
+    (the final model of a compiled run loaded with random weights)."""
+    return {key.removeprefix(COMPILED_PREFIX): value for key, value in state_dict.items()}
+
+
 def allow_recompiles(limit: int) -> None:
     """Raise torch.compile's per-function recompile limit (8 by default; past it, new shapes run
     eager). The option was called cache_size_limit before torch 2.6."""
@@ -619,9 +629,10 @@ class Run:
         accelerator = self.accelerator
         accelerator.wait_for_everyone()
         # Every process takes part: under FSDP this gathers the shards into one full state dict.
-        state_dict = accelerator.get_state_dict(self.model)
+        state_dict = without_compile_prefix(accelerator.get_state_dict(self.model))
         if accelerator.is_main_process:
             model = accelerator.unwrap_model(self.model)
+            model = getattr(model, "_orig_mod", model)  # torch.compile's wrapper
 
             def write(folder: Path) -> None:
                 model.save_pretrained(folder, state_dict=state_dict, safe_serialization=True)
