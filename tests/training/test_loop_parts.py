@@ -164,6 +164,7 @@ def test_compiled_runs_pad_batches_to_few_lengths():
     assert pad_multiple(training, compiling=True) == 64
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # importing torch._dynamo touches torch.jit
 def test_a_compiled_models_weights_are_saved_under_the_plain_models_names():
     import torch
 
