@@ -11,9 +11,11 @@ updated lines is entirely behind widgets in front of it cannot change the output
 skips those, walking the widgets front to back until the updated lines are covered. The output is
 identical (`tests/ui/test_compositor.py` renders both ways and compares); what changes is the work.
 
-It relies on three private parts of Textual 8's `Compositor`: `_render_chops` (which renders the
-lines), `_get_renders` (which it calls for the widgets overlapping the crop) and `visible_widgets`
-(front to back). `covering_compositor()` falls back to the stock compositor if they are missing.
+It builds on private parts of Textual 8's `Compositor`: `render_partial_update`, `_render_chops`
+(which renders the lines), `_get_renders` (which it calls for the widgets overlapping the crop),
+`_regions_to_spans` and `visible_widgets` (front to back). `covering_compositor()` gives Textual's
+own compositor when their parameters differ from those it was written against, and a frame whose
+widgets cannot be worked out draws every widget, as Textual would.
 """
 
 from __future__ import annotations
