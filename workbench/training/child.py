@@ -261,7 +261,7 @@ class Run:
         compile_kwargs = compile_settings(spec["model"], device_type)
         self.compiling = compile_kwargs is not None
         # A new iteration for CUDA graphs starts at each forward (eval runs between training steps).
-        self.mark_step = torch.compiler.cudagraph_mark_step_begin if self.compiling and device_type == "cuda" else None
+        self.mark_step = getattr(torch.compiler, "cudagraph_mark_step_begin", None) if self.compiling and device_type == "cuda" else None
         if self.compiling:
             allow_recompiles(64)  # each padding bucket, the last batch, train and eval: one compile each
         self.accelerator = accelerator = Accelerator(
