@@ -16,6 +16,15 @@ from pathlib import Path
 from typing import Any, ClassVar, Iterator
 
 PROTOCOL_VERSION = 1
+PID_FILE = "pid"  # in the run folder: the launched process (`accelerate launch`), written by the launcher
+
+
+def read_pid(run_dir: Path) -> int | None:
+    """The launched process's pid from the run folder; None while it is not written (or unreadable)."""
+    try:
+        return int((Path(run_dir) / PID_FILE).read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
 
 
 class ProtocolError(ValueError):

@@ -186,7 +186,7 @@ def _start_child(spec: dict, run_dir: Path, resume: bool) -> int:
             env=child_environment(),
             start_new_session=True,
         )
-    (run_dir / "pid").write_text(str(process.pid), encoding="utf-8")
+    (run_dir / protocol.PID_FILE).write_text(str(process.pid), encoding="utf-8")
     # Reap it when it ends, so a finished child never lingers as a zombie of a long-lived parent (the TUI).
     threading.Thread(target=process.wait, name=f"reap-{process.pid}", daemon=True).start()
     return process.pid
@@ -220,13 +220,6 @@ def launch_run(spec: dict | Path | str, runs_dir: Path | None = None) -> RunInfo
 
 # Reading -------------------------------------------------------------------------------------
 
-def _read_pid(path: Path) -> int | None:
-    try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
 def _process_alive(pid: int | None, run_dir: Path) -> bool:
     """Alive, not a zombie, and really ours (its command line names the run folder)."""
     if not pid:
@@ -243,7 +236,7 @@ def _process_alive(pid: int | None, run_dir: Path) -> bool:
 
 
 def run_pids(run_dir: Path, events: list | None = None) -> list[int]:
-    pids = [_read_pid(run_dir / "pid")]
+    pids = [protocol.read_pid(run_dir)]
     for event in events if events is not None else protocol.read_events(run_dir / "events.jsonl"):
         if isinstance(event, protocol.RunStarted) and event.pid:
             pids.append(event.pid)
@@ -292,7 +285,7 @@ def describe_data(spec: dict) -> str:
 # A long run's events file takes about a second to parse per 100,000 steps, and the runs list is
 # read again every few seconds: keep each folder's answer until one of its files changes.
 _READ_CACHE: dict[Path, tuple[tuple, "RunInfo", list[int]]] = {}
-_CACHE_KEY_FILES = ("events.jsonl", "spec.toml", LAUNCHED_FILE, "pid")
+_CACHE_KEY_FILES = ("events.jsonl", "spec.toml", LAUNCHED_FILE, protocol.PID_FILE)
 
 
 def _files_key(run_dir: Path) -> tuple:
@@ -391,7 +384,7 @@ def _info_from_events(run_dir: Path, spec: dict, events: list) -> RunInfo:
         status, ended_at = "starting", None  # resumed: the new child has not started its loop yet
     if started_at is None:
         started_at = launched or None
-    pid = child_pid or _read_pid(run_dir / "pid")
+    pid = child_pid or protocol.read_pid(run_dir)
     return RunInfo(
         run_id=run_dir.name, path=run_dir, status=status, model=model, dataset=describe_data(spec),
         started_at=started_at, ended_at=ended_at, step=step, total_steps=total, best_metric=best, pid=pid, error=error,

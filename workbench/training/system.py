@@ -13,7 +13,7 @@ from typing import Callable
 
 import psutil
 
-from workbench.training.protocol import GpuSample, SystemSample
+from workbench.training.protocol import GpuSample, SystemSample, read_pid
 
 
 def run_root_process(run_dir: Path | None = None) -> psutil.Process:
@@ -24,7 +24,7 @@ def run_root_process(run_dir: Path | None = None) -> psutil.Process:
     (Under torch's elastic agent each rank can be in a session of its own: on two H200s the
     process-group test missed the second rank, whose GPU memory then read as 0.)"""
     me = psutil.Process()
-    launched = _launched_pid(run_dir)
+    launched = read_pid(run_dir) if run_dir is not None else None
     if launched:
         try:
             for ancestor in me.parents():
@@ -39,15 +39,6 @@ def run_root_process(run_dir: Path | None = None) -> psutil.Process:
     except (ProcessLookupError, psutil.Error):
         pass
     return me
-
-
-def _launched_pid(run_dir: Path | None) -> int | None:
-    if run_dir is None:
-        return None
-    try:
-        return int((Path(run_dir) / "pid").read_text(encoding="utf-8").strip())
-    except (OSError, ValueError):
-        return None
 
 
 class GpuReader:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from workbench.training.protocol import Event, EventReader, ProtocolError, RunStarted, decode, is_final
+from workbench.training.protocol import Event, EventReader, ProtocolError, RunStarted, decode, is_final, read_pid
 from workbench.ui.training.history import RunHistory
 
 LOG_TAIL_BYTES = 64 * 1024  # how much of an existing stdout.log is read on attach
@@ -71,13 +71,6 @@ def process_alive(pid: int | None, run_dir: Path | None = None) -> bool | None:
         return False
     except psutil.AccessDenied:
         return True
-
-
-def read_pid(run_dir: Path) -> int | None:
-    try:
-        return int((Path(run_dir) / "pid").read_text().strip())
-    except (OSError, ValueError):
-        return None
 
 
 class RunFollower:
