@@ -144,9 +144,9 @@ class TokenizerPane(Vertical):
         self.generation = 0
         self.rendered_generation = -1  # for benchmarks: the generation now on screen
         self._refresh_pending = False
-        self._shown_inputs: tuple | None = None
-        self._table_cache = render.TableCache()
-        self._follow_caret = False  # the next render scrolls the token view to the editor's caret  # token tables of the last render: typing redraws only what changed  # what the token view shows: (text, pair, options, tokenizer)
+        self._shown_inputs: tuple | None = None  # what the token view shows: (text, pair, options, tokenizer)
+        self._table_cache = render.TableCache()  # token tables of the last render: typing redraws only what changed
+        self._follow_caret = False  # the next render scrolls the token view to the editor's caret
         self._load_started = False
         self._pinned_source: str | None = None  # a path the user opened; else the active model
         self._secondary_generation = 0
