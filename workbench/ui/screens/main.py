@@ -72,8 +72,7 @@ class MainScreen(Screen):
             for pane_id, title, _ in PANES:
                 with TabPane(title, id=pane_id):
                     if pane_id == self.first_pane:
-                        pane = self._panes[pane_id] = pane_class(pane_id)(id=f"{pane_id}-pane")
-                        yield pane
+                        yield self._new_pane(pane_id)
         yield WorkbenchFooter()
 
     @work(thread=True, exclusive=True, group="pane-imports", exit_on_error=False)
@@ -122,8 +121,12 @@ class MainScreen(Screen):
         """The pane, mounting it now if it was never shown (its children arrive on the next idle)."""
         pane = self.built_pane(pane_id)
         if pane is None:
-            pane = self._panes[pane_id] = pane_class(pane_id)(id=f"{pane_id}-pane")
+            pane = self._new_pane(pane_id)
             self.query_one(f"TabPane#{pane_id}", TabPane).mount(pane)
+        return pane
+
+    def _new_pane(self, pane_id: str) -> Widget:
+        pane = self._panes[pane_id] = pane_class(pane_id)(id=f"{pane_id}-pane")
         return pane
 
     async def pane_ready(self, pane_id: str) -> Widget:
