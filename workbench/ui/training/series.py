@@ -120,9 +120,9 @@ class Series:
                 self.append(x, y)
             return
         count = len(xs)
-        self.xs.extend(xs)
-        self.ys.extend(ys)
         aligned = count // BASE_BUCKET * BASE_BUCKET
+        self.xs.extend(xs[:aligned])
+        self.ys.extend(ys[:aligned])
         level = _Level()
         for start in range(0, aligned, BASE_BUCKET):
             low, high, first, last = _fold(ys[start : start + BASE_BUCKET])
@@ -130,16 +130,8 @@ class Series:
         while len(level):
             self._levels.append(level)
             level = level.merged_pairs()
-        for index in range(aligned, count):  # the bucket being filled
-            x, y = xs[index], ys[index]
-            if self._count == 0:
-                self._x = x
-            self._count += 1
-            if y - y == 0.0:
-                self._low, self._high = min(self._low, y), max(self._high, y)
-                if self._first != self._first:
-                    self._first = y
-                self._last = y
+        for index in range(aligned, count):  # the bucket being filled (fewer points than a bucket)
+            self.append(xs[index], ys[index])
 
     def _push(self, level: int, x: float, low: float, high: float, first: float, last: float) -> None:
         """Add a full bucket to `level`; every second one merges with its twin into the level above."""
