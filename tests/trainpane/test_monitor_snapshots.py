@@ -76,9 +76,16 @@ def test_compare_runs(snap_compare, runs_dir, curve_presses):
         pane = pilot.app.screen.query_one("#training-pane")
         pane.compare_runs([runs_dir / RUNNING, runs_dir / FINISHED, runs_dir / CRASHED])
         view = pilot.app.screen.query_one("#compare")
+        table = view.query_one("#compare-table")
+
+        def table_measured() -> bool:
+            # The table sizes its columns to new rows when it next goes idle: on a loaded machine the
+            # screenshot could come first, with every column as narrow as its header.
+            return table.row_count == 3 and table.ordered_columns[0].content_width >= len(view.histories[0].run_id)
+
         await wait_for(pilot, lambda: len(view.histories) == 3)
         for _ in range(curve_presses):
-            await pilot.press("m")
-        await pilot.pause()
+            await pilot.press("m")  # each refills the table
+        await wait_for(pilot, table_measured)
 
     assert snap_compare(make_app(probe_hub_on_start=False), terminal_size=SIZE, run_before=compare)
