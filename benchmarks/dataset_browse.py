@@ -103,9 +103,9 @@ print(time.perf_counter() - start, "datasets" in sys.modules)
 APP_OPEN = """
 import asyncio, sys, time
 from workbench.ui.app import make_app
-from workbench.ui.panes.datasets import DatasetsPane
-from workbench.ui.screens.main import PANE_IDS
-from workbench.ui.widgets.datasets_table import DatasetTable
+from workbench.ui.data.pane import DatasetsPane
+from workbench.ui.shell.main_screen import PANE_IDS
+from workbench.ui.data.table import DatasetTable
 
 async def main():
     app = make_app(probe_hub_on_start=False)
@@ -150,7 +150,10 @@ def run_script(code: str, *args: str) -> str:
 
     here = Path(__file__).resolve().parent
     result = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        check=True,
         env={**os.environ, "PYTHONPATH": os.pathsep.join([str(here.parent), str(here)])},
     )
     return result.stdout
@@ -175,7 +178,9 @@ def main() -> int:
         os.environ["HF_DATASETS_CACHE"] = str(Path(folder) / "cache")
         path = Path(folder) / "big.parquet"
         # Written by another process, so this one's heap starts clean for the RSS measurement.
-        run_script(f"from dataset_browse import make_parquet; make_parquet(__import__('pathlib').Path({str(path)!r}), {args.rows})")
+        run_script(
+            f"from dataset_browse import make_parquet; make_parquet(__import__('pathlib').Path({str(path)!r}), {args.rows})"
+        )
         fresh = [fresh_open(path) for _ in range(max(1, args.repeats // 2))]
         fresh_times = sorted(seconds for seconds, _ in fresh)
         in_app = sorted(app_open(path) for _ in range(max(1, args.repeats // 2)))
@@ -231,7 +236,11 @@ def main() -> int:
         convert_time, _ = timed(lambda: opened.splits["train"])
 
         sentences = datasets.Dataset.from_dict(
-            {"sentence": [" ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 20))) for _ in range(args.sentences)]}
+            {
+                "sentence": [
+                    " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 20))) for _ in range(args.sentences)
+                ]
+            }
         )
         tokenizer = load_tokenizer("")
         token_time, lengths = timed(lambda: stats.token_lengths(sentences, tokenizer, "sentence"))
@@ -245,14 +254,34 @@ def main() -> int:
         ("load average (1, 5, 15 min) at the end", load, "other work on this machine skews times"),
         ("CPU calibration: sum(range(10**7))", ms(cpu_calibration()), "about 200 ms on an idle core"),
         ("rows", f"{args.rows:,}", ""),
-        ("open -> first page, fresh interpreter", ms(fresh_times[len(fresh_times) // 2]), f"goal < 500 ms; median of {len(fresh)}, imports counted"),
-        ("open -> rows painted, in the app", ms(in_app[len(in_app) // 2][0]), f"goal < 500 ms; median of {len(in_app)}, headless Pilot; CPU {in_app[len(in_app) // 2][1] * 1000:.0f} ms"),
+        (
+            "open -> first page, fresh interpreter",
+            ms(fresh_times[len(fresh_times) // 2]),
+            f"goal < 500 ms; median of {len(fresh)}, imports counted",
+        ),
+        (
+            "open -> rows painted, in the app",
+            ms(in_app[len(in_app) // 2][0]),
+            f"goal < 500 ms; median of {len(in_app)}, headless Pilot; CPU {in_app[len(in_app) // 2][1] * 1000:.0f} ms",
+        ),
         ("open -> first page, pyarrow imported", ms(opens[0]), "goal < 500 ms; the first open"),
-        ("  the same, median of the opens", ms(sorted(opens)[len(opens) // 2]), f"{len(opens)} opens (a cache would show here)"),
+        (
+            "  the same, median of the opens",
+            ms(sorted(opens)[len(opens) // 2]),
+            f"{len(opens)} opens (a cache would show here)",
+        ),
         ("  `datasets` imported to open", "yes" if datasets_imported or any(i for _, i in fresh) else "no", ""),
         (f"last page ({screen} rows)", ms(last_page), f"goal < 50 ms; CPU {last_page_cpu * 1000:.0f} ms"),
-        ("random page, median of 50", ms(sorted(random_pages)[25][0]), f"goal < 50 ms; CPU median {sorted(cpu for _, cpu in random_pages)[25] * 1000:.0f} ms"),
-        ("random page, worst of 50", ms(max(random_pages)[0]), f"goal < 50 ms; CPU worst {max(cpu for _, cpu in random_pages) * 1000:.0f} ms"),
+        (
+            "random page, median of 50",
+            ms(sorted(random_pages)[25][0]),
+            f"goal < 50 ms; CPU median {sorted(cpu for _, cpu in random_pages)[25] * 1000:.0f} ms",
+        ),
+        (
+            "random page, worst of 50",
+            ms(max(random_pages)[0]),
+            f"goal < 50 ms; CPU worst {max(cpu for _, cpu in random_pages) * 1000:.0f} ms",
+        ),
         ("last page of search results (take)", ms(result_page), "goal < 50 ms"),
         (f"search {args.word!r} over all rows", ms(search_time), f"{hits:,} matches"),
         ("RSS growth (opens + pages + search)", f"{rss_after - rss_before:8.1f} MB", "goal < 150 MB"),

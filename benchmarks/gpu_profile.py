@@ -54,9 +54,13 @@ def one_shape(batch: int, length: int, mode: str) -> dict:
     kernel_us = sum(e.self_device_time_total for e in prof.key_averages()) / 5
     tokens_per_s = batch * length / wall
     result = {
-        "shape": f"{batch}x{length}", "mode": mode, "step_ms": wall * 1000,
-        "gpu_kernel_ms": kernel_us / 1000, "gpu_busy": kernel_us / 1e6 / wall,
-        "tokens_per_s": tokens_per_s, "mfu": 6 * parameters * tokens_per_s / 989e12,
+        "shape": f"{batch}x{length}",
+        "mode": mode,
+        "step_ms": wall * 1000,
+        "gpu_kernel_ms": kernel_us / 1000,
+        "gpu_busy": kernel_us / 1e6 / wall,
+        "tokens_per_s": tokens_per_s,
+        "mfu": 6 * parameters * tokens_per_s / 989e12,
     }
     del model, optimizer, step_model
     torch.cuda.empty_cache()
@@ -66,7 +70,9 @@ def one_shape(batch: int, length: int, mode: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shapes", nargs="+", default=["32x64", "128x64", "128x128", "512x128"])
-    parser.add_argument("--compile", action="store_true", help="also with torch.compile (same as --modes eager default)")
+    parser.add_argument(
+        "--compile", action="store_true", help="also with torch.compile (same as --modes eager default)"
+    )
     parser.add_argument("--modes", nargs="+", choices=["eager", "default", "reduce-overhead", "max-autotune"])
     args = parser.parse_args()
     modes = args.modes or (["eager", "default"] if args.compile else ["eager"])
@@ -79,8 +85,10 @@ def main() -> None:
             print(json.dumps(row), flush=True)
     print(f"\n{'shape':<10}{'mode':>16}{'step ms':>9}{'GPU ms':>8}{'GPU busy':>9}{'tokens/s':>11}{'MFU':>7}")
     for r in rows:
-        print(f"{r['shape']:<10}{r['mode']:>16}{r['step_ms']:>9.1f}{r['gpu_kernel_ms']:>8.1f}"
-              f"{r['gpu_busy']:>9.0%}{r['tokens_per_s']:>11.0f}{r['mfu']:>7.1%}")
+        print(
+            f"{r['shape']:<10}{r['mode']:>16}{r['step_ms']:>9.1f}{r['gpu_kernel_ms']:>8.1f}"
+            f"{r['gpu_busy']:>9.0%}{r['tokens_per_s']:>11.0f}{r['mfu']:>7.1%}"
+        )
 
 
 if __name__ == "__main__":

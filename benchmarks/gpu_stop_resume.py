@@ -24,8 +24,8 @@ from benchmarks.gpu_throughput import MRPC_DEFAULT, prepare  # noqa: E402
 
 
 def wait_for(run_dir: Path, predicate, timeout: float = 600):
+    from workbench.core.runs.protocol import read_events
     from workbench.training import runs
-    from workbench.training.protocol import read_events
 
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -52,8 +52,8 @@ def main() -> None:
 
     import torch
 
+    from workbench.core.runs.protocol import Finished, RunStarted, Step, SystemSample
     from workbench.training import runs
-    from workbench.training.protocol import Finished, RunStarted, Step, SystemSample
     from workbench.training.spec import default_spec
 
     if args.tokenizer is None:
@@ -65,8 +65,14 @@ def main() -> None:
     spec = default_spec(model=str(model_dir), data=str(data))
     spec["data"].update(text_column="sentence1", text_pair_column="sentence2", label_column="label")
     spec["training"].update(
-        per_device_train_batch_size=args.batch, max_steps=args.steps, eval_strategy="no", metrics=[],
-        save_steps=50, logging_steps=10, num_processes=args.processes, group_by_length=True,
+        per_device_train_batch_size=args.batch,
+        max_steps=args.steps,
+        eval_strategy="no",
+        metrics=[],
+        save_steps=50,
+        logging_steps=10,
+        num_processes=args.processes,
+        group_by_length=True,
         mixed_precision="bf16" if torch.cuda.is_available() else "no",
         distributed="fsdp" if args.fsdp else "ddp",
     )
@@ -79,18 +85,22 @@ def main() -> None:
     stopped = next(e for e in first if isinstance(e, Finished))
     runs.resume_run(info.path)
     everything = wait_for(
-        info.path, lambda events: sum(isinstance(e, Finished) for e in events) >= 2 or
-        any(getattr(e, "status", None) in ("failed", "crashed") for e in events[len(first):])
+        info.path,
+        lambda events: (
+            sum(isinstance(e, Finished) for e in events) >= 2
+            or any(getattr(e, "status", None) in ("failed", "crashed") for e in events[len(first) :])
+        ),
     )
-    later = everything[len(first):]
+    later = everything[len(first) :]
     resumed = next((e for e in later if isinstance(e, RunStarted)), None)
     steps = [e.step for e in everything if isinstance(e, Step)]
     gpus: dict[int, dict] = {}
     for event in everything:
         if isinstance(event, SystemSample):
             for gpu in event.gpus:
-                seen = gpus.setdefault(gpu.index, {"max_utilization": 0.0, "max_memory_used_mb": 0.0,
-                                                   "max_run_memory_mb": 0.0})
+                seen = gpus.setdefault(
+                    gpu.index, {"max_utilization": 0.0, "max_memory_used_mb": 0.0, "max_run_memory_mb": 0.0}
+                )
                 seen["max_utilization"] = max(seen["max_utilization"], gpu.utilization or 0.0)
                 seen["max_memory_used_mb"] = max(seen["max_memory_used_mb"], gpu.memory_used_mb or 0.0)
                 seen["max_run_memory_mb"] = max(seen["max_run_memory_mb"], gpu.process_memory_mb or 0.0)

@@ -159,8 +159,13 @@ def run_trainer(model_dir: Path, data: Path, batch: int, steps: int, warmup: int
         disable_tqdm=True,
     )
     clock = Clock()
-    trainer = Trainer(model=model, args=arguments, train_dataset=tokenized,
-                      data_collator=DataCollatorWithPadding(tokenizer), callbacks=[clock])
+    trainer = Trainer(
+        model=model,
+        args=arguments,
+        train_dataset=tokenized,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        callbacks=[clock],
+    )
     with NvmlPeak(lambda: [os.getpid()]) as memory:
         trainer.train()
     seconds = clock.marks[steps] - clock.marks[warmup]
@@ -178,23 +183,40 @@ def run_trainer(model_dir: Path, data: Path, batch: int, steps: int, warmup: int
     return result
 
 
-def run_workbench(model_dir: Path, data: Path, batch: int, steps: int, warmup: int, workdir: Path,
-                  processes: int, *, events_on: bool = True, compile_model: bool = False,
-                  extra: dict | None = None) -> dict:
+def run_workbench(
+    model_dir: Path,
+    data: Path,
+    batch: int,
+    steps: int,
+    warmup: int,
+    workdir: Path,
+    processes: int,
+    *,
+    events_on: bool = True,
+    compile_model: bool = False,
+    extra: dict | None = None,
+) -> dict:
     """A real workbench run: the spec, `accelerate launch` and the child, read back from events."""
-    from workbench.training import runs
-    from workbench.training.protocol import EventReader, Failed, Finished, Step, SystemSample
-    from workbench.training.spec import default_spec
-
     import torch
+
+    from workbench.core.runs.protocol import EventReader, Failed, Finished, Step, SystemSample
+    from workbench.training import runs
+    from workbench.training.spec import default_spec
 
     spec = default_spec(model=str(model_dir), data=str(data))
     spec["data"].update(text_column="sentence1", text_pair_column="sentence2", label_column="label", max_length=128)
     spec["training"].update(
-        per_device_train_batch_size=batch, max_steps=steps, eval_strategy="no",
+        per_device_train_batch_size=batch,
+        max_steps=steps,
+        eval_strategy="no",
         mixed_precision="bf16" if torch.cuda.is_available() else "no",
-        save_steps=10**9, logging_steps=10, num_processes=processes, metrics=[], group_by_length=True,
-        pad_to_multiple_of=8, dataloader_num_workers=2,
+        save_steps=10**9,
+        logging_steps=10,
+        num_processes=processes,
+        metrics=[],
+        group_by_length=True,
+        pad_to_multiple_of=8,
+        dataloader_num_workers=2,
     )
     spec["model"]["torch_compile"] = compile_model
     spec["monitor"].update(step_events=events_on, system_sample_interval_s=2.0 if events_on else 0.0)
@@ -226,8 +248,12 @@ def run_workbench(model_dir: Path, data: Path, batch: int, steps: int, warmup: i
             time.sleep(0.2)
     if not isinstance(final, Finished):
         raise SystemExit(f"workbench run {info.path} did not finish: {final}\n{runs.log_tail(info.path)}")
-    result = {"train_runtime_s": final.summary.get("train_runtime_s"), "peak_gpu_mb": memory.peak_mb,
-              "gpus": gpu_seen, "run_dir": str(info.path)}
+    result = {
+        "train_runtime_s": final.summary.get("train_runtime_s"),
+        "peak_gpu_mb": memory.peak_mb,
+        "gpus": gpu_seen,
+        "run_dir": str(info.path),
+    }
     steady = [event for event in step_events if event.step > warmup]
     if len(steady) >= 2:
         first, last = steady[0], steady[-1]
@@ -280,20 +306,48 @@ def main() -> None:
         if not args.skip_trainer:
             variants.append(("Trainer", lambda: run_trainer(model_dir, data, batch, args.steps, args.warmup, workdir)))
         if not args.skip_eager:
-            variants.append(("workbench", lambda: run_workbench(model_dir, data, batch, args.steps, args.warmup, workdir, 1)))
+            variants.append(
+                ("workbench", lambda: run_workbench(model_dir, data, batch, args.steps, args.warmup, workdir, 1))
+            )
         if args.compile:
-            variants.append(("workbench+compile", lambda: run_workbench(
-                model_dir, data, batch, args.steps, args.warmup, workdir, 1, compile_model=True)))
+            variants.append(
+                (
+                    "workbench+compile",
+                    lambda: run_workbench(
+                        model_dir, data, batch, args.steps, args.warmup, workdir, 1, compile_model=True
+                    ),
+                )
+            )
         if args.overhead:
-            variants.append(("workbench, events off", lambda: run_workbench(
-                model_dir, data, batch, args.steps, args.warmup, workdir, 1, events_on=False)))
+            variants.append(
+                (
+                    "workbench, events off",
+                    lambda: run_workbench(model_dir, data, batch, args.steps, args.warmup, workdir, 1, events_on=False),
+                )
+            )
         if args.processes > 1:
-            variants.append((f"workbench x{args.processes} DDP", lambda: run_workbench(
-                model_dir, data, batch, args.steps, args.warmup, workdir, args.processes)))
+            variants.append(
+                (
+                    f"workbench x{args.processes} DDP",
+                    lambda: run_workbench(model_dir, data, batch, args.steps, args.warmup, workdir, args.processes),
+                )
+            )
             if args.fsdp:
-                variants.append((f"workbench x{args.processes} FSDP", lambda: run_workbench(
-                    model_dir, data, batch, args.steps, args.warmup, workdir, args.processes,
-                    extra={"training.distributed": "fsdp"})))
+                variants.append(
+                    (
+                        f"workbench x{args.processes} FSDP",
+                        lambda: run_workbench(
+                            model_dir,
+                            data,
+                            batch,
+                            args.steps,
+                            args.warmup,
+                            workdir,
+                            args.processes,
+                            extra={"training.distributed": "fsdp"},
+                        ),
+                    )
+                )
         for name, run in variants:
             started = time.time()
             result = run()
@@ -304,19 +358,29 @@ def main() -> None:
             print(json.dumps(result, default=str), flush=True)
 
     print()
-    header = (f"{'run':<24}{'batch':>6}{'samples/s':>11}{'tokens/s':>11}{'step ms':>9}{'steady/s':>10}{'peak MB':>9}"
-              f"{'MFU':>7}{'vs Trainer':>11}")
+    header = (
+        f"{'run':<24}{'batch':>6}{'samples/s':>11}{'tokens/s':>11}{'step ms':>9}{'steady/s':>10}{'peak MB':>9}"
+        f"{'MFU':>7}{'vs Trainer':>11}"
+    )
     print(header)
     for row in table:
         trainer = next((r for r in table if r["name"] == "Trainer" and r["batch"] == row["batch"]), None)
-        ratio = row.get("samples_per_s", 0) / trainer["samples_per_s"] if trainer and "samples_per_s" in row else float("nan")
-        print(f"{row['name']:<24}{row['batch']:>6}{row.get('samples_per_s', float('nan')):>11.0f}"
-              f"{row.get('tokens_per_s', float('nan')):>11.0f}{row.get('step_time_ms', float('nan')):>9.1f}"
-              f"{row.get('steady_samples_per_s', row.get('samples_per_s', float('nan'))):>10.0f}"
-              f"{row['peak_gpu_mb']:>9.0f}{row.get('mfu', float('nan')):>7.1%}{ratio:>11.2f}")
+        ratio = (
+            row.get("samples_per_s", 0) / trainer["samples_per_s"]
+            if trainer and "samples_per_s" in row
+            else float("nan")
+        )
+        print(
+            f"{row['name']:<24}{row['batch']:>6}{row.get('samples_per_s', float('nan')):>11.0f}"
+            f"{row.get('tokens_per_s', float('nan')):>11.0f}{row.get('step_time_ms', float('nan')):>9.1f}"
+            f"{row.get('steady_samples_per_s', row.get('samples_per_s', float('nan'))):>10.0f}"
+            f"{row['peak_gpu_mb']:>9.0f}{row.get('mfu', float('nan')):>7.1%}{ratio:>11.2f}"
+        )
     print("samples/s and step ms: over every step after the warm-up; steady/s: from the median logging window")
     if args.json:
-        args.json.write_text(json.dumps({"gpu": gpu_name, "parameters": parameters, "rows": table}, indent=2, default=str))
+        args.json.write_text(
+            json.dumps({"gpu": gpu_name, "parameters": parameters, "rows": table}, indent=2, default=str)
+        )
 
 
 if __name__ == "__main__":

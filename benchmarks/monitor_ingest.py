@@ -43,7 +43,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from textual._compositor import CompositorUpdate  # noqa: E402
 from textual.screen import Screen  # noqa: E402
 
-from workbench.training.protocol import (  # noqa: E402
+from workbench.core.runs.protocol import (  # noqa: E402
     Evaluation,
     EventWriter,
     GpuSample,
@@ -62,24 +62,59 @@ GOAL_MS = 50.0
 def event_for(index: int, step: int, when: float):
     """Mostly steps; every 50th a system sample, every 500th an evaluation, every 200th a log line."""
     if index % 500 == 499:
-        return Evaluation(step=step, epoch=step / 1000, metrics={"accuracy": 0.8, "f1": 0.85, "eval_loss": 0.4}, time=when)
+        return Evaluation(
+            step=step, epoch=step / 1000, metrics={"accuracy": 0.8, "f1": 0.85, "eval_loss": 0.4}, time=when
+        )
     if index % 200 == 199:
         return LogLine(message=f"step {step}", time=when)
     if index % 50 == 49:
-        gpus = [GpuSample(index=i, name="NVIDIA H200", utilization=90.0, memory_used_mb=60000.0, memory_total_mb=143771.0,
-                          power_w=400.0, temperature_c=60.0, process_memory_mb=59000.0) for i in range(2)]
-        return SystemSample(cpu_percent=150.0, rss_mb=3000.0, ram_used_mb=9000.0, ram_total_mb=24000.0, gpus=gpus, time=when)
-    return Step(step=step, epoch=step / 1000, loss=0.3 + 0.4 / (1 + step / 5000) + (index % 7) * 0.01,
-                learning_rate=2e-5, grad_norm=1.5, samples_per_s=500.0, tokens_per_s=20000.0, time=when)
+        gpus = [
+            GpuSample(
+                index=i,
+                name="NVIDIA H200",
+                utilization=90.0,
+                memory_used_mb=60000.0,
+                memory_total_mb=143771.0,
+                power_w=400.0,
+                temperature_c=60.0,
+                process_memory_mb=59000.0,
+            )
+            for i in range(2)
+        ]
+        return SystemSample(
+            cpu_percent=150.0, rss_mb=3000.0, ram_used_mb=9000.0, ram_total_mb=24000.0, gpus=gpus, time=when
+        )
+    return Step(
+        step=step,
+        epoch=step / 1000,
+        loss=0.3 + 0.4 / (1 + step / 5000) + (index % 7) * 0.01,
+        learning_rate=2e-5,
+        grad_norm=1.5,
+        samples_per_s=500.0,
+        tokens_per_s=20000.0,
+        time=when,
+    )
 
 
 def write_history(run_dir: Path, steps: int, total: int) -> float:
     start = time.time() - steps * 0.01
     with EventWriter(run_dir / "events.jsonl") as writer:
-        writer.emit(RunStarted(run_id=run_dir.name, spec={"model": {"name_or_path": "bench"}}, total_steps=total, time=start))
+        writer.emit(
+            RunStarted(run_id=run_dir.name, spec={"model": {"name_or_path": "bench"}}, total_steps=total, time=start)
+        )
         for step in range(1, steps + 1):
-            writer.emit(Step(step=step, epoch=step / 1000, loss=0.3 + 0.4 / (1 + step / 5000), learning_rate=2e-5,
-                             grad_norm=1.5, samples_per_s=500.0, tokens_per_s=20000.0, time=start + step * 0.01))
+            writer.emit(
+                Step(
+                    step=step,
+                    epoch=step / 1000,
+                    loss=0.3 + 0.4 / (1 + step / 5000),
+                    learning_rate=2e-5,
+                    grad_norm=1.5,
+                    samples_per_s=500.0,
+                    tokens_per_s=20000.0,
+                    time=start + step * 0.01,
+                )
+            )
     (run_dir / "stdout.log").write_text("".join(f"line {i}\n" for i in range(2000)))
     return start + steps * 0.01
 
@@ -126,8 +161,19 @@ class Measures:
     load: float = 0.0
 
     def clear_live(self) -> None:
-        for values in (self.frames, self.frames_cpu, self.frame_starts, self.layout_frames, self.gc_in_frame,
-                       self.drains, self.drains_cpu, self.folded, self.stalls, self.gc2_cpu, *self.gc_pauses.values()):
+        for values in (
+            self.frames,
+            self.frames_cpu,
+            self.frame_starts,
+            self.layout_frames,
+            self.gc_in_frame,
+            self.drains,
+            self.drains_cpu,
+            self.folded,
+            self.stalls,
+            self.gc2_cpu,
+            *self.gc_pauses.values(),
+        ):
             values.clear()
 
     @property
@@ -231,9 +277,20 @@ async def measure_once(args) -> Measures:
                 measures.clear_live()
 
                 writer = subprocess.Popen(
-                    [sys.executable, __file__, "--replay-into", str(run_dir), "--first-step", str(args.history),
-                     "--rate", str(args.rate), "--seconds", str(args.seconds)],
-                    stdout=subprocess.PIPE, text=True,
+                    [
+                        sys.executable,
+                        __file__,
+                        "--replay-into",
+                        str(run_dir),
+                        "--first-step",
+                        str(args.history),
+                        "--rate",
+                        str(args.rate),
+                        "--seconds",
+                        str(args.seconds),
+                    ],
+                    stdout=subprocess.PIPE,
+                    text=True,
                 )
                 while writer.poll() is None:
                     began = time.perf_counter()
@@ -259,8 +316,10 @@ def row(name: str, values: list[float]) -> str:
     if not values:
         return f"| {name:<40} | {0:>6} | {'—':>7} | {'—':>7} | {'—':>7} | {'—':>7} |"
     ordered = sorted(values)
-    return (f"| {name:<40} | {len(values):>6} | {statistics.median(values):>7.2f} | {percentile(ordered, 0.95):>7.2f} |"
-            f" {percentile(ordered, 0.99):>7.2f} | {ordered[-1]:>7.2f} |")
+    return (
+        f"| {name:<40} | {len(values):>6} | {statistics.median(values):>7.2f} | {percentile(ordered, 0.95):>7.2f} |"
+        f" {percentile(ordered, 0.99):>7.2f} | {ordered[-1]:>7.2f} |"
+    )
 
 
 def table(m: Measures) -> list[str]:
@@ -288,8 +347,19 @@ def table(m: Measures) -> list[str]:
 def merged(runs: list[Measures]) -> Measures:
     total = Measures()
     for m in runs:
-        for name in ("frames", "frames_cpu", "layout_frames", "gc_in_frame", "drains", "drains_cpu", "folded",
-                     "stalls", "renders", "attach_frames", "gc2_cpu"):
+        for name in (
+            "frames",
+            "frames_cpu",
+            "layout_frames",
+            "gc_in_frame",
+            "drains",
+            "drains_cpu",
+            "folded",
+            "stalls",
+            "renders",
+            "attach_frames",
+            "gc2_cpu",
+        ):
             getattr(total, name).extend(getattr(m, name))
         for generation, pauses in m.gc_pauses.items():
             total.gc_pauses[generation].extend(pauses)
@@ -300,8 +370,19 @@ def merged(runs: list[Measures]) -> Measures:
 
 def measure_in_child(args) -> Measures:
     """One repeat in a fresh interpreter: one app per process, as users run it (and a clean heap)."""
-    command = [sys.executable, __file__, "--one-json", "--rate", str(args.rate), "--seconds", str(args.seconds),
-               "--history", str(args.history), "--size", args.size]
+    command = [
+        sys.executable,
+        __file__,
+        "--one-json",
+        "--rate",
+        str(args.rate),
+        "--seconds",
+        str(args.seconds),
+        "--history",
+        str(args.history),
+        "--size",
+        args.size,
+    ]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     data = json.loads(output.strip().splitlines()[-1])
     data["gc_pauses"] = {int(k): v for k, v in data["gc_pauses"].items()}
@@ -309,17 +390,21 @@ def measure_in_child(args) -> Measures:
 
 
 def run(args) -> int:
-    print(f"monitor ingest: history {args.history:,} steps, replay {args.rate:,} events/s for {args.seconds}s,"
-          f" terminal {args.size}, {args.repeat} repeat(s), python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    print(
+        f"monitor ingest: history {args.history:,} steps, replay {args.rate:,} events/s for {args.seconds}s,"
+        f" terminal {args.size}, {args.repeat} repeat(s), python {sys.version.split()[0]}, {os.cpu_count()} cores"
+    )
     runs = []
     for index in range(args.repeat):
         load_before = os.getloadavg()[0]
         m = measure_in_child(args)
         runs.append(m)
-        print(f"\nrepeat {index + 1}: load average {load_before:.2f} before, {m.load:.2f} after;"
-              f" attach (whole history on screen) {m.attach_s:.2f} s; loss points at the end {m.points:,};"
-              f" caught up {m.lag_ms:.0f} ms after the last event was written;"
-              f" events per ingest call: median {statistics.median(m.folded) if m.folded else 0:.0f}")
+        print(
+            f"\nrepeat {index + 1}: load average {load_before:.2f} before, {m.load:.2f} after;"
+            f" attach (whole history on screen) {m.attach_s:.2f} s; loss points at the end {m.points:,};"
+            f" caught up {m.lag_ms:.0f} ms after the last event was written;"
+            f" events per ingest call: median {statistics.median(m.folded) if m.folded else 0:.0f}"
+        )
         if args.repeat == 1 or args.verbose:
             print("\n".join(table(m)))
     if args.repeat > 1:
@@ -333,8 +418,10 @@ def run(args) -> int:
     worst_cpu = max((max(m.frames_cpu, default=0.0) for m in runs), default=0.0)
     worst_stall = max((max(m.stalls, default=0.0) for m in runs), default=0.0)
     ok = worst <= GOAL_MS
-    print(f"\ngoal: no frame over {GOAL_MS:.0f} ms -> {'met' if ok else 'MISSED'} (worst frame {worst:.1f} ms wall,"
-          f" {worst_cpu:.1f} ms UI-thread CPU); worst event-loop stall {worst_stall:.1f} ms")
+    print(
+        f"\ngoal: no frame over {GOAL_MS:.0f} ms -> {'met' if ok else 'MISSED'} (worst frame {worst:.1f} ms wall,"
+        f" {worst_cpu:.1f} ms UI-thread CPU); worst event-loop stall {worst_stall:.1f} ms"
+    )
     return 0 if ok else 1
 
 

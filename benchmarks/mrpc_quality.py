@@ -69,14 +69,27 @@ def run_trainer(mrpc: Path) -> dict:
 
     with tempfile.TemporaryDirectory() as output_dir:
         args = TrainingArguments(
-            output_dir, eval_strategy="epoch", save_strategy="no", report_to="none", logging_steps=50,
-            per_device_train_batch_size=SETTINGS["batch_size"], per_device_eval_batch_size=32,
-            learning_rate=SETTINGS["learning_rate"], num_train_epochs=SETTINGS["epochs"], seed=SETTINGS["seed"],
+            output_dir,
+            eval_strategy="epoch",
+            save_strategy="no",
+            report_to="none",
+            logging_steps=50,
+            per_device_train_batch_size=SETTINGS["batch_size"],
+            per_device_eval_batch_size=32,
+            learning_rate=SETTINGS["learning_rate"],
+            num_train_epochs=SETTINGS["epochs"],
+            seed=SETTINGS["seed"],
             disable_tqdm=True,
         )
-        trainer = Trainer(model, args, train_dataset=tokenized["train"], eval_dataset=tokenized["validation"],
-                          data_collator=DataCollatorWithPadding(tokenizer=tokenizer), processing_class=tokenizer,
-                          compute_metrics=compute_metrics)
+        trainer = Trainer(
+            model,
+            args,
+            train_dataset=tokenized["train"],
+            eval_dataset=tokenized["validation"],
+            data_collator=DataCollatorWithPadding(tokenizer=tokenizer),
+            processing_class=tokenizer,
+            compute_metrics=compute_metrics,
+        )
         started = time.perf_counter()
         trainer.train()
         runtime = time.perf_counter() - started
@@ -89,11 +102,22 @@ def run_workbench(mrpc: Path) -> dict:
     from workbench.training.spec import default_spec
 
     spec = default_spec(data=str(mrpc / "train.tsv"))
-    spec["data"].update(validation_file=str(mrpc / "dev.tsv"), text_column="#1 String",
-                        text_pair_column="#2 String", label_column="Quality", max_length=SETTINGS["max_length"])
-    spec["training"].update(per_device_train_batch_size=SETTINGS["batch_size"], learning_rate=SETTINGS["learning_rate"],
-                            num_train_epochs=float(SETTINGS["epochs"]), seed=SETTINGS["seed"], logging_steps=50,
-                            metrics=["accuracy", "f1"], save_total_limit=1)
+    spec["data"].update(
+        validation_file=str(mrpc / "dev.tsv"),
+        text_column="#1 String",
+        text_pair_column="#2 String",
+        label_column="Quality",
+        max_length=SETTINGS["max_length"],
+    )
+    spec["training"].update(
+        per_device_train_batch_size=SETTINGS["batch_size"],
+        learning_rate=SETTINGS["learning_rate"],
+        num_train_epochs=float(SETTINGS["epochs"]),
+        seed=SETTINGS["seed"],
+        logging_steps=50,
+        metrics=["accuracy", "f1"],
+        save_total_limit=1,
+    )
     runs_dir = Path(tempfile.mkdtemp(prefix="wb-mrpc-"))
     info = runs.launch_run(spec, runs_dir)
     print(f"workbench run {info.path}", flush=True)
@@ -103,8 +127,12 @@ def run_workbench(mrpc: Path) -> dict:
     if summary.get("status") != "finished":
         raise SystemExit(f"the workbench run ended {summary.get('status')}: see {info.path / 'stdout.log'}")
     final = summary["final_metrics"]
-    return {"accuracy": final["accuracy"], "f1": final["f1"], "runtime_s": summary["train_runtime_s"],
-            "run": str(info.path)}
+    return {
+        "accuracy": final["accuracy"],
+        "f1": final["f1"],
+        "runtime_s": summary["train_runtime_s"],
+        "run": str(info.path),
+    }
 
 
 def main() -> int:
@@ -121,8 +149,10 @@ def main() -> int:
     if args.which in ("both", "trainer"):
         results["trainer"] = run_trainer(mrpc)
         print("trainer", results["trainer"], flush=True)
-    print(f"\nMRPC validation, embedded encoder, batch {SETTINGS['batch_size']}, lr {SETTINGS['learning_rate']},"
-          f" {SETTINGS['epochs']} epochs, seed {SETTINGS['seed']}")
+    print(
+        f"\nMRPC validation, embedded encoder, batch {SETTINGS['batch_size']}, lr {SETTINGS['learning_rate']},"
+        f" {SETTINGS['epochs']} epochs, seed {SETTINGS['seed']}"
+    )
     print(f"{'':<12}{'accuracy':>10}{'F1':>10}{'train s':>10}")
     for name, result in results.items():
         print(f"{name:<12}{result['accuracy'] * 100:>10.2f}{result['f1'] * 100:>10.2f}{result['runtime_s']:>10.0f}")

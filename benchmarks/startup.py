@@ -63,7 +63,7 @@ def first_shows(runs: int) -> dict[str, list[float]]:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from workbench.ui.app import make_app
-    from workbench.ui.screens.main import PANES
+    from workbench.ui.shell.main_screen import PANES
 
     async def one_session(timings: dict[str, list[float]]) -> None:
         with tempfile.TemporaryDirectory() as folder:

@@ -10,13 +10,12 @@ os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # No idle prebuilding of panes: an app a test closes mid-build would fail the test at random.
-# tests/ui/test_lazy_panes.py switches it on where it tests it.
+# tests/shell/test_lazy_panes.py switches it on where it tests it.
 os.environ["WORKBENCH_PREBUILD_AFTER"] = "off"
 
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
-
 
 
 def _shared_data() -> Path:

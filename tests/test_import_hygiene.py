@@ -46,5 +46,7 @@ def test_ui_modules_import_without_heavy_libraries():
     """Importing every UI module must not pull in torch, transformers, datasets or evaluate."""
     modules = _modules_of("workbench.ui") + ["workbench.cli"]
     loaded = _loaded_after_import(modules)
-    heavy = sorted(name for name in loaded if name.split(".")[0] in {"torch", "transformers", "datasets", "evaluate", "accelerate"})
+    heavy = sorted(
+        name for name in loaded if name.split(".")[0] in {"torch", "transformers", "datasets", "evaluate", "accelerate"}
+    )
     assert heavy == []

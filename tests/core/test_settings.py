@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from workbench.core.hub_status import HubStatus, offline_by_environment, probe_hub, require_online
-from workbench.core.errors import HubOfflineError
-from workbench.core.settings import Settings, load_settings, save_settings, update_setting
-
 import pytest
+
+from workbench.core.errors import HubOfflineError
+from workbench.core.hub.status import HubStatus, offline_by_environment, probe_hub, require_online
+from workbench.core.settings import Settings, load_settings, save_settings, update_setting
 
 
 def test_defaults_when_no_file(tmp_path):

@@ -57,11 +57,17 @@ def test_malformed_rows_name_the_line(tmp_path):
 
 
 def test_label_column_with_mixed_types(tmp_path):
-    lines = [json.dumps({"text": f"t{i}", "label": i % 2}) for i in range(5)] + [json.dumps({"text": "x", "label": "pos"})]
+    lines = [json.dumps({"text": f"t{i}", "label": i % 2}) for i in range(5)] + [
+        json.dumps({"text": "x", "label": "pos"})
+    ]
     (tmp_path / "mixed.jsonl").write_text("\n".join(lines) + "\n")
     opened = open_dataset(tmp_path / "mixed.jsonl")
-    assert opened.warnings == ["mixed.jsonl line 6, field 'label': a text ('pos'), but line 1 has an integer. A column must hold one type."]
-    with pytest.raises(WorkbenchError, match=r"Label column 'label' mixes types: row 5 holds \"pos\" \(text\) while row 0 holds 0"):
+    assert opened.warnings == [
+        "mixed.jsonl line 6, field 'label': a text ('pos'), but line 1 has an integer. A column must hold one type."
+    ]
+    with pytest.raises(
+        WorkbenchError, match=r"Label column 'label' mixes types: row 5 holds \"pos\" \(text\) while row 0 holds 0"
+    ):
         infer_labels(opened.splits["train"], "label")
     # In a CSV the column is read as text; choosing it as the label names the odd row.
     (tmp_path / "mixed.csv").write_text("text,label\na,1\nb,0\nc,positive\nd,1\n")

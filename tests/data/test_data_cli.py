@@ -13,7 +13,11 @@ def test_info_json_on_mrpc(mrpc_dir, capsys):
     assert info["splits"]["validation"]["rows"] == 408
     assert info["splits"]["train"]["files"] == ["train.tsv"]
     assert info["features"]["#1 String"] == "string"
-    assert (info["text_column"], info["text_pair_column"], info["label_column"]) == ("#1 String", "#2 String", "Quality")
+    assert (info["text_column"], info["text_pair_column"], info["label_column"]) == (
+        "#1 String",
+        "#2 String",
+        "Quality",
+    )
     assert (info["task"], info["label_names"]) == ("classification", ["0", "1"])
 
 

@@ -6,11 +6,11 @@ Few tests that each drive a whole flow: every app start costs seconds.
 from __future__ import annotations
 
 from workbench.ui.app import make_app
+from workbench.ui.data.pane import DatasetsPane
+from workbench.ui.data.query import FilterBar
+from workbench.ui.data.table import DatasetTable
 from workbench.ui.messages import ActiveDatasetChanged, SendToTokenizer
-from workbench.ui.panes.datasets import DatasetsPane
-from workbench.ui.panes.tokenizer import TokenizerPane
-from workbench.ui.widgets.datasets_query import FilterBar
-from workbench.ui.widgets.datasets_table import DatasetTable
+from workbench.ui.tokenizer.pane import TokenizerPane
 
 SIZE = (110, 32)
 
@@ -40,7 +40,9 @@ def status(pane: DatasetsPane) -> str:
 
 async def test_open_browse_jump_details_splits_and_send_to_tokenizer(fixtures, monkeypatch):
     received = []
-    monkeypatch.setattr(TokenizerPane, "show_text", lambda self, text, pair=None: received.append((text, pair)), raising=False)
+    monkeypatch.setattr(
+        TokenizerPane, "show_text", lambda self, text, pair=None: received.append((text, pair)), raising=False
+    )
     seen = []
     app = make_app(probe_hub_on_start=False)
     async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
@@ -163,10 +165,10 @@ async def test_parquet_is_browsed_in_place_then_prepared_and_a_rewrite_closes_th
     preparing converts once, and rewriting the file closes the view."""
     import os
 
-    from workbench.core.data import rows as rows_module
-
     import pyarrow as pa
     import pyarrow.parquet as pq
+
+    from workbench.core.data import rows as rows_module
 
     path = tmp_path / "reviews.parquet"
     texts = [f"review {i}: {'great fun' if i % 2 else 'too slow'}" for i in range(900)]

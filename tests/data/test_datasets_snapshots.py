@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.data.conftest import FIXTURES
 from tests.data.test_datasets_pane import settle
 from workbench.ui.app import make_app
-from workbench.ui.panes.datasets import DatasetsPane
+from workbench.ui.data.pane import DatasetsPane
 
 SIZE = (110, 32)
 

@@ -56,7 +56,9 @@ def test_splits_are_guessed_from_names_and_can_be_overridden(fixtures, tmp_path)
     assert [p.name for p in guessed["train"]] == ["train-00000.csv", "train-00001.csv"]
 
     reviews = fixtures / "reviews"
-    opened = open_dataset(reviews, {"train": [reviews / "train.csv", reviews / "validation.csv"], "holdout": [reviews / "test.csv"]})
+    opened = open_dataset(
+        reviews, {"train": [reviews / "train.csv", reviews / "validation.csv"], "holdout": [reviews / "test.csv"]}
+    )
     assert {name: opened.num_rows(name) for name in opened.splits} == {"train": 16, "holdout": 2}
 
 

@@ -111,7 +111,9 @@ def test_info_describes_parquet_without_converting(sharded):
     assert info["features"] == {"id": "int64", "text": "string", "label": "string", "score": "float64"}
     assert (info["text_column"], info["label_column"], info["label_names"]) == ("text", "label", ["neg", "pos"])
     assert info["splits"]["train"]["files"] == ["train-00000-of-00002.parquet", "train-00001-of-00002.parquet"]
-    code = preparation_code(opened, PreparePlan("text", None, "label"), infer_labels(opened.rows["train"], "label"), "model")
+    code = preparation_code(
+        opened, PreparePlan("text", None, "label"), infer_labels(opened.rows["train"], "label"), "model"
+    )
     assert "load_dataset('parquet', data_files=data_files)" in code and "train_test_split" in code
     assert not opened.splits.built
 
@@ -146,8 +148,12 @@ def test_opening_parquet_does_not_import_datasets(sharded):
         "print('datasets' in sys.modules)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code, str(folder)], capture_output=True, text=True, cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True,
+        [sys.executable, "-c", code, str(folder)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
     )
     assert result.stdout.strip() == "False"
 

@@ -33,7 +33,9 @@ def test_guessing_columns_and_label_kinds(mrpc_dir, fixtures):
 def test_string_labels_become_a_class_label_and_validation_is_made(fixtures, tokenizer):
     opened = open_dataset(fixtures / "reviews")
     splits = {"train": opened.splits["train"], "test": opened.splits["test"]}
-    prepared = prepare(splits, PreparePlan("text", None, "label", max_length=16, validation_fraction=0.25, seed=7), tokenizer)
+    prepared = prepare(
+        splits, PreparePlan("text", None, "label", max_length=16, validation_fraction=0.25, seed=7), tokenizer
+    )
     assert prepared.labels.names == ("neg", "pos") and prepared.labels.num_labels == 2
     assert prepared.validation_created
     assert {name: data.num_rows for name, data in prepared.splits.items()} == {"train": 9, "test": 2, "validation": 3}
@@ -41,7 +43,9 @@ def test_string_labels_become_a_class_label_and_validation_is_made(fixtures, tok
     assert train.features["labels"].names == ["neg", "pos"]
     assert set(train.column_names) == {"labels", "input_ids", "token_type_ids", "attention_mask"}
     assert max(len(ids) for ids in train["input_ids"]) <= 16
-    again = prepare(splits, PreparePlan("text", None, "label", max_length=16, validation_fraction=0.25, seed=7), tokenizer)
+    again = prepare(
+        splits, PreparePlan("text", None, "label", max_length=16, validation_fraction=0.25, seed=7), tokenizer
+    )
     assert again.splits["validation"]["input_ids"] == prepared.splits["validation"]["input_ids"]  # seeded
     info = prepared_info({"path": "reviews"}, prepared)
     assert info["label_names"] == ["neg", "pos"] and info["task"] == "classification"

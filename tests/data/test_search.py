@@ -15,7 +15,9 @@ def rows():
 
     texts = [f"row {i} {'needle' if i % 7 == 0 else 'hay'}" for i in range(100)]
     notes = ["Needle here" if i == 50 else "" for i in range(100)]
-    data = datasets.Dataset.from_dict({"text": texts, "note": notes, "n": list(range(100)), "score": [i / 10 for i in range(100)]})
+    data = datasets.Dataset.from_dict(
+        {"text": texts, "note": notes, "n": list(range(100)), "score": [i / 10 for i in range(100)]}
+    )
     return data.cast_column("n", datasets.Value("int32"))
 
 
@@ -71,7 +73,9 @@ def test_filter_values_are_checked_against_the_column_type(rows):
 def test_filter_on_class_label_names():
     import datasets
 
-    data = datasets.Dataset.from_dict({"label": [0, 1, 1, 0]}).cast_column("label", datasets.ClassLabel(names=["neg", "pos"]))
+    data = datasets.Dataset.from_dict({"label": [0, 1, 1, 0]}).cast_column(
+        "label", datasets.ClassLabel(names=["neg", "pos"])
+    )
     assert matches(iter_filter(data, "label", "==", "pos")) == [1, 2]
     with pytest.raises(WorkbenchError, match="'meh' is not a class of 'label'"):
         list(iter_filter(data, "label", "==", "meh"))

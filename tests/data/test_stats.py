@@ -17,7 +17,9 @@ def tokenizer():
 def test_label_distribution_names_class_labels():
     import datasets
 
-    data = datasets.Dataset.from_dict({"label": [0, 1, 1, 2, 1]}).cast_column("label", datasets.ClassLabel(names=["a", "b", "c"]))
+    data = datasets.Dataset.from_dict({"label": [0, 1, 1, 2, 1]}).cast_column(
+        "label", datasets.ClassLabel(names=["a", "b", "c"])
+    )
     assert stats.label_distribution(data, "label") == [("b", 3), ("a", 1), ("c", 1)]
     strings = datasets.Dataset.from_dict({"label": ["pos", None, "neg", "pos"]})
     assert stats.label_distribution(strings, "label") == [("pos", 2), ("neg", 1), ("∅ (empty)", 1)]

@@ -10,8 +10,8 @@ import pytest
 import tomli_w
 from safetensors.numpy import save_file
 
-from tests.hub.fake_hub import FakeHub, WRITE_TOKEN
-from workbench.training.protocol import Evaluation, EventWriter, Finished, RunStarted, Step
+from tests.hub.fake_hub import WRITE_TOKEN, FakeHub
+from workbench.core.runs.protocol import Evaluation, EventWriter, Finished, RunStarted, Step
 
 RUN_ID = "20261128-120000-minilm-ab12"
 
@@ -32,7 +32,13 @@ def hub(fake_hub_server, monkeypatch, tmp_path):
     from huggingface_hub import constants, hf_api
 
     fake_hub_server.reset()
-    for variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
+    for variable in (
+        "HF_HUB_OFFLINE",
+        "TRANSFORMERS_OFFLINE",
+        "HF_DATASETS_OFFLINE",
+        "HF_TOKEN",
+        "HUGGING_FACE_HUB_TOKEN",
+    ):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("HF_ENDPOINT", fake_hub_server.url)
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
@@ -67,7 +73,9 @@ def write_model_folder(folder: Path) -> Path:
     rng = np.random.default_rng(0)
     save_file({"classifier.weight": rng.standard_normal((2, 32)).astype("float32")}, str(folder / "model.safetensors"))
     (folder / "tokenizer_config.json").write_text(json.dumps({"do_lower_case": True, "model_max_length": 128}))
-    (folder / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world"]) + "\n")
+    (folder / "vocab.txt").write_text(
+        "\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world"]) + "\n"
+    )
     (folder / "training_notes.tmp").write_text("scratch\n")  # excluded by default (*.tmp)
     return folder
 
@@ -77,8 +85,13 @@ def write_run_folder(runs_dir: Path, run_id: str = RUN_ID) -> Path:
     run_dir.mkdir(parents=True)
     spec = {
         "model": {"name_or_path": "google-bert/bert-base-uncased", "head": "sequence-classification", "num_labels": 2},
-        "data": {"train_file": "/data/glue/mrpc/train.tsv", "validation_file": "/data/glue/mrpc/dev.tsv",
-                 "text_column": "#1 String", "text_pair_column": "#2 String", "label_column": "Quality"},
+        "data": {
+            "train_file": "/data/glue/mrpc/train.tsv",
+            "validation_file": "/data/glue/mrpc/dev.tsv",
+            "text_column": "#1 String",
+            "text_pair_column": "#2 String",
+            "label_column": "Quality",
+        },
         "training": {"learning_rate": 5e-05, "num_train_epochs": 2, "per_device_train_batch_size": 16, "seed": 42},
     }
     (run_dir / "spec.toml").write_text(tomli_w.dumps(spec))
@@ -86,16 +99,31 @@ def write_run_folder(runs_dir: Path, run_id: str = RUN_ID) -> Path:
     with EventWriter(run_dir / "events.jsonl") as writer:
         writer.emit(RunStarted(run_id=run_id, spec=spec, versions=versions, total_steps=460, time=1.0))
         writer.emit(Step(step=230, epoch=1.0, loss=0.5512, learning_rate=2.5e-05, time=2.0))
-        writer.emit(Evaluation(step=230, epoch=1.0, metrics={"eval_loss": 0.4801, "eval_accuracy": 0.7966, "eval_f1": 0.8571}, time=3.0))
+        writer.emit(
+            Evaluation(
+                step=230, epoch=1.0, metrics={"eval_loss": 0.4801, "eval_accuracy": 0.7966, "eval_f1": 0.8571}, time=3.0
+            )
+        )
         writer.emit(Step(step=460, epoch=2.0, loss=0.3304, learning_rate=0.0, time=4.0))
-        writer.emit(Evaluation(step=460, epoch=2.0, metrics={"eval_loss": 0.4122, "eval_accuracy": 0.8333, "eval_f1": 0.8815}, time=5.0))
+        writer.emit(
+            Evaluation(
+                step=460, epoch=2.0, metrics={"eval_loss": 0.4122, "eval_accuracy": 0.8333, "eval_f1": 0.8815}, time=5.0
+            )
+        )
         writer.emit(Finished(status="finished", time=6.0))
     summary = {
-        "status": "finished", "run_id": run_id, "model": "google-bert/bert-base-uncased", "dataset": "glue/mrpc",
-        "head": "sequence-classification", "steps": 460, "epochs": 2, "train_runtime_s": 321.5,
+        "status": "finished",
+        "run_id": run_id,
+        "model": "google-bert/bert-base-uncased",
+        "dataset": "glue/mrpc",
+        "head": "sequence-classification",
+        "steps": 460,
+        "epochs": 2,
+        "train_runtime_s": 321.5,
         "final_metrics": {"eval_loss": 0.4122, "eval_accuracy": 0.8333, "eval_f1": 0.8815},
         "best_metric": {"name": "eval_f1", "value": 0.8815, "step": 460},
-        "hyperparameters": spec["training"], "versions": versions,
+        "hyperparameters": spec["training"],
+        "versions": versions,
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     (run_dir / "stdout.log").write_text("step 460 loss 0.33\n")
@@ -128,7 +156,9 @@ def display_hub(hub, monkeypatch):
 
     def client_factory():
         return httpx2.Client(
-            event_hooks={"request": [hf_request_event_hook]}, follow_redirects=True, timeout=None,
+            event_hooks={"request": [hf_request_event_hook]},
+            follow_redirects=True,
+            timeout=None,
             mounts={DISPLAY_ENDPOINT: httpx2.HTTPTransport(proxy=hub.url)},
         )
 

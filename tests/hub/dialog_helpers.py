@@ -6,8 +6,8 @@ import pytest
 from textual.widgets import Input
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from workbench.ui.hub.push_dialog import PushDialog
 from workbench.ui.messages import PushRequested
-from workbench.ui.screens.push import PushDialog
 
 SIZE = (120, 40)
 

@@ -35,7 +35,17 @@ USER = "alice"
 ORG = "wb-org"
 READONLY_ORG = "big-lab"  # alice is a "read" member: she may open pull requests there, not push
 REGULAR_LIMIT = 10 * 1024 * 1024
-KNOWN_LICENSES = {"apache-2.0", "mit", "cc-by-4.0", "cc-by-sa-4.0", "bsd-3-clause", "gpl-3.0", "openrail", "other", "unknown"}
+KNOWN_LICENSES = {
+    "apache-2.0",
+    "mit",
+    "cc-by-4.0",
+    "cc-by-sa-4.0",
+    "bsd-3-clause",
+    "gpl-3.0",
+    "openrail",
+    "other",
+    "unknown",
+}
 
 ACCOUNTS = {
     WRITE_TOKEN: {"role": "write", "displayName": "workbench-write"},
@@ -108,7 +118,7 @@ class FakeHub:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "FakeHub":
+    def start(self) -> FakeHub:
         hub = self
 
         class Handler(_Handler):
@@ -126,7 +136,7 @@ class FakeHub:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "FakeHub":
+    def __enter__(self) -> FakeHub:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -346,7 +356,10 @@ class _Handler(BaseHTTPRequestHandler):
                     {"type": "org", "name": ORG, "fullname": "Workbench Org", "roleInOrg": "write"},
                     {"type": "org", "name": READONLY_ORG, "fullname": "Big Lab", "roleInOrg": "read"},
                 ],
-                "auth": {"type": "access_token", "accessToken": {"displayName": account["displayName"], "role": account["role"]}},
+                "auth": {
+                    "type": "access_token",
+                    "accessToken": {"displayName": account["displayName"], "role": account["role"]},
+                },
             },
         )
 
@@ -361,9 +374,15 @@ class _Handler(BaseHTTPRequestHandler):
             return denied
         with self.fake._lock:
             if (repo_type, repo_id) in self.fake.repos:
-                return Reply(409, {"error": "You already created this model repo", "url": url}, {"X-Error-Message": "You already created this model repo"})
+                return Reply(
+                    409,
+                    {"error": "You already created this model repo", "url": url},
+                    {"X-Error-Message": "You already created this model repo"},
+                )
             repo = Repo(repo_type, repo_id, payload.get("visibility") == "private" or bool(payload.get("private")))
-            repo.branches["main"] = [self.fake._new_commit("initial commit", {".gitattributes": b"*.bin filter=lfs\n"}, None)]
+            repo.branches["main"] = [
+                self.fake._new_commit("initial commit", {".gitattributes": b"*.bin filter=lfs\n"}, None)
+            ]
             self.fake.repos[(repo_type, repo_id)] = repo
         return Reply(200, {"url": url, "name": repo_id, "id": repo_id})
 
@@ -510,7 +529,9 @@ class _Handler(BaseHTTPRequestHandler):
             relative = name[len(prefix) + 1 :] if prefix else name
             if not recursive and "/" in relative:
                 folder = (prefix + "/" if prefix else "") + relative.split("/")[0]
-                entries.setdefault(folder, {"type": "directory", "path": folder, "size": 0, "oid": git_blob_oid(folder.encode())})
+                entries.setdefault(
+                    folder, {"type": "directory", "path": folder, "size": 0, "oid": git_blob_oid(folder.encode())}
+                )
                 continue
             content = head.files[name]
             entries[name] = {"type": "file", "path": name, "size": len(content), "oid": git_blob_oid(content)}

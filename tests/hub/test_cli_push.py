@@ -70,7 +70,12 @@ def test_dry_run_lists_files_and_sends_nothing(hub, monkeypatch, capsys, run_dir
     monkeypatch.setenv("HF_TOKEN", WRITE_TOKEN)
     assert main(["push", str(run_dir), "--repo", "alice/dry", "--exclude", "vocab.txt", "--dry-run", "--json"]) == 0
     result = _json(capsys)
-    assert [f["path"] for f in result["files"]] == ["README.md", "config.json", "model.safetensors", "tokenizer_config.json"]
+    assert [f["path"] for f in result["files"]] == [
+        "README.md",
+        "config.json",
+        "model.safetensors",
+        "tokenizer_config.json",
+    ]
     assert result["token_source"] == "HF_TOKEN environment variable"
     assert hub.count("POST", "/api/repos/create|/commit/") == 0
 

@@ -57,8 +57,12 @@ def test_create_repo_payload_and_409_url(hub, api):
 def test_commit_is_preupload_then_ndjson_with_base64_files(hub, api):
     api.create_repo("alice/c1")
     content = b'{"hidden_size": 32}'
-    info = api.create_commit("alice/c1", [CommitOperationAdd("config.json", content)], commit_message="add config",
-                             commit_description="details")
+    info = api.create_commit(
+        "alice/c1",
+        [CommitOperationAdd("config.json", content)],
+        commit_message="add config",
+        commit_description="details",
+    )
     preupload = json.loads(_bodies(hub, "/preupload/main")[-1][0])
     assert preupload["files"][0]["path"] == "config.json"
     assert preupload["files"][0]["size"] == len(content)
@@ -67,7 +71,10 @@ def test_commit_is_preupload_then_ndjson_with_base64_files(hub, api):
     assert headers["content-type"] == "application/x-ndjson"
     lines = [json.loads(line) for line in body.splitlines()]
     assert lines[0] == {"key": "header", "value": {"summary": "add config", "description": "details"}}
-    assert lines[1] == {"key": "file", "value": {"content": base64.b64encode(content).decode(), "path": "config.json", "encoding": "base64"}}
+    assert lines[1] == {
+        "key": "file",
+        "value": {"content": base64.b64encode(content).decode(), "path": "config.json", "encoding": "base64"},
+    }
     assert info.oid == hub.repo("alice/c1").head("main").oid
     assert info.commit_url.endswith(f"/alice/c1/commit/{info.oid}")
     # no LFS batch or Xet token endpoints were needed for regular files
@@ -116,7 +123,9 @@ def test_read_token_gets_403_and_bad_token_401(hub):
 def test_validate_yaml_errors_become_value_error(hub, api):
     api.create_repo("alice/v")
     with pytest.raises(ValueError, match="Invalid metadata in README.md"):
-        api.create_commit("alice/v", [CommitOperationAdd("README.md", b"---\nlicense: nope\n---\n")], commit_message="x")
+        api.create_commit(
+            "alice/v", [CommitOperationAdd("README.md", b"---\nlicense: nope\n---\n")], commit_message="x"
+        )
     payload = json.loads(_bodies(hub, "/api/validate-yaml")[-1][0])
     assert payload == {"content": "---\nlicense: nope\n---\n", "repoType": "model"}
     assert hub.count("POST", r"/commit/") == 0
@@ -124,8 +133,11 @@ def test_validate_yaml_errors_become_value_error(hub, api):
 
 def test_tree_and_resolve_round_trip(hub, api, tmp_path):
     api.create_repo("alice/t")
-    api.create_commit("alice/t", [CommitOperationAdd("sub/w.bin", b"\x00\x01"), CommitOperationAdd("c.json", b"{}")],
-                      commit_message="files")
+    api.create_commit(
+        "alice/t",
+        [CommitOperationAdd("sub/w.bin", b"\x00\x01"), CommitOperationAdd("c.json", b"{}")],
+        commit_message="files",
+    )
     entries = {e.path: e for e in api.list_repo_tree("alice/t", recursive=True) if isinstance(e, RepoFile)}
     assert entries["sub/w.bin"].blob_id == git_blob_oid(b"\x00\x01") and entries["sub/w.bin"].size == 2
     path = hf_hub_download("alice/t", "sub/w.bin", endpoint=hub.url, token=WRITE_TOKEN, cache_dir=tmp_path)

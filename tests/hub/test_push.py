@@ -29,7 +29,13 @@ def test_push_run_creates_repo_with_files_and_card(hub, client, run_dir):
     assert result.created_repo and result.commit_id == repo.head("main").oid
     assert result.repo_url == f"{hub.url}/alice/bert-mrpc"
     assert result.commit_url.endswith(result.commit_id)
-    assert sorted(result.uploaded) == ["README.md", "config.json", "model.safetensors", "tokenizer_config.json", "vocab.txt"]
+    assert sorted(result.uploaded) == [
+        "README.md",
+        "config.json",
+        "model.safetensors",
+        "tokenizer_config.json",
+        "vocab.txt",
+    ]
     assert "training_notes.tmp" not in repo.head("main").files  # excluded by default
     assert hub.file("alice/bert-mrpc", "config.json") == (run_dir / "final" / "config.json").read_bytes()
     readme = hub.file("alice/bert-mrpc", "README.md").decode()
@@ -180,7 +186,9 @@ def test_network_failure_mid_upload_then_retry(hub, client, run_dir):
 def test_cancel_between_files_commits_nothing(hub, client, run_dir):
     seen = []
     with pytest.raises(HubError) as caught:
-        push(plan_for(run_dir), client, on_progress=seen.append, should_stop=lambda: any(p.files_done >= 2 for p in seen))
+        push(
+            plan_for(run_dir), client, on_progress=seen.append, should_stop=lambda: any(p.files_done >= 2 for p in seen)
+        )
     assert caught.value.kind == "cancelled"
     assert hub.count("POST", "/commit/") == 0
     assert hub.count("POST", "/preupload/") == 2

@@ -12,7 +12,7 @@ REPO = "alice/bert-base-uncased-mrpc"
 
 
 async def test_push_flow_then_repush_is_up_to_date(display_hub, run_dir, monkeypatch):
-    from workbench.ui.screens.push import PushDialog
+    from workbench.ui.hub.push_dialog import PushDialog
 
     monkeypatch.setenv("HF_TOKEN", WRITE_TOKEN)
     app = make_app(probe_hub_on_start=False)
@@ -54,7 +54,12 @@ async def test_edited_card_and_options_are_pushed(display_hub, run_dir, monkeypa
         dialog.query_one("#private", Checkbox).value = True
         dialog.query_one("#message-input", Input).value = "First MRPC model"
         dialog = await set_field(pilot, "#exclude-input", "*.tmp, vocab.txt")
-        assert [f.path_in_repo for f in dialog.preflight.files] == ["README.md", "config.json", "model.safetensors", "tokenizer_config.json"]
+        assert [f.path_in_repo for f in dialog.preflight.files] == [
+            "README.md",
+            "config.json",
+            "model.safetensors",
+            "tokenizer_config.json",
+        ]
         await pilot.press("ctrl+s")
         await settle(pilot)
         repo = display_hub.repo(REPO)
@@ -159,7 +164,7 @@ async def test_network_failure_then_push_again(display_hub, run_dir, monkeypatch
 async def test_palette_command_pushes_latest_run(display_hub, monkeypatch):
     from tests.hub.conftest import write_run_folder
     from workbench.core.settings import load_settings
-    from workbench.ui.screens.push import PushDialog
+    from workbench.ui.hub.push_dialog import PushDialog
 
     monkeypatch.setenv("HF_TOKEN", WRITE_TOKEN)
     write_run_folder(load_settings().runs_path)

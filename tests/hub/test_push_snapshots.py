@@ -7,7 +7,7 @@ folder from conftest (only its run id and final/ are shown, never the temporary 
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Checkbox, Input, TextArea
+from textual.widgets import Checkbox, TextArea
 
 from tests.hub.dialog_helpers import SIZE, open_dialog, quick_recheck, set_field, settle  # noqa: F401 (fixture)
 from tests.hub.fake_hub import READ_TOKEN, WRITE_TOKEN

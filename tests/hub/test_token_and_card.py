@@ -47,11 +47,20 @@ def test_whoami_roles(hub):
 
 
 def test_fine_grained_scopes():
-    account = Account(name="bob", role="fineGrained", fine_grained={
-        "scoped": [{"entity": {"type": "user", "name": "bob"}, "permissions": ["repo.content.read", "repo.write"]}]})
+    account = Account(
+        name="bob",
+        role="fineGrained",
+        fine_grained={
+            "scoped": [{"entity": {"type": "user", "name": "bob"}, "permissions": ["repo.content.read", "repo.write"]}]
+        },
+    )
     assert account.write_problem("bob", False) is None
     assert account.write_problem("other", False) == "forbidden"
-    reader = Account(name="bob", role="fineGrained", fine_grained={"scoped": [{"entity": {"name": "bob"}, "permissions": ["repo.content.read"]}]})
+    reader = Account(
+        name="bob",
+        role="fineGrained",
+        fine_grained={"scoped": [{"entity": {"name": "bob"}, "permissions": ["repo.content.read"]}]},
+    )
     assert reader.write_problem("bob", False) == "read_only"
 
 
@@ -96,7 +105,12 @@ def test_generated_card_metadata_round_trips(run_dir):
     results = {r.metric_type: r.metric_value for r in data.eval_results}
     assert results == {"accuracy": 0.8333, "f1": 0.8815}
     assert data.eval_results[0].dataset_config == "mrpc" and data.eval_results[0].dataset_split == "validation"
-    for heading in ("### Training hyperparameters", "### Training results", "### Framework versions", "## Intended uses"):
+    for heading in (
+        "### Training hyperparameters",
+        "### Training results",
+        "### Framework versions",
+        "## Intended uses",
+    ):
         assert heading in card.text
     assert "| 0.3304 | 2.00 | 460 | 0.4122 | 0.8333 | 0.8815 |" in card.text
     assert 'pipeline("text-classification", model="alice/bert-mrpc")' in card.text

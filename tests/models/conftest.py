@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-TINY_BERT = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+TINY_BERT = dict(
+    hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=128
+)
 
 
 @pytest.fixture(scope="session")
@@ -35,31 +37,67 @@ def tiny_models(tmp_path_factory, embedded_tokenizer) -> dict[str, Path]:
     """name -> folder: bert-sentiment (2 labels), bert-ner (BIO labels), bert-qa, bert-mlm, gpt2, t5."""
     import torch
     from transformers import (
-        BertConfig, BertForMaskedLM, BertForQuestionAnswering, BertForSequenceClassification,
-        BertForTokenClassification, GPT2Config, GPT2LMHeadModel, T5Config, T5ForConditionalGeneration,
+        BertConfig,
+        BertForMaskedLM,
+        BertForQuestionAnswering,
+        BertForSequenceClassification,
+        BertForTokenClassification,
+        GPT2Config,
+        GPT2LMHeadModel,
+        T5Config,
+        T5ForConditionalGeneration,
     )
 
     root = tmp_path_factory.mktemp("tiny-models")
     vocab = len(embedded_tokenizer)
     folders = {}
     torch.manual_seed(0)
-    sentiment = BertConfig(vocab_size=vocab, **TINY_BERT, id2label={0: "negative", 1: "positive"}, label2id={"negative": 0, "positive": 1})
-    folders["bert-sentiment"] = _save(BertForSequenceClassification(sentiment), embedded_tokenizer, root / "bert-sentiment")
+    sentiment = BertConfig(
+        vocab_size=vocab, **TINY_BERT, id2label={0: "negative", 1: "positive"}, label2id={"negative": 0, "positive": 1}
+    )
+    folders["bert-sentiment"] = _save(
+        BertForSequenceClassification(sentiment), embedded_tokenizer, root / "bert-sentiment"
+    )
     ner_labels = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
-    ner = BertConfig(vocab_size=vocab, **TINY_BERT, id2label=dict(enumerate(ner_labels)), label2id={n: i for i, n in enumerate(ner_labels)})
+    ner = BertConfig(
+        vocab_size=vocab,
+        **TINY_BERT,
+        id2label=dict(enumerate(ner_labels)),
+        label2id={n: i for i, n in enumerate(ner_labels)},
+    )
     torch.manual_seed(1)
     folders["bert-ner"] = _save(BertForTokenClassification(ner), embedded_tokenizer, root / "bert-ner")
     torch.manual_seed(2)
-    folders["bert-qa"] = _save(BertForQuestionAnswering(BertConfig(vocab_size=vocab, **TINY_BERT)), embedded_tokenizer, root / "bert-qa")
+    folders["bert-qa"] = _save(
+        BertForQuestionAnswering(BertConfig(vocab_size=vocab, **TINY_BERT)), embedded_tokenizer, root / "bert-qa"
+    )
     torch.manual_seed(3)
-    folders["bert-mlm"] = _save(BertForMaskedLM(BertConfig(vocab_size=vocab, **TINY_BERT)), embedded_tokenizer, root / "bert-mlm")
+    folders["bert-mlm"] = _save(
+        BertForMaskedLM(BertConfig(vocab_size=vocab, **TINY_BERT)), embedded_tokenizer, root / "bert-mlm"
+    )
     torch.manual_seed(4)
-    gpt2 = GPT2Config(vocab_size=vocab, n_embd=32, n_layer=2, n_head=2, n_positions=128,
-                      bos_token_id=embedded_tokenizer.cls_token_id, eos_token_id=embedded_tokenizer.sep_token_id)
+    gpt2 = GPT2Config(
+        vocab_size=vocab,
+        n_embd=32,
+        n_layer=2,
+        n_head=2,
+        n_positions=128,
+        bos_token_id=embedded_tokenizer.cls_token_id,
+        eos_token_id=embedded_tokenizer.sep_token_id,
+    )
     folders["gpt2"] = _save(GPT2LMHeadModel(gpt2), embedded_tokenizer, root / "gpt2")
     torch.manual_seed(5)
-    t5 = T5Config(vocab_size=vocab, d_model=32, d_ff=64, d_kv=16, num_layers=2, num_heads=2,
-                  pad_token_id=0, decoder_start_token_id=0, eos_token_id=embedded_tokenizer.sep_token_id)
+    t5 = T5Config(
+        vocab_size=vocab,
+        d_model=32,
+        d_ff=64,
+        d_kv=16,
+        num_layers=2,
+        num_heads=2,
+        pad_token_id=0,
+        decoder_start_token_id=0,
+        eos_token_id=embedded_tokenizer.sep_token_id,
+    )
     folders["t5"] = _save(T5ForConditionalGeneration(t5), embedded_tokenizer, root / "t5")
     return folders
 
@@ -84,6 +122,9 @@ def broken_folders(tmp_path, tiny_models) -> dict[str, Path]:
     (folders["unknown-arch"] / "config.json").write_text(json.dumps({"model_type": "frobnicator", "hidden_size": 8}))
     folders["remote-code"] = tmp_path / "remote-code"
     folders["remote-code"].mkdir()
-    (folders["remote-code"] / "config.json").write_text(json.dumps(
-        {"model_type": "frobnicator", "auto_map": {"AutoModel": "modeling_frob.FrobModel"}, "hidden_size": 8}))
+    (folders["remote-code"] / "config.json").write_text(
+        json.dumps(
+            {"model_type": "frobnicator", "auto_map": {"AutoModel": "modeling_frob.FrobModel"}, "hidden_size": 8}
+        )
+    )
     return folders

@@ -19,7 +19,13 @@ def test_embedded_summary_reads_config_header_and_tokenizer(embedded_path):
     summary = info.summary()
     assert summary["model_type"] == "bert"
     assert summary["architectures"] == ["BertModel"]
-    assert info.shape == {"layers": 6, "hidden size": 384, "attention heads": 12, "vocab size": 30522, "max positions": 512}
+    assert info.shape == {
+        "layers": 6,
+        "hidden size": 384,
+        "attention heads": 12,
+        "vocab size": 30522,
+        "max positions": 512,
+    }
     assert summary["dtype"] == "F32"
     assert summary["weight_format"] == "safetensors"
     assert summary["size_on_disk"] == (embedded_path / "model.safetensors").stat().st_size
@@ -87,7 +93,9 @@ def test_bad_checkpoints_are_explained(broken_folders, folder, message):
         return
     info = inspect_checkpoint(broken_folders[folder])
     text = " ".join(info.warnings)
-    expected = {"unknown-arch": "Unknown architecture", "remote-code": "trust_remote_code", "no-weights": "No weights"}[folder]
+    expected = {"unknown-arch": "Unknown architecture", "remote-code": "trust_remote_code", "no-weights": "No weights"}[
+        folder
+    ]
     assert expected in text
 
 
@@ -144,25 +152,43 @@ def test_path_completion_lists_folders(tmp_path):
     prefix = str(tmp_path / "models" / "bert-")
     assert catalog.complete_path(prefix) == [f"{prefix}small/", f"{prefix}tiny/"]
     assert catalog.complete_path(str(tmp_path / "models") + "/") == [
-        f"{tmp_path}/models/bert-small/", f"{tmp_path}/models/bert-tiny/"]
+        f"{tmp_path}/models/bert-small/",
+        f"{tmp_path}/models/bert-tiny/",
+    ]
 
 
 def test_label_parsing_and_dataset_labels():
     assert parse_labels("neg, pos").id2label == {0: "neg", 1: "pos"}
     assert parse_labels("1=pos, 0=neg").names == ("neg", "pos")
     assert len(parse_labels("3")) == 3
-    for bad, message in [("", "empty"), ("a,,b", "Label 2 is empty"), ("a, a", "unique"), ("0=a, 2=b", "0..1"),
-                         ("0=a, b", "Mix"), ("x=a", "whole number")]:
+    for bad, message in [
+        ("", "empty"),
+        ("a,,b", "Label 2 is empty"),
+        ("a, a", "unique"),
+        ("0=a, 2=b", "0..1"),
+        ("0=a, b", "Mix"),
+        ("x=a", "whole number"),
+    ]:
         with pytest.raises(WorkbenchError, match=message):
             parse_labels(bad)
-    assert labels_from_dataset({"path": "mrpc", "label_names": ["not_equivalent", "equivalent"]}) == Labels(("not_equivalent", "equivalent"))
+    assert labels_from_dataset({"path": "mrpc", "label_names": ["not_equivalent", "equivalent"]}) == Labels(
+        ("not_equivalent", "equivalent")
+    )
     with pytest.raises(WorkbenchError, match="no label names"):
         labels_from_dataset({"path": "x"})
 
 
 def test_every_head_kind_has_a_cli_key():
-    assert set(HEADS_BY_KEY) == {"base", "sequence-classification", "token-classification", "question-answering",
-                                 "multiple-choice", "masked-lm", "causal-lm", "seq2seq-lm"}
+    assert set(HEADS_BY_KEY) == {
+        "base",
+        "sequence-classification",
+        "token-classification",
+        "question-answering",
+        "multiple-choice",
+        "masked-lm",
+        "causal-lm",
+        "seq2seq-lm",
+    }
     with pytest.raises(WorkbenchError, match="Unknown head"):
         head_kind("summarisation")
 
@@ -177,7 +203,7 @@ def test_sharded_index_with_missing_shard(tmp_path):
 def test_hub_id_when_online_downloads_config_and_safetensors_only(monkeypatch, tiny_models):
     import huggingface_hub
 
-    from workbench.core import hub_status
+    from workbench.core.hub import status as hub_status
 
     for variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
         monkeypatch.delenv(variable, raising=False)

@@ -38,7 +38,7 @@ def test_token_classification_spans_have_offsets_into_the_text(tiny_models):
     prediction = predict(loaded, PlaygroundInput(text=text))
     assert [row["token"] for row in prediction.result["tokens"]] == ["sarah", "lives", "in", "paris"]
     for span in prediction.result["spans"]:
-        assert text[span["start"]:span["end"]] == span["text"]
+        assert text[span["start"] : span["end"]] == span["text"]
         assert span["label"] in {"PER", "LOC"}
 
 
@@ -47,7 +47,7 @@ def test_question_answering_answer_comes_from_the_context(tiny_models):
     context = "The workbench was written in Lisbon in 2026."
     prediction = predict(loaded, PlaygroundInput(text="Where was it written?", context=context))
     result = prediction.result
-    assert result["answer"] and result["answer"] == context[result["start"]:result["end"]]
+    assert result["answer"] and result["answer"] == context[result["start"] : result["end"]]
     assert 0 < result["score"] <= 1
 
 
@@ -94,7 +94,9 @@ def test_label_mismatch_is_explained_then_fresh_head_loads(tiny_models):
     with pytest.raises(LabelMismatchError, match="has 2 labels, you asked for 3") as caught:
         _load(tiny_models["bert-sentiment"], "sequence-classification", labels=labels)
     assert "ignore_mismatched_sizes" in caught.value.hint
-    loaded = _load(tiny_models["bert-sentiment"], "sequence-classification", labels=labels, ignore_mismatched_sizes=True)
+    loaded = _load(
+        tiny_models["bert-sentiment"], "sequence-classification", labels=labels, ignore_mismatched_sizes=True
+    )
     assert loaded.id2label == {0: "a", 1: "b", 2: "c"}
     prediction = predict(loaded, PlaygroundInput(text="hi"))
     assert len(prediction.result["labels"]) == 3
@@ -115,7 +117,9 @@ def test_refusals_before_loading(tiny_models, broken_folders, tmp_path):
     with pytest.raises(WorkbenchError, match=r"needs about .* GiB to load, but only 0.0 GiB is free"):
         load_model(inspect_checkpoint(tiny_models["gpt2"]), LoadOptions(head_kind("causal-lm")), available_bytes=1000)
     with pytest.raises(Cancelled):
-        load_model(inspect_checkpoint(tiny_models["gpt2"]), LoadOptions(head_kind("causal-lm")), should_stop=lambda: True)
+        load_model(
+            inspect_checkpoint(tiny_models["gpt2"]), LoadOptions(head_kind("causal-lm")), should_stop=lambda: True
+        )
     # Pickle weights: refused unless allowed, then loaded.
     pickled = tmp_path / "pickled"
     shutil.copytree(tiny_models["bert-sentiment"], pickled)
@@ -130,7 +134,9 @@ def test_refusals_before_loading(tiny_models, broken_folders, tmp_path):
 
 
 def test_create_from_config_and_save_with_tokenizer(tmp_path, embedded_tokenizer):
-    model = create_model("t5", "tiny", overrides=parse_overrides("num_layers=1, d_model=64"), tokenizer=embedded_tokenizer)
+    model = create_model(
+        "t5", "tiny", overrides=parse_overrides("num_layers=1, d_model=64"), tokenizer=embedded_tokenizer
+    )
     assert model.config.num_layers == 1 and model.config.vocab_size == len(embedded_tokenizer)
     folder = save_model(model, embedded_tokenizer, tmp_path / "t5-new")
     info = inspect_checkpoint(folder)
@@ -149,14 +155,29 @@ def test_create_from_config_and_save_with_tokenizer(tmp_path, embedded_tokenizer
 def test_show_code_runs_and_matches_the_pane(tiny_models):
     loaded = _load(tiny_models["bert-sentiment"], "sequence-classification")
     inputs = PlaygroundInput(text="what a lovely day")
-    code = code_for(str(tiny_models["bert-sentiment"]), "sequence-classification", "AutoModelForSequenceClassification",
-                    inputs, id2label=loaded.id2label)
+    code = code_for(
+        str(tiny_models["bert-sentiment"]),
+        "sequence-classification",
+        "AutoModelForSequenceClassification",
+        inputs,
+        id2label=loaded.id2label,
+    )
     compile(code, "<show-code>", "exec")
     assert "AutoModelForSequenceClassification.from_pretrained(" in code and "softmax" in code
-    for head, auto in [("token-classification", "AutoModelForTokenClassification"), ("question-answering", "AutoModelForQuestionAnswering"),
-                       ("masked-lm", "AutoModelForMaskedLM"), ("causal-lm", "AutoModelForCausalLM"),
-                       ("seq2seq-lm", "AutoModelForSeq2SeqLM"), ("multiple-choice", "AutoModelForMultipleChoice"), ("base", "AutoModel")]:
-        compile(code_for("x", head, auto, PlaygroundInput(text="a", context="b", choices=("c", "d")), fresh_head=True), head, "exec")
+    for head, auto in [
+        ("token-classification", "AutoModelForTokenClassification"),
+        ("question-answering", "AutoModelForQuestionAnswering"),
+        ("masked-lm", "AutoModelForMaskedLM"),
+        ("causal-lm", "AutoModelForCausalLM"),
+        ("seq2seq-lm", "AutoModelForSeq2SeqLM"),
+        ("multiple-choice", "AutoModelForMultipleChoice"),
+        ("base", "AutoModel"),
+    ]:
+        compile(
+            code_for("x", head, auto, PlaygroundInput(text="a", context="b", choices=("c", "d")), fresh_head=True),
+            head,
+            "exec",
+        )
 
 
 def test_show_code_for_generation_reproduces_the_output(tiny_models, capsys):
@@ -180,14 +201,55 @@ def test_cli_info_json_and_text(tiny_models, capsys):
 
 
 def test_cli_predict_and_bad_input(tiny_models, broken_folders, capsys):
-    assert main(["model", "predict", str(tiny_models["bert-sentiment"]), "--head", "sequence-classification", "nice", "--json"]) == 0
+    assert (
+        main(
+            [
+                "model",
+                "predict",
+                str(tiny_models["bert-sentiment"]),
+                "--head",
+                "sequence-classification",
+                "nice",
+                "--json",
+            ]
+        )
+        == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert data["head"] == "sequence-classification" and len(data["result"]["labels"]) == 2
-    assert main(["model", "predict", str(tiny_models["bert-qa"]), "--head", "question-answering", "Who?", "--context", "Ann wrote it."]) == 0
+    assert (
+        main(
+            [
+                "model",
+                "predict",
+                str(tiny_models["bert-qa"]),
+                "--head",
+                "question-answering",
+                "Who?",
+                "--context",
+                "Ann wrote it.",
+            ]
+        )
+        == 0
+    )
     assert "score" in capsys.readouterr().out
     assert main(["model", "predict", str(broken_folders["corrupt-config"]), "--head", "base", "x"]) == 2
     assert "line 3, column" in capsys.readouterr().err
-    assert main(["model", "predict", str(tiny_models["bert-sentiment"]), "--head", "sequence-classification", "x", "--labels", "a,b,c"]) == 2
+    assert (
+        main(
+            [
+                "model",
+                "predict",
+                str(tiny_models["bert-sentiment"]),
+                "--head",
+                "sequence-classification",
+                "x",
+                "--labels",
+                "a,b,c",
+            ]
+        )
+        == 2
+    )
     assert "--fresh-head" in capsys.readouterr().err
     assert main(["model", "info", "org/model-on-the-hub"]) == 2
     assert "not reachable" in capsys.readouterr().err

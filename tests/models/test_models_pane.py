@@ -10,8 +10,8 @@ from textual.widgets import Checkbox, Input, Static, TabbedContent
 from workbench.core.embedded import EMBEDDED_MODEL_NAME
 from workbench.ui.app import make_app
 from workbench.ui.messages import ActiveModelChanged
-from workbench.ui.widgets.models_catalog import CatalogList, FolderSuggester
-from workbench.ui.widgets.models_dialogs import CreateModelScreen, SaveModelScreen, ShowCodeScreen
+from workbench.ui.models.catalog import CatalogList, FolderSuggester
+from workbench.ui.models.dialogs import CreateModelScreen, SaveModelScreen, ShowCodeScreen
 
 SIZE = (110, 34)
 
@@ -57,8 +57,14 @@ async def test_embedded_default_is_selected_and_can_be_made_active():
         assert changes and changes[-1].name == EMBEDDED_MODEL_NAME and changes[-1].path == ""
         assert app.active_model == EMBEDDED_MODEL_NAME and app.active_model_path == ""
         labels = {command.label for command in app.palette_commands()}
-        assert {"model: load", "model: run", "model: show code", "model: create from config",
-                "model: use as active model", "model: labels from dataset"} <= labels
+        assert {
+            "model: load",
+            "model: run",
+            "model: show code",
+            "model: create from config",
+            "model: use as active model",
+            "model: labels from dataset",
+        } <= labels
 
 
 async def test_open_folder_by_typing_then_load_makes_it_active(tiny_models, monkeypatch):
@@ -74,7 +80,10 @@ async def test_open_folder_by_typing_then_load_makes_it_active(tiny_models, monk
         await pilot.press("right", "enter")
         await pilot.pause()
         assert pane.info.name == "bert-sentiment"
-        assert [entry.name for entry in pane.query_one(CatalogList).entries][:2] == [EMBEDDED_MODEL_NAME, "bert-sentiment"]
+        assert [entry.name for entry in pane.query_one(CatalogList).entries][:2] == [
+            EMBEDDED_MODEL_NAME,
+            "bert-sentiment",
+        ]
         pane.query_one("#model-tabs", TabbedContent).active = "model-heads-tab"
         await _settle(pilot)
         assert pane.head_key == "sequence-classification"  # the head it was saved with
@@ -83,7 +92,9 @@ async def test_open_folder_by_typing_then_load_makes_it_active(tiny_models, monk
         await _settle(pilot)
         assert pane.loaded is not None and pane.loaded.report.status == "all from checkpoint"
         assert app.active_model == "bert-sentiment"
-        assert app.active_model_path == str(tiny_models["bert-sentiment"].resolve()) or app.active_model_path.endswith("bert-sentiment")
+        assert app.active_model_path == str(tiny_models["bert-sentiment"].resolve()) or app.active_model_path.endswith(
+            "bert-sentiment"
+        )
 
 
 async def test_bad_paths_are_explained_and_keep_the_current_model(broken_folders):
@@ -111,8 +122,11 @@ async def test_unusable_checkpoints_say_why_when_loading(broken_folders):
     async with app.run_test(size=SIZE) as pilot:
         pane = app.screen.query_one("#models-pane")
         pane.query_one("#model-tabs", TabbedContent).active = "model-heads-tab"
-        for folder, expected in [("no-weights", "has no weights"), ("unknown-arch", "Unknown architecture 'frobnicator'"),
-                                 ("remote-code", "needs trust_remote_code")]:
+        for folder, expected in [
+            ("no-weights", "has no weights"),
+            ("unknown-arch", "Unknown architecture 'frobnicator'"),
+            ("remote-code", "needs trust_remote_code"),
+        ]:
             pane.open_model(str(broken_folders[folder]))
             await _settle(pilot)
             pane.action_load()
@@ -334,7 +348,7 @@ async def test_folder_suggester_completes_folders_only(tmp_path):
 
 def test_answers_render_for_embeddings_and_choices():
     from workbench.core.models.inference import Prediction
-    from workbench.ui.widgets.models_playground import render_answer
+    from workbench.ui.models.playground import render_answer
 
     def plain(renderable) -> str:
         import io
@@ -345,9 +359,17 @@ def test_answers_render_for_embeddings_and_choices():
         console.print(renderable)
         return console.export_text()
 
-    base = plain(render_answer("base", {"tokens": 4, "hidden_size": 384, "mean_pooled": [0.5, -0.25], "norm": 1.5}, "hi"))
+    base = plain(
+        render_answer("base", {"tokens": 4, "hidden_size": 384, "mean_pooled": [0.5, -0.25], "norm": 1.5}, "hi")
+    )
     assert "4 tokens × 384 hidden" in base and "0.500, -0.250" in base
-    choices = plain(render_answer("multiple-choice", {"choices": [{"choice": "mat", "score": 0.75}, {"choice": "moon", "score": 0.25}], "best": 0}, "x"))
+    choices = plain(
+        render_answer(
+            "multiple-choice",
+            {"choices": [{"choice": "mat", "score": 0.75}, {"choice": "moon", "score": 0.25}], "best": 0},
+            "x",
+        )
+    )
     assert "mat" in choices and "75.00%" in choices and "█" * 22 in choices
     assert Prediction("base").as_dict()["head"] == "base"
 
@@ -355,7 +377,7 @@ def test_answers_render_for_embeddings_and_choices():
 async def test_browse_picks_a_checkpoint_folder(tiny_models, monkeypatch):
     from textual.widgets import DirectoryTree
 
-    from workbench.ui.widgets.models_dialogs import FolderPickerScreen
+    from workbench.ui.models.dialogs import FolderPickerScreen
 
     monkeypatch.chdir(tiny_models["gpt2"].parent)
     app = make_app(probe_hub_on_start=False)

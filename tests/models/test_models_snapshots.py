@@ -51,7 +51,12 @@ PLAYGROUND_CASES = {
     # id: (model folder or "embedded", head, text, second field)
     "class-bars": ("bert-sentiment", "sequence-classification", "what a lovely day", ""),
     "token-spans": ("bert-ner", "token-classification", "Sarah moved from Lisbon to Paris", ""),
-    "qa-answer": ("bert-qa", "question-answering", "Where was it written?", "The workbench was written in Lisbon in 2026."),
+    "qa-answer": (
+        "bert-qa",
+        "question-answering",
+        "Where was it written?",
+        "The workbench was written in Lisbon in 2026.",
+    ),
     "fill-mask": ("bert-mlm", "masked-lm", "Paris is the [MASK] of France.", ""),
     "causal-generation": ("gpt2", "causal-lm", "once upon a time", ""),
     "seq2seq-generation": ("t5", "seq2seq-lm", "translate to German: hello", ""),

@@ -32,13 +32,17 @@ def _wordpiece():
     tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True)
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tokenizer.train_from_iterator(corpus(), trainers.WordPieceTrainer(vocab_size=160, special_tokens=specials, show_progress=False))
+    tokenizer.train_from_iterator(
+        corpus(), trainers.WordPieceTrainer(vocab_size=160, special_tokens=specials, show_progress=False)
+    )
     cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     tokenizer.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
     )
     tokenizer.decoder = decoders.WordPiece()
-    return tokenizer, dict(unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
+    return tokenizer, dict(
+        unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]"
+    )
 
 
 def _byte_level_bpe():
@@ -48,10 +52,15 @@ def _byte_level_bpe():
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     specials = ["<s>", "<pad>", "</s>"]
     trainer = trainers.BpeTrainer(
-        vocab_size=400, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False
+        vocab_size=400,
+        special_tokens=specials,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
     )
     tokenizer.train_from_iterator(corpus(), trainer)
-    tokenizer.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0), trim_offsets=True, add_prefix_space=False)
+    tokenizer.post_processor = processors.RobertaProcessing(
+        ("</s>", 2), ("<s>", 0), trim_offsets=True, add_prefix_space=False
+    )
     tokenizer.decoder = decoders.ByteLevel()
     return tokenizer, dict(bos_token="<s>", eos_token="</s>", pad_token="<pad>", cls_token="<s>", sep_token="</s>")
 
@@ -80,8 +89,12 @@ def save_tokenizer(kind: str, folder: Path) -> Path:
     from transformers import PreTrainedTokenizerFast
 
     tokenizer, specials = BUILDERS[kind]()
-    inputs = ["input_ids", "token_type_ids", "attention_mask"] if kind == "wordpiece" else ["input_ids", "attention_mask"]
-    wrapped = PreTrainedTokenizerFast(tokenizer_object=tokenizer, model_max_length=64, model_input_names=inputs, **specials)
+    inputs = (
+        ["input_ids", "token_type_ids", "attention_mask"] if kind == "wordpiece" else ["input_ids", "attention_mask"]
+    )
+    wrapped = PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, model_max_length=64, model_input_names=inputs, **specials
+    )
     wrapped.save_pretrained(str(folder))
     return folder
 
@@ -102,6 +115,6 @@ def hf_tokenizers(tokenizer_dirs):
 
 @pytest.fixture(scope="session")
 def loaded_tokenizers(tokenizer_dirs):
-    from workbench.core.tokenization.loader import load_tokenizer
+    from workbench.core.tokenizer.loader import load_tokenizer
 
     return {kind: load_tokenizer(str(path)) for kind, path in tokenizer_dirs.items()}

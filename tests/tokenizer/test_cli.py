@@ -25,7 +25,16 @@ def test_json_ids_equal_autotokenizer(kind, tokenizer_dirs, hf_tokenizers, capsy
 
 def test_truncation_windows_and_padding(tokenizer_dirs, hf_tokenizers, capsys):
     text = "the tokenizer splits words into pieces and the model sees ids offsets attention"
-    argv = ["tokenize", "--model", str(tokenizer_dirs["wordpiece"]), "--truncation", "--max-length", "8", "--stride", "2"]
+    argv = [
+        "tokenize",
+        "--model",
+        str(tokenizer_dirs["wordpiece"]),
+        "--truncation",
+        "--max-length",
+        "8",
+        "--stride",
+        "2",
+    ]
     assert main([*argv, "--padding", "max_length", "--json", text]) == 0
     printed = json.loads(capsys.readouterr().out)
     expected = hf_tokenizers["wordpiece"](

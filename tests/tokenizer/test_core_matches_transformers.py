@@ -8,8 +8,8 @@ import pytest
 
 from tests.tokenizer.conftest import random_text
 from workbench.core.errors import WorkbenchError
-from workbench.core.tokenization.analysis import tokenize
-from workbench.core.tokenization.options import TokenizeOptions
+from workbench.core.tokenizer.analysis import tokenize
+from workbench.core.tokenizer.options import TokenizeOptions
 
 KINDS = ["wordpiece", "bytelevel-bpe", "unigram"]
 
@@ -80,7 +80,9 @@ def test_counts_and_unknown_and_special_marks(kind, loaded_tokenizers, hf_tokeni
     assert result.words == 5
     assert result.total_tokens == len(hf(text, add_special_tokens=False)["input_ids"])
     assert result.tokens_per_word == pytest.approx(result.total_tokens / 5)
-    assert [t.special for t in tokens] == [bool(m) for m in hf(text, return_special_tokens_mask=True)["special_tokens_mask"]]
+    assert [t.special for t in tokens] == [
+        bool(m) for m in hf(text, return_special_tokens_mask=True)["special_tokens_mask"]
+    ]
     if hf.unk_token_id is not None and kind != "bytelevel-bpe":
         assert any(t.unknown and text[t.start : t.end] == "☃" for t in tokens)
     assert not any(t.unknown for t in tokens if t.sequence is None)
@@ -91,20 +93,30 @@ def test_truncation_without_overflow_names_the_dropped_characters(loaded_tokeniz
     options = TokenizeOptions(truncation="longest_first", max_length=6, return_overflowing_tokens=False)
     result = tokenize(loaded_tokenizers["wordpiece"], text, None, options)
     assert len(result.windows) == 1
-    (start, end), = result.truncated[0]
+    ((start, end),) = result.truncated[0]
     last_kept = max(t.end for t in result.windows[0].tokens if t.sequence == 0)
     assert text[last_kept:start].strip() == "" and end == len(text)
     left = tokenize(loaded_tokenizers["wordpiece"], text, None, options.with_changes(truncation_side="left"))
-    (start, end), = left.truncated[0]
+    ((start, end),) = left.truncated[0]
     assert start == 0 and text[end:].startswith(" ") is False
 
 
 def test_bad_options_are_named_not_a_panic(loaded_tokenizers):
     text = "the tokenizer splits words into pieces"
     with pytest.raises(WorkbenchError, match="stride"):
-        tokenize(loaded_tokenizers["wordpiece"], text, None, TokenizeOptions(truncation="longest_first", max_length=4, stride=4))
+        tokenize(
+            loaded_tokenizers["wordpiece"],
+            text,
+            None,
+            TokenizeOptions(truncation="longest_first", max_length=4, stride=4),
+        )
     with pytest.raises(WorkbenchError):
         # The Rust backend panics here (stride >= room left after special tokens); we report it.
-        tokenize(loaded_tokenizers["wordpiece"], text, None, TokenizeOptions(truncation="longest_first", max_length=4, stride=3))
+        tokenize(
+            loaded_tokenizers["wordpiece"],
+            text,
+            None,
+            TokenizeOptions(truncation="longest_first", max_length=4, stride=3),
+        )
     with pytest.raises(WorkbenchError, match="only_second"):
         tokenize(loaded_tokenizers["wordpiece"], text, None, TokenizeOptions(truncation="only_second", max_length=8))

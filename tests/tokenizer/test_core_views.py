@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.tokenization.batch import split_lines, tokenize_batch
-from workbench.core.tokenization.code import tokenizer_call_code
-from workbench.core.tokenization.compare import compare
-from workbench.core.tokenization.options import TokenizeOptions
-from workbench.core.tokenization.roundtrip import round_trip
-from workbench.core.tokenization.training import corpus_from_dataset, corpus_from_text_file, train_new_tokenizer
+from workbench.core.tokenizer.batch import split_lines, tokenize_batch
+from workbench.core.tokenizer.codegen import tokenizer_call_code
+from workbench.core.tokenizer.compare import compare
+from workbench.core.tokenizer.options import TokenizeOptions
+from workbench.core.tokenizer.roundtrip import round_trip
+from workbench.core.tokenizer.train_new import corpus_from_dataset, corpus_from_text_file, train_new_tokenizer
 
 
 @pytest.mark.parametrize("kind", ["wordpiece", "bytelevel-bpe", "unigram"])
@@ -28,7 +28,10 @@ def test_batch_is_what_padding_true_returns(kind, loaded_tokenizers, hf_tokenize
 def test_batch_with_max_length_padding(loaded_tokenizers, hf_tokenizers):
     options = TokenizeOptions(padding="max_length", max_length=20)
     batch = tokenize_batch(loaded_tokenizers["wordpiece"], ["a", "the model"], options)
-    assert batch.input_ids == hf_tokenizers["wordpiece"](["a", "the model"], padding="max_length", max_length=20)["input_ids"]
+    assert (
+        batch.input_ids
+        == hf_tokenizers["wordpiece"](["a", "the model"], padding="max_length", max_length=20)["input_ids"]
+    )
     with pytest.raises(WorkbenchError, match="empty"):
         tokenize_batch(loaded_tokenizers["wordpiece"], [], options)
 
@@ -70,7 +73,11 @@ def test_train_new_tokenizer_saves_and_reloads(kind, loaded_tokenizers, tmp_path
     source.write_text("\n".join(["the tokenizer learns new pieces", "pieces of words", "words, words, words"] * 50))
     progress: list[tuple[int, int]] = []
     trained = train_new_tokenizer(
-        loaded_tokenizers[kind], corpus_from_text_file(source), 120, tmp_path / "new", lambda done, total: progress.append((done, total))
+        loaded_tokenizers[kind],
+        corpus_from_text_file(source),
+        120,
+        tmp_path / "new",
+        lambda done, total: progress.append((done, total)),
     )
     assert progress[-1] == (150, 150)
     reloaded = AutoTokenizer.from_pretrained(str(tmp_path / "new"))
@@ -90,7 +97,9 @@ def test_corpus_from_a_dataset_column(mrpc_dir):
 
 def test_show_code_reproduces_the_view(tokenizer_dirs, hf_tokenizers):
     options = TokenizeOptions(truncation="only_first", truncation_side="left", max_length=10, stride=2)
-    code = tokenizer_call_code(str(tokenizer_dirs["wordpiece"]), options, text="the tokenizer splits words into pieces", pair="a b")
+    code = tokenizer_call_code(
+        str(tokenizer_dirs["wordpiece"]), options, text="the tokenizer splits words into pieces", pair="a b"
+    )
     namespace: dict = {}
     exec(code, namespace)  # noqa: S102 - the snippet is ours; running it is the test
     hf = hf_tokenizers["wordpiece"]

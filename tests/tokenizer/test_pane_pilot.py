@@ -46,8 +46,13 @@ async def test_options_give_the_same_windows_as_transformers():
         pane.show_text(text, "a short pair")
         await set_options(pilot, pane, truncation="only_first", max_length="16", stride="3", padding="max_length")
         expected = embedded_hf()(
-            text, "a short pair", truncation="only_first", max_length=16, stride=3,
-            return_overflowing_tokens=True, padding="max_length",
+            text,
+            "a short pair",
+            truncation="only_first",
+            max_length=16,
+            stride=3,
+            return_overflowing_tokens=True,
+            padding="max_length",
         )
         assert [[t.id for t in w.tokens] for w in pane.result.windows] == expected["input_ids"]
         assert [[t.type_id for t in w.tokens] for w in pane.result.windows] == expected["token_type_ids"]

@@ -7,9 +7,9 @@ import random
 import pytest
 
 from tests.tokenizer.conftest import random_text
-from workbench.core.tokenization.analysis import tokenize
-from workbench.core.tokenization.options import TokenizeOptions
-from workbench.ui.widgets import tokenizer_render as render
+from workbench.core.tokenizer.analysis import tokenize
+from workbench.core.tokenizer.options import TokenizeOptions
+from workbench.ui.tokenizer import render
 
 OPTIONS = [
     TokenizeOptions(),

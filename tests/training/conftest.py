@@ -27,8 +27,14 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + WORDS_POSITIVE + WORDS_NEGATIVE + FILLER
     (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
     BertTokenizerFast(vocab_file=str(folder / "vocab.txt")).save_pretrained(folder)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=64)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
     BertForSequenceClassification(config).save_pretrained(folder)
     return folder
 
@@ -50,8 +56,10 @@ def tiny_data(tmp_path_factory) -> dict[str, Path]:
     paths = {}
     for name, count, seed in (("train", 300, 0), ("dev", 60, 1)):
         path = folder / f"{name}.csv"
-        path.write_text("text,label\n" + "".join(f"{text},{label}\n" for text, label in sentiment_rows(count, seed)),
-                        encoding="utf-8")
+        path.write_text(
+            "text,label\n" + "".join(f"{text},{label}\n" for text, label in sentiment_rows(count, seed)),
+            encoding="utf-8",
+        )
         paths[name] = path
     return paths
 
@@ -63,7 +71,11 @@ def tiny_spec(tiny_model_dir, tiny_data) -> dict:
     spec = default_spec(model=str(tiny_model_dir), data=str(tiny_data["train"]))
     spec["data"]["validation_file"] = str(tiny_data["dev"])
     spec["training"].update(
-        learning_rate=1e-3, max_steps=12, logging_steps=2, per_device_train_batch_size=16, save_steps=6,
+        learning_rate=1e-3,
+        max_steps=12,
+        logging_steps=2,
+        per_device_train_batch_size=16,
+        save_steps=6,
         metrics=["accuracy", "f1"],
     )
     spec["monitor"]["system_sample_interval_s"] = 0.5

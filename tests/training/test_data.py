@@ -13,8 +13,13 @@ from workbench.training.spec import default_spec
 
 def mrpc_data(mrpc_dir) -> dict:
     data = default_spec()["data"]
-    data.update(train_file=str(mrpc_dir / "train.tsv"), validation_file=str(mrpc_dir / "dev.tsv"),
-                text_column="#1 String", text_pair_column="#2 String", label_column="Quality")
+    data.update(
+        train_file=str(mrpc_dir / "train.tsv"),
+        validation_file=str(mrpc_dir / "dev.tsv"),
+        text_column="#1 String",
+        text_pair_column="#2 String",
+        label_column="Quality",
+    )
     return data
 
 
@@ -52,8 +57,11 @@ def test_mrpc_tokenizes_as_pairs(mrpc_dir, tiny_model_dir):
 
 
 def test_string_labels_become_class_labels(tmp_path):
-    (tmp_path / "t.jsonl").write_text("".join(json.dumps({"text": t, "label": l}) + "\n"
-                                              for t, l in [("a", "pos"), ("b", "neg"), ("c", "pos")]))
+    (tmp_path / "t.jsonl").write_text(
+        "".join(
+            json.dumps({"text": t, "label": label}) + "\n" for t, label in [("a", "pos"), ("b", "neg"), ("c", "pos")]
+        )
+    )
     (tmp_path / "v.jsonl").write_text(json.dumps({"text": "d", "label": "neg"}) + "\n")
     data = default_spec()["data"]
     data.update(train_file=str(tmp_path / "t.jsonl"), validation_file=str(tmp_path / "v.jsonl"))

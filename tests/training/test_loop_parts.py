@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-import time
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,8 +15,8 @@ from workbench.training.guards import OOM_SUGGESTION, LossWatch, suggestion_for
 from workbench.training.runs import child_environment, launch_command, model_short_name, new_run_id
 from workbench.training.spec import default_spec
 
-
 # Sampler -------------------------------------------------------------------------------------
+
 
 def test_epoch_order_depends_only_on_seed_and_epoch():
     from workbench.training.sampling import EpochSampler
@@ -49,6 +49,7 @@ def test_group_by_length_makes_batches_of_similar_length():
 
 # Guards --------------------------------------------------------------------------------------
 
+
 def test_loss_watch_flags_nan_inf_and_spikes():
     watch = LossWatch(spike_factor=3.0, window=5, warmup=3)
     assert watch.check(float("nan")).kind == "nan_loss"
@@ -72,6 +73,7 @@ def test_out_of_memory_gets_a_suggestion():
 
 # Checkpoints ---------------------------------------------------------------------------------
 
+
 def test_checkpoints_are_atomic_and_rotated(tmp_path):
     for step in (10, 20, 30):
         temporary = checkpoints.temporary_folder(tmp_path, step)
@@ -88,6 +90,7 @@ def test_checkpoints_are_atomic_and_rotated(tmp_path):
 
 
 # Launching -----------------------------------------------------------------------------------
+
 
 def test_launch_command_on_cpu_and_on_gpus(tmp_path):
     spec = default_spec()
@@ -119,6 +122,7 @@ def test_run_ids():
 
 
 # GPU-only paths, checked on the CPU ----------------------------------------------------------
+
 
 def test_fused_adamw_where_torch_has_the_kernel():
     from workbench.training.child import wants_fused_adamw
@@ -195,8 +199,9 @@ def test_fsdp_shards_layers_but_not_the_module_around_the_embeddings():
 
     from workbench.training.child import fsdp_layer_classes
 
-    model = BertForSequenceClassification(BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                                                     intermediate_size=37, vocab_size=100))
+    model = BertForSequenceClassification(
+        BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=37, vocab_size=100)
+    )
     assert "BertEmbeddings" in set(model._no_split_modules)
     assert fsdp_layer_classes(model) == ["BertLayer"]
 

@@ -29,7 +29,8 @@ def test_binary_metrics_match_scikit_learn(labels):
 
     predictions, references = ([min(v, 1) for v in values] for values in labels)
     result = MetricSet(["accuracy", "f1", "precision", "recall", "matthews_correlation"], num_labels=2).compute(
-        predictions, references)
+        predictions, references
+    )
     assert result["accuracy"] == pytest.approx(sk.accuracy_score(references, predictions))
     assert result["f1"] == pytest.approx(sk.f1_score(references, predictions))
     assert result["precision"] == pytest.approx(sk.precision_score(references, predictions))
@@ -41,7 +42,9 @@ def test_multiclass_metrics_are_macro_averaged(labels):
     from sklearn import metrics as sk
 
     predictions, references = labels
-    result = MetricSet(["f1", "precision", "recall", "matthews_correlation"], num_labels=3).compute(predictions, references)
+    result = MetricSet(["f1", "precision", "recall", "matthews_correlation"], num_labels=3).compute(
+        predictions, references
+    )
     assert result["f1"] == pytest.approx(sk.f1_score(references, predictions, average="macro"))
     assert result["precision"] == pytest.approx(sk.precision_score(references, predictions, average="macro"))
     assert result["recall"] == pytest.approx(sk.recall_score(references, predictions, average="macro"))

@@ -12,7 +12,8 @@ import time
 import pytest
 
 from tests.training.helpers import dump_log, wait_for_end, wait_until
-from workbench.training import protocol, runs
+from workbench.core.runs import protocol
+from workbench.training import runs
 from workbench.training.spec import SpecError, dump_spec
 
 pytestmark = pytest.mark.slow
@@ -44,8 +45,13 @@ def test_detached_cli_run_finishes_after_the_launcher_exits(tiny_spec, tmp_path)
     spec_path = tmp_path / "spec.toml"
     spec_path.write_text(dump_spec(tiny_spec), encoding="utf-8")
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "workbench", "train", str(spec_path), "--detach", "--json"],
-                            capture_output=True, text=True, timeout=60, env=os.environ.copy())
+    result = subprocess.run(
+        [sys.executable, "-m", "workbench", "train", str(spec_path), "--detach", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ.copy(),
+    )
     assert result.returncode == 0, result.stderr
     assert time.monotonic() - started < 30  # no torch in the launching process
     record = json.loads(result.stdout)
@@ -154,13 +160,17 @@ def test_malformed_spec_lists_its_errors_and_starts_nothing(tiny_spec, tmp_path)
     tiny_spec["data"]["train_file"] = str(tmp_path / "nowhere.csv")
     with pytest.raises(SpecError) as raised:
         runs.launch_run(tiny_spec)
-    assert [e.field for e in raised.value.errors] == ["data.train_file", "training.learning_rate",
-                                                       "training.lr_scheduler_type"]
+    assert [e.field for e in raised.value.errors] == [
+        "data.train_file",
+        "training.learning_rate",
+        "training.lr_scheduler_type",
+    ]
     assert runs.list_runs() == []
     spec_path = tmp_path / "bad.toml"
     spec_path.write_text(dump_spec(tiny_spec))
-    result = subprocess.run([sys.executable, "-m", "workbench", "train", str(spec_path)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "workbench", "train", str(spec_path)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert "3 problem(s)" in result.stderr and "training.lr_scheduler_type" in result.stderr
     assert "Traceback" not in result.stderr

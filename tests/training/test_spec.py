@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-import tomllib
-
 import pytest
+import tomllib
 
 from workbench.training.spec import (
     SpecError,
@@ -44,10 +43,21 @@ def test_every_problem_is_reported_by_field(tiny_data, tmp_path):
     }
     errors = validate_spec(spec)
     assert set(fields_of(errors)) == {
-        "model.name_or_path", "model.head", "model.compile_mode", "data.train_file", "data.validation_file", "data.max_length",
-        "training.learning_rate", "training.num_train_epochs", "training.lr_scheduler_type",
-        "training.mixed_precision", "training.per_device_train_batch_size", "training.metrics[1]",
-        "training.eval_steps", "training.lerning_rate", "optimizer",
+        "model.name_or_path",
+        "model.head",
+        "model.compile_mode",
+        "data.train_file",
+        "data.validation_file",
+        "data.max_length",
+        "training.learning_rate",
+        "training.num_train_epochs",
+        "training.lr_scheduler_type",
+        "training.mixed_precision",
+        "training.per_device_train_batch_size",
+        "training.metrics[1]",
+        "training.eval_steps",
+        "training.lerning_rate",
+        "optimizer",
     }
     messages = {error.field: error.message for error in errors}
     assert "did you mean 'learning_rate'" in messages["training.lerning_rate"]
@@ -89,15 +99,18 @@ def test_load_spec_reports_bad_toml(tmp_path):
 
 
 def test_overrides_are_typed_by_the_schema():
-    spec = apply_overrides(default_spec(), [
-        "training.learning_rate=3e-5",
-        "seed=7",  # a unique key needs no section
-        "data.text_column=#1 String",
-        "model.name_or_path=123",
-        "training.metrics=accuracy,f1",
-        "model.id2label={0 = \"neg\", 1 = \"pos\"}",
-        "training.group_by_length=true",
-    ])
+    spec = apply_overrides(
+        default_spec(),
+        [
+            "training.learning_rate=3e-5",
+            "seed=7",  # a unique key needs no section
+            "data.text_column=#1 String",
+            "model.name_or_path=123",
+            "training.metrics=accuracy,f1",
+            'model.id2label={0 = "neg", 1 = "pos"}',
+            "training.group_by_length=true",
+        ],
+    )
     assert spec["training"]["learning_rate"] == 3e-5
     assert spec["training"]["seed"] == 7
     assert spec["data"]["text_column"] == "#1 String"

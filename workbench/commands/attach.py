@@ -18,8 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from workbench.cli import run_app
+    from workbench.core.runs.follow import resolve_run
     from workbench.core.settings import load_settings
-    from workbench.ui.training.follow import resolve_run
 
     folder = resolve_run(args.run, load_settings().runs_path)  # a bad RUN is a CLI error, not an empty app
     return run_app(attach_run=str(folder))

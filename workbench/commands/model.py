@@ -7,7 +7,9 @@ import json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("model", help="inspect a checkpoint, list models, run a head on text, create a model")
+    parser = subparsers.add_parser(
+        "model", help="inspect a checkpoint, list models, run a head on text, create a model"
+    )
     commands = parser.add_subparsers(dest="model_command", metavar="ACTION", required=True)
 
     info = commands.add_parser("info", help="checkpoint summary and heads (no weights are loaded)")
@@ -21,13 +23,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     predict = commands.add_parser("predict", help="load a head and print the postprocessed output")
     predict.add_argument("model", metavar="PATH")
     predict.add_argument("text", metavar="TEXT", help="the text (the question for QA, the prompt for multiple choice)")
-    predict.add_argument("--head", required=True, help="base, sequence-classification, token-classification, "
-                         "question-answering, multiple-choice, masked-lm, causal-lm, seq2seq-lm")
+    predict.add_argument(
+        "--head",
+        required=True,
+        help="base, sequence-classification, token-classification, "
+        "question-answering, multiple-choice, masked-lm, causal-lm, seq2seq-lm",
+    )
     predict.add_argument("--pair", help="second sentence (sequence classification)")
     predict.add_argument("--context", default="", help="passage for question answering")
     predict.add_argument("--choice", action="append", default=[], help="a choice (multiple choice; repeat)")
     predict.add_argument("--labels", help='label names ("neg, pos", "0=neg, 1=pos" or a count)')
-    predict.add_argument("--fresh-head", action="store_true", help="new head when the label count differs (ignore_mismatched_sizes)")
+    predict.add_argument(
+        "--fresh-head", action="store_true", help="new head when the label count differs (ignore_mismatched_sizes)"
+    )
     predict.add_argument("--top-k", type=int, default=5)
     predict.add_argument("--max-new-tokens", type=int, default=20)
     predict.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
@@ -47,7 +55,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     create.add_argument("output", metavar="FOLDER")
     create.add_argument("--preset", default="tiny")
     create.add_argument("--head", help="head to build (default: the family's LM head)")
-    create.add_argument("--set", dest="overrides", default="", help='config edits: "hidden_size=64, num_hidden_layers=2"')
+    create.add_argument(
+        "--set", dest="overrides", default="", help='config edits: "hidden_size=64, num_hidden_layers=2"'
+    )
     create.add_argument("--seed", type=int, default=0)
     create.set_defaults(handler=run_create)
 
@@ -79,8 +89,13 @@ def run_info(args: argparse.Namespace) -> int:
     from workbench.core.models.loading import analyse_heads
 
     info = _open(args.model)
-    reports = analyse_heads(info, labels=_labels(args.labels), trust_remote_code=args.trust_remote_code,
-                            allow_pickle=args.allow_pickle) if (not info.needs_remote_code or args.trust_remote_code) else []
+    reports = (
+        analyse_heads(
+            info, labels=_labels(args.labels), trust_remote_code=args.trust_remote_code, allow_pickle=args.allow_pickle
+        )
+        if (not info.needs_remote_code or args.trust_remote_code)
+        else []
+    )
     if args.json:
         print(json.dumps({**info.summary(), "heads": [report.as_dict() for report in reports]}, indent=2))
         return 0
@@ -89,9 +104,13 @@ def run_info(args: argparse.Namespace) -> int:
     for label, value in info.shape.items():
         print(f"  {label:<16} {value if value is not None else '—'}")
     print(f"  {'dtype':<16} {info.dtype or '—'}")
-    print(f"  {'weights':<16} {info.weights.format}, {info.weights.size_bytes / 2**20:.1f} MiB on disk"
-          + (f", {_count(info.weights.parameter_count)} parameters" if info.weights.parameter_count else ""))
-    tokenizer = f"{info.tokenizer_class} ({'fast' if info.tokenizer_fast else 'slow'})" if info.tokenizer_class else "none"
+    print(
+        f"  {'weights':<16} {info.weights.format}, {info.weights.size_bytes / 2**20:.1f} MiB on disk"
+        + (f", {_count(info.weights.parameter_count)} parameters" if info.weights.parameter_count else "")
+    )
+    tokenizer = (
+        f"{info.tokenizer_class} ({'fast' if info.tokenizer_fast else 'slow'})" if info.tokenizer_class else "none"
+    )
     print(f"  {'tokenizer':<16} {tokenizer}")
     if info.id2label:
         print(f"  {'labels':<16} {', '.join(f'{k}={v}' for k, v in sorted(info.id2label.items()))}")
@@ -101,12 +120,17 @@ def run_info(args: argparse.Namespace) -> int:
         print("\nheads:")
         print(f"  {'head':<24} {'class':<34} {'params':>8} {'head':>8}  loading")
         for report in reports:
-            print(f"  {report.head.key:<24} {report.class_name:<34} {_count(report.total_params):>8}"
-                  f" {_count(report.head_params):>8}  {report.status}")
+            print(
+                f"  {report.head.key:<24} {report.class_name:<34} {_count(report.total_params):>8}"
+                f" {_count(report.head_params):>8}  {report.status}"
+            )
             if report.new:
                 print(f"      new (random): {', '.join(report.new)}")
             if report.mismatched:
-                print("      size mismatch -> fresh: " + ", ".join(f"{k} {list(o)}->{list(n)}" for k, o, n in report.mismatched))
+                print(
+                    "      size mismatch -> fresh: "
+                    + ", ".join(f"{k} {list(o)}->{list(n)}" for k, o, n in report.mismatched)
+                )
             if report.unused:
                 print(f"      unused from checkpoint: {', '.join(report.unused)}")
     return 0
@@ -119,8 +143,15 @@ def run_predict(args: argparse.Namespace) -> int:
 
     head = head_kind(args.head)
     inputs = PlaygroundInput(
-        text=args.text, pair=args.pair, context=args.context, choices=tuple(args.choice), top_k=args.top_k,
-        max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_p=args.top_p, seed=args.seed,
+        text=args.text,
+        pair=args.pair,
+        context=args.context,
+        choices=tuple(args.choice),
+        top_k=args.top_k,
+        max_new_tokens=args.max_new_tokens,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        seed=args.seed,
     )
     validate(head.key, inputs)
     info = _open(args.model)
@@ -161,5 +192,7 @@ def run_create(args: argparse.Namespace) -> int:
     model = create_model(args.family, args.preset, args.head, parse_overrides(args.overrides), tokenizer, args.seed)
     folder = save_model(model, tokenizer, args.output)
     parameters = sum(parameter.numel() for parameter in model.parameters())
-    print(f"Saved a {args.family} {args.preset} {type(model).__name__} ({_count(parameters)} parameters, random) to {folder}")
+    print(
+        f"Saved a {args.family} {args.preset} {type(model).__name__} ({_count(parameters)} parameters, random) to {folder}"
+    )
     return 0

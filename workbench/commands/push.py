@@ -43,7 +43,12 @@ def run(args: argparse.Namespace) -> int:
         raise
     except WorkbenchError as error:
         if args.json:
-            print(json.dumps({"ok": False, "error": {"kind": "invalid_input", "message": error.message, "hint": error.hint}}, indent=2))
+            print(
+                json.dumps(
+                    {"ok": False, "error": {"kind": "invalid_input", "message": error.message, "hint": error.hint}},
+                    indent=2,
+                )
+            )
             return 2
         raise
 
@@ -55,7 +60,15 @@ def _run(args: argparse.Namespace) -> int:
     from workbench.core.hub.client import HubClient
     from workbench.core.hub.errors import HubError
     from workbench.core.hub.files import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, human_size
-    from workbench.core.hub.push import DEFAULT_COMMIT_MESSAGE, PushPlan, last_push, preflight, push, record_push, suggest_repo_name
+    from workbench.core.hub.push import (
+        DEFAULT_COMMIT_MESSAGE,
+        PushPlan,
+        last_push,
+        preflight,
+        push,
+        record_push,
+        suggest_repo_name,
+    )
     from workbench.core.hub.source import resolve_source
     from workbench.core.hub.token import find_token
     from workbench.core.settings import load_settings
@@ -78,10 +91,16 @@ def _run(args: argparse.Namespace) -> int:
         card_text = default_card(source, repo_id)
     default_message = f"Upload {source.run_id} with workbench" if source.run_id else DEFAULT_COMMIT_MESSAGE
     plan = PushPlan(
-        folder=source.folder, repo_id=repo_id, private=args.private, branch=args.branch or "main",
-        create_pr=args.create_pr, commit_message=args.message or default_message,
-        include=args.include or list(DEFAULT_INCLUDE), exclude=list(DEFAULT_EXCLUDE) + (args.exclude or []),
-        card_text=card_text, allow_existing=not args.new_repo,
+        folder=source.folder,
+        repo_id=repo_id,
+        private=args.private,
+        branch=args.branch or "main",
+        create_pr=args.create_pr,
+        commit_message=args.message or default_message,
+        include=args.include or list(DEFAULT_INCLUDE),
+        exclude=list(DEFAULT_EXCLUDE) + (args.exclude or []),
+        card_text=card_text,
+        allow_existing=not args.new_repo,
     )
     log = (lambda text: None) if args.json else (lambda text: print(text, file=sys.stderr))
     if source.note:
@@ -94,10 +113,25 @@ def _run(args: argparse.Namespace) -> int:
         files = [{"path": f.path_in_repo, "size": f.size, "status": f.status} for f in check.files]
         problem = check.problem.to_dict() if check.problem else None
         if args.json:
-            print(json.dumps({"ok": problem is None, "dry_run": True, "repo_id": repo_id, "user": check.account.name,
-                              "token_source": token.label, "files": files, "problem": problem, "card": card_text}, indent=2))
+            print(
+                json.dumps(
+                    {
+                        "ok": problem is None,
+                        "dry_run": True,
+                        "repo_id": repo_id,
+                        "user": check.account.name,
+                        "token_source": token.label,
+                        "files": files,
+                        "problem": problem,
+                        "card": card_text,
+                    },
+                    indent=2,
+                )
+            )
         else:
-            print(f"Would push {source.folder} to {repo_id} ({'private' if plan.private else 'public'}, branch {plan.branch})")
+            print(
+                f"Would push {source.folder} to {repo_id} ({'private' if plan.private else 'public'}, branch {plan.branch})"
+            )
             print(f"as {check.account.describe()}, token from {token.label}")
             for item in files:
                 print(f"  {item['status']:<9} {human_size(item['size']):>9}  {item['path']}")
@@ -107,8 +141,10 @@ def _run(args: argparse.Namespace) -> int:
 
     def show(progress) -> None:
         if progress.stage == "uploading" and progress.files_total:
-            log(f"[{progress.files_done}/{progress.files_total}] {progress.current or 'preparing'}"
-                f" ({human_size(progress.bytes_done)} of {human_size(progress.bytes_total)})")
+            log(
+                f"[{progress.files_done}/{progress.files_total}] {progress.current or 'preparing'}"
+                f" ({human_size(progress.bytes_done)} of {human_size(progress.bytes_total)})"
+            )
         else:
             log(f"{progress.stage}…")
 
@@ -121,9 +157,14 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps({"ok": True, **result.to_dict()}, indent=2))
         return 0
     if result.nothing_changed:
-        print(f"Nothing to push: all {len(result.unchanged)} files are already on {repo_id}@{result.branch} (no empty commit made).")
+        print(
+            f"Nothing to push: all {len(result.unchanged)} files are already on {repo_id}@{result.branch} (no empty commit made)."
+        )
     else:
-        print(f"Pushed {len(result.uploaded)} file(s) to {result.repo_url}" + (" (new repository)" if result.created_repo else ""))
+        print(
+            f"Pushed {len(result.uploaded)} file(s) to {result.repo_url}"
+            + (" (new repository)" if result.created_repo else "")
+        )
         if result.unchanged:
             print(f"{len(result.unchanged)} unchanged file(s) skipped.")
     print(f"Commit: {result.commit_id}  {result.commit_url}")

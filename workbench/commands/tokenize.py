@@ -27,7 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--truncation-side", default="right", choices=["right", "left"])
     parser.add_argument("--max-length", type=int, default=None, help="default: the model's maximum")
     parser.add_argument("--stride", type=int, default=0, help="tokens shared by consecutive overflow windows")
-    parser.add_argument("--no-overflow", action="store_true", help="drop the truncated tokens instead of showing windows")
+    parser.add_argument(
+        "--no-overflow", action="store_true", help="drop the truncated tokens instead of showing windows"
+    )
     parser.add_argument("--padding", default="do_not_pad", choices=["do_not_pad", "longest", "max_length"])
     parser.add_argument("--no-special-tokens", action="store_true", help="add_special_tokens=False")
     parser.add_argument("--json", action="store_true", help="print the encoding as JSON")
@@ -36,10 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.core.tokenization.analysis import tokenize
-    from workbench.core.tokenization.code import tokenizer_call_code
-    from workbench.core.tokenization.loader import load_tokenizer
-    from workbench.core.tokenization.options import TokenizeOptions
+    from workbench.core.tokenizer.analysis import tokenize
+    from workbench.core.tokenizer.codegen import tokenizer_call_code
+    from workbench.core.tokenizer.loader import load_tokenizer
+    from workbench.core.tokenizer.options import TokenizeOptions
 
     text = sys.stdin.read() if args.text == "-" else args.text
     options = TokenizeOptions(

@@ -17,9 +17,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("spec", nargs="?", help="the run spec (TOML); with --init, the file to write")
     parser.add_argument("--detach", action="store_true", help="start the run and return at once")
-    parser.add_argument("--json", action="store_true", help="print the run info (and events when attached) as JSON lines")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a spec field, e.g. --set training.learning_rate=3e-5 (repeatable)")
+    parser.add_argument(
+        "--json", action="store_true", help="print the run info (and events when attached) as JSON lines"
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a spec field, e.g. --set training.learning_rate=3e-5 (repeatable)",
+    )
     parser.add_argument("--init", action="store_true", help="write a commented example spec (to SPEC or stdout)")
     parser.add_argument("--model", help="with --init: the model folder or Hub id")
     parser.add_argument("--data", help="with --init: the training data file")
@@ -34,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
     if args.init:
         return write_example(args)
     if not args.spec:
-        raise WorkbenchError("Give a spec file: workbench train SPEC", hint="Write one with `workbench train --init spec.toml`.")
+        raise WorkbenchError(
+            "Give a spec file: workbench train SPEC", hint="Write one with `workbench train --init spec.toml`."
+        )
     spec = specs.load_spec(args.spec)
     if args.overrides:
         spec = specs.apply_overrides(spec, args.overrides)
@@ -48,8 +58,10 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(run_info_record(info)))
         else:
-            print(f"started run {info.run_id}\n  folder: {info.path}\n  follow: workbench logs {info.run_id} -f"
-                  f"\n  stop:   workbench stop {info.run_id}")
+            print(
+                f"started run {info.run_id}\n  folder: {info.path}\n  follow: workbench logs {info.run_id} -f"
+                f"\n  stop:   workbench stop {info.run_id}"
+            )
         return 0
     if not args.json:
         print(f"started run {info.run_id} ({info.path})", flush=True)
@@ -58,8 +70,9 @@ def run(args: argparse.Namespace) -> int:
 
 def attach(run_dir: Path, *, as_json: bool = False) -> int:
     """Follow a run until it ends; Ctrl-C asks it to stop, a second Ctrl-C detaches."""
-    from workbench.training import protocol, runs
-    from workbench.training.follow import Progress, follow_run
+    from workbench.commands.progress import Progress, follow_run
+    from workbench.core.runs import protocol
+    from workbench.training import runs
 
     progress = Progress(sys.stdout)
     reader = protocol.EventReader(Path(run_dir) / "events.jsonl")

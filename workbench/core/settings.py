@@ -6,11 +6,11 @@ Unknown keys are kept in the file (so nothing a user wrote is lost) and reported
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import tomli_w
+import tomllib
 
 from workbench.core import paths
 
@@ -86,11 +86,7 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
     """Write the settings that differ from the defaults, keeping unknown keys untouched."""
     path = path or paths.config_file()
     defaults = Settings()
-    data = {
-        key: getattr(settings, key)
-        for key in _KEYS
-        if getattr(settings, key) != getattr(defaults, key)
-    }
+    data = {key: getattr(settings, key) for key in _KEYS if getattr(settings, key) != getattr(defaults, key)}
     data.update(settings.unknown)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".toml.tmp")

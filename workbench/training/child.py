@@ -17,13 +17,12 @@ import signal
 import sys
 import threading
 import time
-import tomllib
 import traceback
 from pathlib import Path
 
-from workbench.training import checkpoints
-from workbench.training.guards import LossWatch, suggestion_for
-from workbench.training.protocol import (
+import tomllib
+
+from workbench.core.runs.protocol import (
     Alert,
     CheckpointSaved,
     Evaluation,
@@ -34,6 +33,8 @@ from workbench.training.protocol import (
     RunStarted,
     Step,
 )
+from workbench.training import checkpoints
+from workbench.training.guards import LossWatch, suggestion_for
 
 # Test flag: make the loss NaN at this optimizer step (1-based), to exercise the guard.
 INJECT_NAN_ENV = "WORKBENCH_DEBUG_NAN_AT_STEP"
@@ -118,8 +119,14 @@ def devices(accelerator) -> list[dict]:
             }
             for index in range(torch.cuda.device_count())
         ]
-    return [{"type": accelerator.device.type, "name": platform.processor() or platform.machine(),
-             "cores": os.cpu_count(), "threads": torch.get_num_threads()}]
+    return [
+        {
+            "type": accelerator.device.type,
+            "name": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(),
+            "threads": torch.get_num_threads(),
+        }
+    ]
 
 
 def resolve_model(name: str) -> str:
@@ -200,7 +207,9 @@ def fsdp_layer_classes(model) -> list[str]:
     names = set(getattr(model, "_no_split_modules", None) or [])
     embeddings = model.get_input_embeddings() if hasattr(model, "get_input_embeddings") else None
     if embeddings is not None:
-        names -= {type(module).__name__ for module in model.modules() if any(sub is embeddings for sub in module.modules())}
+        names -= {
+            type(module).__name__ for module in model.modules() if any(sub is embeddings for sub in module.modules())
+        }
     return sorted(names)
 
 
@@ -261,7 +270,11 @@ class Run:
         compile_kwargs = compile_settings(spec["model"], device_type)
         self.compiling = compile_kwargs is not None
         # A new iteration for CUDA graphs starts at each forward (eval runs between training steps).
-        self.mark_step = getattr(torch.compiler, "cudagraph_mark_step_begin", None) if self.compiling and device_type == "cuda" else None
+        self.mark_step = (
+            getattr(torch.compiler, "cudagraph_mark_step_begin", None)
+            if self.compiling and device_type == "cuda"
+            else None
+        )
         if self.compiling:
             allow_recompiles(64)  # each padding bucket, the last batch, train and eval: one compile each
         self.accelerator = accelerator = Accelerator(
@@ -332,8 +345,15 @@ class Run:
         )
         scheduler = accelerator.prepare(scheduler)
 
-        state = {"global_step": 0, "epoch": 0, "batch_in_epoch": 0, "best": None, "elapsed_s": 0.0,
-                 "recent_losses": [], "last_metrics": {}}
+        state = {
+            "global_step": 0,
+            "epoch": 0,
+            "batch_in_epoch": 0,
+            "best": None,
+            "elapsed_s": 0.0,
+            "recent_losses": [],
+            "last_metrics": {},
+        }
         resumed_from = None
         if self.resume:
             checkpoint = checkpoints.latest_checkpoint(self.run_dir)
@@ -357,11 +377,20 @@ class Run:
         self.total_steps, self.steps_per_epoch, self.num_epochs = total_steps, steps_per_epoch, num_epochs
         self.state = state
 
-        events.emit(RunStarted(
-            run_id=self.run_id, spec=spec, versions=versions(), devices=devices(accelerator),
-            num_processes=accelerator.num_processes, total_steps=total_steps, num_epochs=float(num_epochs),
-            steps_per_epoch=steps_per_epoch, pid=os.getpid(), resumed_from_step=resumed_from,
-        ))
+        events.emit(
+            RunStarted(
+                run_id=self.run_id,
+                spec=spec,
+                versions=versions(),
+                devices=devices(accelerator),
+                num_processes=accelerator.num_processes,
+                total_steps=total_steps,
+                num_epochs=float(num_epochs),
+                steps_per_epoch=steps_per_epoch,
+                pid=os.getpid(),
+                resumed_from_step=resumed_from,
+            )
+        )
         events.log(
             f"Training: {len(tokenized['train'])} rows, {num_epochs} epoch(s) of {steps_per_epoch} step(s),"
             f" {total_steps} steps on {accelerator.device.type} x{accelerator.num_processes}"
@@ -401,11 +430,14 @@ class Run:
         lengths = [len(ids) for ids in train["input_ids"]] if training["group_by_length"] else None
         self.sampler = EpochSampler(len(train), training["seed"], lengths, training["per_device_train_batch_size"])
         common = {"collate_fn": collator, **loader_options(training, accelerator.device.type)}
-        train_loader = DataLoader(train, batch_size=training["per_device_train_batch_size"], sampler=self.sampler, **common)
+        train_loader = DataLoader(
+            train, batch_size=training["per_device_train_batch_size"], sampler=self.sampler, **common
+        )
         eval_loader = None
         if "validation" in tokenized and training["eval_strategy"] != "no":
-            eval_loader = DataLoader(tokenized["validation"], batch_size=training["per_device_eval_batch_size"],
-                                     shuffle=False, **common)
+            eval_loader = DataLoader(
+                tokenized["validation"], batch_size=training["per_device_eval_batch_size"], shuffle=False, **common
+            )
         return train_loader, eval_loader
 
     # The loop -------------------------------------------------------------------------------
@@ -416,7 +448,11 @@ class Run:
         accelerator, model, optimizer, scheduler = self.accelerator, self.model, self.optimizer, self.scheduler
         events, state, spec = self.events, self.state, self.spec
         training, monitor = spec["training"], spec["monitor"]
-        logging_steps, eval_steps, save_steps = training["logging_steps"], training["eval_steps"], training["save_steps"]
+        logging_steps, eval_steps, save_steps = (
+            training["logging_steps"],
+            training["eval_steps"],
+            training["save_steps"],
+        )
         step_events = monitor["step_events"]
         accumulation = training["gradient_accumulation_steps"]
         max_grad_norm = training["max_grad_norm"]
@@ -444,17 +480,24 @@ class Run:
             tokens = accelerator.reduce(window_tokens, "sum") if multi else window_tokens
             loss = float(loss_sum.item()) / max(window_steps, 1)
             if step_events:
-                events.emit(Step(
-                    step=global_step, epoch=self._epoch_float(global_step), loss=loss,
-                    learning_rate=float(scheduler.get_last_lr()[0]),
-                    grad_norm=float(grad_norm) if grad_norm is not None else None,
-                    samples_per_s=window_samples * accelerator.num_processes / elapsed,
-                    tokens_per_s=float(tokens.item()) / elapsed,
-                    step_time_s=elapsed / max(window_steps, 1),
-                ))
+                events.emit(
+                    Step(
+                        step=global_step,
+                        epoch=self._epoch_float(global_step),
+                        loss=loss,
+                        learning_rate=float(scheduler.get_last_lr()[0]),
+                        grad_norm=float(grad_norm) if grad_norm is not None else None,
+                        samples_per_s=window_samples * accelerator.num_processes / elapsed,
+                        tokens_per_s=float(tokens.item()) / elapsed,
+                        step_time_s=elapsed / max(window_steps, 1),
+                    )
+                )
             if accelerator.is_main_process:
-                print(f"step {global_step}/{self.total_steps} epoch {self._epoch_float(global_step):.2f}"
-                      f" loss {loss:.4f} lr {scheduler.get_last_lr()[0]:.3g}", flush=True)
+                print(
+                    f"step {global_step}/{self.total_steps} epoch {self._epoch_float(global_step):.2f}"
+                    f" loss {loss:.4f} lr {scheduler.get_last_lr()[0]:.3g}",
+                    flush=True,
+                )
             window_loss = torch.zeros((), device=device)
             window_tokens = torch.zeros((), device=device, dtype=torch.long)
             window_samples, window_steps, window_start = 0, 0, time.perf_counter()
@@ -469,8 +512,9 @@ class Run:
                 events.emit(Alert(kind=verdict.kind, message=verdict.message, step=global_step))
                 return False
             action = "stopping" if nan_policy == "stop" else "skipping the step"
-            events.emit(Alert(kind=verdict.kind, message=f"{verdict.message} at step {global_step}; {action}",
-                              step=global_step))
+            events.emit(
+                Alert(kind=verdict.kind, message=f"{verdict.message} at step {global_step}; {action}", step=global_step)
+            )
             return nan_policy == "stop"
 
         model.train()
@@ -493,9 +537,13 @@ class Run:
                     skipped = False
                     if check_every_step and not math.isfinite(loss.item()):
                         if nan_policy == "skip":
-                            events.emit(Alert(kind="nan_loss" if math.isnan(loss.item()) else "inf_loss",
-                                              message=f"The loss is {loss.item()} at step {global_step + 1};"
-                                                      " skipping the step", step=global_step + 1))
+                            events.emit(
+                                Alert(
+                                    kind="nan_loss" if math.isnan(loss.item()) else "inf_loss",
+                                    message=f"The loss is {loss.item()} at step {global_step + 1}; skipping the step",
+                                    step=global_step + 1,
+                                )
+                            )
                             skipped = True
                         else:
                             window_loss += loss.detach() / accumulation
@@ -515,7 +563,9 @@ class Run:
                 batch_in_epoch += 1
                 if not skipped:
                     window_loss += loss.detach() / accumulation
-                window_tokens += batch["attention_mask"].sum() if "attention_mask" in batch else batch["input_ids"].numel()
+                window_tokens += (
+                    batch["attention_mask"].sum() if "attention_mask" in batch else batch["input_ids"].numel()
+                )
                 window_samples += batch["input_ids"].shape[0]
                 if not accelerator.sync_gradients:
                     continue
@@ -654,18 +704,21 @@ class Run:
 
 class NonFiniteLoss(RuntimeError):
     def __init__(self, step: int) -> None:
-        super().__init__(f"The loss became NaN or infinite at step {step}; training stopped (monitor.nan_policy = \"stop\")")
+        super().__init__(
+            f'The loss became NaN or infinite at step {step}; training stopped (monitor.nan_policy = "stop")'
+        )
         self.step = step
 
 
 NAN_SUGGESTION = (
     "Lower training.learning_rate, keep training.max_grad_norm on (1.0), use bf16 instead of fp16,"
-    " or set monitor.nan_policy = \"skip\" to skip such steps."
+    ' or set monitor.nan_policy = "skip" to skip such steps.'
 )
 
 
-def build_summary(run: Run | None, status: str, global_step: int, run_dir: Path | None = None,
-                  spec: dict | None = None) -> dict:
+def build_summary(
+    run: Run | None, status: str, global_step: int, run_dir: Path | None = None, spec: dict | None = None
+) -> dict:
     spec = run.spec if run is not None else (spec or {})
     state = run.state if run is not None and hasattr(run, "state") else {}
     data = spec.get("data", {})
@@ -676,7 +729,9 @@ def build_summary(run: Run | None, status: str, global_step: int, run_dir: Path 
         "dataset": data.get("dataset") or Path(data.get("train_file", "")).name,
         "head": spec.get("model", {}).get("head"),
         "steps": global_step,
-        "epochs": round(global_step / run.steps_per_epoch, 4) if run is not None and hasattr(run, "steps_per_epoch") else None,
+        "epochs": round(global_step / run.steps_per_epoch, 4)
+        if run is not None and hasattr(run, "steps_per_epoch")
+        else None,
         "train_runtime_s": round(state.get("elapsed_s", 0.0), 3),
         "final_metrics": state.get("last_metrics", {}),
         "best_metric": state.get("best"),

@@ -44,7 +44,7 @@ def load_raw(data: dict):
     import datasets
 
     if data.get("dataset"):
-        from workbench.core.hub_status import require_online
+        from workbench.core.hub.status import require_online
 
         require_online(data["dataset"])
         loaded = datasets.load_dataset(data["dataset"], data.get("dataset_config") or None)

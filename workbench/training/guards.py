@@ -35,7 +35,8 @@ class LossWatch:
             average = sum(self.recent) / len(self.recent)
             if average > 0 and loss > self.spike_factor * average:
                 verdict = LossVerdict(
-                    "loss_spike", f"The loss jumped to {loss:.4g}, {loss / average:.1f}x its recent average {average:.4g}"
+                    "loss_spike",
+                    f"The loss jumped to {loss:.4g}, {loss / average:.1f}x its recent average {average:.4g}",
                 )
         self.recent.append(loss)
         return verdict
@@ -44,7 +45,7 @@ class LossWatch:
 OOM_SUGGESTION = (
     "The GPU ran out of memory. Try a smaller training.per_device_train_batch_size (and raise"
     " training.gradient_accumulation_steps to keep the effective batch), a shorter data.max_length,"
-    " training.mixed_precision = \"bf16\", or training.group_by_length = true."
+    ' training.mixed_precision = "bf16", or training.group_by_length = true.'
 )
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.core.errors import WorkbenchError
-from workbench.training import protocol
+from workbench.core.runs import protocol
 from workbench.training.spec import (
     EMBEDDED_MODEL,
     SpecError,
@@ -60,6 +60,7 @@ class RunInfo:
 
 
 # Run ids and folders -------------------------------------------------------------------------
+
 
 def model_short_name(name_or_path: str) -> str:
     if name_or_path == EMBEDDED_MODEL:
@@ -101,6 +102,7 @@ def find_run(name: str, runs_dir: Path | None = None) -> Path:
 
 # Launching -----------------------------------------------------------------------------------
 
+
 def gpu_count() -> int:
     """NVIDIA GPUs visible to NVML (0 without a driver); cheap, no torch."""
     try:
@@ -135,11 +137,17 @@ def launch_command(spec: dict, run_dir: Path, *, resume: bool = False, gpus: int
     on_cpu = bool(training.get("use_cpu")) or gpus == 0
     processes = 1 if on_cpu else min(training.get("num_processes", 1), gpus)
     command = [
-        sys.executable, "-m", "accelerate.commands.launch",
-        "--num_machines", "1",
-        "--num_processes", str(processes),
-        "--mixed_precision", training.get("mixed_precision", "no"),
-        "--dynamo_backend", "no",
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--num_machines",
+        "1",
+        "--num_processes",
+        str(processes),
+        "--mixed_precision",
+        training.get("mixed_precision", "no"),
+        "--dynamo_backend",
+        "no",
     ]
     if training.get("accelerate_config"):
         # The user's Accelerate config; the flags above still win where they are given.
@@ -149,10 +157,15 @@ def launch_command(spec: dict, run_dir: Path, *, resume: bool = False, gpus: int
     elif processes > 1 and training.get("distributed") == "fsdp":
         # FSDP2, one shard per GPU, wrapping the model's own blocks (its `_no_split_modules`).
         command += [
-            "--use_fsdp", "--fsdp_version", "2",
-            "--fsdp_auto_wrap_policy", "TRANSFORMER_BASED_WRAP",
-            "--fsdp_state_dict_type", "SHARDED_STATE_DICT",
-            "--fsdp_reshard_after_forward", "true",
+            "--use_fsdp",
+            "--fsdp_version",
+            "2",
+            "--fsdp_auto_wrap_policy",
+            "TRANSFORMER_BASED_WRAP",
+            "--fsdp_state_dict_type",
+            "SHARDED_STATE_DICT",
+            "--fsdp_reshard_after_forward",
+            "true",
         ]
     elif processes > 1:
         command.append("--multi_gpu")
@@ -220,6 +233,7 @@ def launch_run(spec: dict | Path | str, runs_dir: Path | None = None) -> RunInfo
 
 # Reading -------------------------------------------------------------------------------------
 
+
 def _process_alive(pid: int | None, run_dir: Path) -> bool:
     """Alive, not a zombie, and really ours (its command line names the run folder)."""
     if not pid:
@@ -284,7 +298,7 @@ def describe_data(spec: dict) -> str:
 
 # A long run's events file takes about a second to parse per 100,000 steps, and the runs list is
 # read again every few seconds: keep each folder's answer until one of its files changes.
-_READ_CACHE: dict[Path, tuple[tuple, "RunInfo", list[int]]] = {}
+_READ_CACHE: dict[Path, tuple[tuple, RunInfo, list[int]]] = {}
 _CACHE_KEY_FILES = ("events.jsonl", "spec.toml", LAUNCHED_FILE, protocol.PID_FILE)
 
 
@@ -309,7 +323,11 @@ def read_run(run_dir: Path) -> RunInfo:
         if info.status not in ("starting", "running") or any(_process_alive(pid, run_dir) for pid in pids):
             return info
     info, events = _read_run_files(run_dir)
-    _READ_CACHE[run_dir] = (key, info, run_pids(run_dir, events))  # the key from before reading: a write meanwhile re-reads
+    _READ_CACHE[run_dir] = (
+        key,
+        info,
+        run_pids(run_dir, events),
+    )  # the key from before reading: a write meanwhile re-reads
     return info
 
 
@@ -386,8 +404,18 @@ def _info_from_events(run_dir: Path, spec: dict, events: list) -> RunInfo:
         started_at = launched or None
     pid = child_pid or protocol.read_pid(run_dir)
     return RunInfo(
-        run_id=run_dir.name, path=run_dir, status=status, model=model, dataset=describe_data(spec),
-        started_at=started_at, ended_at=ended_at, step=step, total_steps=total, best_metric=best, pid=pid, error=error,
+        run_id=run_dir.name,
+        path=run_dir,
+        status=status,
+        model=model,
+        dataset=describe_data(spec),
+        started_at=started_at,
+        ended_at=ended_at,
+        step=step,
+        total_steps=total,
+        best_metric=best,
+        pid=pid,
+        error=error,
     )
 
 
@@ -417,8 +445,22 @@ def list_runs(runs_dir: Path | None = None) -> list[RunInfo]:
         try:
             infos.append(read_run(folder))
         except Exception as error:  # a corrupt folder must not hide the others
-            infos.append(RunInfo(folder.name, folder, "failed", "?", "?", None, None, 0, None, None, None,
-                                 error=f"unreadable run folder: {error}"))
+            infos.append(
+                RunInfo(
+                    folder.name,
+                    folder,
+                    "failed",
+                    "?",
+                    "?",
+                    None,
+                    None,
+                    0,
+                    None,
+                    None,
+                    None,
+                    error=f"unreadable run folder: {error}",
+                )
+            )
     # Run ids begin with their creation time, so the folder order is the age order.
     return infos
 
@@ -431,6 +473,7 @@ def read_summary(run_dir: Path) -> dict | None:
 
 
 # Control -------------------------------------------------------------------------------------
+
 
 def stop_run(run_dir: Path) -> None:
     """Ask the child to finish its step, checkpoint and end as "stopped"."""
@@ -475,8 +518,10 @@ def resume_run(run_dir: Path) -> RunInfo:
     if info.is_active:
         raise WorkbenchError(f"Run {info.run_id} is still {info.status}; stop it before resuming.")
     if latest_checkpoint(run_dir) is None:
-        raise WorkbenchError(f"Run {info.run_id} has no checkpoint to resume from.",
-                             hint="Checkpoints are written every training.save_steps steps, at each epoch end and on stop.")
+        raise WorkbenchError(
+            f"Run {info.run_id} has no checkpoint to resume from.",
+            hint="Checkpoints are written every training.save_steps steps, at each epoch end and on stop.",
+        )
     spec = _load_spec_quietly(run_dir)
     if not spec:
         raise WorkbenchError(f"Run {info.run_id} has no readable spec.toml.")

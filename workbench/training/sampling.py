@@ -18,7 +18,9 @@ def grouped_by_length(order: list[int], lengths: list[int], batch_size: int, meg
     The longest row of all goes first, so an out-of-memory error shows at step 1, not hours in.
     """
     megabatch = max(batch_size * megabatch_factor, 1)
-    chunks = [sorted(order[i : i + megabatch], key=lambda index: -lengths[index]) for i in range(0, len(order), megabatch)]
+    chunks = [
+        sorted(order[i : i + megabatch], key=lambda index: -lengths[index]) for i in range(0, len(order), megabatch)
+    ]
     if chunks:
         longest = max(range(len(chunks)), key=lambda c: lengths[chunks[c][0]])
         chunks[0][0], chunks[longest][0] = chunks[longest][0], chunks[0][0]

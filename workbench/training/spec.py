@@ -11,12 +11,12 @@ import copy
 import difflib
 import json
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import tomli_w
+import tomllib
 
 from workbench.core.errors import WorkbenchError
 
@@ -45,8 +45,11 @@ SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
         "num_labels": (0, "0 = infer from the label column (float labels mean regression)"),
         "id2label": ({}, 'e.g. {0 = "negative", 1 = "positive"}; empty = from the data'),
         "attn_implementation": ("sdpa", '"sdpa" (fused attention), "eager"'),
-        "torch_compile": (False, "torch.compile: steps 2x faster on a GPU after a few minutes of compiling, for long runs;"
-                                 " batches padded to a multiple of 32"),
+        "torch_compile": (
+            False,
+            "torch.compile: steps 2x faster on a GPU after a few minutes of compiling, for long runs;"
+            " batches padded to a multiple of 32",
+        ),
         "compile_mode": ("reduce-overhead", '"reduce-overhead" (CUDA graphs), "default", "max-autotune"'),
     },
     "data": {
@@ -125,7 +128,9 @@ class SpecError(WorkbenchError):
 
 
 def default_spec(model: str | None = None, data: str | Path | None = None) -> dict:
-    spec = {section: {key: copy.deepcopy(value) for key, (value, _) in keys.items()} for section, keys in SCHEMA.items()}
+    spec = {
+        section: {key: copy.deepcopy(value) for key, (value, _) in keys.items()} for section, keys in SCHEMA.items()
+    }
     if model:
         spec["model"]["name_or_path"] = str(model)
     if data:
@@ -145,7 +150,9 @@ def complete_spec(spec: dict) -> dict:
 
 
 def _type_name(value: Any) -> str:
-    return {bool: "true/false", int: "an integer", float: "a number", str: "text", list: "a list", dict: "a table"}[type(value)]
+    return {bool: "true/false", int: "an integer", float: "a number", str: "text", list: "a list", dict: "a table"}[
+        type(value)
+    ]
 
 
 def _type_ok(expected: Any, value: Any) -> bool:
@@ -208,7 +215,7 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
             error(field, f"{current!r} is not one of {', '.join(map(str, choices))}{_suggest(str(current), choices)}")
 
     # model
-    check("model.name_or_path", lambda v: v.strip() != "", "is empty; give a local folder, a Hub id or \"embedded\"")
+    check("model.name_or_path", lambda v: v.strip() != "", 'is empty; give a local folder, a Hub id or "embedded"')
     name = value("model.name_or_path")
     if check_files and name and name != EMBEDDED_MODEL:
         path = _resolve(name, base_dir)
@@ -253,12 +260,24 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
     check("training.max_steps", lambda v: v == -1 or v > 0, "must be -1 (use epochs) or more than 0")
     if max_steps is None or max_steps <= 0:
         check("training.num_train_epochs", lambda v: v > 0, "must be more than 0 (or set training.max_steps)")
-    for field in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps",
-                  "logging_steps", "num_processes"):
+    for field in (
+        "per_device_train_batch_size",
+        "per_device_eval_batch_size",
+        "gradient_accumulation_steps",
+        "logging_steps",
+        "num_processes",
+    ):
         check(f"training.{field}", lambda v: v >= 1, "must be 1 or more")
     check("training.warmup_ratio", lambda v: 0 <= v < 1, "must be at least 0 and below 1")
-    for field in ("weight_decay", "max_grad_norm", "eval_steps", "save_steps", "save_total_limit",
-                  "dataloader_num_workers", "pad_to_multiple_of"):
+    for field in (
+        "weight_decay",
+        "max_grad_norm",
+        "eval_steps",
+        "save_steps",
+        "save_total_limit",
+        "dataloader_num_workers",
+        "pad_to_multiple_of",
+    ):
         check(f"training.{field}", lambda v: v >= 0, "must be 0 or more")
     check("training.adam_beta1", lambda v: 0 <= v < 1, "must be at least 0 and below 1")
     check("training.adam_beta2", lambda v: 0 <= v < 1, "must be at least 0 and below 1")
@@ -271,13 +290,15 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
         error("training.accelerate_config", f"{config_file} is not a file")
     choice("training.eval_strategy", EVAL_STRATEGIES)
     if value("training.eval_strategy") == "steps" and value("training.eval_steps") == 0:
-        error("training.eval_steps", "must be more than 0 when training.eval_strategy is \"steps\"")
+        error("training.eval_steps", 'must be more than 0 when training.eval_strategy is "steps"')
     metrics = value("training.metrics")
     if metrics is not None:
         for index, metric in enumerate(metrics):
             if metric not in METRICS:
-                error(f"training.metrics[{index}]", f"unknown metric {metric!r}{_suggest(str(metric), METRICS)}"
-                      f" (known: {', '.join(METRICS)})")
+                error(
+                    f"training.metrics[{index}]",
+                    f"unknown metric {metric!r}{_suggest(str(metric), METRICS)} (known: {', '.join(METRICS)})",
+                )
     best = value("training.metric_for_best_model")
     if best and metrics is not None and best not in metrics and best not in ("loss", "eval_loss"):
         error("training.metric_for_best_model", f"{best!r} is not in training.metrics")
@@ -389,8 +410,11 @@ def apply_overrides(spec: dict, overrides: list[str]) -> dict:
             owners = [section for section, keys in SCHEMA.items() if key in keys]
             if len(owners) != 1:
                 known = [f"{s}.{k}" for s, keys in SCHEMA.items() for k in keys]
-                errors.append(FieldError(key, "unknown key" + _suggest(key, [k.split('.')[1] for k in known])
-                                          + " (use section.key)"))
+                errors.append(
+                    FieldError(
+                        key, "unknown key" + _suggest(key, [k.split(".")[1] for k in known]) + " (use section.key)"
+                    )
+                )
                 continue
             parts = [owners[0], key]
         if len(parts) != 2:

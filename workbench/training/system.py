@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import psutil
 
-from workbench.training.protocol import GpuSample, SystemSample, read_pid
+from workbench.core.runs.protocol import GpuSample, SystemSample, read_pid
 
 
 def run_root_process(run_dir: Path | None = None) -> psutil.Process:
@@ -93,8 +93,13 @@ class GpuReader:
 class SystemMonitor:
     """Takes samples of the run's processes; `start()` runs it every `interval` seconds in a thread."""
 
-    def __init__(self, emit: Callable[[SystemSample], None], interval: float = 2.0, root: psutil.Process | None = None,
-                 gpus: GpuReader | None = None) -> None:
+    def __init__(
+        self,
+        emit: Callable[[SystemSample], None],
+        interval: float = 2.0,
+        root: psutil.Process | None = None,
+        gpus: GpuReader | None = None,
+    ) -> None:
         self.emit = emit
         self.interval = interval
         self.root = root or run_root_process()

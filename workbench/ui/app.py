@@ -17,7 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from workbench.core import paths
 from workbench.core.embedded import EMBEDDED_MODEL_NAME
-from workbench.core.hub_status import HubStatus, current_status, probe_hub
+from workbench.core.hub.status import HubStatus, current_status, probe_hub
 from workbench.core.settings import Settings, load_settings, update_setting
 from workbench.ui.messages import (
     ActiveDatasetChanged,
@@ -28,11 +28,11 @@ from workbench.ui.messages import (
     SendToTokenizer,
 )
 from workbench.ui.palette import PaletteCommand, WorkbenchCommands, pane_switch_commands
-from workbench.ui.screens.help import HelpScreen
-from workbench.ui.gc_pauses import freeze_long_lived_objects
-from workbench.ui.screens.main import PANE_IDS, PANES, MainScreen
+from workbench.ui.shell.gc_pauses import freeze_long_lived_objects
+from workbench.ui.shell.header import WorkbenchHeader
+from workbench.ui.shell.help_screen import HelpScreen
+from workbench.ui.shell.main_screen import PANE_IDS, PANES, MainScreen
 from workbench.ui.themes import load_theme_folder
-from workbench.ui.widgets.header import WorkbenchHeader
 
 FALLBACK_THEME = "workbench-dusk"
 
@@ -43,7 +43,9 @@ class WorkbenchApp(App[int]):
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
     BINDINGS = [
         *(
-            Binding(str(number), f"open_pane('{pane_id}')", title, id=f"pane.{pane_id}", tooltip=f"Show the {title} pane")
+            Binding(
+                str(number), f"open_pane('{pane_id}')", title, id=f"pane.{pane_id}", tooltip=f"Show the {title} pane"
+            )
             for number, (pane_id, title, _) in enumerate(PANES, start=1)
         ),
         Binding("f1,question_mark", "help", "Help", id="app.help", tooltip="List every key"),
@@ -68,7 +70,9 @@ class WorkbenchApp(App[int]):
         super().__init__()
         self.config_path = config_path or paths.config_file()
         self.settings = settings or load_settings(self.config_path)
-        self.theme_dirs = theme_dirs if theme_dirs is not None else [paths.bundled_themes_dir(), paths.user_themes_dir()]
+        self.theme_dirs = (
+            theme_dirs if theme_dirs is not None else [paths.bundled_themes_dir(), paths.user_themes_dir()]
+        )
         self.probe_hub_on_start = probe_hub_on_start
         self.attach_run = attach_run
         self._startup_problems: list[str] = list(self.settings.problems)
@@ -160,7 +164,7 @@ class WorkbenchApp(App[int]):
 
     @on(PushRequested)
     def _push_requested(self, message: PushRequested) -> None:
-        from workbench.ui.screens.push import PushDialog
+        from workbench.ui.hub.push_dialog import PushDialog
 
         self.push_screen(PushDialog(folder=message.folder, run_dir=message.run_dir))
 
@@ -212,7 +216,7 @@ class WorkbenchApp(App[int]):
         await super().action_quit()
 
     def action_push_to_hub(self) -> None:
-        from workbench.ui.screens.push import push_target
+        from workbench.ui.hub.push_dialog import push_target
 
         target = push_target(self.active_model_path, self.settings.runs_path)
         if target is None:
@@ -255,7 +259,11 @@ class WorkbenchApp(App[int]):
         commands = pane_switch_commands(self, [(pane_id, title) for pane_id, title, _ in PANES])
         commands.append(PaletteCommand("app: help", self.action_help, "List every key"))
         commands.append(PaletteCommand("app: quit", self.exit, "Quit; running trainings carry on"))
-        commands.append(PaletteCommand("hub: push", self.action_push_to_hub, "Push the active model folder or the newest run to the Hub"))
+        commands.append(
+            PaletteCommand(
+                "hub: push", self.action_push_to_hub, "Push the active model folder or the newest run to the Hub"
+            )
+        )
         if self.main_screen is not None:
             for pane_id in PANE_IDS:
                 for pane in self.main_screen.query(f"#{pane_id}-pane"):
@@ -273,7 +281,9 @@ def write_ready_report(path: Path) -> None:
     import psutil
 
     process = psutil.Process()
-    heavy = sorted(name for name in ("torch", "transformers", "datasets", "evaluate", "accelerate") if name in sys.modules)
+    heavy = sorted(
+        name for name in ("torch", "transformers", "datasets", "evaluate", "accelerate") if name in sys.modules
+    )
     path.write_text(
         json.dumps(
             {

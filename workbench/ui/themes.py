@@ -12,10 +12,10 @@ Format (see themes/workbench-dusk.toml)::
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import tomllib
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
@@ -30,8 +30,17 @@ WORKBENCH_VARIABLES = {
 }
 
 _COLOR_KEYS = (
-    "primary", "secondary", "accent", "warning", "error", "success",
-    "foreground", "background", "surface", "panel", "boost",
+    "primary",
+    "secondary",
+    "accent",
+    "warning",
+    "error",
+    "success",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
 )
 
 

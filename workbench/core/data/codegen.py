@@ -1,4 +1,4 @@
-""""Show code": the load_dataset / map / collator code that reproduces a preparation."""
+""" "Show code": the load_dataset / map / collator code that reproduces a preparation."""
 
 from __future__ import annotations
 
@@ -12,7 +12,13 @@ if TYPE_CHECKING:
     from workbench.core.data.loading import OpenedDataset
 
 
-def preparation_code(opened: "OpenedDataset", plan: PreparePlan | None, labels: "LabelInfo | None", model_path: str, preview_rows: int = 4) -> str:
+def preparation_code(
+    opened: OpenedDataset,
+    plan: PreparePlan | None,
+    labels: LabelInfo | None,
+    model_path: str,
+    preview_rows: int = 4,
+) -> str:
     header = ["from datasets import ClassLabel, Value, load_dataset, load_from_disk"]
     if opened.kind == "cache":
         header.append("from datasets import Dataset, DatasetDict")
@@ -26,21 +32,23 @@ def preparation_code(opened: "OpenedDataset", plan: PreparePlan | None, labels: 
     if plan.label_column:
         lines.append("")
         if labels is not None and labels.task == "regression":
-            lines.append(f"data = data.cast_column({plan.label_column!r}, Value(\"float32\"))  # float labels: regression, num_labels=1")
+            lines.append(
+                f'data = data.cast_column({plan.label_column!r}, Value("float32"))  # float labels: regression, num_labels=1'
+            )
         elif labels is not None and labels.kind != "class_label":
             if labels.kind == "bool":
-                lines.append(f"data = data.cast_column({plan.label_column!r}, Value(\"int64\"))")
+                lines.append(f'data = data.cast_column({plan.label_column!r}, Value("int64"))')
             lines.append(f"label_names = {list(labels.names)!r}")
             lines.append(f"data = data.cast_column({plan.label_column!r}, ClassLabel(names=label_names))")
         if plan.label_column != "labels":
-            lines.append(f"data = data.rename_column({plan.label_column!r}, \"labels\")")
+            lines.append(f'data = data.rename_column({plan.label_column!r}, "labels")')
     if not any(name.lower() in VALIDATION_NAMES for name in opened.splits):
         stratify = ', stratify_by_column="labels"' if labels is not None and labels.task == "classification" else ""
         lines += [
             "",
             "# No validation split: take one from train, seeded.",
             f"parts = data[{train!r}].train_test_split(test_size={plan.validation_fraction}, seed={plan.seed}{stratify})",
-            f"data[{train!r}], data[\"validation\"] = parts[\"train\"], parts[\"test\"]",
+            f'data[{train!r}], data["validation"] = parts["train"], parts["test"]',
         ]
     pair = f", batch[{plan.pair_column!r}]" if plan.pair_column else ""
     lines += [
@@ -52,7 +60,7 @@ def preparation_code(opened: "OpenedDataset", plan: PreparePlan | None, labels: 
         f"    return tokenizer(batch[{plan.text_column!r}]{pair}, truncation=True, max_length={plan.max_length})",
         "",
         "",
-        "columns = [c for c in data[" + repr(train) + "].column_names if c != \"labels\"]",
+        "columns = [c for c in data[" + repr(train) + '].column_names if c != "labels"]',
         "tokenized = data.map(tokenize, batched=True, remove_columns=columns)",
         "",
         "collator = DataCollatorWithPadding(tokenizer=tokenizer)  # pads each batch to its longest row",
@@ -62,7 +70,7 @@ def preparation_code(opened: "OpenedDataset", plan: PreparePlan | None, labels: 
     return "\n".join(lines) + "\n"
 
 
-def _load_lines(opened: "OpenedDataset") -> list[str]:
+def _load_lines(opened: OpenedDataset) -> list[str]:
     if opened.kind == "hub":
         config = f", {opened.config!r}" if opened.config else ""
         return [f"data = load_dataset({opened.source!r}{config})"]
@@ -82,7 +90,7 @@ def _load_lines(opened: "OpenedDataset") -> list[str]:
         quoting = "csv.QUOTE_NONE" if options["quoting"] == 3 else "csv.QUOTE_MINIMAL"
         extra = f", delimiter={options['delimiter']!r}, quoting={quoting}"
         if opened.fmt == "tsv":
-            lines.append("# TSV is read without quoting: a \" inside a field is text, one line is one row.")
+            lines.append('# TSV is read without quoting: a " inside a field is text, one line is one row.')
     elif "encoding" in options:
         extra = f", encoding={options['encoding']!r}"
     lines.append(f"data = load_dataset({builder!r}, data_files=data_files{extra})")

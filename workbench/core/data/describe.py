@@ -57,7 +57,7 @@ def describe_arrow_type(kind) -> str:
     return names.get(kind, str(kind))
 
 
-def dataset_info(opened: "OpenedDataset") -> dict:
+def dataset_info(opened: OpenedDataset) -> dict:
     """Splits, rows, sizes, features, guessed columns, label names and the inferred task."""
     first = next(iter(opened.rows.values()))
     features = first.describe_columns()
@@ -96,7 +96,7 @@ def dataset_info(opened: "OpenedDataset") -> dict:
     }
 
 
-def _training_split(opened: "OpenedDataset"):
+def _training_split(opened: OpenedDataset):
     return opened.rows.get("train") or next(iter(opened.rows.values()))
 
 

@@ -44,7 +44,7 @@ class FileStamp:
     mtime_ns: int
 
     @classmethod
-    def of(cls, path: Path) -> "FileStamp":
+    def of(cls, path: Path) -> FileStamp:
         stat = path.stat()
         return cls(path, stat.st_size, stat.st_mtime_ns)
 

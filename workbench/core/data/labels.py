@@ -33,14 +33,14 @@ class LabelInfo:
         return 1 if self.task == "regression" else len(self.names)
 
 
-def string_columns(dataset: "Dataset | RowSource") -> list[str]:
+def string_columns(dataset: Dataset | RowSource) -> list[str]:
     import pyarrow as pa
 
     schema = rows_of(dataset).schema
     return [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
 
 
-def guess_columns(dataset: "Dataset | RowSource") -> ColumnGuess:
+def guess_columns(dataset: Dataset | RowSource) -> ColumnGuess:
     """Text: the string column with the longest values; pair: a second one nearly as long;
     label: a ClassLabel column, else a column with a label-like name."""
     import pyarrow.compute as pc
@@ -73,7 +73,7 @@ def _guess_label(dataset: RowSource, exclude: set[str]) -> str | None:
     return None
 
 
-def infer_labels(dataset: "Dataset | RowSource", column: str) -> LabelInfo:
+def infer_labels(dataset: Dataset | RowSource, column: str) -> LabelInfo:
     """The head a label column asks for; mixed types and empty labels are errors naming a row."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -170,8 +170,6 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def require_column(dataset: "Dataset | RowSource", column: str | None, role: str = "column") -> None:
+def require_column(dataset: Dataset | RowSource, column: str | None, role: str = "column") -> None:
     if column is not None and column not in dataset.column_names:
-        raise WorkbenchError(
-            f"No {role} {column!r}: the columns are {', '.join(map(repr, dataset.column_names))}."
-        )
+        raise WorkbenchError(f"No {role} {column!r}: the columns are {', '.join(map(repr, dataset.column_names))}.")

@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING
 
 from workbench.core.data import scan
 from workbench.core.data.files import (
@@ -26,9 +26,9 @@ from workbench.core.data.files import (
     data_files_in,
     format_of,
     guess_splits,
-    order_splits,
     is_builder_cache,
     is_saved_dataset,
+    order_splits,
 )
 from workbench.core.data.rows import ParquetRows, RowSource, rows_of
 from workbench.core.errors import WorkbenchError
@@ -50,7 +50,7 @@ class OpenedDataset:
 
     source: str
     kind: str  # "files", "saved", "cache" or "hub"
-    splits: Mapping[str, "Dataset"]
+    splits: Mapping[str, Dataset]
     fmt: str = ""
     split_files: dict[str, list[Path]] = field(default_factory=dict)
     stamps: list[FileStamp] = field(default_factory=list)
@@ -136,7 +136,17 @@ def open_dataset(
 
 def _looks_like_hub_id(text: str) -> bool:
     return bool(HUB_ID.match(text)) and Path(text).suffix.lower() not in {
-        ".csv", ".tsv", ".json", ".jsonl", ".parquet", ".arrow", ".txt", ".tab", ".ndjson", ".pq", ".text",
+        ".csv",
+        ".tsv",
+        ".json",
+        ".jsonl",
+        ".parquet",
+        ".arrow",
+        ".txt",
+        ".tab",
+        ".ndjson",
+        ".pq",
+        ".text",
     }
 
 
@@ -250,7 +260,8 @@ def open_parquet(
     """Parquet read in place: only the footers now; the `datasets` copy waits until it is needed."""
     stamp_of = {stamp.path: stamp for stamp in stamps}
     rows = {
-        name: ParquetRows(paths, [stamp_of[path] for path in paths]) for name, paths in order_splits(split_files).items()
+        name: ParquetRows(paths, [stamp_of[path] for path in paths])
+        for name, paths in order_splits(split_files).items()
     }
     splits = LazySplits(list(rows), lambda: _parquet_datasets(split_files, rows, stamps, cache_dir))
     return OpenedDataset(
@@ -267,13 +278,15 @@ def open_parquet(
 
 def _parquet_datasets(
     split_files: dict[str, list[Path]], rows: dict[str, RowSource], stamps: list[FileStamp], cache_dir: str | None
-) -> dict[str, "Dataset"]:
+) -> dict[str, Dataset]:
     """The memory-mapped `datasets` copy of Parquet splits (converted once; the cache is reused)."""
     _check_unchanged_since_open(stamps)
     datasets = datasets_module()
     try:
         loaded = datasets.load_dataset(
-            "parquet", data_files={name: [str(path) for path in paths] for name, paths in split_files.items()}, cache_dir=cache_dir
+            "parquet",
+            data_files={name: [str(path) for path in paths] for name, paths in split_files.items()},
+            cache_dir=cache_dir,
         )
     except Exception as error:
         raise WorkbenchError(_diagnose(split_files, "parquet", error)) from None
@@ -282,7 +295,9 @@ def _parquet_datasets(
     for name, source in rows.items():
         dataset = loaded[name]
         if dataset.num_rows != source.num_rows:
-            raise WorkbenchError(f"Split {name!r}: {dataset.num_rows} rows were converted but the files hold {source.num_rows}.")
+            raise WorkbenchError(
+                f"Split {name!r}: {dataset.num_rows} rows were converted but the files hold {source.num_rows}."
+            )
         splits[name] = dataset
     return splits
 
@@ -290,17 +305,17 @@ def _parquet_datasets(
 class LazySplits(Mapping):
     """Split names now, `datasets.Dataset`s on first access (built once, thread-safe)."""
 
-    def __init__(self, names: list[str], build: Callable[[], dict[str, "Dataset"]]) -> None:
+    def __init__(self, names: list[str], build: Callable[[], dict[str, Dataset]]) -> None:
         self._names = list(names)
         self._build = build
-        self._built: dict[str, "Dataset"] | None = None
+        self._built: dict[str, Dataset] | None = None
         self._lock = threading.Lock()
 
     @property
     def built(self) -> bool:
         return self._built is not None
 
-    def __getitem__(self, name: str) -> "Dataset":
+    def __getitem__(self, name: str) -> Dataset:
         if name not in self._names:
             raise KeyError(name)
         with self._lock:
@@ -385,7 +400,7 @@ def _check_unchanged_since_open(stamps: list[FileStamp]) -> None:
         )
 
 
-def _strip_bom(dataset: "Dataset") -> "Dataset":
+def _strip_bom(dataset: Dataset) -> Dataset:
     first = dataset.column_names[0] if dataset.column_names else ""
     if first.startswith(scan.BOM):
         return dataset.rename_column(first, first.lstrip(scan.BOM))
@@ -403,9 +418,7 @@ def open_saved(folder: Path) -> OpenedDataset:
         raise WorkbenchError(f"{folder.name}: not a readable save_to_disk folder ({error}).") from None
     splits = order_splits(dict(loaded.items())) if isinstance(loaded, datasets.DatasetDict) else {"train": loaded}
     stamps = [FileStamp.of(path) for path in sorted(folder.rglob("*")) if path.is_file()]
-    split_files = {
-        name: [Path(entry["filename"]) for entry in dataset.cache_files] for name, dataset in splits.items()
-    }
+    split_files = {name: [Path(entry["filename"]) for entry in dataset.cache_files] for name, dataset in splits.items()}
     return OpenedDataset(str(folder), "saved", splits, fmt="arrow", split_files=split_files, stamps=stamps)
 
 
@@ -474,7 +487,7 @@ def find_in_cache(hub_id: str, config: str | None, cache_dir: str | None) -> Cac
 
 def open_hub(hub_id: str, *, config: str | None, split: str | None, cache_dir: str | None) -> OpenedDataset:
     """A Hub id: from the local cache when it is there, else fetched (only when online)."""
-    from workbench.core.hub_status import require_online
+    from workbench.core.hub.status import require_online
 
     cached = find_in_cache(hub_id, config, cache_dir)
     if cached is not None:

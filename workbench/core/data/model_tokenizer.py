@@ -31,7 +31,7 @@ def _load(path: str):
     from transformers import AutoTokenizer
 
     if not Path(path).exists():
-        from workbench.core.hub_status import require_online
+        from workbench.core.hub.status import require_online
 
         require_online(path)
     try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from workbench.core.data.rows import RowSource, rows_of
 
@@ -23,7 +24,9 @@ class RowPager:
     would answer at once, so a table can load the other pages in a worker.
     """
 
-    def __init__(self, dataset: "Dataset | RowSource", indices: Sequence[int] | None = None, *, cached_pages: int = 16) -> None:
+    def __init__(
+        self, dataset: Dataset | RowSource, indices: Sequence[int] | None = None, *, cached_pages: int = 16
+    ) -> None:
         self.source = rows_of(dataset)
         self.indices = indices
         self.column_names: list[str] = self.source.column_names

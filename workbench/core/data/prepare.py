@@ -5,8 +5,9 @@ settings, so a second run reuses the datasets cache), and preview a padded batch
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from workbench.core.data.labels import LabelInfo, infer_labels, require_column
 from workbench.core.errors import WorkbenchError
@@ -30,7 +31,7 @@ class PreparePlan:
 
 @dataclass
 class Prepared:
-    splits: dict[str, "Dataset"]
+    splits: dict[str, Dataset]
     plan: PreparePlan
     labels: LabelInfo | None
     validation_created: bool
@@ -51,7 +52,7 @@ def validation_split_name(splits: dict) -> str | None:
     return next((name for name in splits if name.lower() in VALIDATION_NAMES), None)
 
 
-def check_plan(splits: dict[str, "Dataset"], plan: PreparePlan) -> None:
+def check_plan(splits: dict[str, Dataset], plan: PreparePlan) -> None:
     train = splits[training_split_name(splits)]
     require_column(train, plan.text_column, "text column")
     require_column(train, plan.pair_column, "text pair column")
@@ -64,7 +65,9 @@ def check_plan(splits: dict[str, "Dataset"], plan: PreparePlan) -> None:
         raise WorkbenchError("The validation fraction must be between 0 and 1 (e.g. 0.1).")
 
 
-def encode_labels(splits: dict[str, "Dataset"], plan: PreparePlan) -> tuple[dict[str, "Dataset"], LabelInfo | None, list[str]]:
+def encode_labels(
+    splits: dict[str, Dataset], plan: PreparePlan
+) -> tuple[dict[str, Dataset], LabelInfo | None, list[str]]:
     """String labels -> ClassLabel (names from train); floats -> float32 regression; "labels" column."""
     import datasets
 
@@ -95,14 +98,18 @@ def encode_labels(splits: dict[str, "Dataset"], plan: PreparePlan) -> tuple[dict
     return out, labels, notes
 
 
-def add_validation(splits: dict[str, "Dataset"], plan: PreparePlan, labels: LabelInfo | None) -> tuple[dict[str, "Dataset"], bool]:
+def add_validation(
+    splits: dict[str, Dataset], plan: PreparePlan, labels: LabelInfo | None
+) -> tuple[dict[str, Dataset], bool]:
     """A seeded validation split from train when there is none (stratified for classes)."""
     if validation_split_name(splits) is not None:
         return splits, False
     train_name = training_split_name(splits)
     train = splits[train_name]
     if train.num_rows < 2:
-        raise WorkbenchError(f"Split {train_name!r} has {train.num_rows} row(s): too few to split off a validation set.")
+        raise WorkbenchError(
+            f"Split {train_name!r} has {train.num_rows} row(s): too few to split off a validation set."
+        )
     stratify = "labels" if labels is not None and labels.task == "classification" else None
     try:
         parts = train.train_test_split(test_size=plan.validation_fraction, seed=plan.seed, stratify_by_column=stratify)
@@ -129,11 +136,11 @@ def tokenizer_identity(tokenizer) -> str:
 
 
 def tokenize_splits(
-    splits: dict[str, "Dataset"],
+    splits: dict[str, Dataset],
     plan: PreparePlan,
     tokenizer,
     progress: Callable[[str, int, int], None] | None = None,
-) -> tuple[dict[str, "Dataset"], dict[str, bool]]:
+) -> tuple[dict[str, Dataset], dict[str, bool]]:
     """map(batched=True) per split; the fingerprint makes a second run load the cached result."""
     from datasets.fingerprint import Hasher
 
@@ -160,7 +167,12 @@ def tokenize_splits(
             [PREPARE_VERSION, dataset._fingerprint, identity, plan.text_column, plan.pair_column, plan.max_length]
         )
         out[name] = dataset.map(
-            tokenize, batched=True, batch_size=1000, remove_columns=remove, new_fingerprint=fingerprint, desc=f"Tokenizing {name}"
+            tokenize,
+            batched=True,
+            batch_size=1000,
+            remove_columns=remove,
+            new_fingerprint=fingerprint,
+            desc=f"Tokenizing {name}",
         )
         reused[name] = calls == 0 and dataset.num_rows > 0
         if progress and reused[name]:
@@ -169,7 +181,7 @@ def tokenize_splits(
 
 
 def prepare(
-    splits: dict[str, "Dataset"],
+    splits: dict[str, Dataset],
     plan: PreparePlan,
     tokenizer,
     progress: Callable[[str, int, int], None] | None = None,
@@ -192,7 +204,7 @@ class CollatorPreview:
     tensors: dict[str, tuple[tuple[int, ...], str, list]]  # name -> (shape, dtype, values as nested lists)
 
 
-def collator_preview(dataset: "Dataset", tokenizer, rows: int = 4) -> CollatorPreview:
+def collator_preview(dataset: Dataset, tokenizer, rows: int = 4) -> CollatorPreview:
     """The batch `DataCollatorWithPadding` makes of the first `rows` rows."""
     from transformers import DataCollatorWithPadding
 

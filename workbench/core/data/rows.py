@@ -14,8 +14,9 @@ import json
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from workbench.core.data.files import FileStamp
 from workbench.core.errors import WorkbenchError
@@ -46,26 +47,26 @@ class RowSource(ABC):
 
     @property
     @abstractmethod
-    def schema(self) -> "pa.Schema": ...
+    def schema(self) -> pa.Schema: ...
 
     @property
     def column_names(self) -> list[str]:
         return list(self.schema.names)
 
     @abstractmethod
-    def slice(self, start: int, stop: int, columns: list[str] | None = None) -> "pa.Table":
+    def slice(self, start: int, stop: int, columns: list[str] | None = None) -> pa.Table:
         """Rows `start` .. `stop` (clipped to the split)."""
 
     @abstractmethod
-    def take(self, positions: Sequence[int], columns: list[str] | None = None) -> "pa.Table":
+    def take(self, positions: Sequence[int], columns: list[str] | None = None) -> pa.Table:
         """The rows at `positions`, in that order."""
 
     @abstractmethod
-    def batches(self, columns: list[str], batch_rows: int) -> Iterator["pa.Table"]:
+    def batches(self, columns: list[str], batch_rows: int) -> Iterator[pa.Table]:
         """All rows of `columns`, in order, a bounded batch at a time (memory stays flat)."""
 
     @abstractmethod
-    def column(self, name: str) -> "pa.ChunkedArray":
+    def column(self, name: str) -> pa.ChunkedArray:
         """One whole column (for statistics over a split)."""
 
     @abstractmethod
@@ -100,7 +101,7 @@ def rows_of(data) -> RowSource:
 class DatasetRows(RowSource):
     """A memory-mapped `datasets.Dataset`, read through its Arrow format."""
 
-    def __init__(self, dataset: "Dataset") -> None:
+    def __init__(self, dataset: Dataset) -> None:
         self.dataset = dataset
         self._arrow = None
 
@@ -116,7 +117,7 @@ class DatasetRows(RowSource):
         return self.dataset.num_rows
 
     @property
-    def schema(self) -> "pa.Schema":
+    def schema(self) -> pa.Schema:
         return self.dataset.features.arrow_schema
 
     @property
@@ -201,7 +202,7 @@ class ParquetRows(RowSource):
         self._class_names = _class_labels_in(self._schema)
         # Decoded chunks by (row group, chunk number), least recently used first; one reader,
         # of the row group pages last read (its dictionaries and buffers are megabytes).
-        self._chunks: OrderedDict[tuple[int, int], "pa.RecordBatch"] = OrderedDict()
+        self._chunks: OrderedDict[tuple[int, int], pa.RecordBatch] = OrderedDict()
         self._chunk_bytes = 0
         self._reader: _GroupReader | None = None
         self._lock = threading.Lock()
@@ -211,7 +212,7 @@ class ParquetRows(RowSource):
         return self._num_rows
 
     @property
-    def schema(self) -> "pa.Schema":
+    def schema(self) -> pa.Schema:
         return self._schema
 
     # -- pages ------------------------------------------------------------------------------
@@ -264,7 +265,10 @@ class ParquetRows(RowSource):
     def cheap_take(self, positions):
         if self._lock.locked():
             return len(positions) == 0
-        return all(self._chunk_is_cheap(group, offset // CHUNK_ROWS) for group, offset in map(self._locate, map(int, positions)))
+        return all(
+            self._chunk_is_cheap(group, offset // CHUNK_ROWS)
+            for group, offset in map(self._locate, map(int, positions))
+        )
 
     def _locate(self, position: int) -> tuple[int, int]:
         group = bisect.bisect_right(self._group_starts, position) - 1
@@ -282,7 +286,7 @@ class ParquetRows(RowSource):
         file_index, group_index = self._groups[group]
         return self._files[file_index].metadata.row_group(group_index).num_rows
 
-    def _group_slice(self, group: int, offset: int, count: int) -> "pa.Table":
+    def _group_slice(self, group: int, offset: int, count: int) -> pa.Table:
         """Rows `offset` .. `offset + count` of one row group, from decoded chunks."""
         import pyarrow as pa
 
@@ -405,15 +409,19 @@ class _GroupReader:
     def done(self) -> bool:
         return self.next_chunk * CHUNK_ROWS >= self.rows
 
-    def read(self) -> "pa.RecordBatch":
+    def read(self) -> pa.RecordBatch:
         import pyarrow as pa
 
         try:
             batch = next(self._batches)
         except StopIteration:
-            raise WorkbenchError(f"{self.path.name}: row group {self.group_index} ended early; is the file being rewritten?") from None
+            raise WorkbenchError(
+                f"{self.path.name}: row group {self.group_index} ended early; is the file being rewritten?"
+            ) from None
         except (OSError, pa.ArrowException) as error:
-            raise WorkbenchError(f"{self.path.name}: row group {self.group_index} could not be read ({_first_line(error)}).") from None
+            raise WorkbenchError(
+                f"{self.path.name}: row group {self.group_index} could not be read ({_first_line(error)})."
+            ) from None
         self.next_chunk += 1
         return batch
 

@@ -6,8 +6,9 @@ Matching runs in pyarrow compute kernels (RE2 regexes), so no row becomes a Pyth
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING
 
 from workbench.core.data.labels import require_column, string_columns
 from workbench.core.data.rows import RowSource, rows_of
@@ -30,11 +31,11 @@ NO_VALUE = {"is empty", "is not empty"}
 class Progress:
     done: int  # rows scanned so far
     total: int
-    matches: "np.ndarray"  # row numbers matched in this batch (int64)
+    matches: np.ndarray  # row numbers matched in this batch (int64)
 
 
 def iter_search(
-    dataset: "Dataset | RowSource",
+    dataset: Dataset | RowSource,
     query: str,
     *,
     columns: list[str] | None = None,
@@ -83,7 +84,7 @@ def check_regex(pattern: str, ignore_case: bool = True) -> None:
 
 
 def iter_filter(
-    dataset: "Dataset | RowSource", column: str, operator: str, value: str = "", *, batch_rows: int = BATCH_ROWS
+    dataset: Dataset | RowSource, column: str, operator: str, value: str = "", *, batch_rows: int = BATCH_ROWS
 ) -> Iterator[Progress]:
     """Rows where `column operator value` holds; the value is read as the column's type."""
     dataset = rows_of(dataset)
@@ -102,7 +103,9 @@ def _predicate(dataset: RowSource, column: str, operator: str, value: str) -> Ca
     class_names = dataset.class_names(column)
     is_text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
     if operator == "is empty":
-        return lambda values: pc.or_(pc.is_null(values), pc.equal(pc.utf8_length(values), 0)) if is_text else pc.is_null(values)
+        return lambda values: (
+            pc.or_(pc.is_null(values), pc.equal(pc.utf8_length(values), 0)) if is_text else pc.is_null(values)
+        )
     if operator == "is not empty":
         return lambda values: pc.invert(_predicate(dataset, column, "is empty", "")(values))
     if operator in {"contains", "not contains", "starts with", "ends with", "regex"}:

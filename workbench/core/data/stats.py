@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING
 
 from workbench.core.data.labels import require_column
 from workbench.core.data.rows import RowSource, rows_of
@@ -40,7 +41,7 @@ class PaddingWaste:
     fixed: float  # ... when every example is padded to max_length
 
 
-def label_distribution(dataset: "Dataset | RowSource", column: str) -> list[tuple[str, int]]:
+def label_distribution(dataset: Dataset | RowSource, column: str) -> list[tuple[str, int]]:
     """(label, count), most frequent first; class-label ids shown by name."""
     import pyarrow.compute as pc
 
@@ -61,7 +62,7 @@ def label_distribution(dataset: "Dataset | RowSource", column: str) -> list[tupl
     return sorted(rows, key=lambda row: (-row[1], row[0]))
 
 
-def char_lengths(dataset: "Dataset | RowSource", column: str, *, batch_rows: int = 65_536) -> "np.ndarray":
+def char_lengths(dataset: Dataset | RowSource, column: str, *, batch_rows: int = 65_536) -> np.ndarray:
     """Length in characters of every value (vectorised in Arrow, a batch at a time; empty cells count 0)."""
     import numpy as np
     import pyarrow.compute as pc
@@ -76,8 +77,13 @@ def char_lengths(dataset: "Dataset | RowSource", column: str, *, batch_rows: int
 
 
 def iter_token_lengths(
-    dataset: "Dataset | RowSource", tokenizer, text_column: str, pair_column: str | None = None, *, batch_size: int = TOKEN_BATCH
-) -> Iterator[tuple[int, "np.ndarray"]]:
+    dataset: Dataset | RowSource,
+    tokenizer,
+    text_column: str,
+    pair_column: str | None = None,
+    *,
+    batch_size: int = TOKEN_BATCH,
+) -> Iterator[tuple[int, np.ndarray]]:
     """(rows done, token counts of this batch) with special tokens, no truncation; stop any time."""
     import numpy as np
 
@@ -129,7 +135,7 @@ def _fast_encoder(tokenizer) -> Callable[[list[str], list[str] | None], list[int
     return encode_slow
 
 
-def summarize(lengths: "np.ndarray", bins: int = 20) -> LengthSummary:
+def summarize(lengths: np.ndarray, bins: int = 20) -> LengthSummary:
     import numpy as np
 
     if len(lengths) == 0:
@@ -145,7 +151,7 @@ def summarize(lengths: "np.ndarray", bins: int = 20) -> LengthSummary:
     )
 
 
-def histogram(lengths: "np.ndarray", bins: int = 20) -> Histogram:
+def histogram(lengths: np.ndarray, bins: int = 20) -> Histogram:
     """Integer-width bins from the shortest to the longest value."""
     import numpy as np
 
@@ -156,11 +162,11 @@ def histogram(lengths: "np.ndarray", bins: int = 20) -> Histogram:
     return Histogram(edges, [int(c) for c in counts])
 
 
-def truncated_share(lengths: "np.ndarray", max_length: int) -> float:
+def truncated_share(lengths: np.ndarray, max_length: int) -> float:
     return float((lengths > max_length).mean()) if len(lengths) else 0.0
 
 
-def padding_waste(lengths: "np.ndarray", batch_size: int, max_length: int) -> PaddingWaste:
+def padding_waste(lengths: np.ndarray, batch_size: int, max_length: int) -> PaddingWaste:
     """Share of the batch tensors that is padding, after truncation to max_length."""
     import numpy as np
 
@@ -169,7 +175,7 @@ def padding_waste(lengths: "np.ndarray", batch_size: int, max_length: int) -> Pa
     capped = np.minimum(lengths, max_length)
     real = capped.sum()
 
-    def batched_cells(values: "np.ndarray") -> int:
+    def batched_cells(values: np.ndarray) -> int:
         total = 0
         for start in range(0, len(values), batch_size):
             chunk = values[start : start + batch_size]

@@ -18,16 +18,65 @@ EMBEDDED_BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?")
 # Hub license ids (the common ones; the Hub's validate-yaml has the full list).
 LICENSES = {
-    "apache-2.0", "mit", "openrail", "openrail++", "bigscience-openrail-m", "creativeml-openrail-m", "bigcode-openrail-m",
-    "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0", "cc-by-nc-sa-4.0", "cc-by-nd-4.0", "cc0-1.0", "cc-by-3.0",
-    "bsd-2-clause", "bsd-3-clause", "gpl-2.0", "gpl-3.0", "lgpl-3.0", "agpl-3.0", "mpl-2.0", "afl-3.0", "artistic-2.0",
-    "bsl-1.0", "ecl-2.0", "epl-2.0", "eupl-1.1", "isc", "odc-by", "odbl", "pddl", "unlicense", "wtfpl", "zlib",
-    "llama2", "llama3", "llama3.1", "llama3.2", "llama3.3", "gemma", "deepfloyd-if-license", "other", "unknown",
+    "apache-2.0",
+    "mit",
+    "openrail",
+    "openrail++",
+    "bigscience-openrail-m",
+    "creativeml-openrail-m",
+    "bigcode-openrail-m",
+    "cc-by-4.0",
+    "cc-by-sa-4.0",
+    "cc-by-nc-4.0",
+    "cc-by-nc-sa-4.0",
+    "cc-by-nd-4.0",
+    "cc0-1.0",
+    "cc-by-3.0",
+    "bsd-2-clause",
+    "bsd-3-clause",
+    "gpl-2.0",
+    "gpl-3.0",
+    "lgpl-3.0",
+    "agpl-3.0",
+    "mpl-2.0",
+    "afl-3.0",
+    "artistic-2.0",
+    "bsl-1.0",
+    "ecl-2.0",
+    "epl-2.0",
+    "eupl-1.1",
+    "isc",
+    "odc-by",
+    "odbl",
+    "pddl",
+    "unlicense",
+    "wtfpl",
+    "zlib",
+    "llama2",
+    "llama3",
+    "llama3.1",
+    "llama3.2",
+    "llama3.3",
+    "gemma",
+    "deepfloyd-if-license",
+    "other",
+    "unknown",
 }
 PIPELINE_TAGS = {
-    "text-classification", "token-classification", "question-answering", "fill-mask", "text-generation",
-    "text2text-generation", "feature-extraction", "sentence-similarity", "summarization", "translation",
-    "zero-shot-classification", "multiple-choice", "image-classification", "automatic-speech-recognition",
+    "text-classification",
+    "token-classification",
+    "question-answering",
+    "fill-mask",
+    "text-generation",
+    "text2text-generation",
+    "feature-extraction",
+    "sentence-similarity",
+    "summarization",
+    "translation",
+    "zero-shot-classification",
+    "multiple-choice",
+    "image-classification",
+    "automatic-speech-recognition",
 }
 # head (spec) or architecture suffix -> pipeline tag
 HEAD_TAGS = {
@@ -57,8 +106,14 @@ TASK_NAMES = {
     "multiple-choice": "Multiple Choice",
 }
 NOT_METRICS = {"loss", "runtime", "samples_per_second", "steps_per_second", "epoch", "step"}
-FRAMEWORKS = (("transformers", "Transformers"), ("torch", "PyTorch"), ("datasets", "Datasets"),
-              ("tokenizers", "Tokenizers"), ("accelerate", "Accelerate"), ("huggingface_hub", "huggingface_hub"))
+FRAMEWORKS = (
+    ("transformers", "Transformers"),
+    ("torch", "PyTorch"),
+    ("datasets", "Datasets"),
+    ("tokenizers", "Tokenizers"),
+    ("accelerate", "Accelerate"),
+    ("huggingface_hub", "huggingface_hub"),
+)
 VERSION_NAMES = {**dict(FRAMEWORKS), "python": "Python", "cuda": "CUDA", "workbench": "workbench"}
 
 
@@ -118,7 +173,7 @@ def _dataset(spec_data: dict, summary_dataset: str) -> tuple[list[str], str | No
 
 
 def _versions(source: PushSource, events: list) -> dict[str, str]:
-    from workbench.training.protocol import RunStarted
+    from workbench.core.runs.protocol import RunStarted
 
     versions = dict(source.summary.get("versions") or {})
     for event in events:
@@ -134,7 +189,7 @@ def _versions(source: PushSource, events: list) -> dict[str, str]:
 
 
 def card_facts(source: PushSource, repo_id: str = "") -> CardFacts:
-    from workbench.training.protocol import Evaluation, Step, read_events
+    from workbench.core.runs.protocol import Evaluation, Step, read_events
 
     spec = source.spec or {}
     summary = source.summary or {}
@@ -179,8 +234,14 @@ def card_facts(source: PushSource, repo_id: str = "") -> CardFacts:
         if isinstance(event, Step):
             last_loss = event.loss
         elif isinstance(event, Evaluation):
-            facts.evaluations.append({"step": event.step, "epoch": event.epoch, "training_loss": last_loss,
-                                      "metrics": _clean_metrics(event.metrics)})
+            facts.evaluations.append(
+                {
+                    "step": event.step,
+                    "epoch": event.epoch,
+                    "training_loss": last_loss,
+                    "metrics": _clean_metrics(event.metrics),
+                }
+            )
     facts.final_metrics = _clean_metrics(summary.get("final_metrics") or {})
     if not facts.final_metrics and facts.evaluations:
         facts.final_metrics = dict(facts.evaluations[-1]["metrics"])
@@ -240,7 +301,9 @@ def _body(facts: CardFacts, repo_id: str = "") -> str:
     base = f"[{facts.base_model}](https://huggingface.co/{facts.base_model})" if facts.base_model else "a local model"
     data = f" on {facts.dataset_label}" if facts.dataset_label else ""
     if facts.run_id:
-        lines.append(f"This model is a fine-tuned version of {base}{data}, trained with workbench (run `{facts.run_id}`).")
+        lines.append(
+            f"This model is a fine-tuned version of {base}{data}, trained with workbench (run `{facts.run_id}`)."
+        )
     else:
         lines.append(f"This model was uploaded with workbench from a local folder (base: {base}).")
     loss = facts.final_metrics.get("loss")
@@ -261,22 +324,43 @@ def _body(facts: CardFacts, repo_id: str = "") -> str:
         " your own data before relying on it."
     )
     if facts.pipeline_tag and facts.library_name == "transformers":
-        lines += ["", "## How to use", "", "```python", "from transformers import pipeline", "",
-                  f'pipe = pipeline("{facts.pipeline_tag}", model="{repo_id or facts.model_name}")', "```"]
+        lines += [
+            "",
+            "## How to use",
+            "",
+            "```python",
+            "from transformers import pipeline",
+            "",
+            f'pipe = pipeline("{facts.pipeline_tag}", model="{repo_id or facts.model_name}")',
+            "```",
+        ]
     lines += ["", "## Training and evaluation data", ""]
     lines.append(f"{facts.dataset_label}." if facts.dataset_label else "More information needed.")
     if facts.hyperparameters:
-        lines += ["", "## Training procedure", "", "### Training hyperparameters", "",
-                  "The following hyperparameters were used during training:"]
+        lines += [
+            "",
+            "## Training procedure",
+            "",
+            "### Training hyperparameters",
+            "",
+            "The following hyperparameters were used during training:",
+        ]
         lines += [f"- {key}: {_fmt(value)}" for key, value in facts.hyperparameters.items()]
     if facts.evaluations:
         metric_names = [m for m in facts.evaluations[-1]["metrics"] if m not in NOT_METRICS]
         header = ["Training Loss", "Epoch", "Step", "Validation Loss"] + [_title(m) for m in metric_names]
-        lines += ["", "### Training results", "", "| " + " | ".join(header) + " |", "|" + "|".join(":---:" for _ in header) + "|"]
+        lines += [
+            "",
+            "### Training results",
+            "",
+            "| " + " | ".join(header) + " |",
+            "|" + "|".join(":---:" for _ in header) + "|",
+        ]
         for row in facts.evaluations:
             cells = [
                 _fmt(row["training_loss"]) if row["training_loss"] is not None else "—",
-                f"{row['epoch']:.2f}", str(row["step"]),
+                f"{row['epoch']:.2f}",
+                str(row["step"]),
                 _fmt(row["metrics"]["loss"]) if "loss" in row["metrics"] else "—",
             ] + [_fmt(row["metrics"][m]) if m in row["metrics"] else "—" for m in metric_names]
             lines.append("| " + " | ".join(cells) + " |")

@@ -7,8 +7,8 @@ to `HfApi`: huggingface_hub reads `HF_ENDPOINT` only once, at import.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from workbench.core.hub.errors import HubError, exists_error, no_token_error, offline_error, translate_errors
 from workbench.core.hub.token import Account
@@ -74,7 +74,7 @@ class HubClient:
     def _require_online(self) -> None:
         from huggingface_hub import constants
 
-        from workbench.core.hub_status import offline_by_environment
+        from workbench.core.hub.status import offline_by_environment
 
         if offline_by_environment() or constants.is_offline_mode():
             raise offline_error(self.endpoint)
@@ -160,8 +160,12 @@ class HubClient:
                 if should_stop is not None and should_stop():
                     raise HubError("cancelled", "Push cancelled before the commit; nothing was committed.")
                 self._api.preupload_lfs_files(
-                    repo_id, additions=[operation], token=token, revision=revision,
-                    create_pr=create_pr, free_memory=False,
+                    repo_id,
+                    additions=[operation],
+                    token=token,
+                    revision=revision,
+                    create_pr=create_pr,
+                    free_memory=False,
                 )
                 if on_file is not None:
                     on_file(operation)
@@ -171,8 +175,13 @@ class HubClient:
             before_commit()
         with self._errors(repo_id=repo_id, branch=branch, action="create the commit"):
             info = self._api.create_commit(
-                repo_id, operations, commit_message=message, commit_description=description,
-                token=token, revision=revision, create_pr=create_pr,
+                repo_id,
+                operations,
+                commit_message=message,
+                commit_description=description,
+                token=token,
+                revision=revision,
+                create_pr=create_pr,
             )
         return CommitOutcome(info.oid, info.commit_url, info.pr_url)
 

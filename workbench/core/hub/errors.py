@@ -7,8 +7,8 @@ for `exists`, a pull request for `forbidden`, "log in" for `no_token`/`invalid_t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from workbench.core.errors import WorkbenchError
 
@@ -44,7 +44,13 @@ class HubError(WorkbenchError):
         return ERROR_TITLES.get(self.kind, "Hub error")
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "title": self.title, "message": self.message, "hint": self.hint, "status": self.status}
+        return {
+            "kind": self.kind,
+            "title": self.title,
+            "message": self.message,
+            "hint": self.hint,
+            "status": self.status,
+        }
 
 
 def scrub(text: str, secret: str | None) -> str:
@@ -125,8 +131,11 @@ def translate_errors(
     except ValueError as error:
         text = scrub(str(error), token)
         if "Invalid metadata in README.md" in text:
-            raise HubError("invalid_card", "The Hub rejected the model card metadata:\n" + text.split("\n", 1)[-1],
-                           hint="Fix the YAML block at the top of the model card and push again.") from None
+            raise HubError(
+                "invalid_card",
+                "The Hub rejected the model card metadata:\n" + text.split("\n", 1)[-1],
+                hint="Fix the YAML block at the top of the model card and push again.",
+            ) from None
         raise HubError("invalid_input", text) from None
 
 
@@ -155,7 +164,12 @@ def http_error(status: int | None, detail: str, *, repo_id: str | None, action: 
     if status == 409:
         return exists_error(repo_id or "")
     if status == 429:
-        return HubError("server", f"The Hub is rate limiting requests (429){suffix}.", hint="Wait a minute and push again.", status=429)
+        return HubError(
+            "server",
+            f"The Hub is rate limiting requests (429){suffix}.",
+            hint="Wait a minute and push again.",
+            status=429,
+        )
     return HubError(
         "server",
         f"The Hub answered {status} while trying to {action}{suffix}.",

@@ -77,7 +77,9 @@ def list_files(
     folder = Path(folder)
     paths = sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
     relative = [p.relative_to(folder).as_posix() for p in paths]
-    kept = set(filter_repo_objects(relative, allow_patterns=list(include) or None, ignore_patterns=list(exclude) or None))
+    kept = set(
+        filter_repo_objects(relative, allow_patterns=list(include) or None, ignore_patterns=list(exclude) or None)
+    )
     return [LocalFile(rel, path, path.stat().st_size) for rel, path in zip(relative, paths) if rel in kept]
 
 

@@ -13,14 +13,21 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from workbench.core.hub.card import check_card
 from workbench.core.hub.client import HubClient, RemoteRepo, operations_for
 from workbench.core.hub.errors import HubError, exists_error
-from workbench.core.hub.files import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, LocalFile, list_files, mark_remote_status, with_card
+from workbench.core.hub.files import (
+    DEFAULT_EXCLUDE,
+    DEFAULT_INCLUDE,
+    LocalFile,
+    list_files,
+    mark_remote_status,
+    with_card,
+)
 from workbench.core.hub.token import Account
 
 DEFAULT_COMMIT_MESSAGE = "Upload model with workbench"
@@ -114,7 +121,9 @@ def validate_plan(plan: PushPlan) -> None:
     if not plan.commit_message.strip():
         raise HubError("invalid_input", "The commit message is empty.", hint="Describe what this upload contains.")
     if plan.create_pr and plan.branch not in ("", "main"):
-        raise HubError("invalid_input", "A pull request is opened against main.", hint="Clear the branch, or untick pull request.")
+        raise HubError(
+            "invalid_input", "A pull request is opened against main.", hint="Clear the branch, or untick pull request."
+        )
     if plan.branch and not re.fullmatch(r"[A-Za-z0-9][\w./-]*", plan.branch):
         raise HubError("invalid_input", f"Branch {plan.branch!r} is not a valid branch name.")
     if not Path(plan.folder).is_dir():
@@ -122,8 +131,11 @@ def validate_plan(plan: PushPlan) -> None:
     if plan.card_text is not None:
         check = check_card(plan.card_text)
         if not check.ok:
-            raise HubError("invalid_card", "The model card has problems:\n- " + "\n- ".join(check.errors),
-                           hint="Edit the model card and push again.")
+            raise HubError(
+                "invalid_card",
+                "The model card has problems:\n- " + "\n- ".join(check.errors),
+                hint="Edit the model card and push again.",
+            )
 
 
 def permission_problem(account: Account, plan: PushPlan) -> HubError | None:
@@ -142,7 +154,11 @@ def permission_problem(account: Account, plan: PushPlan) -> HubError | None:
             "forbidden",
             f"{account.name} cannot write to the namespace {namespace!r}.",
             hint=f"Open a pull request on an existing repository there (Open as pull request / --create-pr), or push to {account.name}/{name}"
-            + (f" or one of your organisations ({', '.join(account.namespaces[1:])})." if len(account.namespaces) > 1 else "."),
+            + (
+                f" or one of your organisations ({', '.join(account.namespaces[1:])})."
+                if len(account.namespaces) > 1
+                else "."
+            ),
             status=403,
         )
     return None
@@ -157,8 +173,12 @@ def preflight(plan: PushPlan, client: HubClient) -> Preflight:
     mark_remote_status(files, remote.files if remote else None)
     problem = permission_problem(account, plan)
     if problem is None and remote is None and plan.create_pr:
-        problem = HubError("not_found", f"Repository {plan.repo_id} does not exist, so no pull request can be opened.",
-                           hint="Untick pull request to create the repository.", status=404)
+        problem = HubError(
+            "not_found",
+            f"Repository {plan.repo_id} does not exist, so no pull request can be opened.",
+            hint="Untick pull request to create the repository.",
+            status=404,
+        )
     if problem is None and remote is not None and not plan.allow_existing and not plan.create_pr:
         problem = exists_error(plan.repo_id)
     return Preflight(account, remote, files, problem)
@@ -203,9 +223,17 @@ def push(
         return bool(should_stop and should_stop())
 
     outcome = client.upload(
-        plan.repo_id, operations, message=plan.commit_message.strip(), description=plan.commit_description,
-        branch=branch, create_pr=plan.create_pr, on_file=file_sent, should_stop=stop_requested,
-        before_commit=lambda: report(PushProgress("committing", len(files), len(files), progress.bytes_total, progress.bytes_total)),
+        plan.repo_id,
+        operations,
+        message=plan.commit_message.strip(),
+        description=plan.commit_description,
+        branch=branch,
+        create_pr=plan.create_pr,
+        on_file=file_sent,
+        should_stop=stop_requested,
+        before_commit=lambda: report(
+            PushProgress("committing", len(files), len(files), progress.bytes_total, progress.bytes_total)
+        ),
     )
     changed = [f.path_in_repo for f in files if f.status != "unchanged"]
     return PushResult(
@@ -225,9 +253,16 @@ def record_push(run_dir: Path | None, result: PushResult) -> None:
     """Remember in the run folder where its model went, so the next push defaults to the same repository."""
     if run_dir is None:
         return
-    record = {"time": time.time(), "repo_id": result.repo_id, "branch": result.branch, "commit_id": result.commit_id,
-              "commit_url": result.commit_url, "repo_url": result.repo_url, "pr_url": result.pr_url,
-              "uploaded": len(result.uploaded)}
+    record = {
+        "time": time.time(),
+        "repo_id": result.repo_id,
+        "branch": result.branch,
+        "commit_id": result.commit_id,
+        "commit_url": result.commit_url,
+        "repo_url": result.repo_url,
+        "pr_url": result.pr_url,
+        "uploaded": len(result.uploaded),
+    }
     try:
         with open(Path(run_dir) / PUSH_RECORD, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")

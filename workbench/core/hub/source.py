@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import tomllib
+
 from workbench.core.errors import WorkbenchError
 
-MODEL_FILE_PATTERNS = ("config.json", "*.safetensors", "*.bin", "adapter_config.json", "tokenizer.json", "tokenizer_config.json")
+MODEL_FILE_PATTERNS = (
+    "config.json",
+    "*.safetensors",
+    "*.bin",
+    "adapter_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+)
 
 
 @dataclass

@@ -73,7 +73,7 @@ class Account:
     fine_grained: dict | None = None
 
     @classmethod
-    def from_whoami(cls, data: dict) -> "Account":
+    def from_whoami(cls, data: dict) -> Account:
         access = ((data.get("auth") or {}).get("accessToken")) or {}
         return cls(
             name=data.get("name", ""),
@@ -117,11 +117,15 @@ class Account:
         for entry in scoped:
             entity = entry.get("entity", {})
             if entity.get("name") == namespace or entity.get("name", "").startswith(namespace + "/"):
-                if any(permission in ("repo.write", "repo.content.write") for permission in entry.get("permissions", [])):
+                if any(
+                    permission in ("repo.write", "repo.content.write") for permission in entry.get("permissions", [])
+                ):
                     return True
         return False
 
     def describe(self) -> str:
-        role = {"read": "read-only", "write": "write", "fineGrained": "fine-grained"}.get(self.role or "", self.role or "unknown role")
+        role = {"read": "read-only", "write": "write", "fineGrained": "fine-grained"}.get(
+            self.role or "", self.role or "unknown role"
+        )
         named = f" “{self.token_name}”" if self.token_name else ""
         return f"{self.name} · {role} token{named}"

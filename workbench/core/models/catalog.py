@@ -70,7 +70,9 @@ def folder_entry(folder: Path) -> CatalogEntry:
     return CatalogEntry(folder.name or str(folder), "folder", str(folder), display_path(folder))
 
 
-def list_catalog(runs_dir: Path | None = None, folders: list[Path] = (), cache_dir: str | Path | None = None) -> list[CatalogEntry]:
+def list_catalog(
+    runs_dir: Path | None = None, folders: list[Path] = (), cache_dir: str | Path | None = None
+) -> list[CatalogEntry]:
     """Every checkpoint we know of, in one list: embedded, opened folders, runs, then the cache."""
     if runs_dir is None:
         from workbench.core.settings import load_settings
@@ -114,7 +116,7 @@ def resolve(text: str) -> tuple[Path, str]:
     cached = next((entry for entry in cached_models() if entry.name == text), None)
     if cached is not None:
         return cached.path, cached.name
-    from workbench.core.hub_status import require_online
+    from workbench.core.hub.status import require_online
 
     require_online(text)
     return download_for_inspection(text), text
@@ -126,9 +128,7 @@ def download_for_inspection(repo_id: str) -> Path:
     from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 
     try:
-        return Path(
-            snapshot_download(repo_id, allow_patterns=["*.json", "*.txt", "*.model", "*.safetensors", "*.py"])
-        )
+        return Path(snapshot_download(repo_id, allow_patterns=["*.json", "*.txt", "*.model", "*.safetensors", "*.py"]))
     except RepositoryNotFoundError as error:
         raise WorkbenchError(f"{repo_id} is not a model on the Hub (or it is private).") from error
     except (HfHubHTTPError, OSError) as error:
@@ -146,7 +146,11 @@ def complete_path(prefix: str, limit: int = 20) -> list[str]:
         children = sorted(child for child in parent.iterdir() if child.is_dir())
     except OSError:
         return []
-    typed_parent = prefix[: len(prefix) - len(stem)] if stem else (prefix if not prefix or prefix.endswith(os.sep) else prefix + os.sep)
+    typed_parent = (
+        prefix[: len(prefix) - len(stem)]
+        if stem
+        else (prefix if not prefix or prefix.endswith(os.sep) else prefix + os.sep)
+    )
     matches = []
     for child in children:
         if not child.name.startswith(stem) or (child.name.startswith(".") and not stem.startswith(".")):

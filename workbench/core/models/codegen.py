@@ -1,4 +1,4 @@
-""""Show code": the Python that reproduces what the pane did, with transformers alone."""
+""" "Show code": the Python that reproduces what the pane did, with transformers alone."""
 
 from __future__ import annotations
 
@@ -7,9 +7,16 @@ from workbench.core.models.inference import PlaygroundInput
 _IMPORTS = "import torch\nfrom transformers import AutoTokenizer, {auto_class}\n"
 
 
-def code_for(location: str, head_key: str, auto_class: str, inputs: PlaygroundInput, *,
-             id2label: dict[int, str] | None = None, fresh_head: bool = False,
-             trust_remote_code: bool = False) -> str:
+def code_for(
+    location: str,
+    head_key: str,
+    auto_class: str,
+    inputs: PlaygroundInput,
+    *,
+    id2label: dict[int, str] | None = None,
+    fresh_head: bool = False,
+    trust_remote_code: bool = False,
+) -> str:
     load_options = []
     if id2label:
         load_options.append(f"id2label={ {int(k): v for k, v in id2label.items()}!r}")
@@ -118,7 +125,8 @@ def _masked_lm(inputs: PlaygroundInput) -> list[str]:
 def _generate(inputs: PlaygroundInput, seq2seq: bool) -> list[str]:
     sampling = (
         f"do_sample=True, temperature={inputs.temperature}, top_p={inputs.top_p}"
-        if inputs.temperature > 0 else "do_sample=False"
+        if inputs.temperature > 0
+        else "do_sample=False"
     )
     new_tokens = "output[0, 1:]" if seq2seq else "output[0, inputs['input_ids'].shape[1]:]"
     return [

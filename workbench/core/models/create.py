@@ -8,22 +8,31 @@ from workbench.core.errors import WorkbenchError
 
 # family -> (config class, size presets). Sizes follow the published checkpoints' shapes.
 FAMILIES: dict[str, tuple[str, dict[str, dict]]] = {
-    "bert": ("BertConfig", {
-        "tiny": {"hidden_size": 128, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 512},
-        "mini": {"hidden_size": 256, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 1024},
-        "small": {"hidden_size": 512, "num_hidden_layers": 4, "num_attention_heads": 8, "intermediate_size": 2048},
-        "base": {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072},
-    }),
-    "gpt2": ("GPT2Config", {
-        "tiny": {"n_embd": 128, "n_layer": 2, "n_head": 2},
-        "small": {"n_embd": 768, "n_layer": 12, "n_head": 12},
-        "medium": {"n_embd": 1024, "n_layer": 24, "n_head": 16},
-    }),
-    "t5": ("T5Config", {
-        "tiny": {"d_model": 128, "d_ff": 512, "d_kv": 32, "num_layers": 2, "num_heads": 4},
-        "small": {"d_model": 512, "d_ff": 2048, "d_kv": 64, "num_layers": 6, "num_heads": 8},
-        "base": {"d_model": 768, "d_ff": 3072, "d_kv": 64, "num_layers": 12, "num_heads": 12},
-    }),
+    "bert": (
+        "BertConfig",
+        {
+            "tiny": {"hidden_size": 128, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 512},
+            "mini": {"hidden_size": 256, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 1024},
+            "small": {"hidden_size": 512, "num_hidden_layers": 4, "num_attention_heads": 8, "intermediate_size": 2048},
+            "base": {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072},
+        },
+    ),
+    "gpt2": (
+        "GPT2Config",
+        {
+            "tiny": {"n_embd": 128, "n_layer": 2, "n_head": 2},
+            "small": {"n_embd": 768, "n_layer": 12, "n_head": 12},
+            "medium": {"n_embd": 1024, "n_layer": 24, "n_head": 16},
+        },
+    ),
+    "t5": (
+        "T5Config",
+        {
+            "tiny": {"d_model": 128, "d_ff": 512, "d_kv": 32, "num_layers": 2, "num_heads": 4},
+            "small": {"d_model": 512, "d_ff": 2048, "d_kv": 64, "num_layers": 6, "num_heads": 8},
+            "base": {"d_model": 768, "d_ff": 3072, "d_kv": 64, "num_layers": 12, "num_heads": 12},
+        },
+    ),
 }
 DEFAULT_HEAD = {"bert": "masked-lm", "gpt2": "causal-lm", "t5": "seq2seq-lm"}
 
@@ -40,7 +49,7 @@ def preset_fields(family: str, preset: str) -> dict:
 
 
 def parse_overrides(text: str) -> dict:
-    """"hidden_size=64, num_hidden_layers=2" -> {"hidden_size": 64, ...} (ints, floats, true/false)."""
+    """ "hidden_size=64, num_hidden_layers=2" -> {"hidden_size": 64, ...} (ints, floats, true/false)."""
     overrides: dict = {}
     for position, part in enumerate(filter(None, (p.strip() for p in text.split(","))), start=1):
         key, sep, value = part.partition("=")
@@ -67,7 +76,11 @@ def build_config(family: str, preset: str, overrides: dict | None = None, tokeni
         fields["vocab_size"] = len(tokenizer)
         for name in ("pad_token_id", "bos_token_id", "eos_token_id"):
             token_id = getattr(tokenizer, name, None)
-            fields[name] = token_id if token_id is not None else getattr(tokenizer, "cls_token_id" if name == "bos_token_id" else "sep_token_id", None)
+            fields[name] = (
+                token_id
+                if token_id is not None
+                else getattr(tokenizer, "cls_token_id" if name == "bos_token_id" else "sep_token_id", None)
+            )
         if family == "t5":
             fields["decoder_start_token_id"] = fields.get("pad_token_id") or 0
     fields.update(overrides or {})
@@ -81,8 +94,9 @@ def build_config(family: str, preset: str, overrides: dict | None = None, tokeni
         raise WorkbenchError(f"That {family} config is not valid: {error}") from error
 
 
-def create_model(family: str, preset: str, head_key: str | None = None, overrides: dict | None = None,
-                 tokenizer=None, seed: int = 0):
+def create_model(
+    family: str, preset: str, head_key: str | None = None, overrides: dict | None = None, tokenizer=None, seed: int = 0
+):
     """A model with random weights; `tokenizer` sets the vocabulary size and special ids."""
     import torch
 

@@ -23,13 +23,32 @@ class HeadKind:
 
 HEAD_KINDS: tuple[HeadKind, ...] = (
     HeadKind("base", "Base model (hidden states)", "MODEL_MAPPING_NAMES", "AutoModel"),
-    HeadKind("sequence-classification", "Sequence classification", "MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES", "AutoModelForSequenceClassification"),
-    HeadKind("token-classification", "Token classification", "MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES", "AutoModelForTokenClassification"),
-    HeadKind("question-answering", "Question answering", "MODEL_FOR_QUESTION_ANSWERING_MAPPING_NAMES", "AutoModelForQuestionAnswering"),
-    HeadKind("multiple-choice", "Multiple choice", "MODEL_FOR_MULTIPLE_CHOICE_MAPPING_NAMES", "AutoModelForMultipleChoice"),
+    HeadKind(
+        "sequence-classification",
+        "Sequence classification",
+        "MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES",
+        "AutoModelForSequenceClassification",
+    ),
+    HeadKind(
+        "token-classification",
+        "Token classification",
+        "MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES",
+        "AutoModelForTokenClassification",
+    ),
+    HeadKind(
+        "question-answering",
+        "Question answering",
+        "MODEL_FOR_QUESTION_ANSWERING_MAPPING_NAMES",
+        "AutoModelForQuestionAnswering",
+    ),
+    HeadKind(
+        "multiple-choice", "Multiple choice", "MODEL_FOR_MULTIPLE_CHOICE_MAPPING_NAMES", "AutoModelForMultipleChoice"
+    ),
     HeadKind("masked-lm", "Masked LM (fill-mask)", "MODEL_FOR_MASKED_LM_MAPPING_NAMES", "AutoModelForMaskedLM"),
     HeadKind("causal-lm", "Causal LM (generation)", "MODEL_FOR_CAUSAL_LM_MAPPING_NAMES", "AutoModelForCausalLM"),
-    HeadKind("seq2seq-lm", "Seq2seq LM (generation)", "MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES", "AutoModelForSeq2SeqLM"),
+    HeadKind(
+        "seq2seq-lm", "Seq2seq LM (generation)", "MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES", "AutoModelForSeq2SeqLM"
+    ),
 )
 HEADS_BY_KEY = {head.key: head for head in HEAD_KINDS}
 
@@ -40,9 +59,7 @@ def head_kind(key: str) -> HeadKind:
     try:
         return HEADS_BY_KEY[key]
     except KeyError:
-        raise WorkbenchError(
-            f"Unknown head {key!r}.", hint=f"Heads: {', '.join(HEADS_BY_KEY)}."
-        ) from None
+        raise WorkbenchError(f"Unknown head {key!r}.", hint=f"Heads: {', '.join(HEADS_BY_KEY)}.") from None
 
 
 def class_name_for(head: HeadKind, model_type: str) -> str | None:

@@ -104,9 +104,12 @@ def _run_base(loaded: LoadedModel, inputs: PlaygroundInput) -> Prediction:
     return Prediction(
         "base",
         [_raw("last_hidden_state", hidden), _raw("mean_pooled", pooled)],
-        {"tokens": int(hidden.shape[1]), "hidden_size": int(hidden.shape[-1]),
-         "mean_pooled": [round(value, 4) for value in pooled[0, :8].tolist()],
-         "norm": round(float(pooled.norm()), 4)},
+        {
+            "tokens": int(hidden.shape[1]),
+            "hidden_size": int(hidden.shape[-1]),
+            "mean_pooled": [round(value, 4) for value in pooled[0, :8].tolist()],
+            "norm": round(float(pooled.norm()), 4),
+        },
     )
 
 
@@ -114,9 +117,13 @@ def _run_sequence_classification(loaded: LoadedModel, inputs: PlaygroundInput) -
     encoded = _encode(loaded, inputs.text, inputs.pair) if inputs.pair else _encode(loaded, inputs.text)
     logits = loaded.model(**encoded).logits
     probabilities = logits.softmax(-1)[0]
-    labels = [{"label": _label(loaded, index), "score": round(float(score), 4)} for index, score in enumerate(probabilities)]
+    labels = [
+        {"label": _label(loaded, index), "score": round(float(score), 4)} for index, score in enumerate(probabilities)
+    ]
     labels.sort(key=lambda item: -item["score"])
-    return Prediction("sequence-classification", [_raw("logits", logits), _raw("softmax", probabilities[None])], {"labels": labels})
+    return Prediction(
+        "sequence-classification", [_raw("logits", logits), _raw("softmax", probabilities[None])], {"labels": labels}
+    )
 
 
 def _entity(label: str) -> tuple[str, str]:
@@ -132,7 +139,9 @@ def _run_token_classification(loaded: LoadedModel, inputs: PlaygroundInput) -> P
     logits = loaded.model(**encoded).logits
     probabilities = logits.softmax(-1)[0]
     scores, indices = probabilities.max(-1)
-    special = loaded.tokenizer.get_special_tokens_mask(encoded["input_ids"][0].tolist(), already_has_special_tokens=True)
+    special = loaded.tokenizer.get_special_tokens_mask(
+        encoded["input_ids"][0].tolist(), already_has_special_tokens=True
+    )
     tokens = loaded.tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
     rows, spans = [], []
     for position, token in enumerate(tokens):
@@ -156,7 +165,7 @@ def _run_token_classification(loaded: LoadedModel, inputs: PlaygroundInput) -> P
     for span in spans:
         scores_of_span = span.pop("_scores")
         span.pop("_next")
-        span["text"] = inputs.text[span["start"]:span["end"]]
+        span["text"] = inputs.text[span["start"] : span["end"]]
         span["score"] = round(sum(scores_of_span) / len(scores_of_span), 4)
     return Prediction("token-classification", [_raw("logits", logits)], {"tokens": rows, "spans": spans})
 
@@ -183,8 +192,14 @@ def _run_question_answering(loaded: LoadedModel, inputs: PlaygroundInput, max_an
     return Prediction(
         "question-answering",
         [_raw("start_logits", outputs.start_logits), _raw("end_logits", outputs.end_logits)],
-        {"answer": inputs.context[char_start:char_end], "score": round(score, 4), "start": char_start, "end": char_end,
-         "start_token": start, "end_token": end},
+        {
+            "answer": inputs.context[char_start:char_end],
+            "score": round(score, 4),
+            "start": char_start,
+            "end": char_end,
+            "start_token": start,
+            "end_token": end,
+        },
     )
 
 
@@ -194,7 +209,9 @@ def _run_multiple_choice(loaded: LoadedModel, inputs: PlaygroundInput) -> Predic
     logits = loaded.model(**{key: value.unsqueeze(0) for key, value in encoded.items()}).logits
     probabilities = logits.softmax(-1)[0]
     ranked = [{"choice": choice, "score": round(float(score), 4)} for choice, score in zip(choices, probabilities)]
-    return Prediction("multiple-choice", [_raw("logits", logits)], {"choices": ranked, "best": int(probabilities.argmax())})
+    return Prediction(
+        "multiple-choice", [_raw("logits", logits)], {"choices": ranked, "best": int(probabilities.argmax())}
+    )
 
 
 def _run_masked_lm(loaded: LoadedModel, inputs: PlaygroundInput) -> Prediction:
@@ -226,8 +243,12 @@ def _generate(loaded: LoadedModel, inputs: PlaygroundInput, head: str) -> Predic
     tokenizer = loaded.tokenizer
     encoded = _encode(loaded, inputs.text)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    options = {"max_new_tokens": inputs.max_new_tokens, "pad_token_id": pad if pad is not None else 0,
-               "return_dict_in_generate": True, "output_logits": True}
+    options = {
+        "max_new_tokens": inputs.max_new_tokens,
+        "pad_token_id": pad if pad is not None else 0,
+        "return_dict_in_generate": True,
+        "output_logits": True,
+    }
     if inputs.temperature > 0:
         options.update(do_sample=True, temperature=inputs.temperature, top_p=inputs.top_p)
     else:
@@ -236,14 +257,23 @@ def _generate(loaded: LoadedModel, inputs: PlaygroundInput, head: str) -> Predic
     output = loaded.model.generate(**model_inputs, **options)
     sequences = output.sequences
     # A seq2seq output starts with the decoder start token; a causal one repeats the prompt.
-    new_tokens = sequences[0, 1:] if head == "seq2seq-lm" else sequences[0, encoded["input_ids"].shape[1]:]
+    new_tokens = sequences[0, 1:] if head == "seq2seq-lm" else sequences[0, encoded["input_ids"].shape[1] :]
     generated = tokenizer.decode(new_tokens, skip_special_tokens=True)
     raw = [("sequences", list(sequences.shape), str(sequences[0, :12].tolist()))]
     logits = getattr(output, "logits", None)
     if logits:
         raw.append((f"logits (x{len(logits)} steps)", list(logits[0].shape), _preview(logits[0].float())))
-    return Prediction(head, raw, {"generated": generated, "new_tokens": int(len(new_tokens)),
-                                  "sampling": "greedy" if inputs.temperature == 0 else f"temperature {inputs.temperature}, top-p {inputs.top_p}"})
+    return Prediction(
+        head,
+        raw,
+        {
+            "generated": generated,
+            "new_tokens": int(len(new_tokens)),
+            "sampling": "greedy"
+            if inputs.temperature == 0
+            else f"temperature {inputs.temperature}, top-p {inputs.top_p}",
+        },
+    )
 
 
 _RUNNERS = {

@@ -13,8 +13,18 @@ SAFETENSORS_FILES = ("model.safetensors", "model.safetensors.index.json")
 PICKLE_FILES = ("pytorch_model.bin", "pytorch_model.bin.index.json")
 # Bytes per element for the dtypes safetensors headers name.
 DTYPE_BYTES = {
-    "F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1,
-    "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1,
+    "F64": 8,
+    "F32": 4,
+    "F16": 2,
+    "BF16": 2,
+    "I64": 8,
+    "I32": 4,
+    "I16": 2,
+    "I8": 1,
+    "U8": 1,
+    "BOOL": 1,
+    "F8_E4M3": 1,
+    "F8_E5M2": 1,
 }
 # What we call a shape field -> the names config.json files use for it, across families
 # (BERT, GPT-2, T5, Llama...). Read from the JSON so the summary needs no transformers import.
@@ -25,6 +35,7 @@ SHAPE_FIELDS = {
     "vocab size": ("vocab_size",),
     "max positions": ("max_position_embeddings", "n_positions", "n_ctx"),
 }
+
 
 @dataclass
 class WeightsSummary:
@@ -257,14 +268,16 @@ def check_architecture(info: CheckpointInfo) -> CheckpointInfo:
     if not info.known_architecture:
         if info.config.get("auto_map"):
             info.needs_remote_code = True
-            info.warnings.insert(0,
+            info.warnings.insert(
+                0,
                 f"model_type {model_type!r} is not built into transformers: this checkpoint ships its own Python"
-                " code (auto_map) and loads only if you opt in to trust_remote_code for it."
+                " code (auto_map) and loads only if you opt in to trust_remote_code for it.",
             )
         else:
-            info.warnings.insert(0,
+            info.warnings.insert(
+                0,
                 f"Unknown architecture: model_type {model_type!r} is not in transformers"
-                " and the checkpoint ships no code for it."
+                " and the checkpoint ships no code for it.",
             )
     elif info.config.get("auto_map"):
         info.warnings.append("The checkpoint also ships custom code (auto_map); it is not used unless you trust it.")

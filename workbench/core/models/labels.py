@@ -24,10 +24,12 @@ class Labels:
 
 
 def parse_labels(text: str) -> Labels:
-    """"neg, pos" or "0=neg, 1=pos" or a bare count "3" (LABEL_0..LABEL_2)."""
+    """ "neg, pos" or "0=neg, 1=pos" or a bare count "3" (LABEL_0..LABEL_2)."""
     text = text.strip()
     if not text:
-        raise WorkbenchError("Labels are empty.", hint='Type names ("neg, pos"), pairs ("0=neg, 1=pos") or a count ("3").')
+        raise WorkbenchError(
+            "Labels are empty.", hint='Type names ("neg, pos"), pairs ("0=neg, 1=pos") or a count ("3").'
+        )
     if text.isdigit():
         count = int(text)
         if not 1 <= count <= 10_000:

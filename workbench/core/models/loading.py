@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.models.heads import HeadKind, class_name_for
@@ -171,8 +171,13 @@ def _count_unique(parameters) -> int:
     return total
 
 
-def analyse_head(info: CheckpointInfo, head: HeadKind, labels: Labels | None = None,
-                 trust_remote_code: bool = False, allow_pickle: bool = False) -> HeadReport:
+def analyse_head(
+    info: CheckpointInfo,
+    head: HeadKind,
+    labels: Labels | None = None,
+    trust_remote_code: bool = False,
+    allow_pickle: bool = False,
+) -> HeadReport:
     """Build the head on the meta device and compare it with the checkpoint: no weight data is read."""
     import transformers
 
@@ -187,8 +192,12 @@ def analyse_head(info: CheckpointInfo, head: HeadKind, labels: Labels | None = N
         try:
             if compare:
                 model, loading = model_class.from_pretrained(
-                    str(info.path), config=config, device_map="meta", output_loading_info=True,
-                    ignore_mismatched_sizes=True, trust_remote_code=trust_remote_code,
+                    str(info.path),
+                    config=config,
+                    device_map="meta",
+                    output_loading_info=True,
+                    ignore_mismatched_sizes=True,
+                    trust_remote_code=trust_remote_code,
                 )
             else:
                 from accelerate import init_empty_weights
@@ -229,8 +238,7 @@ def _own_head_keys(model, base, prefix: str) -> list[str]:
     base_tensors = {id(tensor) for tensor in base.parameters()}
     named = dict(model.named_parameters(remove_duplicate=False))
     return [
-        key for key in model.state_dict()
-        if not key.startswith(f"{prefix}.") and id(named.get(key)) not in base_tensors
+        key for key in model.state_dict() if not key.startswith(f"{prefix}.") and id(named.get(key)) not in base_tensors
     ]
 
 
@@ -307,8 +315,11 @@ def load_model(
         torch.manual_seed(options.seed)
         try:
             model = model_class.from_pretrained(
-                str(info.path), config=config, ignore_mismatched_sizes=options.ignore_mismatched_sizes,
-                trust_remote_code=options.trust_remote_code, use_safetensors=info.weights.format == "safetensors",
+                str(info.path),
+                config=config,
+                ignore_mismatched_sizes=options.ignore_mismatched_sizes,
+                trust_remote_code=options.trust_remote_code,
+                use_safetensors=info.weights.format == "safetensors",
             )
         except (OSError, ValueError, RuntimeError, KeyError, TypeError) as error:
             raise WorkbenchError(f"Loading {info.name} failed: {error}") from error

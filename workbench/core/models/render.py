@@ -26,9 +26,14 @@ def prediction_lines(prediction: Prediction) -> list[str]:
     elif head == "token-classification":
         if not result["spans"]:
             lines.append("  (no entities: every token is O)")
-        lines += [f"  {span['label']:<10} {span['text']!r} [{span['start']}:{span['end']}] {span['score']:.4f}" for span in result["spans"]]
+        lines += [
+            f"  {span['label']:<10} {span['text']!r} [{span['start']}:{span['end']}] {span['score']:.4f}"
+            for span in result["spans"]
+        ]
     elif head == "question-answering":
-        lines.append(f"  {result['answer']!r}  score {result['score']:.4f}  (characters {result['start']}-{result['end']})")
+        lines.append(
+            f"  {result['answer']!r}  score {result['score']:.4f}  (characters {result['start']}-{result['end']})"
+        )
     elif head == "masked-lm":
         for mask in result["masks"]:
             for candidate in mask["candidates"]:
@@ -37,5 +42,7 @@ def prediction_lines(prediction: Prediction) -> list[str]:
         lines.append(f"  {result['generated']}")
         lines.append(f"  ({result['new_tokens']} new tokens, {result['sampling']})")
     else:
-        lines.append(f"  {result['tokens']} tokens x {result['hidden_size']} hidden; mean-pooled {result['mean_pooled']} (norm {result['norm']})")
+        lines.append(
+            f"  {result['tokens']} tokens x {result['hidden_size']} hidden; mean-pooled {result['mean_pooled']} (norm {result['norm']})"
+        )
     return lines

@@ -18,9 +18,7 @@ class Accuracy(evaluate.Metric):
             description=_DESCRIPTION,
             citation="",
             inputs_description="predictions and references: lists of int32 values of the same length",
-            features=datasets.Features(
-                {"predictions": datasets.Value(dtype), "references": datasets.Value(dtype)}
-            ),
+            features=datasets.Features({"predictions": datasets.Value(dtype), "references": datasets.Value(dtype)}),
         )
 
     def _compute(self, predictions, references, normalize=True, sample_weight=None):
@@ -28,4 +26,3 @@ class Accuracy(evaluate.Metric):
         weights = np.ones_like(correct) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         total = float((correct * weights).sum())
         return {"accuracy": total / float(weights.sum()) if normalize else total}
-

@@ -18,9 +18,7 @@ class MatthewsCorrelation(evaluate.Metric):
             description=_DESCRIPTION,
             citation="",
             inputs_description="predictions and references: lists of int32 values of the same length",
-            features=datasets.Features(
-                {"predictions": datasets.Value(dtype), "references": datasets.Value(dtype)}
-            ),
+            features=datasets.Features({"predictions": datasets.Value(dtype), "references": datasets.Value(dtype)}),
         )
 
     def _compute(self, predictions, references, sample_weight=None, average=None):
@@ -35,4 +33,3 @@ class MatthewsCorrelation(evaluate.Metric):
         covariance = correct * total - np.dot(predicted, actual)
         denominator = np.sqrt((total**2 - np.dot(predicted, predicted)) * (total**2 - np.dot(actual, actual)))
         return {"matthews_correlation": float(covariance / denominator) if denominator else 0.0}
-

@@ -18,9 +18,7 @@ class Pearsonr(evaluate.Metric):
             description=_DESCRIPTION,
             citation="",
             inputs_description="predictions and references: lists of float32 values of the same length",
-            features=datasets.Features(
-                {"predictions": datasets.Value(dtype), "references": datasets.Value(dtype)}
-            ),
+            features=datasets.Features({"predictions": datasets.Value(dtype), "references": datasets.Value(dtype)}),
         )
 
     def _compute(self, predictions, references, return_pvalue=False):
@@ -28,4 +26,3 @@ class Pearsonr(evaluate.Metric):
         x, y = x - x.mean(), y - y.mean()
         denominator = np.sqrt((x * x).sum() * (y * y).sum())
         return {"pearsonr": float((x * y).sum() / denominator) if denominator else 0.0}
-

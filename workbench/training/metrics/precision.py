@@ -18,12 +18,12 @@ class Precision(evaluate.Metric):
             description=_DESCRIPTION,
             citation="",
             inputs_description="predictions and references: lists of int32 values of the same length",
-            features=datasets.Features(
-                {"predictions": datasets.Value(dtype), "references": datasets.Value(dtype)}
-            ),
+            features=datasets.Features({"predictions": datasets.Value(dtype), "references": datasets.Value(dtype)}),
         )
 
-    def _compute(self, predictions, references, labels=None, pos_label=1, average="binary", sample_weight=None, zero_division=0):
+    def _compute(
+        self, predictions, references, labels=None, pos_label=1, average="binary", sample_weight=None, zero_division=0
+    ):
         chosen = _labels(predictions, references, labels, pos_label, average)
         tp, predicted, actual = _per_class(predictions, references, chosen)
         scores = _divide(tp, predicted)
@@ -62,4 +62,3 @@ def _average(scores, actual, true_positive, predicted, average, combine):
     if average == "weighted":
         return float(np.average(scores, weights=actual)) if actual.sum() else 0.0
     return float(scores.mean()) if len(scores) else 0.0  # "macro" and "binary"
-

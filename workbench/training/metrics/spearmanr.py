@@ -18,9 +18,7 @@ class Spearmanr(evaluate.Metric):
             description=_DESCRIPTION,
             citation="",
             inputs_description="predictions and references: lists of float32 values of the same length",
-            features=datasets.Features(
-                {"predictions": datasets.Value(dtype), "references": datasets.Value(dtype)}
-            ),
+            features=datasets.Features({"predictions": datasets.Value(dtype), "references": datasets.Value(dtype)}),
         )
 
     def _compute(self, predictions, references, return_pvalue=False):
@@ -44,4 +42,3 @@ def _ranks(values):
         ranks[order[start : end + 1]] = (start + end) / 2 + 1
         start = end + 1
     return ranks
-

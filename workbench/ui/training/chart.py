@@ -15,8 +15,8 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-from workbench.ui.training.formatting import number
-from workbench.ui.training.series import Series
+from workbench.core.formatting import number
+from workbench.core.runs.series import Series
 
 # Braille dot bits by (row, column) inside one 2x4 cell.
 _DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
@@ -69,7 +69,10 @@ class LineChart(Widget):
         self._blank = Strip.blank(0)
 
     def set_traces(self, traces: list[Trace], legend_extra: str = "") -> None:
-        signature = (tuple((trace.label, trace.style, id(trace.series), len(trace.series)) for trace in traces), legend_extra)
+        signature = (
+            tuple((trace.label, trace.style, id(trace.series), len(trace.series)) for trace in traces),
+            legend_extra,
+        )
         if signature == self._signature:
             return  # nothing new to draw
         self._signature = signature
@@ -96,7 +99,9 @@ class LineChart(Widget):
         base = self.rich_style
         rows = self._rows(width, height)
         return [
-            Strip([Segment(text, base + style if style is not None else base) for text, style in row]).crop_extend(0, width, base)
+            Strip([Segment(text, base + style if style is not None else base) for text, style in row]).crop_extend(
+                0, width, base
+            )
             for row in rows
         ]
 
@@ -134,6 +139,7 @@ class LineChart(Widget):
             return 0 if row < 0 else (last_row if row > last_row else row)
 
         for trace_index, cols in enumerate(columns):
+
             def plot(dx: int, dy: int) -> None:
                 cell = (dy >> 2) * plot_w + (dx >> 1)
                 bits[cell] |= _DOTS[dy & 3][dx & 1]
@@ -166,7 +172,9 @@ class LineChart(Widget):
         for row in range(plot_h):
             value = label_rows.get(row)
             label = "" if value is None else number(10**value if self.log_scale else value, 3)
-            runs: list[tuple[str, Style | None]] = [(f"{label:>{GUTTER - 1}}" + ("┤" if value is not None else "│"), axis)]
+            runs: list[tuple[str, Style | None]] = [
+                (f"{label:>{GUTTER - 1}}" + ("┤" if value is not None else "│"), axis)
+            ]
             _append_cells(runs, bits, owner, row * plot_w, plot_w, styles)
             rows.append(runs)
         left, right = f"{self.x_label} {number(x0, 6)}", number(x1, 6)
@@ -179,7 +187,15 @@ class LineChart(Widget):
         for trace in self.traces:
             runs.append(("━ ", self.get_component_rich_style(f"chart--{trace.style}")))
             runs.append((trace.label + "  ", None))
-        flags = [flag for flag in (self.legend_extra, "log" if self.log_scale else "", f"last {self.last_n:,}" if self.last_n else "") if flag]
+        flags = [
+            flag
+            for flag in (
+                self.legend_extra,
+                "log" if self.log_scale else "",
+                f"last {self.last_n:,}" if self.last_n else "",
+            )
+            if flag
+        ]
         if flags:
             runs.append((" · ".join(flags), self.get_component_rich_style("chart--axis")))
         return runs

@@ -11,10 +11,10 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable
 
+from workbench.core.formatting import number
+from workbench.core.runs.follow import RunFollower
+from workbench.core.runs.history import RunHistory
 from workbench.ui.training.chart import LineChart, Trace
-from workbench.ui.training.follow import RunFollower
-from workbench.ui.training.formatting import number
-from workbench.ui.training.history import RunHistory
 
 RUN_STYLES = ("c1", "c2", "c3", "c4", "c5", "c6", "smooth", "raw")
 BUILT_IN = ("loss", "loss (raw)", "learning rate", "grad norm", "samples/s")
@@ -56,7 +56,9 @@ class CompareView(Vertical, can_focus=True):
     CompareView #compare-table { height: 1fr; border: round $panel-lighten-2; }
     """
     BINDINGS = [
-        Binding("m", "next_curve", "Curve", id="compare.curve", tooltip="Overlay the next curve: loss, metrics, lr, ..."),
+        Binding(
+            "m", "next_curve", "Curve", id="compare.curve", tooltip="Overlay the next curve: loss, metrics, lr, ..."
+        ),
         Binding("l", "toggle_log", "Log scale", id="compare.log_scale", tooltip="Linear or log scale"),
         Binding("z", "zoom", "Zoom", id="compare.zoom", tooltip="All steps or the last 100/1,000/10,000"),
     ]

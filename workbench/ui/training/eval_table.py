@@ -40,10 +40,26 @@ class EvalTable(Widget, can_focus=True):
     BINDINGS = [
         Binding("up", "cursor_up", "Cursor up", show=False, id="eval_table.up", tooltip="Previous evaluation"),
         Binding("down", "cursor_down", "Cursor down", show=False, id="eval_table.down", tooltip="Next evaluation"),
-        Binding("pageup", "page_up", "Page up", show=False, id="eval_table.page_up", tooltip="A page of earlier evaluations"),
-        Binding("pagedown", "page_down", "Page down", show=False, id="eval_table.page_down", tooltip="A page of later evaluations"),
+        Binding(
+            "pageup", "page_up", "Page up", show=False, id="eval_table.page_up", tooltip="A page of earlier evaluations"
+        ),
+        Binding(
+            "pagedown",
+            "page_down",
+            "Page down",
+            show=False,
+            id="eval_table.page_down",
+            tooltip="A page of later evaluations",
+        ),
         Binding("home", "scroll_home", "Home", show=False, id="eval_table.first", tooltip="The first evaluation"),
-        Binding("end", "scroll_end", "End", show=False, id="eval_table.last", tooltip="The newest evaluation; follow new ones"),
+        Binding(
+            "end",
+            "scroll_end",
+            "End",
+            show=False,
+            id="eval_table.last",
+            tooltip="The newest evaluation; follow new ones",
+        ),
     ]
 
     def __init__(self, **kwargs) -> None:
@@ -142,7 +158,9 @@ class EvalTable(Widget, can_focus=True):
 
     def _strip(self, cells, style: Style, width: int) -> Strip:
         pad = " " * CELL_PADDING
-        text = "".join(pad + cell + " " * (column_width - cell_len(cell)) + pad for cell, column_width in zip(cells, self._widths))
+        text = "".join(
+            pad + cell + " " * (column_width - cell_len(cell)) + pad for cell, column_width in zip(cells, self._widths)
+        )
         return Strip([Segment(text, style)]).crop_extend(0, width, style)
 
     # -- keys and mouse --------------------------------------------------------------

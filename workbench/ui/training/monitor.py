@@ -23,12 +23,12 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.worker import get_current_worker
 
-from workbench.ui.gc_pauses import automatic_gc_paused, freeze_long_lived_objects
+from workbench.core.formatting import number
+from workbench.core.runs.follow import RunFollower
+from workbench.core.runs.history import RunHistory
+from workbench.ui.shell.gc_pauses import automatic_gc_paused, freeze_long_lived_objects
 from workbench.ui.training.chart import LineChart, Trace
 from workbench.ui.training.eval_table import EvalTable
-from workbench.ui.training.follow import RunFollower
-from workbench.ui.training.formatting import number
-from workbench.ui.training.history import RunHistory
 from workbench.ui.training.output_tail import OutputTail
 from workbench.ui.training.panels import AlertBar, ProgressLine, SystemPanel
 
@@ -58,8 +58,20 @@ class RunMonitor(Vertical, can_focus=True):
     BINDINGS = [
         Binding("l", "toggle_log", "Log scale", id="monitor.log_scale", tooltip="Loss chart: linear or log scale"),
         Binding("z", "zoom", "Zoom", id="monitor.zoom", tooltip="Charts: all steps or the last 100/1,000/10,000"),
-        Binding("right_square_bracket", "smoothing(1)", "Smooth+", id="monitor.smooth_more", tooltip="More EMA smoothing of the loss"),
-        Binding("left_square_bracket", "smoothing(-1)", "Smooth-", id="monitor.smooth_less", tooltip="Less EMA smoothing of the loss"),
+        Binding(
+            "right_square_bracket",
+            "smoothing(1)",
+            "Smooth+",
+            id="monitor.smooth_more",
+            tooltip="More EMA smoothing of the loss",
+        ),
+        Binding(
+            "left_square_bracket",
+            "smoothing(-1)",
+            "Smooth-",
+            id="monitor.smooth_less",
+            tooltip="Less EMA smoothing of the loss",
+        ),
         Binding("m", "next_metric", "Metric", id="monitor.metric", tooltip="Chart the next evaluation metric"),
     ]
 
@@ -235,7 +247,9 @@ class RunMonitor(Vertical, can_focus=True):
         each second (with the app frozen, see `freeze_long_lived_objects`) the pause is a few ms.
         """
         now = time.monotonic()
-        promoted = gc.get_count()[2] > 0  # a middle collection moved objects to the old generation since the last full one
+        promoted = (
+            gc.get_count()[2] > 0
+        )  # a middle collection moved objects to the old generation since the last full one
         if promoted and now - self._collected_at >= COLLECT_EVERY_S:
             self._collected_at = now
             gc.collect()
@@ -318,7 +332,9 @@ class RunMonitor(Vertical, can_focus=True):
         if self.metric_name:
             best = history.best_metric(self.metric_name)
             extra = f"best {number(best[0])} @ {best[1]:,}" if best else ""
-            metric_chart.set_traces([Trace(self.metric_name, history.metrics[self.metric_name], "c5")], legend_extra=extra)
+            metric_chart.set_traces(
+                [Trace(self.metric_name, history.metrics[self.metric_name], "c5")], legend_extra=extra
+            )
             metric_chart.border_title = f"{self.metric_name} (m: next metric)"
         else:
             metric_chart.set_traces([])
@@ -327,11 +343,13 @@ class RunMonitor(Vertical, can_focus=True):
         history = self.history
         last_lr = history.learning_rate.last
         self.query_one("#lr-chart", LineChart).set_traces(
-            [Trace("learning rate", history.learning_rate, "c1")], legend_extra=f"now {number(last_lr[1])}" if last_lr else ""
+            [Trace("learning rate", history.learning_rate, "c1")],
+            legend_extra=f"now {number(last_lr[1])}" if last_lr else "",
         )
         last_grad = history.grad_norm.last
         self.query_one("#grad-chart", LineChart).set_traces(
-            [Trace("grad norm", history.grad_norm, "c3")], legend_extra=f"now {number(last_grad[1])}" if last_grad else ""
+            [Trace("grad norm", history.grad_norm, "c3")],
+            legend_extra=f"now {number(last_grad[1])}" if last_grad else "",
         )
         throughput = []
         if history.samples_per_s.last:
@@ -351,10 +369,16 @@ class RunMonitor(Vertical, can_focus=True):
             table.set_columns(["step", "epoch", *names])
             self._metric_columns = names
             self._evaluations_shown = 0
-        table.add_rows([
-            (f"{evaluation.step:,}", f"{evaluation.epoch:.2f}", *(number(evaluation.metrics.get(name)) for name in names))
-            for evaluation in evaluations[self._evaluations_shown:]
-        ])
+        table.add_rows(
+            [
+                (
+                    f"{evaluation.step:,}",
+                    f"{evaluation.epoch:.2f}",
+                    *(number(evaluation.metrics.get(name)) for name in names),
+                )
+                for evaluation in evaluations[self._evaluations_shown :]
+            ]
+        )
         self._evaluations_shown = len(evaluations)
 
     # -- actions ----------------------------------------------------------------

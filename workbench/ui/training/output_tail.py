@@ -39,11 +39,24 @@ class OutputTail(Widget, can_focus=True):
 
     BINDINGS = [
         Binding("up", "scroll_up", "Scroll up", show=False, id="output_tail.up", tooltip="An earlier line of output"),
-        Binding("down", "scroll_down", "Scroll down", show=False, id="output_tail.down", tooltip="A later line of output"),
-        Binding("pageup", "page_up", "Page up", show=False, id="output_tail.page_up", tooltip="A page of earlier output"),
-        Binding("pagedown", "page_down", "Page down", show=False, id="output_tail.page_down", tooltip="A page of later output"),
+        Binding(
+            "down", "scroll_down", "Scroll down", show=False, id="output_tail.down", tooltip="A later line of output"
+        ),
+        Binding(
+            "pageup", "page_up", "Page up", show=False, id="output_tail.page_up", tooltip="A page of earlier output"
+        ),
+        Binding(
+            "pagedown",
+            "page_down",
+            "Page down",
+            show=False,
+            id="output_tail.page_down",
+            tooltip="A page of later output",
+        ),
         Binding("home", "scroll_home", "Home", show=False, id="output_tail.first", tooltip="The oldest line kept"),
-        Binding("end", "scroll_end", "End", show=False, id="output_tail.last", tooltip="The newest output; follow new lines"),
+        Binding(
+            "end", "scroll_end", "End", show=False, id="output_tail.last", tooltip="The newest output; follow new lines"
+        ),
     ]
 
     def __init__(self, max_lines: int = MAX_LINES, **kwargs) -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from textual.markup import escape
 from textual.widget import Widget
 
-from workbench.ui.training.formatting import duration, mebibytes, number, sparkline
-from workbench.ui.training.history import RunHistory
+from workbench.core.formatting import duration, mebibytes, sparkline
+from workbench.core.runs.history import RunHistory
 
 STATUS_MARKUP = {
     "starting": "[$warning]◌ starting[/]",
@@ -112,8 +112,10 @@ class AlertBar(MarkupPanel):
                 if getattr(final, "suggestion", None):
                     lines.append(f"  [b]Try:[/b] {escape(final.suggestion)}")
             else:
-                lines.append(f"[b $error]CRASHED[/] {escape(crash_note or 'the training process ended without a final event')}"
-                             " — its last output is in the log below")
+                lines.append(
+                    f"[b $error]CRASHED[/] {escape(crash_note or 'the training process ended without a final event')}"
+                    " — its last output is in the log below"
+                )
         alerts = history.alerts
         room = max(1, self.ROWS - len(lines))
         shown = alerts[-room:] if alerts else []
@@ -121,7 +123,9 @@ class AlertBar(MarkupPanel):
             where = f" (step {alert.step:,})" if alert.step is not None else ""
             earlier = len(alerts) - len(shown)
             more = f" [$text-muted](and {earlier} earlier)[/]" if number_shown == 0 and earlier else ""
-            lines.append(f"[b $warning]⚠ {escape(alert.kind.replace('_', ' '))}[/]{where}: {escape(alert.message)}{more}")
+            lines.append(
+                f"[b $warning]⚠ {escape(alert.kind.replace('_', ' '))}[/]{where}: {escape(alert.message)}{more}"
+            )
         self.set_class(bool(lines), "-visible")
         self.set_markup("\n".join(lines[: self.ROWS]))
 
@@ -167,7 +171,9 @@ class SystemPanel(MarkupPanel):
         if not history.gpus:
             reason = f" [$text-muted]({escape(sample.gpu_error)})[/]" if sample.gpu_error else ""
             lines.append(f"[b]No GPU[/b]: training on the CPU{reason}")
-        lines.append(f"[b]CPU[/b] {sample.cpu_percent:.0f}% [$secondary]{sparkline(history.cpu_percent, self.SPARK, 0)}[/]")
+        lines.append(
+            f"[b]CPU[/b] {sample.cpu_percent:.0f}% [$secondary]{sparkline(history.cpu_percent, self.SPARK, 0)}[/]"
+        )
         ram = ""
         if sample.ram_used_mb is not None and sample.ram_total_mb:
             ram = f" · RAM {mebibytes(sample.ram_used_mb)}/{mebibytes(sample.ram_total_mb)}"

@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import DataTable
 
-from workbench.ui.training.formatting import clock_time, duration, number
+from workbench.core.formatting import clock_time, duration, number
 
 # Swapped by snapshot tests so a running run's duration does not depend on today's date.
 wall_clock = time.time
@@ -22,8 +22,17 @@ STATUS_STYLE = {
     "failed": ("✖ failed", "error"),
     "crashed": ("✖ crashed", "error"),
 }
-COLUMNS = (("", "mark"), ("status", "status"), ("run", "run"), ("model", "model"), ("dataset", "dataset"),
-           ("started", "started"), ("duration", "duration"), ("steps", "steps"), ("best", "best"))
+COLUMNS = (
+    ("", "mark"),
+    ("status", "status"),
+    ("run", "run"),
+    ("model", "model"),
+    ("dataset", "dataset"),
+    ("started", "started"),
+    ("duration", "duration"),
+    ("steps", "steps"),
+    ("best", "best"),
+)
 
 
 def run_duration(run) -> float | None:

@@ -9,10 +9,10 @@ memory the run needs against what is free where it will train.
 from __future__ import annotations
 
 import copy
-import tomllib
 from pathlib import Path
 from typing import Any
 
+import tomllib
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -23,7 +23,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from workbench.training import spec as run_spec
-from workbench.ui.training.estimate import GIB, MemoryEstimate
+from workbench.training.estimate import GIB, MemoryEstimate
 
 CHOICES = {
     "model.head": run_spec.HEADS,
@@ -34,8 +34,13 @@ CHOICES = {
     "training.eval_strategy": run_spec.EVAL_STRATEGIES,
     "monitor.nan_policy": run_spec.NAN_POLICIES,
 }
-ESTIMATE_KEYS = ("model.name_or_path", "data.max_length", "training.per_device_train_batch_size",
-                 "training.mixed_precision", "training.use_cpu")
+ESTIMATE_KEYS = (
+    "model.name_or_path",
+    "data.max_length",
+    "training.per_device_train_batch_size",
+    "training.mixed_precision",
+    "training.use_cpu",
+)
 VALIDATION_FILE_NAMES = ("validation", "valid", "dev", "eval", "test")
 DATA_SUFFIXES = tuple(run_spec.DATA_EXTENSIONS)
 
@@ -156,8 +161,10 @@ class StartRunScreen(ModalScreen[dict | None]):
         model = self.initial["model"]["name_or_path"]
         data = Path(self.initial["data"]["train_file"]).name or "no dataset selected"
         with Vertical(id="start-dialog"):
-            yield Static(f"[b]New run[/b]  [$text-muted]{escape(model)} on {escape(data)} · ctrl+s start · esc cancel[/]",
-                         id="start-title")
+            yield Static(
+                f"[b]New run[/b]  [$text-muted]{escape(model)} on {escape(data)} · ctrl+s start · esc cancel[/]",
+                id="start-title",
+            )
             with Horizontal(id="start-body"):
                 with VerticalScroll(id="start-fields"):
                     for section, values in self.initial.items():
@@ -178,8 +185,13 @@ class StartRunScreen(ModalScreen[dict | None]):
             control = Switch(value=value, id=field_id(dotted))
         elif dotted in CHOICES:
             options = [(choice, choice) for choice in CHOICES[dotted]]
-            control = Select(options, value=value if value in CHOICES[dotted] else Select.NULL, allow_blank=False,
-                             id=field_id(dotted), compact=True)
+            control = Select(
+                options,
+                value=value if value in CHOICES[dotted] else Select.NULL,
+                allow_blank=False,
+                id=field_id(dotted),
+                compact=True,
+            )
         else:
             control = Input(format_value(value), id=field_id(dotted), compact=True, placeholder=help_text)
         label = Label(key)
@@ -255,7 +267,7 @@ class StartRunScreen(ModalScreen[dict | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="start-estimate", name="memory estimate")
     def estimate(self, spec: dict, generation: int) -> None:
-        from workbench.ui.training.estimate import estimate_memory
+        from workbench.training.estimate import estimate_memory
 
         self.post_message(self.Estimated(estimate_memory(spec), generation))
 
@@ -270,8 +282,13 @@ class StartRunScreen(ModalScreen[dict | None]):
         else:
             fraction = estimate.fraction or 0.0
             colour = "$error" if fraction > 0.9 else "$warning" if fraction > 0.6 else "$success"
-            verdict = ("will not fit: lower the batch size or max_length, or use bf16" if fraction > 1
-                       else "tight" if fraction > 0.9 else "fits")
+            verdict = (
+                "will not fit: lower the batch size or max_length, or use bf16"
+                if fraction > 1
+                else "tight"
+                if fraction > 0.9
+                else "fits"
+            )
             body = (
                 f"[b]Memory[/b] needs ≈[{colour}]{estimate.need_bytes / GIB:.2f} GiB[/] of {free} on"
                 f" {escape(estimate.where)}: [{colour}]{verdict}[/]\n[$text-muted]{escape(estimate.detail)}[/]"

@@ -1,0 +1,97 @@
+"""Pilot tests of the monitor: live following, chart controls, crash detection, `workbench attach`."""
+
+from __future__ import annotations
+
+import shutil
+
+from tests.training.pane.conftest import monitor_loaded, wait_for
+from tests.training.pane.fixtures.make_fixtures import CRASHED, FINISHED, GPU, RUNNING
+from workbench.core.runs.protocol import EventWriter, Finished, Step
+from workbench.ui.app import make_app
+from workbench.ui.training.chart import LineChart
+from workbench.ui.training.monitor import RunMonitor
+
+SIZE = (140, 46)
+
+
+async def test_monitor_follows_new_events_and_output(runs_dir):
+    app = make_app(probe_hub_on_start=False, attach_run=RUNNING)
+    async with app.run_test(size=SIZE) as pilot:
+        await monitor_loaded(pilot)
+        monitor = app.screen.query_one(RunMonitor)
+        assert monitor.history.step == 412 and monitor.status == "running"
+        start = monitor.history.last_time
+        with EventWriter(runs_dir / RUNNING / "events.jsonl") as writer:
+            for step in range(413, 1413):
+                writer.emit(Step(step=step, epoch=step / 230, loss=0.3, learning_rate=1e-5, time=start + step))
+        with open(runs_dir / RUNNING / "stdout.log", "a") as log:
+            log.write("step 1412 live line\n")
+        await wait_for(pilot, lambda: monitor.history.step == 1412)
+        assert len(monitor.history.loss) == 1412
+        await wait_for(pilot, lambda: "step 1412 live line" in monitor.query_one("#log-tail").lines)
+        with EventWriter(runs_dir / RUNNING / "events.jsonl") as writer:
+            writer.emit(Finished(status="stopped", time=start + 2000))
+        await wait_for(pilot, lambda: monitor.status == "stopped")
+
+
+async def test_chart_keys_smoothing_log_zoom_and_metric(runs_dir):
+    app = make_app(probe_hub_on_start=False, attach_run=FINISHED)
+    async with app.run_test(size=SIZE) as pilot:
+        await monitor_loaded(pilot)
+        monitor = app.screen.query_one(RunMonitor)
+        loss_chart = monitor.query_one("#loss-chart", LineChart)
+        assert monitor.history.loss.weight == 0.9
+        await pilot.press("right_square_bracket")
+        assert monitor.history.loss.weight == 0.95
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        assert monitor.history.loss.weight == 0.8
+        await pilot.press("l")
+        assert loss_chart.log_scale
+        await pilot.press("z")
+        assert loss_chart.last_n == 100 and monitor.query_one("#lr-chart", LineChart).last_n == 100
+        first = monitor.metric_name
+        await pilot.press("m")
+        assert monitor.metric_name != first and monitor.metric_name in monitor.history.metric_names()
+
+
+async def test_crashed_run_is_detected_and_resume_is_offered(runs_dir):
+    app = make_app(probe_hub_on_start=False, attach_run=CRASHED)
+    async with app.run_test(size=SIZE) as pilot:
+        await monitor_loaded(pilot)
+        monitor = app.screen.query_one(RunMonitor)
+        await wait_for(pilot, lambda: monitor.status == "crashed")
+        pane = app.screen.query_one("#training-pane")
+        assert pane.check_action("resume", ()) is True
+        assert pane.check_action("stop", ()) is None  # nothing to stop
+        assert "Traceback (most recent call last):" in monitor.query_one("#log-tail").lines
+
+
+async def test_escape_returns_to_the_list_and_enter_reopens(runs_dir):
+    app = make_app(probe_hub_on_start=False, attach_run=GPU)
+    async with app.run_test(size=SIZE) as pilot:
+        await monitor_loaded(pilot)
+        pane = app.screen.query_one("#training-pane")
+        assert pane.view == "monitor"
+        await pilot.press("escape")
+        assert pane.view == "runs-view"
+
+
+def test_attach_command_resolves_the_run_before_opening_the_app(runs_dir, monkeypatch):
+    import workbench.cli as cli
+
+    opened = []
+    monkeypatch.setattr(cli, "run_app", lambda attach_run=None: opened.append(attach_run) or 0)
+    assert cli.main(["attach", "f00d"]) == 0
+    assert opened == [str((runs_dir / FINISHED).resolve())]
+    assert cli.main(["attach", "no-such-run"]) == 2
+    assert len(opened) == 1
+
+
+def test_attach_to_a_copied_folder_by_path(runs_dir, tmp_path, monkeypatch):
+    import workbench.cli as cli
+
+    elsewhere = shutil.copytree(runs_dir / GPU, tmp_path / "copied-run")
+    opened = []
+    monkeypatch.setattr(cli, "run_app", lambda attach_run=None: opened.append(attach_run) or 0)
+    assert cli.main(["attach", str(elsewhere)]) == 0
+    assert opened == [str(elsewhere.resolve())]

@@ -1,0 +1,76 @@
+"""Pilot tests of the pane's keys on recorded runs: open, mark and compare, open model, push, folder."""
+
+from __future__ import annotations
+
+from tests.training.pane.conftest import monitor_loaded, wait_for
+from tests.training.pane.fixtures.make_fixtures import CRASHED, FINISHED, RUNNING
+from workbench.ui.app import make_app
+from workbench.ui.hub.push_dialog import PushDialog
+from workbench.ui.messages import OpenModelRequested, PushRequested
+from workbench.ui.training.compare import CompareView
+from workbench.ui.training.runs_table import RunsTable
+
+SIZE = (140, 46)
+
+
+async def test_list_open_mark_and_compare(runs_dir):
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        table = app.screen.query_one(RunsTable)
+        await wait_for(pilot, lambda: table.row_count == 4)
+        assert [run.run_id for run in table.runs.values()][0] == RUNNING  # newest first
+        await pilot.press("space", "down", "down", "space", "down", "space", "c")
+        view = app.screen.query_one(CompareView)
+        await wait_for(pilot, lambda: len(view.histories) == 3)
+        assert [folder.name for folder in view.folders] == [RUNNING, CRASHED, FINISHED]
+        assert view.statuses == ["running", "crashed", "finished"]
+        await pilot.press("escape", "down", "down", "down", "enter")
+        pane = app.screen.query_one("#training-pane")
+        assert pane.view == "monitor"
+        await monitor_loaded(pilot)
+        assert pane.query_one("#monitor").run_dir.name == FINISHED
+
+
+async def test_open_push_and_folder_for_a_finished_run(runs_dir):
+    posted = []
+    app = make_app(probe_hub_on_start=False, attach_run=FINISHED)
+    async with app.run_test(size=SIZE, message_hook=posted.append) as pilot:
+        await monitor_loaded(pilot)
+        pane = app.screen.query_one("#training-pane")
+        assert pane.check_action("stop", ()) is None and pane.check_action("open_model", ()) is True
+        await pilot.press("f")
+        assert str(runs_dir / FINISHED) in app.clipboard
+        await pilot.press("p")
+        pushes = [m for m in posted if isinstance(m, PushRequested)]
+        assert pushes and pushes[0].folder.endswith("final") and pushes[0].run_dir.endswith(FINISHED)
+        await pilot.pause()
+        assert isinstance(app.screen, PushDialog)
+        await app.pop_screen()
+        await pilot.pause()
+        await pilot.press("o")
+        opened = [m for m in posted if isinstance(m, OpenModelRequested)]
+        assert opened and opened[0].path == str(runs_dir.resolve() / FINISHED / "final")
+
+
+async def test_a_rescan_updates_changed_cells_in_place(runs_dir):
+    """The same runs with new steps: cells change where they differ; no rows are rebuilt, the cursor stays."""
+    import dataclasses
+
+    from textual import messages
+
+    posted = []
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE, message_hook=posted.append) as pilot:
+        await pilot.press("4")
+        table = app.screen.query_one(RunsTable)
+        await wait_for(pilot, lambda: table.row_count == 4)
+        await pilot.press("down", "down")
+        runs = list(table.runs.values())
+        posted.clear()
+        table.show_runs([dataclasses.replace(runs[0], step=runs[0].step + 7)] + runs[1:])
+        await pilot.pause()
+        key = str(runs[0].path)
+        assert table.get_cell(key, "steps").startswith(f"{runs[0].step + 7:,}")
+        assert table.cursor_row == 2 and table.row_count == 4
+        assert not [m for m in posted if isinstance(m, messages.Layout) and m.widget is table]

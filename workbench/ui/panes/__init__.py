@@ -1,1 +1,0 @@
-"""One module per pane. Each pane is a widget with a `palette_commands()` method."""

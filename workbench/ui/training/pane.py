@@ -1,0 +1,412 @@
+"""Training pane: start, watch, compare and re-attach to runs.
+
+Three views in one switcher: the runs list, the monitor of one run, and the comparison of
+marked runs. Runs are child processes in their own session that outlive the app; this pane
+only reads their folders (`workbench.training.runs`) and asks the engine to stop/kill/resume.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import ContentSwitcher, DataTable, Static
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.runs.follow import resolve_run
+from workbench.ui.messages import OpenModelRequested, PushRequested
+from workbench.ui.palette import PaletteCommand
+from workbench.ui.training.compare import CompareView
+from workbench.ui.training.monitor import RunMonitor
+from workbench.ui.training.runs_table import RunsTable
+from workbench.ui.widgets.confirm_dialog import ConfirmDialog
+from workbench.ui.widgets.empty_state import EmptyState
+
+SCAN_INTERVAL_S = 2.0
+ACTIVE = ("starting", "running")
+
+
+class TrainingPane(Vertical):
+    DEFAULT_CSS = """
+    TrainingPane #runs-hint { height: 1; color: $text-muted; padding: 0 1; }
+    TrainingPane #runs-view { height: 1fr; }
+    TrainingPane #training-empty { display: none; }
+    TrainingPane.-no-runs #training-empty { display: block; }
+    TrainingPane.-no-runs RunsTable { display: none; }
+    TrainingPane ContentSwitcher { height: 1fr; }
+    """
+
+    BINDINGS = [
+        Binding(
+            "n", "new_run", "New run", id="training.new", tooltip="Start a run from the selected model and dataset"
+        ),
+        Binding("space", "mark", "Mark", id="training.mark", tooltip="Mark or unmark the run for comparison"),
+        Binding("c", "compare", "Compare", id="training.compare", tooltip="Overlay the curves of the marked runs"),
+        Binding("escape", "show_list", "Runs", id="training.list", tooltip="Back to the list of runs"),
+        Binding("s", "stop", "Stop", id="training.stop", tooltip="Stop gracefully: finish the step, checkpoint, exit"),
+        Binding("k", "kill", "Kill", id="training.kill", tooltip="Kill the run's processes now (asks first)"),
+        Binding(
+            "r",
+            "resume",
+            "Resume",
+            id="training.resume",
+            tooltip="Continue a stopped or crashed run from its last checkpoint",
+        ),
+        Binding(
+            "o",
+            "open_model",
+            "Open model",
+            id="training.open_model",
+            tooltip="Open the run's final model in the Models pane",
+        ),
+        Binding("p", "push", "Push", id="training.push", tooltip="Push the run's final model to the Hub"),
+        Binding("f", "show_folder", "Folder", id="training.folder", tooltip="Show (and copy) the run folder's path"),
+    ]
+
+    class RunsListed(Message):
+        def __init__(self, runs: list, error: str | None = None, took_s: float = 0.0) -> None:
+            super().__init__()
+            self.runs = runs
+            self.error = error
+            self.took_s = took_s
+
+    class ControlDone(Message):
+        def __init__(self, verb: str, run_dir: Path, error: str | None = None, opened: Path | None = None) -> None:
+            super().__init__()
+            self.verb = verb
+            self.run_dir = run_dir
+            self.error = error
+            self.opened = opened
+
+    def compose(self) -> ComposeResult:
+        with ContentSwitcher(initial="runs-view"):
+            with Vertical(id="runs-view"):
+                yield Static(
+                    "enter open · space mark · c compare · n new run · s stop · k kill · r resume", id="runs-hint"
+                )
+                yield RunsTable(id="runs-table")
+                yield EmptyState(
+                    "[b]Training[/b]\n\n"
+                    "No runs yet. Press [b]n[/b] to start one from the selected model and dataset,"
+                    " or run `workbench train spec.toml`; runs keep going when the app closes.",
+                    id="training-empty",
+                )
+            yield RunMonitor(id="monitor")
+            yield CompareView(id="compare")
+
+    def on_mount(self) -> None:
+        self._hint = ""
+        self._scan_timer = None
+        self.set_class(True, "-no-runs")
+        if getattr(self.app, "attach_run", None):
+            # The monitor covers the list, which is scanned when shown: a scan now would parse the
+            # same long events file as the history load, in a second thread contending for the GIL.
+            self.call_after_refresh(self._attach_on_start)
+        else:
+            self.scan_runs()
+
+    def on_show(self) -> None:
+        """Keys work at once when the pane comes up: focus the current view."""
+        self.call_after_refresh(self._focus_view)
+
+    def _focus_view(self) -> None:
+        target = {"monitor": RunMonitor, "compare": CompareView}.get(self.view, RunsTable)
+        self.query_one(target).focus()
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.app.settings.runs_path  # type: ignore[attr-defined]
+
+    @property
+    def view(self) -> str:
+        return self.query_one(ContentSwitcher).current or "runs-view"
+
+    # -- the list ---------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="runs-scan", name="runs scan")
+    def scan_runs(self) -> None:
+        began = time.monotonic()
+        try:
+            from workbench.training.runs import list_runs
+
+            runs = list_runs(self.runs_dir)
+        except OSError as error:
+            self.post_message(self.RunsListed([], error=f"Cannot list runs in {self.runs_dir}: {error}"))
+            return
+        self.post_message(self.RunsListed(runs, took_s=time.monotonic() - began))
+
+    def _scan_if_listed(self) -> None:
+        """Rescan while the list is on screen; behind the monitor a scan (which reads every run's
+        events in a thread, holding the GIL in turns with the UI) only slows the live view down.
+        Showing the list again scans at once."""
+        if self._list_on_screen():
+            self.scan_runs()
+        else:
+            self._scan_timer = self.set_timer(SCAN_INTERVAL_S, self._scan_if_listed)
+
+    def _list_on_screen(self) -> bool:
+        return self.view == "runs-view" and self.query_one("#runs-view").is_on_screen
+
+    @on(RunsListed)
+    def _runs_listed(self, message: RunsListed) -> None:
+        # Listing reads every run's events: with long runs, look less often so the scans stay a small load.
+        if self._scan_timer is not None:
+            self._scan_timer.stop()
+        self._scan_timer = self.set_timer(max(SCAN_INTERVAL_S, 20 * message.took_s), self._scan_if_listed)
+        table = self.query_one(RunsTable)
+        table.show_runs(message.runs)
+        self.set_class(not message.runs, "-no-runs")
+        if message.error:
+            hint = message.error
+        else:
+            running = sum(run.status in ACTIVE for run in message.runs)
+            hint = f"{len(message.runs)} runs, {running} running · enter open · space mark · c compare · n new run"
+        if hint != self._hint:
+            self._hint = hint
+            self.query_one("#runs-hint", Static).update(hint)
+        self._sync_bindings()
+
+    @on(DataTable.RowHighlighted, "#runs-table")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._sync_bindings()
+
+    @on(DataTable.RowSelected, "#runs-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value:
+            self.open_run(Path(event.row_key.value))
+
+    # -- views ------------------------------------------------------------------
+    def open_run(self, run_dir: Path) -> None:
+        """Show one run's monitor: its whole history, then live."""
+        monitor = self.query_one(RunMonitor)
+        monitor.show_run(Path(run_dir))
+        self.query_one(ContentSwitcher).current = "monitor"
+        monitor.focus()
+        self._sync_bindings()
+
+    def _attach_on_start(self) -> None:
+        target = self.app.attach_run  # type: ignore[attr-defined]
+        try:
+            run_dir = resolve_run(str(target), self.runs_dir)
+        except WorkbenchError as error:
+            self.app.notify(str(error), severity="error", timeout=10)
+            return
+        self.app.action_show_pane("training")  # type: ignore[attr-defined]
+        self.open_run(run_dir)
+
+    def action_show_list(self) -> None:
+        self.query_one(ContentSwitcher).current = "runs-view"
+        self.query_one(RunsTable).focus()
+        self.scan_runs()
+        self._sync_bindings()
+
+    def action_mark(self) -> None:
+        self.query_one(RunsTable).toggle_mark()
+
+    def action_compare(self) -> None:
+        table = self.query_one(RunsTable)
+        folders = table.marked_runs()
+        if not folders:
+            current = table.current_run_dir()
+            if current is None:
+                self.app.notify("No runs to compare yet", severity="warning")
+                return
+            folders = [current]
+            self.app.notify("Mark runs with space to overlay several", timeout=4)
+        self.compare_runs(folders)
+
+    def compare_runs(self, folders: list[Path]) -> None:
+        view = self.query_one(CompareView)
+        view.compare(folders)
+        self.query_one(ContentSwitcher).current = "compare"
+        view.focus()
+        self._sync_bindings()
+
+    # -- the run the controls act on --------------------------------------------
+    def target_run_dir(self) -> Path | None:
+        if self.view == "monitor":
+            return self.query_one(RunMonitor).run_dir
+        if self.view == "runs-view":
+            return self.query_one(RunsTable).current_run_dir()
+        return None
+
+    def target_status(self) -> str | None:
+        if self.view == "monitor":
+            return self.query_one(RunMonitor).status
+        run = self.query_one(RunsTable).current_run() if self.view == "runs-view" else None
+        return getattr(run, "status", None)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        view = self.view if self.is_mounted else "runs-view"
+        if action in ("mark", "compare"):
+            return view == "runs-view"
+        if action == "show_list":
+            return view != "runs-view"
+        if action in ("stop", "kill", "resume", "open_model", "push", "show_folder"):
+            if view == "compare":
+                return False
+            status = self.target_status()
+            if status is None:
+                return None
+            if action in ("stop", "kill"):
+                return True if status in ACTIVE else None
+            if action == "resume":
+                return True if status in ("stopped", "crashed", "failed") else None
+            if action in ("open_model", "push"):
+                folder = self.target_run_dir()
+                return True if folder is not None and (folder / "final").is_dir() else None
+        return True
+
+    def _sync_bindings(self) -> None:
+        """Refresh the footer only when what the keys can do has changed (a footer rebuild is not free)."""
+        folder = self.target_run_dir()
+        state = (self.view, self.target_status(), folder is not None and (folder / "final").is_dir())
+        if state != getattr(self, "_binding_state", None):
+            self._binding_state = state
+            self.refresh_bindings()
+
+    def _require_target(self) -> Path | None:
+        folder = self.target_run_dir()
+        if folder is None:
+            self.app.notify("Select a run first", severity="warning")
+        return folder
+
+    def action_stop(self) -> None:
+        folder = self._require_target()
+        if folder is not None:
+            self.control("stop", folder)
+
+    def action_kill(self) -> None:
+        folder = self._require_target()
+        if folder is None:
+            return
+        question = (
+            f"Kill run [b]{folder.name}[/b] now?\n\nIts processes get SIGKILL: the current step is lost;"
+            " checkpoints already saved stay, so it can be resumed. Stop (s) finishes the step and saves first."
+        )
+        self.app.push_screen(ConfirmDialog(question, "Kill"), partial(self._kill_confirmed, folder))
+
+    def _kill_confirmed(self, folder: Path, confirmed: bool | None) -> None:
+        if confirmed:
+            self.control("kill", folder)
+
+    def action_resume(self) -> None:
+        folder = self._require_target()
+        if folder is not None:
+            self.control("resume", folder)
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="run-control", name="run control")
+    def control(self, verb: str, folder: Path) -> None:
+        from workbench.training import runs
+
+        try:
+            if verb == "stop":
+                runs.stop_run(folder)
+            elif verb == "kill":
+                runs.kill_run(folder)
+            elif verb == "resume":
+                runs.resume_run(folder)
+        except (WorkbenchError, OSError) as error:
+            self.post_message(self.ControlDone(verb, folder, error=str(error)))
+            return
+        self.post_message(self.ControlDone(verb, folder))
+
+    @on(ControlDone)
+    def _control_done(self, message: ControlDone) -> None:
+        if message.error:
+            what = "start the run" if message.verb == "launch" else f"{message.verb} {message.run_dir.name}"
+            self.app.notify(f"Could not {what}: {message.error}", severity="error", timeout=10)
+        else:
+            done = {"stop": "Stop requested for", "kill": "Killed", "resume": "Resumed", "launch": "Started"}[
+                message.verb
+            ]
+            self.app.notify(f"{done} {message.run_dir.name}", timeout=4)
+            if message.verb in ("resume", "launch"):
+                self.open_run(message.run_dir)
+        self.scan_runs()
+
+    def action_open_model(self) -> None:
+        folder = self._require_target()
+        if folder is None:
+            return
+        final = folder / "final"
+        if not final.is_dir():
+            self.app.notify(f"{folder.name} has no final model yet", severity="warning")
+            return
+        self.post_message(OpenModelRequested(str(final)))
+
+    def action_push(self) -> None:
+        folder = self._require_target()
+        if folder is None:
+            return
+        final = folder / "final"
+        if not final.is_dir():
+            self.app.notify(f"{folder.name} has no final model to push yet", severity="warning")
+            return
+        self.post_message(PushRequested(str(final), str(folder)))
+
+    def action_show_folder(self) -> None:
+        folder = self._require_target()
+        if folder is None:
+            return
+        self.app.copy_to_clipboard(str(folder))
+        self.app.notify(f"{folder}\n(copied to the clipboard)", title="Run folder", timeout=10)
+
+    def action_new_run(self) -> None:
+        from workbench.ui.training.start_form import StartRunScreen, spec_from_selection
+
+        app = self.app
+        spec = spec_from_selection(getattr(app, "active_model_path", ""), getattr(app, "active_dataset", None))
+        app.push_screen(StartRunScreen(spec), self._form_closed)
+
+    def _form_closed(self, spec: dict | None) -> None:
+        if spec is not None:
+            self.launch(spec)
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="run-control", name="run launch")
+    def launch(self, spec: dict) -> None:
+        from workbench.training import runs
+
+        try:
+            info = runs.launch_run(spec, self.runs_dir)
+        except (WorkbenchError, OSError) as error:
+            self.post_message(self.ControlDone("launch", self.runs_dir, error=str(error)))
+            return
+        self.post_message(self.ControlDone("launch", info.path))
+
+    @on(RunMonitor.StatusChanged)
+    def _monitor_status(self, message: RunMonitor.StatusChanged) -> None:
+        self._sync_bindings()
+        if self._list_on_screen():
+            self.scan_runs()  # otherwise showing the list scans
+
+    # -- palette ----------------------------------------------------------------
+    def palette_commands(self) -> list[PaletteCommand]:
+        commands = [
+            PaletteCommand("run: new", self.action_new_run, "Start a run from the selected model and dataset"),
+            PaletteCommand("run: list", self._show_list_from_palette, "Show the list of runs"),
+            PaletteCommand("run: compare marked", self.action_compare, "Overlay the curves of the marked runs"),
+        ]
+        folder = self.target_run_dir() if self.is_mounted else None
+        if folder is not None:
+            name = folder.name
+            for verb, action, help_text in (
+                ("stop", self.action_stop, "Stop gracefully"),
+                ("kill", self.action_kill, "Kill now (asks first)"),
+                ("resume", self.action_resume, "Continue from the last checkpoint"),
+                ("open model", self.action_open_model, "Open the final model in the Models pane"),
+                ("push", self.action_push, "Push the final model to the Hub"),
+                ("folder", self.action_show_folder, "Show and copy the run folder path"),
+            ):
+                commands.append(PaletteCommand(f"run: {verb} {name}", action, help_text))
+        return commands
+
+    def _show_list_from_palette(self) -> None:
+        self.app.action_show_pane("training")  # type: ignore[attr-defined]
+        self.action_show_list()
