@@ -95,3 +95,22 @@ def test_attach_to_a_copied_folder_by_path(runs_dir, tmp_path, monkeypatch):
     monkeypatch.setattr(cli, "run_app", lambda attach_run=None: opened.append(attach_run) or 0)
     assert cli.main(["attach", str(elsewhere)]) == 0
     assert opened == [str(elsewhere.resolve())]
+
+
+async def test_showing_another_run_after_one_with_evaluations_does_not_crash(runs_dir):
+    """Issue 22 item 1: show_run() reset the history but kept the metric name (KeyError: 'accuracy')."""
+    app = make_app(probe_hub_on_start=False, attach_run=FINISHED)
+    async with app.run_test(size=SIZE) as pilot:
+        await monitor_loaded(pilot)
+        monitor = app.screen.query_one(RunMonitor)
+        assert monitor.metric_name  # the finished run has evaluations
+        pane = app.screen.query_one("#training-pane")
+        await pilot.press("escape")
+        table = pane.query_one("#runs-table")
+        await wait_for(pilot, lambda: table.row_count == 4)
+        table.move_cursor(row=0)  # the running run
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: monitor.run_dir.name == RUNNING and monitor.history.events_seen > 0)
+        await pilot.pause()
+        assert pane.view == "monitor" and app.is_running
+        assert monitor.metric_name in monitor.history.metric_names()

@@ -325,9 +325,9 @@ class RunMonitor(Vertical, can_focus=True):
             legend_extra=latest,
         )
         names = history.metric_names()
-        if names and self.metric_name not in names:
+        if self.metric_name not in names:  # a new run (or a history reset) may not have the chosen metric
             preferred = [name for name in names if not name.endswith("loss")]
-            self.metric_name = (preferred or names)[0]
+            self.metric_name = (preferred or names or [""])[0]
         metric_chart = self.query_one("#metric-chart", LineChart)
         if self.metric_name:
             best = history.best_metric(self.metric_name)
@@ -338,6 +338,7 @@ class RunMonitor(Vertical, can_focus=True):
             metric_chart.border_title = f"{self.metric_name} (m: next metric)"
         else:
             metric_chart.set_traces([])
+            metric_chart.border_title = "metric"
 
     def _draw_side_charts(self) -> None:
         history = self.history
