@@ -74,3 +74,54 @@ async def test_a_rescan_updates_changed_cells_in_place(runs_dir):
         assert table.get_cell(key, "steps").startswith(f"{runs[0].step + 7:,}")
         assert table.cursor_row == 2 and table.row_count == 4
         assert not [m for m in posted if isinstance(m, messages.Layout) and m.widget is table]
+
+
+def _write_ill_typed_run(runs_dir, run_id: str = "20251231-100000-minilm-bad0"):
+    """A copy of the finished run whose run_started says "total_steps": "many" (issue 19 item 7)."""
+    import json
+    import shutil
+
+    folder = shutil.copytree(runs_dir / FINISHED, runs_dir / run_id)
+    lines = (folder / "events.jsonl").read_text().splitlines()
+    started = json.loads(lines[0])
+    started.update(total_steps="many", run_id=run_id)
+    lines[0] = json.dumps(started)
+    (folder / "events.jsonl").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+async def test_an_ill_typed_run_folder_never_takes_the_app_down(runs_dir):
+    """Issue 19 item 7: the list shows the bad folder as a row; opening it shows the monitor, not a traceback."""
+    bad = _write_ill_typed_run(runs_dir)
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        table = app.screen.query_one(RunsTable)
+        await wait_for(pilot, lambda: table.row_count == 5)
+        assert str(bad) in table.runs
+        table.move_cursor(row=list(table.runs).index(str(bad)))
+        await pilot.press("enter")
+        pane = app.screen.query_one("#training-pane")
+        await monitor_loaded(pilot)
+        assert pane.view == "monitor" and app.is_running
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: pane.view == "runs-view")
+        assert app.is_running
+
+
+async def test_the_runs_list_shows_a_record_of_the_wrong_type_as_unreadable(runs_dir):
+    """Whatever a reader lets through, a value of the wrong type gives an "unreadable" row, not a ValueError."""
+    import dataclasses
+
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        table = app.screen.query_one(RunsTable)
+        await wait_for(pilot, lambda: table.row_count == 4)
+        runs = list(table.runs.values())
+        table.show_runs([dataclasses.replace(runs[0], total_steps="many", run_id="x" * 8)] + runs[1:])
+        await pilot.pause()
+        key = str(runs[0].path)
+        assert str(table.get_cell(key, "status")) == "✖ unreadable"
+        assert table.get_cell(key, "run") == "x" * 8
+        assert str(table.get_cell(str(runs[1].path), "status")) != "✖ unreadable"

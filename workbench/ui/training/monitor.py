@@ -19,6 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.message import Message
 from textual.reactive import reactive
 from textual.worker import get_current_worker
@@ -271,10 +272,20 @@ class RunMonitor(Vertical, can_focus=True):
         status = self.current_status()
         self.status = status
         run_id = history.run_id or (self.run_dir.name if self.run_dir else "")
-        self.query_one(ProgressLine).show(history, status, run_id)
-        self.query_one(AlertBar).show(history, status)
-        self._draw_evaluations()
-        self.query_one(SystemPanel).show(history)
+        try:
+            self.query_one(ProgressLine).show(history, status, run_id)
+            self.query_one(AlertBar).show(history, status)
+            self._draw_evaluations()
+            self.query_one(SystemPanel).show(history)
+        except (TypeError, ValueError, AttributeError, OverflowError) as error:
+            # A record with a value of the wrong type (a hand-edited or foreign events file): say so, stay up.
+            alerts = self.query_one(AlertBar)
+            alerts.set_class(True, "-visible")
+            alerts.set_markup(
+                f"[b $error]UNREADABLE[/] a record in events.jsonl has a value of the wrong type:"
+                f" {escape(str(error))}. Fix or remove that line to see this run."
+            )
+            return
         if charts_now:
             self._draw_charts()
             return

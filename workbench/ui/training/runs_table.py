@@ -45,7 +45,30 @@ def run_duration(run) -> float | None:
 
 
 def row_cells(run, marked: bool, colours: dict | None = None) -> list:
-    label, role = STATUS_STYLE.get(run.status, (run.status, ""))
+    """The cells of a run's row; a run whose record has values of the wrong type gets an "unreadable"
+    row with what can be shown (one bad folder must never take the list, or the app, down)."""
+    try:
+        return _row_cells(run, marked, colours)
+    except (TypeError, ValueError, AttributeError, OverflowError):
+        return unreadable_cells(run, marked, colours)
+
+
+def unreadable_cells(run, marked: bool, colours: dict | None = None) -> list:
+    return [
+        Text("◆" if marked else " ", style="bold"),
+        Text("✖ unreadable", style=(colours or {}).get("error", "")),
+        str(getattr(run, "run_id", "?")),
+        "?",
+        "?",
+        "",
+        "",
+        "",
+        "—",
+    ]
+
+
+def _row_cells(run, marked: bool, colours: dict | None) -> list:
+    label, role = STATUS_STYLE.get(run.status, (str(run.status), ""))
     colour = (colours or {}).get(role, "")
     steps = f"{run.step:,}" + (f"/{run.total_steps:,}" if run.total_steps else "")
     best = f"{run.best_metric[0]} {number(run.best_metric[1])}" if run.best_metric else "—"
