@@ -68,7 +68,9 @@ def parse_overrides(text: str) -> dict:
 
 
 def build_config(family: str, preset: str, overrides: dict | None = None, tokenizer=None):
-    import transformers
+    from workbench.core.lazy_imports import transformers_module
+
+    transformers = transformers_module()
 
     fields = preset_fields(family, preset)
     config_class = getattr(transformers, FAMILIES[family][0])

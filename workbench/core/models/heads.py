@@ -64,8 +64,9 @@ def head_kind(key: str) -> HeadKind:
 
 def class_name_for(head: HeadKind, model_type: str) -> str | None:
     """The transformers class that implements this head for this model type, or None."""
-    from transformers.models.auto import modeling_auto
+    from workbench.core.lazy_imports import transformers_module
 
+    modeling_auto = transformers_module().models.auto.modeling_auto
     names = getattr(modeling_auto, head.mapping).get(model_type)
     if isinstance(names, (tuple, list)):
         names = names[0]
@@ -83,8 +84,9 @@ def heads_for(model_type: str) -> list[tuple[HeadKind, str]]:
 
 
 def model_class(head: HeadKind, model_type: str):
-    import transformers
+    from workbench.core.lazy_imports import transformers_module
 
+    transformers = transformers_module()
     class_name = class_name_for(head, model_type)
     if class_name is None:
         from workbench.core.errors import WorkbenchError

@@ -216,9 +216,9 @@ def _tokenizer_details(folder: Path) -> tuple[str, bool]:
 
 
 def known_model_types() -> set[str]:
-    from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES
+    from workbench.core.lazy_imports import transformers_module
 
-    return set(CONFIG_MAPPING_NAMES)
+    return set(transformers_module().models.auto.configuration_auto.CONFIG_MAPPING_NAMES)
 
 
 def inspect_checkpoint(folder: Path | str, name: str | None = None, *, check: bool = True) -> CheckpointInfo:

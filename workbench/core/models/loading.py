@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.lazy_imports import TRANSFORMERS_LOCK, transformers_module
 from workbench.core.models.heads import HeadKind, class_name_for
 from workbench.core.models.inspect import CheckpointInfo, check_architecture
 from workbench.core.models.labels import Labels
-
-# transformers' own loading happens once per process; the lock keeps two workers from racing it.
-_TRANSFORMERS_LOCK = threading.RLock()
 
 
 class Cancelled(WorkbenchError):
@@ -91,14 +88,13 @@ class LoadOptions:
 
 def quiet_transformers() -> None:
     """No load reports or progress bars on the terminal: the pane shows what matters."""
-    import transformers
-
+    transformers = transformers_module()
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
 
 
 def build_config(info: CheckpointInfo, labels: Labels | None, trust_remote_code: bool = False):
-    from transformers import AutoConfig
+    AutoConfig = transformers_module().AutoConfig
 
     overrides = {}
     if labels is not None:
@@ -116,7 +112,8 @@ def check_loadable(info: CheckpointInfo, options: LoadOptions) -> None:
         raise WorkbenchError(
             f"{info.name} needs trust_remote_code: its architecture ({info.model_type}) comes as Python code"
             " inside the checkpoint, which would run on this machine.",
-            hint="Read that code first; then opt in for this model (pane: 'Trust remote code'; CLI: --trust-remote-code).",
+            hint="Read that code first; then opt in for this model"
+            " (pane: 'Trust remote code'; CLI: --trust-remote-code).",
         )
     if not info.known_architecture and not info.needs_remote_code:
         raise WorkbenchError(
@@ -126,7 +123,8 @@ def check_loadable(info: CheckpointInfo, options: LoadOptions) -> None:
         )
     if info.weights.format == "pickle" and not options.allow_pickle:
         raise WorkbenchError(
-            f"{info.name} has pickle weights ({', '.join(f.name for f in info.weights.files)}); unpickling can run code.",
+            f"{info.name} has pickle weights ({', '.join(f.name for f in info.weights.files)});"
+            " unpickling can run code.",
             hint="Allow pickle for this model if you trust its source (pane: 'Allow pickle'; CLI: --allow-pickle),"
             " or convert it to safetensors.",
         )
@@ -140,9 +138,7 @@ def check_loadable(info: CheckpointInfo, options: LoadOptions) -> None:
 
 
 def transformers_version() -> str:
-    import transformers
-
-    return transformers.__version__
+    return transformers_module().__version__
 
 
 def estimate_load_bytes(info: CheckpointInfo) -> int:
@@ -179,16 +175,14 @@ def analyse_head(
     allow_pickle: bool = False,
 ) -> HeadReport:
     """Build the head on the meta device and compare it with the checkpoint: no weight data is read."""
-    import transformers
-
-    quiet_transformers()
-    class_name = class_name_for(head, info.model_type)
-    if class_name is None:
-        raise WorkbenchError(f"{info.model_type} models have no {head.title.lower()} head in transformers.")
-    model_class = getattr(transformers, class_name)
-    config = build_config(info, labels, trust_remote_code)
     compare = info.weights.format == "safetensors" or (info.weights.format == "pickle" and allow_pickle)
-    with _TRANSFORMERS_LOCK:
+    with TRANSFORMERS_LOCK:
+        quiet_transformers()
+        class_name = class_name_for(head, info.model_type)
+        if class_name is None:
+            raise WorkbenchError(f"{info.model_type} models have no {head.title.lower()} head in transformers.")
+        model_class = getattr(transformers_module(), class_name)
+        config = build_config(info, labels, trust_remote_code)
         try:
             if compare:
                 model, loading = model_class.from_pretrained(
@@ -305,13 +299,11 @@ def load_model(
     step("loading tokenizer", 0.3)
     tokenizer = load_tokenizer(info, options.trust_remote_code)
     step("loading weights", 0.5)
-    import transformers
-
-    config = build_config(info, options.labels, options.trust_remote_code)
-    model_class = getattr(transformers, report.class_name)
     import torch
 
-    with _TRANSFORMERS_LOCK:
+    with TRANSFORMERS_LOCK:
+        config = build_config(info, options.labels, options.trust_remote_code)
+        model_class = getattr(transformers_module(), report.class_name)
         torch.manual_seed(options.seed)
         try:
             model = model_class.from_pretrained(

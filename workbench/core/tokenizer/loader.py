@@ -7,9 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from workbench.core.errors import WorkbenchError
-
-# transformers' lazy module is not safe to import from two threads at once.
-_LOAD_LOCK = threading.Lock()
+from workbench.core.lazy_imports import TRANSFORMERS_LOCK, transformers_module
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "spiece.model", "sentencepiece.bpe.model")
 
@@ -91,10 +89,8 @@ def _load(path: Path, source: str | Path | None) -> LoadedTokenizer:
             hint=f"Expected one of: {', '.join(TOKENIZER_FILES)}",
         )
     try:
-        with _LOAD_LOCK:
-            from transformers import AutoTokenizer
-
-            tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        with TRANSFORMERS_LOCK:
+            tokenizer = transformers_module().AutoTokenizer.from_pretrained(str(path), local_files_only=True)
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise WorkbenchError(f"Could not load a tokenizer from {path}: {error}") from error
     if not getattr(tokenizer, "is_fast", False):

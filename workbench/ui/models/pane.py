@@ -358,6 +358,11 @@ class ModelsPane(Horizontal):
         except WorkbenchError as error:
             self.post_message(self.HeadsAnalysed(info, [], labels, str(error)))
             return
+        except Exception as error:  # noqa: BLE001 - an unposted failure would leave "Comparing…" forever
+            self.post_message(
+                self.HeadsAnalysed(info, [], labels, f"Comparing heads failed: {type(error).__name__}: {error}")
+            )
+            return
         self.post_message(self.HeadsAnalysed(info, reports, labels))
 
     @on(HeadsAnalysed)

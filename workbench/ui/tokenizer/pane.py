@@ -272,6 +272,10 @@ class TokenizerPane(Vertical):
         except WorkbenchError as error:
             self.post_message(self.TokenizerLoadFailed("", source, str(error)))
             return
+        except Exception as error:  # noqa: BLE001 - an unposted failure would leave the pane "Loading…" forever
+            what = f"{display_name(source)}: {type(error).__name__}: {error}"
+            self.post_message(self.TokenizerLoadFailed("", source, what))
+            return
         _freeze_long_lived_objects()
         self.post_message(self.TokenizerLoaded("", loaded))
 
@@ -654,7 +658,8 @@ class TokenizerPane(Vertical):
         self.query_one("#tok-train-start", Button).disabled = False
         loaded = message.loaded
         self.query_one("#tok-train-log", Static).update(
-            f"Trained on {message.description}: {loaded.model_type}, {loaded.vocab_size:,} tokens, saved to {Path(message.folder).name}."
+            f"Trained on {message.description}: {loaded.model_type}, {loaded.vocab_size:,} tokens,"
+            f" saved to {Path(message.folder).name}."
             " The Compare view now shows old against new."
         )
         self.compare_loaded = loaded
