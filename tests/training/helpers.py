@@ -32,3 +32,24 @@ def wait_for_end(run_dir: Path, timeout: float = 240.0):
 def dump_log(run_dir: Path) -> str:
     log = run_dir / "stdout.log"
     return log.read_text(errors="replace")[-4000:] if log.exists() else "(no stdout.log)"
+
+
+def run_child(spec: dict, run_dir: Path, *, resume: bool = False, env: dict | None = None, timeout: float = 300):
+    """Run the training child in this interpreter's venv, without the launcher: one process on the CPU."""
+    import os
+    import subprocess
+    import sys
+
+    from workbench.training.spec import dump_spec
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "spec.toml").write_text(dump_spec(spec), encoding="utf-8")
+    command = [sys.executable, "-m", "workbench.training.child", "--run-dir", str(run_dir)]
+    return subprocess.run(
+        command + (["--resume"] if resume else []),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        cwd=Path(__file__).resolve().parents[2],
+    )

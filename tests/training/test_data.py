@@ -91,3 +91,35 @@ def test_a_missing_column_is_named(tmp_path, tiny_model_dir):
     with pytest.raises(WorkbenchError, match="data.text_column: no column 'text'.*") as raised:
         run_data.prepare(spec, AutoTokenizer.from_pretrained(tiny_model_dir))
     assert "sentence" in raised.value.hint
+
+
+def label_info_of(tmp_path, text: str, **model):
+    (tmp_path / "t.csv").write_text(text)
+    data = default_spec()["data"]
+    data.update(train_file=str(tmp_path / "t.csv"))
+    return run_data.label_info(run_data.load_raw(data), data, model)
+
+
+def test_label_kind_follows_the_datasets_panes_rule(tmp_path):
+    """One rule with core.data.labels: integers with many values are scores, not classes."""
+    from workbench.core.data.labels import infer_labels
+
+    rows = "text,label\n" + "".join(f"t{i},{i * 7}\n" for i in range(150))
+    raw, labels = label_info_of(tmp_path, rows)
+    assert (
+        labels.regression
+        and infer_labels(run_data.load_raw({"train_file": str(tmp_path / "t.csv")})["train"], "label").task
+        == "regression"
+    )
+    assert raw["train"].features["label"].dtype == "float32"
+    _, labels = label_info_of(tmp_path, rows, num_labels=1050)
+    assert labels.num_labels == 1050  # asked for classes explicitly
+    _, labels = label_info_of(tmp_path, "text,label\na,0\nb,2\nc,1\n")
+    assert labels.num_labels == 3 and not labels.regression
+    _, labels = label_info_of(tmp_path, "text,label\na,0\nb,2\nc,1\n", num_labels=1)
+    assert labels.regression
+
+
+def test_mixed_number_and_text_labels_name_the_row(tmp_path):
+    with pytest.raises(WorkbenchError, match=r"mixes numbers and text: row 2 holds 'pos'"):
+        label_info_of(tmp_path, "text,label\na,0\nb,1\nc,pos\nd,1\n")

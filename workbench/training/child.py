@@ -139,6 +139,22 @@ def resolve_model(name: str) -> str:
     return name
 
 
+def head_options(labels) -> dict:
+    """`from_pretrained` arguments for the head: one output for regression, else the class names.
+
+    Passing `id2label=None` (as for regression before) leaves transformers 5's `num_labels` unset
+    and the head's Linear fails with `empty(): argument 'size' ... NoneType`."""
+    if labels.regression:
+        return {"num_labels": 1, "problem_type": "regression"}
+    id2label = {int(k): v for k, v in labels.id2label.items()}
+    options = {"num_labels": labels.num_labels}
+    if id2label:
+        options.update(id2label=id2label, label2id={v: k for k, v in id2label.items()})
+    if labels.num_labels > 1:
+        options["problem_type"] = "single_label_classification"
+    return options
+
+
 def decay_groups(model, weight_decay: float) -> list[dict]:
     """No weight decay on biases and normalization weights (as Trainer does)."""
     decay, no_decay = [], []
@@ -302,18 +318,13 @@ class Run:
         metrics_thread.start()
 
         events.log(f"Loading the model: {labels.num_labels} label(s){' (regression)' if labels.regression else ''}")
-        id2label = {int(k): v for k, v in labels.id2label.items()} or None
         model = AutoModelForSequenceClassification.from_pretrained(
             model_path,
-            num_labels=labels.num_labels,
-            id2label=id2label,
-            label2id={v: k for k, v in id2label.items()} if id2label else None,
             attn_implementation=spec["model"].get("attn_implementation") or None,
+            # A checkpoint with a head of another size (2 classes, trained here for regression) gets a new head.
+            ignore_mismatched_sizes=True,
+            **head_options(labels),
         )
-        if labels.regression:
-            model.config.problem_type = "regression"
-        elif labels.num_labels > 1:
-            model.config.problem_type = "single_label_classification"
 
         train_loader, eval_loader = self._loaders(tokenized, tokenizer, accelerator)
         optimizer = torch.optim.AdamW(

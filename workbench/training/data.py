@@ -3,7 +3,7 @@
 TSV files are read the way GLUE writes them: tab-separated with no quoting (MRPC has
 unbalanced `"` inside fields, which a quoting reader would glue across rows), and a UTF-8
 byte-order mark is stripped from the first column name. String labels become a ClassLabel;
-float labels mean regression (one output).
+float labels mean regression (one output), as the Datasets pane infers (core.data.labels).
 """
 
 from __future__ import annotations
@@ -77,8 +77,14 @@ def _check_columns(raw, data: dict) -> None:
 
 
 def label_info(raw, data: dict, model_section: dict):
-    """Turn labels into ids and say how many there are; returns (raw, LabelInfo)."""
+    """Turn labels into ids and say how many there are; returns (raw, LabelInfo).
+
+    Classification or regression follows the Datasets pane's rule (`core.data.labels.infer_labels`:
+    floats, and integers with many or negative values, mean regression); a spec that sets
+    `model.num_labels` or `model.id2label` asks for classes, or with `num_labels = 1` for regression."""
     import datasets
+
+    from workbench.core.data.labels import infer_labels
 
     label = data["label_column"]
     train = raw["train"]
@@ -87,8 +93,23 @@ def label_info(raw, data: dict, model_section: dict):
     if isinstance(feature, datasets.ClassLabel):
         return raw, LabelInfo(feature.num_classes, dict(enumerate(feature.names)))
     dtype = getattr(feature, "dtype", "")
-    if dtype.startswith("float"):
+    if not dtype:
+        raise WorkbenchError(f"data.label_column: labels of type {feature} are not supported")
+    inferred = {split: infer_labels(dataset, label) for split, dataset in raw.items()}
+    asked = model_section.get("num_labels") or 0
+    regression = inferred["train"].task == "regression"
+    if asked == 1 or (inferred["train"].kind == "float" and not configured and asked == 0):
+        regression = True
+    elif inferred["train"].kind == "int" and (configured or asked > 1):
+        regression = False
+    if regression:
+        if dtype in ("string", "large_string"):
+            raise WorkbenchError("data.label_column: text labels cannot be regression targets (model.num_labels = 1)")
         return raw.cast_column(label, datasets.Value("float32")), LabelInfo(1)
+    if dtype.startswith("float"):
+        raise WorkbenchError(
+            "data.label_column: float labels mean regression; set model.num_labels = 0 (or 1) and no model.id2label"
+        )
     if dtype in ("string", "large_string"):
         names = sorted(set(train[label]))
         if configured:
@@ -109,11 +130,11 @@ def label_info(raw, data: dict, model_section: dict):
         if "validation" in raw:
             values |= set(raw["validation"][label])
         if min(values) < 0:
-            raise WorkbenchError(f"data.label_column: integer labels must be 0 or more, found {min(values)}")
-        count = max(model_section.get("num_labels") or 0, max(values) + 1, len(configured))
+            raise WorkbenchError(f"data.label_column: class ids must be 0 or more, found {min(values)}")
+        count = max(asked, max(values) + 1, len(configured))
         id2label = configured or {index: str(index) for index in range(count)}
         return raw, LabelInfo(count, id2label)
-    raise WorkbenchError(f"data.label_column: labels of type {dtype or feature} are not supported")
+    raise WorkbenchError(f"data.label_column: labels of type {dtype} are not supported")
 
 
 def prepare(spec: dict, tokenizer):
