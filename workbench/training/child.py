@@ -26,45 +26,18 @@ from workbench.core.runs.protocol import (
     Alert,
     CheckpointSaved,
     Evaluation,
-    EventWriter,
     Failed,
     Finished,
-    LogLine,
     RunStarted,
     Step,
 )
 from workbench.training import checkpoints
+from workbench.training.event_sink import RunEvents
 from workbench.training.guards import LossWatch, suggestion_for
 
 # Test flag: make the loss NaN at this optimizer step (1-based), to exercise the guard.
 INJECT_NAN_ENV = "WORKBENCH_DEBUG_NAN_AT_STEP"
 STOP_FILE = "control/stop"
-
-
-class RunEvents:
-    """The main process's event writer (thread-safe: the system monitor writes too); others write nothing."""
-
-    def __init__(self, run_dir: Path, enabled: bool) -> None:
-        self.enabled = enabled
-        self._lock = threading.Lock()
-        self._writer = EventWriter(run_dir / "events.jsonl") if enabled else None
-
-    def emit(self, event) -> None:
-        if self._writer is None:
-            return
-        with self._lock:
-            self._writer.emit(event)
-
-    def log(self, message: str, level: str = "info") -> None:
-        if self.enabled:
-            print(message, flush=True)
-        self.emit(LogLine(message=message, level=level))
-
-    def close(self) -> None:
-        if self._writer is not None:
-            with self._lock:
-                self._writer.sync()
-                self._writer.close()
 
 
 class StopRequest:
@@ -407,19 +380,14 @@ class Run:
             f" {total_steps} steps on {accelerator.device.type} x{accelerator.num_processes}"
             f" (load {time.time() - started:.1f} s)"
         )
-        monitor = None
         interval = spec["monitor"]["system_sample_interval_s"]
         if accelerator.is_main_process and interval > 0:
             from workbench.training.system import SystemMonitor, run_root_process
 
             monitor = SystemMonitor(events.emit, interval, root=run_root_process(self.run_dir))
+            events.add_background(monitor)  # stopped and joined before the final event
             monitor.start()
-        try:
-            status = self._train(train_loader)
-        finally:
-            if monitor is not None:
-                monitor.stop()
-        return status
+        return self._train(train_loader)
 
     def _load_metrics(self, num_labels: int, box: dict) -> None:
         try:
@@ -709,7 +677,7 @@ class Run:
             summary["peak_gpu_memory_mb"] = peak
         if self.accelerator.is_main_process:
             write_summary(self.run_dir, summary)
-        self.events.emit(Finished(status=status, summary=summary))
+        self.events.final(Finished(status=status, summary=summary))
         return status
 
 
@@ -796,7 +764,7 @@ def main(argv: list[str] | None = None) -> int:
                 write_summary(run.run_dir, summary)
             except OSError:
                 pass
-            events.emit(Failed(error=message, traceback=traceback.format_exc(), suggestion=suggestion))
+            events.final(Failed(error=message, traceback=traceback.format_exc(), suggestion=suggestion))
             print(traceback.format_exc(), file=sys.stderr, flush=True)
             if suggestion:
                 print(suggestion, file=sys.stderr, flush=True)

@@ -1,0 +1,68 @@
+"""The child's event writer: only the main process writes; the final event is the run's last line.
+
+The system sampler writes from its own thread. Before the final event (`finished` or `failed`)
+every background writer registered with `add_background` is stopped and joined, and once the
+final event is written the sink is sealed: a late sample (a sampler thread that outlived its
+join timeout) is dropped instead of landing after the end of the run.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Protocol
+
+from workbench.core.runs.protocol import Event, EventWriter, LogLine
+
+
+class Background(Protocol):
+    def stop(self) -> None: ...
+
+
+class RunEvents:
+    """The main process's event writer (thread-safe); other processes write nothing."""
+
+    def __init__(self, run_dir: Path, enabled: bool) -> None:
+        self.enabled = enabled
+        self._lock = threading.Lock()
+        self._writer = EventWriter(Path(run_dir) / "events.jsonl") if enabled else None
+        self._background: list[Background] = []
+        self.sealed = False
+
+    def emit(self, event: Event) -> None:
+        if self._writer is None:
+            return
+        with self._lock:
+            if not self.sealed:
+                self._writer.emit(event)
+
+    def log(self, message: str, level: str = "info") -> None:
+        if self.enabled and not self.sealed:
+            print(message, flush=True)
+        self.emit(LogLine(message=message, level=level))
+
+    def add_background(self, writer: Background) -> None:
+        """A thread that emits events (the system sampler): stopped before the final event."""
+        self._background.append(writer)
+
+    def stop_background(self) -> None:
+        while self._background:
+            self._background.pop().stop()
+
+    def final(self, event: Event) -> None:
+        """Write the run's last event: background writers stopped first, the sink sealed after."""
+        self.stop_background()
+        if self._writer is None:
+            return
+        with self._lock:
+            if not self.sealed:
+                self._writer.emit(event)
+                self._writer.sync()
+            self.sealed = True
+
+    def close(self) -> None:
+        self.stop_background()
+        if self._writer is not None:
+            with self._lock:
+                self._writer.sync()
+                self._writer.close()
