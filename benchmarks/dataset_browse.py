@@ -230,7 +230,7 @@ def main() -> int:
 
         from workbench.core.data import stats
         from workbench.core.data.loading import datasets_module
-        from workbench.core.data.model_tokenizer import load_tokenizer
+        from workbench.core.tokenizer.loader import load_hf_tokenizer as load_tokenizer
 
         datasets = datasets_module()
         convert_time, _ = timed(lambda: opened.splits["train"])

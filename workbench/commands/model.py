@@ -183,16 +183,15 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_create(args: argparse.Namespace) -> int:
-    from workbench.core.embedded import embedded_model_path
     from workbench.core.models.create import create_model, parse_overrides, save_model
-    from workbench.core.models.inspect import inspect_checkpoint
-    from workbench.core.models.loading import load_tokenizer
+    from workbench.core.tokenizer.loader import load_hf_tokenizer
 
-    tokenizer = load_tokenizer(inspect_checkpoint(embedded_model_path()))
+    tokenizer = load_hf_tokenizer("embedded")
     model = create_model(args.family, args.preset, args.head, parse_overrides(args.overrides), tokenizer, args.seed)
     folder = save_model(model, tokenizer, args.output)
     parameters = sum(parameter.numel() for parameter in model.parameters())
     print(
-        f"Saved a {args.family} {args.preset} {type(model).__name__} ({_count(parameters)} parameters, random) to {folder}"
+        f"Saved a {args.family} {args.preset} {type(model).__name__}"
+        f" ({_count(parameters)} parameters, random) to {folder}"
     )
     return 0

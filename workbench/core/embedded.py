@@ -6,6 +6,12 @@ from functools import lru_cache
 from pathlib import Path
 
 EMBEDDED_MODEL_NAME = "all-MiniLM-L6-v2 (embedded)"
+EMBEDDED_MODEL = "embedded"  # what specs, the CLI and settings accept for it ("" means it too)
+
+
+def is_embedded(name_or_path: object) -> bool:
+    """None, "" and "embedded" all name the embedded encoder."""
+    return name_or_path is None or str(name_or_path).strip() in ("", EMBEDDED_MODEL)
 
 
 @lru_cache(maxsize=1)

@@ -297,7 +297,11 @@ def load_model(
             " CLI: --fresh-head), or keep the checkpoint's labels.",
         )
     step("loading tokenizer", 0.3)
-    tokenizer = load_tokenizer(info, options.trust_remote_code)
+    tokenizer = None
+    if info.tokenizer_class:
+        from workbench.core.tokenizer.loader import load_hf_tokenizer
+
+        tokenizer = load_hf_tokenizer(info.path, trust_remote_code=options.trust_remote_code)
     step("loading weights", 0.5)
     import torch
 
@@ -318,14 +322,3 @@ def load_model(
     model.eval()
     step("ready", 1.0)
     return LoadedModel(info=info, options=options, model=model, tokenizer=tokenizer, report=report)
-
-
-def load_tokenizer(info: CheckpointInfo, trust_remote_code: bool = False):
-    if not info.tokenizer_class:
-        return None
-    from transformers import AutoTokenizer
-
-    try:
-        return AutoTokenizer.from_pretrained(str(info.path), trust_remote_code=trust_remote_code)
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise WorkbenchError(f"The tokenizer in {info.name} cannot be loaded: {error}") from error

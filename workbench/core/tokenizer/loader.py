@@ -1,38 +1,51 @@
-"""Finding and loading a tokenizer from a local folder (never the Hub from here)."""
+"""The one tokenizer loader: a local folder (never the Hub from here), cached by folder.
+
+Every feature loads tokenizers here: the Tokenizer pane and `workbench tokenize`
+(`load_tokenizer`), the Datasets pane's statistics and preparation, and the Models pane's
+loads and new models (`load_hf_tokenizer`). "", None and "embedded" mean the embedded encoder.
+"""
 
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from workbench.core.embedded import EMBEDDED_MODEL_NAME, is_embedded
 from workbench.core.errors import WorkbenchError
 from workbench.core.lazy_imports import TRANSFORMERS_LOCK, transformers_module
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "spiece.model", "sentencepiece.bpe.model")
 
 
-def resolve_path(path: str | Path | None) -> Path:
-    """ "" or None means the embedded default model."""
-    if path is None or str(path) == "":
+def resolve_path(source: str | Path | None) -> Path:
+    """The folder a source names: "", None or "embedded" is the embedded encoder's."""
+    if is_embedded(source):
         from workbench.core.embedded import embedded_model_path
 
         return embedded_model_path()
-    return Path(path).expanduser()
+    return Path(str(source).strip()).expanduser()
 
 
-def display_name(path: str | Path | None) -> str:
+def tokenizer_path(source: str | Path | None) -> str:
+    """`resolve_path` as text, for generated code."""
+    return str(resolve_path(source))
+
+
+def display_name(source: str | Path | None) -> str:
     """A short label that never shows an absolute path (snapshots, screenshots)."""
-    if path is None or str(path) == "":
-        from workbench.core.embedded import EMBEDDED_MODEL_NAME
-
+    if is_embedded(source):
         return EMBEDDED_MODEL_NAME
-    return Path(path).name or str(path)
+    return Path(source).name or str(source)
 
 
 @dataclass
 class LoadedTokenizer:
-    """A loaded tokenizer with a lock: the fast backend keeps truncation/padding state between calls."""
+    """A loaded tokenizer with a lock: the fast backend keeps truncation/padding state between calls.
+
+    One instance is shared by everyone who loads the same folder: hold `lock` around each call.
+    """
 
     tokenizer: object
     source: str  # what the user gave: "" for the embedded model, else a path
@@ -45,26 +58,51 @@ class LoadedTokenizer:
         return len(self.tokenizer)
 
 
-_CACHE: dict[tuple[str, float], LoadedTokenizer] = {}
+_CACHE: dict[tuple[str, float, bool], LoadedTokenizer] = {}
 _CACHE_SIZE = 4
+_CACHE_LOCK = threading.RLock()  # two threads asking for one folder load it once
 
 
-def load_tokenizer(source: str | Path | None) -> LoadedTokenizer:
-    """Load with AutoTokenizer from a local folder; a clear WorkbenchError otherwise.
+def load_tokenizer(
+    source: str | Path | None, *, trust_remote_code: bool = False, fast_only: bool = True
+) -> LoadedTokenizer:
+    """AutoTokenizer from a local folder, or a clear one-line WorkbenchError.
 
-    The last few are kept (keyed by folder and its files' times), so reopening one is instant.
+    The last few are kept, keyed by folder, its files' times and the remote-code opt-in, so
+    reopening one is instant and a re-saved folder is read again. `fast_only` refuses a
+    tokenizer without a Rust backend (offsets and word ids need one).
     """
     path = resolve_path(source)
-    key = (str(path.resolve()) if path.exists() else str(path), _stamp(path))
-    cached = _CACHE.get(key)
-    if cached is not None:
-        # The same tokenizer (and lock) under the name this caller used for it.
-        return replace(cached, source=str(source or ""), name=display_name(source))
-    loaded = _load(path, source)
-    if len(_CACHE) >= _CACHE_SIZE:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = loaded
-    return loaded
+    key = (str(path.resolve()) if path.exists() else str(path), _stamp(path), trust_remote_code)
+    with _CACHE_LOCK:
+        loaded = _CACHE.get(key)
+        if loaded is None:
+            loaded = _load(path, source, trust_remote_code)
+            if len(_CACHE) >= _CACHE_SIZE:
+                _CACHE.pop(next(iter(_CACHE)))
+            _CACHE[key] = loaded
+    if fast_only and not getattr(loaded.tokenizer, "is_fast", False):
+        raise WorkbenchError(
+            f"The tokenizer in {path} has no fast (Rust) backend",
+            hint="Offsets, word ids and training need a tokenizer.json; save it with a fast tokenizer first",
+        )
+    # The same tokenizer (and lock) under the name this caller used for it.
+    return replace(loaded, source=_source_text(source), name=display_name(source))
+
+
+def load_hf_tokenizer(source: str | Path | None, *, trust_remote_code: bool = False):
+    """The transformers tokenizer itself, as a private copy: safe in any thread without the lock.
+
+    For callers that hand it on (datasets.map, a loaded model, save_pretrained). Copying costs a
+    fraction of loading, which stays cached.
+    """
+    loaded = load_tokenizer(source, trust_remote_code=trust_remote_code, fast_only=False)
+    with loaded.lock:
+        return copy.deepcopy(loaded.tokenizer)
+
+
+def _source_text(source: str | Path | None) -> str:
+    return "" if source is None else str(source)
 
 
 def _stamp(path: Path) -> float:
@@ -78,7 +116,7 @@ def _stamp(path: Path) -> float:
         return 0.0
 
 
-def _load(path: Path, source: str | Path | None) -> LoadedTokenizer:
+def _load(path: Path, source: str | Path | None, trust_remote_code: bool) -> LoadedTokenizer:
     if not path.exists():
         raise WorkbenchError(
             f"No tokenizer at {path}: the folder does not exist", hint="Give a local model or tokenizer folder"
@@ -90,20 +128,18 @@ def _load(path: Path, source: str | Path | None) -> LoadedTokenizer:
         )
     try:
         with TRANSFORMERS_LOCK:
-            tokenizer = transformers_module().AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise WorkbenchError(f"Could not load a tokenizer from {path}: {error}") from error
-    if not getattr(tokenizer, "is_fast", False):
-        raise WorkbenchError(
-            f"The tokenizer in {path} has no fast (Rust) backend",
-            hint="Offsets, word ids and training need a tokenizer.json; save it with a fast tokenizer first",
-        )
+            tokenizer = transformers_module().AutoTokenizer.from_pretrained(
+                str(path), local_files_only=True, trust_remote_code=trust_remote_code
+            )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise WorkbenchError(f"Could not load a tokenizer from {path}: {first}") from error
     return wrap(tokenizer, source)
 
 
 def wrap(tokenizer, source: str | Path | None = "") -> LoadedTokenizer:
     return LoadedTokenizer(
-        tokenizer=tokenizer, source=str(source or ""), name=display_name(source), model_type=model_type_of(tokenizer)
+        tokenizer=tokenizer, source=_source_text(source), name=display_name(source), model_type=model_type_of(tokenizer)
     )
 
 

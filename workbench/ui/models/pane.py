@@ -727,12 +727,11 @@ class ModelsPane(Horizontal):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="models-save")
     def create_and_save(self, choice: dict) -> None:
-        from workbench.core.embedded import embedded_model_path
         from workbench.core.models.create import create_model, parse_overrides, save_model
-        from workbench.core.models.loading import load_tokenizer
+        from workbench.core.tokenizer.loader import load_hf_tokenizer
 
         try:
-            tokenizer = load_tokenizer(inspect_checkpoint(embedded_model_path(), check=False))
+            tokenizer = load_hf_tokenizer("embedded")
             model = create_model(
                 choice["family"], choice["preset"], choice["head"], parse_overrides(choice["overrides"]), tokenizer
             )
