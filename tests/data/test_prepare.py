@@ -9,9 +9,11 @@ import pytest
 from workbench.core.data.codegen import preparation_code
 from workbench.core.data.labels import guess_columns, infer_labels
 from workbench.core.data.loading import open_dataset
-from workbench.core.data.model_tokenizer import load_tokenizer, resolve_model_path
-from workbench.core.data.prepare import PreparePlan, collator_preview, prepare, prepared_info
+from workbench.core.data.prepare import PreparePlan, collator_preview, prepare, prepared_selection
+from workbench.core.data.selection import DatasetSelection
 from workbench.core.errors import WorkbenchError
+from workbench.core.tokenizer.loader import load_hf_tokenizer as load_tokenizer
+from workbench.core.tokenizer.loader import tokenizer_path as resolve_model_path
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +49,12 @@ def test_string_labels_become_a_class_label_and_validation_is_made(fixtures, tok
         splits, PreparePlan("text", None, "label", max_length=16, validation_fraction=0.25, seed=7), tokenizer
     )
     assert again.splits["validation"]["input_ids"] == prepared.splits["validation"]["input_ids"]  # seeded
-    info = prepared_info({"path": "reviews"}, prepared)
-    assert info["label_names"] == ["neg", "pos"] and info["task"] == "classification"
-    assert info["validation_split"] == {"from": "train", "fraction": 0.25, "seed": 7}
+    selection = prepared_selection(DatasetSelection("reviews", guessed=("text", "label")), prepared)
+    assert selection.label_names == ("neg", "pos") and selection.task == "classification"
+    assert selection.prepared and selection.num_labels == 2 and selection.text_column == "text"
+    assert selection.validation_split == {"from": "train", "fraction": 0.25, "seed": 7}
+    info = selection.to_dict()  # the old dict form stays JSON-able, with list values
+    assert info["label_names"] == ["neg", "pos"] and selection["splits"] == ["train", "test", "validation"]
     json.dumps(info)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from workbench.core.data.labels import LabelInfo, infer_labels, require_column
@@ -14,6 +14,8 @@ from workbench.core.errors import WorkbenchError
 
 if TYPE_CHECKING:
     from datasets import Dataset
+
+    from workbench.core.data.selection import DatasetSelection
 
 VALIDATION_NAMES = ("validation", "valid", "val", "dev", "eval")
 PREPARE_VERSION = "workbench-prepare-1"
@@ -221,27 +223,24 @@ def collator_preview(dataset: Dataset, tokenizer, rows: int = 4) -> CollatorPrev
     return CollatorPreview(tokens, tensors)
 
 
-def prepared_info(source: dict, prepared: Prepared) -> dict:
-    """The ActiveDatasetChanged info after preparing (what the Training pane needs)."""
+def prepared_selection(selection: DatasetSelection, prepared: Prepared) -> DatasetSelection:
+    """The selection after preparing: the columns, labels and settings the preparation used."""
     plan = prepared.plan
     labels = prepared.labels
-    info = dict(source)
-    info.update(
-        {
-            "splits": list(prepared.splits),
-            "text_column": plan.text_column,
-            "text_pair_column": plan.pair_column,
-            "label_column": plan.label_column,
-            "label_names": list(labels.names) if labels else [],
-            "num_labels": labels.num_labels if labels else None,
-            "task": labels.task if labels else None,
-            "max_length": plan.max_length,
-            "prepared": True,
-            "validation_split": (
-                {"from": "train", "fraction": plan.validation_fraction, "seed": plan.seed}
-                if prepared.validation_created
-                else None
-            ),
-        }
+    return replace(
+        selection,
+        splits=tuple(prepared.splits),
+        text_column=plan.text_column,
+        text_pair_column=plan.pair_column,
+        label_column=plan.label_column,
+        label_names=tuple(labels.names) if labels else (),
+        num_labels=labels.num_labels if labels else None,
+        task=labels.task if labels else None,
+        max_length=plan.max_length,
+        prepared=True,
+        validation_split=(
+            {"from": "train", "fraction": plan.validation_fraction, "seed": plan.seed}
+            if prepared.validation_created
+            else None
+        ),
     )
-    return info

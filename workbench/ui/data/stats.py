@@ -6,14 +6,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import Button, Input, Label, ProgressBar, Static
+from textual.worker import get_current_worker
+
+from workbench.core.errors import WorkbenchError
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from workbench.core.data.rows import RowSource
+    from workbench.core.data.selection import DatasetSelection
 
 BAR_WIDTH = 36
 
@@ -62,6 +69,12 @@ def histogram_lines(lengths: np.ndarray, bins: int = 12) -> list[str]:
 
 
 class DatasetsStatsView(VerticalScroll):
+    """Statistics of one split for the selected columns and the active model's tokenizer.
+
+    It owns its worker and its result; the pane pushes down the split (`show_split`), the
+    selection and the model (reactives), and a change of either marks the result stale.
+    """
+
     DEFAULT_CSS = """
     DatasetsStatsView { height: 1fr; }
     DatasetsStatsView #datasets-stats-controls { height: auto; }
@@ -71,8 +84,28 @@ class DatasetsStatsView(VerticalScroll):
     DatasetsStatsView .datasets-stats-title { text-style: bold; color: $accent; margin-top: 1; }
     """
 
-    class ComputeRequested(Message):
-        """The user asked for statistics (the pane runs the worker)."""
+    model_path: reactive[str] = reactive("", init=False)
+    model_name: reactive[str] = reactive("", init=False)
+    selection: reactive[DatasetSelection | None] = reactive(None, init=False)
+
+    @dataclass
+    class Progressed(Message):
+        serial: int
+        done: int
+        total: int
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, DatasetsStatsView.Progressed)
+
+    @dataclass
+    class Computed(Message):
+        serial: int
+        result: StatsResult
+
+    @dataclass
+    class Failed(Message):
+        serial: int
+        error: str
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="datasets-stats-controls"):
@@ -87,6 +120,11 @@ class DatasetsStatsView(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.result: StatsResult | None = None
+        self.source: RowSource | None = None
+        self.split: str | None = None
+        self.computed_for: tuple | None = None
+        self.serial = 0
+        self.running = False
 
     @property
     def max_length(self) -> int:
@@ -96,10 +134,113 @@ class DatasetsStatsView(VerticalScroll):
     def batch_size(self) -> int:
         return _positive(self.query_one("#datasets-stats-batch", Input).value, 32)
 
-    @on(Button.Pressed, "#datasets-stats-compute")
-    def _compute(self) -> None:
-        self.post_message(self.ComputeRequested())
+    # -- inputs pushed down by the pane -----------------------------------------------------------
+    def show_split(self, source: RowSource, split: str) -> None:
+        self.workers.cancel_group(self, "datasets-stats")
+        self.source, self.split = source, split
+        self.computed_for = None
+        self.running = False
+        self.show_message(f"Press s to compute the statistics of {split}.")
 
+    def watch_model_path(self) -> None:
+        """Token statistics belong to one tokenizer: mark them stale."""
+        if self.computed_for is not None:
+            self.computed_for = None
+            self.show_message("The model changed: press s to recompute with its tokenizer.")
+
+    def watch_selection(self, old: DatasetSelection | None, new: DatasetSelection | None) -> None:
+        columns = _columns(new)
+        if self.computed_for is not None and self.computed_for[1:4] != columns:
+            self.computed_for = None
+            self.show_message("The columns changed: press s to recompute.")
+
+    # -- the worker --------------------------------------------------------------------------------
+    @on(Button.Pressed, "#datasets-stats-compute")
+    def _compute_pressed(self) -> None:
+        self.compute(force=True)
+
+    def compute(self, *, force: bool = False) -> None:
+        """Compute for this split, columns and model (once, unless forced)."""
+        if self.source is None:
+            return
+        text, pair, label = _columns(self.selection)
+        key = (self.split, text, pair, label, self.model_path)
+        if self.computed_for == key and not force:
+            return
+        self.computed_for = key
+        self.serial += 1
+        self.running = True
+        self.show_message("Computing …")
+        self.show_progress(0, self.source.num_rows)
+        self._worker(self.serial, self.source, self.split, text, pair, label, self.model_path, self.model_name)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="datasets-stats")
+    def _worker(
+        self,
+        serial: int,
+        dataset: RowSource,
+        split: str,
+        text: str | None,
+        pair: str | None,
+        label: str | None,
+        model_path: str,
+        model_name: str,
+    ) -> None:
+        import numpy as np
+
+        from workbench.core.data import stats
+        from workbench.core.tokenizer.loader import load_hf_tokenizer as load_tokenizer
+
+        worker = get_current_worker()
+        try:
+            labels = stats.label_distribution(dataset, label) if label else []
+            chars = tokens = None
+            if text:
+                chars = stats.char_lengths(dataset, text)
+                if pair:
+                    chars = chars + stats.char_lengths(dataset, pair)
+                tokenizer = load_tokenizer(model_path)
+                parts = []
+                for done, lengths in stats.iter_token_lengths(dataset, tokenizer, text, pair):
+                    if worker.is_cancelled:
+                        return
+                    parts.append(lengths)
+                    self.post_message(self.Progressed(serial, done, dataset.num_rows))
+                tokens = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+            result = StatsResult(split, text, pair, label, labels, chars, tokens, model_name)
+        except WorkbenchError as error:
+            self.post_message(self.Failed(serial, str(error)))
+            return
+        except Exception as error:  # an unexpected library error: shown, never a traceback on screen
+            self.post_message(self.Failed(serial, f"{type(error).__name__}: {error}"))
+            return
+        self.post_message(self.Computed(serial, result))
+
+    @on(Progressed)
+    def _progressed(self, message: Progressed) -> None:
+        message.stop()
+        if message.serial == self.serial:
+            self.show_progress(message.done, message.total)
+
+    @on(Computed)
+    def _computed(self, message: Computed) -> None:
+        message.stop()
+        if message.serial == self.serial:
+            self.running = False
+            self.show_progress(1, 1)
+            self.show_result(message.result)
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        message.stop()
+        if message.serial != self.serial:
+            return
+        self.running = False
+        self.computed_for = None
+        self.show_message(message.error)
+        self.notify(message.error, severity="error", timeout=10, markup=False)
+
+    # -- drawing -----------------------------------------------------------------------------------
     @on(Input.Changed)
     def _settings_changed(self) -> None:
         if self.result is not None:
@@ -148,3 +289,9 @@ def _positive(text: str, default: int) -> int:
     except ValueError:
         return default
     return value if value > 0 else default
+
+
+def _columns(selection: DatasetSelection | None) -> tuple[str | None, str | None, str | None]:
+    if selection is None:
+        return None, None, None
+    return selection.text_column, selection.text_pair_column, selection.label_column
