@@ -24,6 +24,8 @@ COMMAND_MODULES = [
     "workbench.commands.runs",
     "workbench.commands.attach",
     "workbench.commands.push",
+    "workbench.commands.env",
+    "workbench.commands.report",
 ]
 
 
