@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import json
 import math
+
+import pytest
 
 from workbench.core.runs.protocol import (
     PROTOCOL_VERSION,
@@ -9,6 +12,8 @@ from workbench.core.runs.protocol import (
     EventWriter,
     Failed,
     GpuSample,
+    NewerProtocolError,
+    ProtocolError,
     RunStarted,
     Step,
     SystemSample,
@@ -29,13 +34,89 @@ def test_round_trip_of_every_record():
     ]
     for event in events:
         line = encode(event)
-        assert f'"v":{PROTOCOL_VERSION}' in line
+        assert f'"v":{PROTOCOL_VERSION},' in line
         assert decode(line) == event
 
 
 def test_nan_loss_survives_encoding():
     event = decode(encode(Step(step=3, epoch=0.0, loss=float("nan"), learning_rate=1e-5)))
     assert math.isnan(event.loss)
+
+
+def strict_loads(line: str):
+    """A strict JSON parser, as jq or another language's: bare NaN/Infinity tokens are refused."""
+
+    def refuse(token):
+        raise ValueError(f"not strict JSON: {token}")
+
+    return json.loads(line, parse_constant=refuse)
+
+
+def test_non_finite_floats_are_strict_json_strings():
+    step = Step(step=3, epoch=0.0, loss=float("nan"), learning_rate=1e-5, grad_norm=float("inf"))
+    line = encode(step)
+    record = strict_loads(line)  # fails on today's bare NaN token
+    assert record["v"] == PROTOCOL_VERSION == 2
+    assert (record["loss"], record["grad_norm"]) == ("NaN", "Infinity")
+    metrics = strict_loads(encode(Evaluation(step=1, epoch=1.0, metrics={"eval_loss": float("-inf")})))["metrics"]
+    assert metrics == {"eval_loss": "-Infinity"}
+    back = decode(encode(Evaluation(step=1, epoch=1.0, metrics={"eval_loss": float("-inf")})))
+    assert back.metrics["eval_loss"] == float("-inf")
+
+
+def test_old_bare_nan_tokens_still_read():
+    event = decode('{"v":1,"type":"step","time":1,"step":2,"epoch":0,"loss":NaN,"learning_rate":Infinity}')
+    assert math.isnan(event.loss) and event.learning_rate == math.inf
+
+
+def test_a_newer_protocol_version_is_refused_with_a_clear_message(tmp_path):
+    with pytest.raises(NewerProtocolError, match="newer than this workbench reads.*upgrade workbench"):
+        decode('{"v":3,"type":"step","time":1,"step":2,"epoch":0,"loss":1,"learning_rate":1}')
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        '{"v":3,"type":"log","time":1,"message":"from the future"}\n{"v":1,"type":"log","time":1,"message":"hi"}\n'
+    )
+    reader = EventReader(path)
+    assert [event.message for event in reader.poll()] == ["hi"]
+    assert (reader.bad_lines, reader.newer_lines) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"v":1,"type":"run_started","time":1,"run_id":"r","spec":{},"total_steps":"many"}',
+        '{"v":1,"type":"step","time":1,"step":"3","epoch":0,"loss":1,"learning_rate":1}',
+        '{"v":1,"type":"step","time":1,"step":3,"epoch":0,"loss":"low","learning_rate":1}',
+        '{"v":1,"type":"step","time":1,"step":true,"epoch":0,"loss":1,"learning_rate":1}',
+        '{"v":1,"type":"step","time":1,"step":3,"epoch":0,"learning_rate":1}',
+        '{"v":1,"type":"evaluation","time":1,"step":3,"epoch":0,"metrics":[1,2]}',
+        '{"v":1,"type":"system","time":1,"cpu_percent":1,"rss_mb":2,"gpus":[{"index":"zero","name":"x"}]}',
+        '{"v":1,"type":"run_started","time":1,"run_id":"r","spec":{},"devices":["cpu"]}',
+        '{"v":1,"type":"finished","time":"late","status":"finished"}',
+        '{"v":"1","type":"log","time":1,"message":"hi"}',
+        "[1,2,3]",
+        '{"v":1,"type":7}',
+    ],
+)
+def test_ill_typed_records_are_refused_one_by_one(line):
+    with pytest.raises(ProtocolError):
+        decode(line)
+
+
+def test_unknown_keys_are_kept_and_written_back():
+    line = (
+        '{"v":1,"type":"system","time":1,"cpu_percent":1,"rss_mb":2,"fan_rpm":900,'
+        '"gpus":[{"index":0,"name":"H200","nvlink":"up"}]}'
+    )
+    event = decode(line)
+    assert event.extra == {"fan_rpm": 900} and event.gpus[0].extra == {"nvlink": "up"}
+    again = json.loads(encode(event))
+    assert again["fan_rpm"] == 900 and again["gpus"][0]["nvlink"] == "up"
+
+
+def test_integral_floats_are_read_as_whole_numbers():
+    event = decode('{"v":1,"type":"step","time":1,"step":3.0,"epoch":0,"loss":1,"learning_rate":1}')
+    assert event.step == 3 and isinstance(event.step, int)
 
 
 def test_unknown_type_is_kept_not_raised():

@@ -12,8 +12,8 @@ import pytest
 from workbench.cli import main
 from workbench.commands.progress import Progress, format_duration
 from workbench.core.errors import WorkbenchError
-from workbench.core.runs import protocol
-from workbench.training import runs
+from workbench.core.runs import listing, protocol
+from workbench.training import launch, runs
 from workbench.training.spec import default_spec, dump_spec
 
 
@@ -69,16 +69,21 @@ def test_finished_run_reads_back(runs_dir):
     assert info.model == "/models/tiny" and info.dataset == "train.csv"
 
 
-def test_dead_child_without_final_event_is_crashed_once(runs_dir):
+def test_dead_child_without_final_event_reads_crashed_and_reading_writes_nothing(runs_dir):
     run_dir = make_run(
         runs_dir, "20260101-000000-tiny-bbbb", [started(), step(3)], log="loading\nstep 3/10 loss 0.5\nKilled\n"
     )
+    before = (run_dir / "events.jsonl").read_bytes()
     info = runs.read_run(run_dir)
     assert info.status == "crashed" and "died without a final event" in info.error
+    assert [i.status for i in runs.list_runs(runs_dir)] == ["crashed"]
+    assert (run_dir / "events.jsonl").read_bytes() == before, "a read never writes"
+    assert not (run_dir / "lock").exists()
+    # The owner records it: here a follower (the attached CLI) finding the lock free and the child gone.
+    assert launch.record_crash_if_orphaned(run_dir)
     failures = [e for e in protocol.read_events(run_dir / "events.jsonl") if isinstance(e, protocol.Failed)]
     assert len(failures) == 1 and failures[0].traceback.endswith("Killed")
-    runs.read_run(run_dir)
-    assert len([e for e in protocol.read_events(run_dir / "events.jsonl") if isinstance(e, protocol.Failed)]) == 1
+    assert not launch.record_crash_if_orphaned(run_dir), "recorded once"
 
 
 def test_out_of_memory_in_the_log_gets_a_suggestion(runs_dir):
@@ -88,9 +93,18 @@ def test_out_of_memory_in_the_log_gets_a_suggestion(runs_dir):
         [started()],
         log="torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 1.00 GiB\n",
     )
-    runs.read_run(run_dir)
+    launch.record_crash(run_dir)
     failure = protocol.read_events(run_dir / "events.jsonl")[-1]
     assert "per_device_train_batch_size" in failure.suggestion
+
+
+def test_disk_full_in_the_log_is_named_in_the_crash_record(runs_dir):
+    run_dir = make_run(
+        runs_dir, "20260101-000000-tiny-cccd", [started()], log="OSError: [Errno 28] No space left on device\n"
+    )
+    launch.record_crash(run_dir)
+    failure = protocol.read_events(run_dir / "events.jsonl")[-1]
+    assert failure.status == "crashed" and "no space left on device" in failure.error and str(run_dir) in failure.error
 
 
 def test_a_live_run_reads_running(runs_dir, tmp_path):
@@ -117,8 +131,8 @@ def test_a_folder_is_parsed_again_only_when_its_files_change(runs_dir, monkeypat
         [started(), step(5), protocol.Finished(status="finished", summary={"steps": 5}, time=200.0)],
     )
     parsed = []
-    real_read_events = protocol.read_events
-    monkeypatch.setattr(protocol, "read_events", lambda path: parsed.append(path) or real_read_events(path))
+    real_read_events = listing.read_events
+    monkeypatch.setattr(listing, "read_events", lambda path: parsed.append(path) or real_read_events(path))
     first = runs.read_run(run_dir)
     assert runs.list_runs(runs_dir)[0] == first and runs.read_run(run_dir) == first
     assert len(parsed) == 1
@@ -151,6 +165,7 @@ def test_list_runs_newest_first_and_survives_corrupt_folders(runs_dir):
     infos = runs.list_runs(runs_dir)
     assert [i.run_id for i in infos][1:] == ["20260102-000000-tiny-ffff", "20260101-000000-tiny-eeee"]
     assert infos[0].run_id == "20260103-000000-tiny-gggg" and infos[0].status == "crashed"
+    assert infos[0].skipped_lines == 1  # the garbage line; the truncated last line may still be being written
 
 
 def test_resume_needs_a_checkpoint(runs_dir):
@@ -223,7 +238,7 @@ def test_ctrl_c_while_attached_stops_the_run_and_keeps_following(monkeypatch, tm
         return protocol.Finished(status="stopped", summary={"steps": 7})
 
     monkeypatch.setattr(follow, "follow_run", fake_follow)
-    monkeypatch.setattr(runs, "stop_run", stops.append)
+    monkeypatch.setattr(launch, "stop_run", stops.append)
     assert train_command.attach(tmp_path) == 0
     assert stops == [tmp_path] and len(calls) == 2 and calls[0] is calls[1]  # same reader: nothing shown twice
     captured = capsys.readouterr()
@@ -238,6 +253,6 @@ def test_second_ctrl_c_detaches(monkeypatch, tmp_path, capsys):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(follow, "follow_run", interrupted)
-    monkeypatch.setattr(runs, "stop_run", lambda run_dir: None)
+    monkeypatch.setattr(launch, "stop_run", lambda run_dir: None)
     assert train_command.attach(tmp_path) == 130
     assert "detached; the run goes on" in capsys.readouterr().err

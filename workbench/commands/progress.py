@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import TextIO
 
 from workbench.core.runs import protocol
-from workbench.training import runs
+from workbench.core.runs.folder import EVENTS_FILE
+from workbench.core.runs.listing import launched_at, read_run
+from workbench.training.launch import record_crash_if_orphaned
 
 
 def format_duration(seconds: float | None) -> str:
@@ -104,13 +106,15 @@ def follow_run(
     liveness_every_s: float = 1.0,
     reader: protocol.EventReader | None = None,
 ) -> protocol.Event | None:
-    """Call `on_event` for each event until the run's final event; a dead child is recorded as crashed.
+    """Call `on_event` for each event until the run's final event.
 
+    A child gone without a final event (its lock free, its pids dead) has its crash recorded here, as the
+    launcher that follows it; should that record not be writable, the crash is still reported.
     Pass the same `reader` again to pick up where an interrupted follow left off.
     """
-    reader = reader or protocol.EventReader(Path(run_dir) / "events.jsonl")
+    reader = reader or protocol.EventReader(Path(run_dir) / EVENTS_FILE)
     last_check = time.monotonic()
-    launched = runs._launched_at(Path(run_dir))
+    launched = launched_at(Path(run_dir))
     while True:
         for event in reader.poll():
             on_event(event)
@@ -118,5 +122,14 @@ def follow_run(
                 return event
         if time.monotonic() - last_check >= liveness_every_s:
             last_check = time.monotonic()
-            runs.read_run(Path(run_dir))  # writes the crashed event if the child died silently
+            info = read_run(Path(run_dir))
+            if info.status == "crashed":
+                record_crash_if_orphaned(Path(run_dir))
+                for event in reader.poll():
+                    on_event(event)
+                    if protocol.is_final(event) and event.time >= launched:
+                        return event
+                final = protocol.Failed(error=info.error or "The training process died.", status="crashed")
+                on_event(final)
+                return final
         time.sleep(interval)

@@ -30,6 +30,44 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+# A dry run needs no network: when the Hub cannot be asked, it lists the local files and says so.
+LOCAL_DRY_RUN_KINDS = ("offline", "network", "no_token")
+UNKNOWN_USER = "<your-user-name>"
+
+
+def _run_folder_or_target(target: str) -> str:
+    """The run folder for a run id, a unique part of one or 'latest' (the resolver every command uses);
+    a path to a folder is left to `resolve_source`."""
+    from pathlib import Path
+
+    from workbench.core.runs.folder import resolve_run, runs_dir
+
+    if Path(target).expanduser().exists() or "/" in target or target.startswith((".", "~")):
+        return target
+    return str(resolve_run(target, runs_dir()))
+
+
+def _local_dry_run(plan, unreachable, card_text: str, *, as_json: bool) -> int:
+    from workbench.core.hub.files import human_size
+    from workbench.core.hub.push import validate_plan
+
+    if not plan.repo_id.startswith(UNKNOWN_USER):
+        validate_plan(plan)
+    files = [{"path": f.path_in_repo, "size": f.size, "status": "local"} for f in plan.files()]
+    note = f"Not checked against the Hub: {unreachable.message}"
+    if as_json:
+        record = {"ok": True, "dry_run": True, "offline": True, "repo_id": plan.repo_id, "user": None}
+        print(json.dumps({**record, "files": files, "problem": None, "note": note, "card": card_text}, indent=2))
+        return 0
+    print(
+        f"Would push {plan.folder} to {plan.repo_id} ({'private' if plan.private else 'public'}, branch {plan.branch})"
+    )
+    print(note)
+    for item in files:
+        print(f"  {item['status']:<9} {human_size(item['size']):>9}  {item['path']}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from workbench.core.errors import WorkbenchError
     from workbench.core.hub.errors import HubError
@@ -73,15 +111,20 @@ def _run(args: argparse.Namespace) -> int:
     from workbench.core.hub.token import find_token
     from workbench.core.settings import load_settings
 
-    source = resolve_source(args.target, load_settings().runs_path)
+    source = resolve_source(_run_folder_or_target(args.target), load_settings().runs_path)
     token = find_token()
     client = HubClient(args.endpoint, token.value)
     previous = last_push(source.run_dir)
     repo_id = args.repo or (previous["repo_id"] if previous else None)
+    unreachable = None  # why a dry run could not ask the Hub (offline, no token, network)
     if not repo_id or "/" not in repo_id:
-        account = client.whoami()
         name = repo_id or suggest_repo_name(source)
-        repo_id = f"{account.name}/{name}"
+        try:
+            repo_id = f"{client.whoami().name}/{name}"
+        except HubError as error:
+            if not (args.dry_run and error.kind in LOCAL_DRY_RUN_KINDS):
+                raise
+            unreachable, repo_id = error, f"{UNKNOWN_USER}/{name}"
     if args.card:
         try:
             card_text = Path(args.card).read_text(encoding="utf-8")
@@ -108,8 +151,16 @@ def _run(args: argparse.Namespace) -> int:
     for warning in check_card(card_text).warnings:
         log(f"model card: {warning}")
 
+    if args.dry_run and unreachable is None:
+        try:
+            check = preflight(plan, client)
+        except HubError as error:
+            if error.kind not in LOCAL_DRY_RUN_KINDS:
+                raise
+            unreachable = error
+    if args.dry_run and unreachable is not None:
+        return _local_dry_run(plan, unreachable, card_text, as_json=args.json)
     if args.dry_run:
-        check = preflight(plan, client)
         files = [{"path": f.path_in_repo, "size": f.size, "status": f.status} for f in check.files]
         problem = check.problem.to_dict() if check.problem else None
         if args.json:
@@ -129,9 +180,8 @@ def _run(args: argparse.Namespace) -> int:
                 )
             )
         else:
-            print(
-                f"Would push {source.folder} to {repo_id} ({'private' if plan.private else 'public'}, branch {plan.branch})"
-            )
+            visibility = "private" if plan.private else "public"
+            print(f"Would push {source.folder} to {repo_id} ({visibility}, branch {plan.branch})")
             print(f"as {check.account.describe()}, token from {token.label}")
             for item in files:
                 print(f"  {item['status']:<9} {human_size(item['size']):>9}  {item['path']}")
@@ -158,7 +208,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if result.nothing_changed:
         print(
-            f"Nothing to push: all {len(result.unchanged)} files are already on {repo_id}@{result.branch} (no empty commit made)."
+            f"Nothing to push: all {len(result.unchanged)} files are already on {repo_id}@{result.branch}"
+            " (no empty commit made)."
         )
     else:
         print(

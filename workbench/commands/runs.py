@@ -44,9 +44,11 @@ def _age(timestamp: float | None) -> str:
 
 def list_command(args: argparse.Namespace) -> int:
     from workbench.commands.train import run_info_record
-    from workbench.training import runs
+    from workbench.core.runs.folder import runs_dir
+    from workbench.core.runs.listing import list_runs
 
-    infos = runs.list_runs()
+    folder = runs_dir()
+    infos = list_runs(folder)
     if not args.all:
         infos = infos[:30]
     if args.json:
@@ -54,7 +56,7 @@ def list_command(args: argparse.Namespace) -> int:
             print(json.dumps(run_info_record(info)))
         return 0
     if not infos:
-        print(f"no runs yet in {runs.default_runs_dir()}; start one with `workbench train SPEC`")
+        print(f"no runs yet in {folder}; start one with `workbench train SPEC`")
         return 0
     rows = [("RUN", "STATUS", "MODEL", "DATA", "STEP", "BEST", "STARTED")]
     for info in infos:
@@ -65,17 +67,30 @@ def list_command(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    for info in infos:
+        if info.skipped_lines:
+            print(f"note: {info.run_id}: {info.skipped_lines} invalid line(s) of events.jsonl skipped")
     return 0
 
 
-def logs_command(args: argparse.Namespace) -> int:
-    from workbench.training import runs
+def _find(target: str) -> Path:
+    from workbench.core.runs.folder import resolve_run, runs_dir
 
-    run_dir = runs.find_run(args.run)
-    log = run_dir / "stdout.log"
+    return resolve_run(target, runs_dir())
+
+
+def logs_command(args: argparse.Namespace) -> int:
+    from workbench.core.errors import WorkbenchError
+    from workbench.core.runs.folder import STDOUT_FILE
+    from workbench.core.runs.listing import log_tail, read_run
+
+    if args.lines < 0:
+        raise WorkbenchError(f"-n/--lines must be 0 or more, not {args.lines}.")
+    run_dir = _find(args.run)
+    log = run_dir / STDOUT_FILE
     offset = 0
     if args.lines:
-        text = runs.log_tail(run_dir, args.lines)
+        text = log_tail(run_dir, args.lines)
         if text:
             print(text)
         offset = log.stat().st_size if log.exists() else 0
@@ -86,7 +101,7 @@ def logs_command(args: argparse.Namespace) -> int:
     try:
         while True:
             offset = _print_from(log, offset)
-            if not runs.read_run(run_dir).is_active:
+            if not read_run(run_dir).is_active:
                 _print_from(log, offset)
                 return 0
             time.sleep(0.3)
@@ -108,28 +123,29 @@ def _print_from(log: Path, offset: int) -> int:
 
 
 def stop_command(args: argparse.Namespace) -> int:
-    from workbench.training import runs
+    from workbench.core.runs.listing import read_run
+    from workbench.training import launch
 
-    run_dir = runs.find_run(args.run)
+    run_dir = _find(args.run)
     if args.kill:
-        runs.kill_run(run_dir)
+        launch.kill_run(run_dir)
         print(f"killed run {run_dir.name}")
         return 0
-    runs.stop_run(run_dir)
+    launch.stop_run(run_dir)
     print(f"asked run {run_dir.name} to stop after its current step")
     if args.wait:
-        while runs.read_run(run_dir).is_active:
+        while read_run(run_dir).is_active:
             time.sleep(0.3)
-        print(f"run {run_dir.name} is {runs.read_run(run_dir).status}")
+        print(f"run {run_dir.name} is {read_run(run_dir).status}")
     return 0
 
 
 def resume_command(args: argparse.Namespace) -> int:
     from workbench.commands.train import attach, run_info_record
-    from workbench.training import runs
+    from workbench.training import launch
 
-    run_dir = runs.find_run(args.run)
-    info = runs.resume_run(run_dir)
+    run_dir = _find(args.run)
+    info = launch.resume_run(run_dir)
     if args.detach:
         print(json.dumps(run_info_record(info)) if args.json else f"resumed run {info.run_id}")
         return 0

@@ -48,12 +48,12 @@ def run(args: argparse.Namespace) -> int:
     spec = specs.load_spec(args.spec)
     if args.overrides:
         spec = specs.apply_overrides(spec, args.overrides)
-    from workbench.training import runs
+    from workbench.training import launch
 
     errors = specs.validate_spec(spec)
     if errors:
         raise specs.SpecError(errors, source=args.spec)
-    info = runs.launch_run(spec)
+    info = launch.launch_run(spec)
     if args.detach:
         if args.json:
             print(json.dumps(run_info_record(info)))
@@ -70,12 +70,13 @@ def run(args: argparse.Namespace) -> int:
 
 def attach(run_dir: Path, *, as_json: bool = False) -> int:
     """Follow a run until it ends; Ctrl-C asks it to stop, a second Ctrl-C detaches."""
-    from workbench.commands.progress import Progress, follow_run
+    from workbench.commands import progress as following
     from workbench.core.runs import protocol
-    from workbench.training import runs
+    from workbench.core.runs.folder import EVENTS_FILE
+    from workbench.training import launch
 
-    progress = Progress(sys.stdout)
-    reader = protocol.EventReader(Path(run_dir) / "events.jsonl")
+    progress = following.Progress(sys.stdout)
+    reader = protocol.EventReader(Path(run_dir) / EVENTS_FILE)
 
     def on_event(event: protocol.Event) -> None:
         if as_json:
@@ -87,7 +88,7 @@ def attach(run_dir: Path, *, as_json: bool = False) -> int:
     stop_sent = False
     while final is None:
         try:
-            final = follow_run(run_dir, on_event, reader=reader)
+            final = following.follow_run(run_dir, on_event, reader=reader)
         except KeyboardInterrupt:
             if stop_sent:
                 print(f"\ndetached; the run goes on: workbench logs {run_dir.name} -f", file=sys.stderr)
@@ -95,7 +96,7 @@ def attach(run_dir: Path, *, as_json: bool = False) -> int:
             stop_sent = True
             print("\nstopping after the current step (Ctrl-C again to detach)...", file=sys.stderr, flush=True)
             try:
-                runs.stop_run(run_dir)
+                launch.stop_run(run_dir)
             except Exception as error:  # the run may have just ended; keep following to its final event
                 print(f"workbench: {error}", file=sys.stderr)
     if isinstance(final, protocol.Failed):
@@ -117,6 +118,7 @@ def run_info_record(info) -> dict:
         "best_metric": list(info.best_metric) if info.best_metric else None,
         "pid": info.pid,
         "error": info.error,
+        "skipped_lines": info.skipped_lines,
     }
 
 

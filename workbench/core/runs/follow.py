@@ -8,8 +8,16 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from workbench.core.runs.folder import (  # noqa: F401  (is_run_folder, process_alive, resolve_run: re-exported)
+    EVENTS_FILE,
+    STDOUT_FILE,
+    is_run_folder,
+    owner_alive,
+    process_alive,
+    resolve_run,
+)
 from workbench.core.runs.history import RunHistory
-from workbench.core.runs.protocol import Event, EventReader, ProtocolError, RunStarted, decode, is_final, read_pid
+from workbench.core.runs.protocol import Event, EventReader, RunStarted, is_final
 
 LOG_TAIL_BYTES = 64 * 1024  # how much of an existing stdout.log is read on attach
 # A pid that can never be live (above Linux's largest pid_max), for fixtures of dead runs.
@@ -52,34 +60,13 @@ class LogTail:
         return [line.rstrip("\r").rsplit("\r", 1)[-1] for line in text[:-1].split("\n")]
 
 
-def process_alive(pid: int | None, run_dir: Path | None = None) -> bool | None:
-    """True/False for a known pid; None when there is no pid to ask about.
-
-    A zombie counts as dead, and so does a process whose command line does not name the run folder
-    (the pid was reused), as in the engine's own check.
-    """
-    if not pid:
-        return None
-    import psutil
-
-    try:
-        process = psutil.Process(pid)
-        if process.status() == psutil.STATUS_ZOMBIE:
-            return False
-        return run_dir is None or any(Path(run_dir).name in part for part in process.cmdline())
-    except (psutil.NoSuchProcess, psutil.ZombieProcess):
-        return False
-    except psutil.AccessDenied:
-        return True
-
-
 class RunFollower:
     """Reads a run folder incrementally. `load()` once, then `poll()` as often as wanted."""
 
     def __init__(self, run_dir: Path) -> None:
         self.run_dir = Path(run_dir)
-        self.events = EventReader(self.run_dir / "events.jsonl")
-        self.log = LogTail(self.run_dir / "stdout.log")
+        self.events = EventReader(self.run_dir / EVENTS_FILE)
+        self.log = LogTail(self.run_dir / STDOUT_FILE)
         self.final_seen = False
         self.pid: int | None = None
         self.crash_reported = False
@@ -103,11 +90,10 @@ class RunFollower:
                     offset += len(raw_line)
                     if not raw_line.strip():
                         continue
-                    try:
-                        batch.append(decode(raw_line.decode("utf-8")))
-                    except (ProtocolError, UnicodeDecodeError):
-                        self.events.bad_lines += 1
+                    event = self.events.decode_line(raw_line)
+                    if event is None:
                         continue
+                    batch.append(event)
                     if len(batch) % GIL_OFFER_EVERY == 0:
                         time.sleep(0)  # releases the GIL: the UI thread takes it if it is waiting
                     if len(batch) >= 1000:
@@ -119,19 +105,27 @@ class RunFollower:
         self._track(batch)
         history.ingest(batch)
         self.events.offset = offset
+        history.skipped_lines = self.skipped_lines
         return history, self.log.poll()
 
     def poll(self) -> tuple[list[Event], list[str]]:
+        """New events and output lines. `skipped_lines` then counts every line skipped so far: the monitor
+        copies it to its history (`history.skipped_lines = follower.skipped_lines`)."""
         events = self.events.poll()
         self._track(events)
         return events, self.log.poll()
+
+    @property
+    def skipped_lines(self) -> int:
+        """Lines of events.jsonl skipped so far because they are not valid records (each one alone)."""
+        return self.events.bad_lines
 
     def child_gone(self) -> bool:
         """True once, when the child is dead and left no final event (checked after a last read)."""
         if self.final_seen or self.crash_reported:
             return False
-        pid = read_pid(self.run_dir) or self.pid
-        if process_alive(pid, self.run_dir) is not False:
+        # The lock (held by the launched process for the run's life) and the pids must all say "gone".
+        if owner_alive(self.run_dir, [self.pid] if self.pid else []) is not False:
             return False
         self.crash_reported = True
         return True
@@ -144,32 +138,3 @@ class RunFollower:
                 self.pid = event.pid or self.pid
             elif is_final(event):
                 self.final_seen = True
-
-
-def is_run_folder(path: Path) -> bool:
-    return path.is_dir() and any((path / name).exists() for name in ("events.jsonl", "spec.toml", "pid"))
-
-
-def resolve_run(target: str, runs_dir: Path) -> Path:
-    """A run folder from a path, a run id, or a unique part of one (`workbench attach 9c4e`)."""
-    from workbench.core.errors import WorkbenchError
-
-    candidate = Path(target).expanduser()
-    if is_run_folder(candidate):
-        return candidate.resolve()
-    if is_run_folder(runs_dir / target):
-        return (runs_dir / target).resolve()
-    try:
-        folders = sorted((p for p in runs_dir.iterdir() if is_run_folder(p)), reverse=True)
-    except OSError:
-        folders = []
-    matches = [folder for folder in folders if target in folder.name]
-    if len(matches) == 1:
-        return matches[0].resolve()
-    if not matches:
-        raise WorkbenchError(
-            f"No run {target!r} in {runs_dir}",
-            hint="List runs with `workbench runs`, or give the run folder's path.",
-        )
-    names = ", ".join(folder.name for folder in matches[:5])
-    raise WorkbenchError(f"{target!r} matches {len(matches)} runs: {names}", hint="Give more of the run id.")

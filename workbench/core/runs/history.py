@@ -7,11 +7,11 @@ never from the wall clock, so a replayed run looks the same every time.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from workbench.core.runs.best import best_of
 from workbench.core.runs.protocol import (
     Alert,
     CheckpointSaved,
@@ -64,6 +64,8 @@ class RunHistory:
         self.checkpoints: list[CheckpointSaved] = []
         self.final: Finished | Failed | None = None
         self.events_seen = 0
+        # Lines of events.jsonl that were skipped as invalid (set by whoever reads the file: RunFollower).
+        self.skipped_lines = 0
         self.sessions = 0
         # Elapsed time over all sessions (a resumed run adds a session); the current one is open.
         self._closed_elapsed = 0.0
@@ -223,15 +225,12 @@ class RunHistory:
         return sorted(self.metrics)
 
     def best_metric(self, name: str) -> tuple[float, int] | None:
+        """The best (value, step) of a metric, by the one rule of `best.py`."""
         series = self.metrics.get(name)
         if not series or not len(series):
             return None
-        lower_is_better = "loss" in name or "perplexity" in name
-        finite = [(y, x) for x, y in zip(series.xs, series.ys) if math.isfinite(y)]
-        if not finite:
-            return None
-        value, step = (min if lower_is_better else max)(finite)
-        return value, int(step)
+        found = best_of(name, zip(series.xs, series.ys))
+        return None if found is None else (found[0], int(found[1]))
 
 
 _HANDLERS = {

@@ -1,41 +1,52 @@
 """The run event protocol: versioned JSON-lines records shared by the training child and readers.
 
 One record a line in `events.jsonl`, append-only. Every record has `v` (protocol version),
-`type` and `time` (Unix seconds). The child writes with `EventWriter`; the TUI and the CLI
-read with `read_events` / `EventReader` (incremental, tolerant of a truncated last line).
-Neither side imports the other; this module is their only shared vocabulary.
+`type` and `time` (Unix seconds). Lines are strict JSON (protocol v2): a non-finite float is written as
+the string "NaN", "Infinity" or "-Infinity" (v1 wrote bare NaN tokens; nothing else changed). Readers
+accept v1 and v2, skip (and count) records that are not valid, keep keys they do not know in `extra`, and
+refuse versions newer than PROTOCOL_VERSION. The child writes with
+`EventWriter`; the TUI and the CLI read with `read_events` / `EventReader` (incremental, tolerant of a
+truncated last line). Neither side imports the other; this module is their only shared vocabulary.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-PROTOCOL_VERSION = 1
-PID_FILE = "pid"  # in the run folder: the launched process (`accelerate launch`), written by the launcher
+from workbench.core.runs.folder import PID_FILE, read_pid  # noqa: F401  (their home is folder.py)
 
-
-def read_pid(run_dir: Path) -> int | None:
-    """The launched process's pid from the run folder; None while it is not written (or unreadable)."""
-    try:
-        return int((Path(run_dir) / PID_FILE).read_text(encoding="utf-8").strip())
-    except (OSError, ValueError):
-        return None
+# v2 (strict JSON) differs from v1 only in non-finite floats: v1 wrote bare NaN/Infinity tokens, v2 writes
+# the strings "NaN", "Infinity", "-Infinity". Readers accept both; newer versions are refused.
+PROTOCOL_VERSION = 2
 
 
 class ProtocolError(ValueError):
     """A line that is not a valid event record."""
 
 
+class NewerProtocolError(ProtocolError):
+    """A record written by a newer workbench (a protocol version this reader does not know)."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(
+            f"protocol version {version} is newer than this workbench reads ({PROTOCOL_VERSION}); upgrade workbench"
+        )
+        self.version = version
+
+
 @dataclass
 class Event:
     type: ClassVar[str] = "event"
     time: float = field(default_factory=time.time, kw_only=True)
+    # Keys this version does not know (a newer writer's), kept so that nothing read is lost.
+    extra: dict[str, Any] = field(default_factory=dict, kw_only=True, repr=False, compare=False)
 
 
 @dataclass
@@ -85,6 +96,7 @@ class GpuSample:
     power_w: float | None = None
     temperature_c: float | None = None
     process_memory_mb: float | None = None  # this run's processes on this GPU
+    extra: dict[str, Any] = field(default_factory=dict, kw_only=True, repr=False, compare=False)
 
 
 @dataclass
@@ -150,32 +162,133 @@ EVENT_TYPES: dict[str, type[Event]] = {
 }
 
 
+_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def _finite_safe(value: Any) -> Any:
+    """`value` with every non-finite float replaced by its string ("NaN", "Infinity", "-Infinity")."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {key: _finite_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_safe(item) for item in value]
+    return value
+
+
+def _record(obj: Any) -> dict[str, Any]:
+    """A dataclass as a JSON object; its `extra` keys (unknown to this version) are written back as they came."""
+    record: dict[str, Any] = {}
+    for item in fields(obj):
+        if item.name == "extra":
+            continue
+        value = getattr(obj, item.name)
+        if isinstance(value, list):
+            value = [_record(entry) if is_dataclass(entry) else entry for entry in value]
+        record[item.name] = value
+    for key, value in getattr(obj, "extra", {}).items():
+        record.setdefault(key, value)
+    return record
+
+
 def encode(event: Event) -> str:
-    """One JSON line (no trailing newline). Non-finite floats are written as null-safe strings."""
-    record = {"v": PROTOCOL_VERSION, "type": event.type, **asdict(event)}
-    return json.dumps(record, separators=(",", ":"), default=str, allow_nan=True)
+    """One strict-JSON line (no trailing newline): a non-finite float is written as a string."""
+    record = {"v": PROTOCOL_VERSION, "type": event.type, **_record(event)}
+    try:
+        return json.dumps(record, separators=(",", ":"), default=str, allow_nan=False)
+    except ValueError:  # a non-finite float somewhere (a NaN loss): the slower, string-safe walk
+        return json.dumps(_finite_safe(record), separators=(",", ":"), default=str, allow_nan=False)
+
+
+def _number(value: Any, kind: str) -> Any:
+    """`value` as the `kind` ("int" or "float") a field wants; raises TypeError when it is not one."""
+    if isinstance(value, bool):
+        raise TypeError(f"expected a number, got {value!r}")
+    if kind == "float":
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str) and value in _NON_FINITE:
+            return _NON_FINITE[value]
+    elif isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return int(value)
+    raise TypeError(f"expected {'a whole number' if kind == 'int' else 'a number'}, got {value!r}")
+
+
+_CONTAINERS = {"dict": dict, "list": list, "str": str}
+
+
+def _coerce(value: Any, annotation: str) -> Any:
+    """Check (and where lossless, convert) one field's value against its annotation (a string here)."""
+    kinds = [part.strip() for part in annotation.split("|")]
+    if value is None:
+        if "None" in kinds:
+            return None
+        raise TypeError("missing value")
+    kind = kinds[0].split("[", 1)[0]
+    if kind in ("int", "float"):
+        return _number(value, kind)
+    if kind == "list" and annotation.startswith("list[GpuSample]"):
+        if not isinstance(value, list):
+            raise TypeError(f"expected a list, got {type(value).__name__}")
+        return [_build(GpuSample, item) for item in value]
+    expected = _CONTAINERS.get(kind)
+    if expected is not None and not isinstance(value, expected):
+        raise TypeError(f"expected {kind}, got {type(value).__name__}")
+    if annotation.startswith("list[dict") and not all(isinstance(item, dict) for item in value):
+        raise TypeError("expected a list of objects")
+    if annotation == "dict[str, float]":
+        return {key: _restore_number(item) for key, item in value.items()}
+    return value
+
+
+def _restore_number(value: Any) -> Any:
+    return _NON_FINITE.get(value, value) if isinstance(value, str) else value
+
+
+def _build(cls: type, record: Any) -> Any:
+    """A record dataclass from a JSON object: every known field type-checked, unknown keys kept in `extra`."""
+    if not isinstance(record, dict):
+        raise TypeError(f"expected an object, got {type(record).__name__}")
+    values: dict[str, Any] = {}
+    known = set()
+    for item in fields(cls):
+        known.add(item.name)
+        if item.name == "extra" or item.name not in record:
+            continue
+        try:
+            values[item.name] = _coerce(record[item.name], item.type)
+        except TypeError as error:
+            raise TypeError(f"{item.name}: {error}") from None
+    extra = {key: value for key, value in record.items() if key not in known}
+    if extra:
+        values["extra"] = extra
+    return cls(**values)
 
 
 def decode(line: str) -> Event:
+    """One event from a line; raises ProtocolError for a line that is not a record this reader can use.
+
+    Accepts the bare `NaN`/`Infinity` tokens of files written before strict JSON and the string
+    encoding of `"v":2` records; refuses versions newer than PROTOCOL_VERSION."""
     try:
         record = json.loads(line)
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, RecursionError) as error:
         raise ProtocolError(f"not JSON: {error}") from None
-    if not isinstance(record, dict) or "type" not in record:
+    if not isinstance(record, dict) or not isinstance(record.get("type"), str):
         raise ProtocolError("not an event record (no 'type')")
     version = record.pop("v", None)
-    if not isinstance(version, int) or version > PROTOCOL_VERSION:
-        raise ProtocolError(f"unsupported protocol version {version!r} (this reader knows {PROTOCOL_VERSION})")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ProtocolError(f"not an event record (protocol version {version!r})")
+    if version > PROTOCOL_VERSION:
+        raise NewerProtocolError(version)
     event_type = record.pop("type")
     cls = EVENT_TYPES.get(event_type)
     if cls is None:
-        return UnknownEvent(raw={"type": event_type, **record}, time=record.get("time", 0.0))
-    known = {f.name for f in fields(cls)}
-    values = {key: value for key, value in record.items() if key in known}
-    if cls is SystemSample:
-        values["gpus"] = [GpuSample(**gpu) for gpu in values.get("gpus", [])]
+        when = record.get("time", 0.0)
+        when = when if isinstance(when, (int, float)) and not isinstance(when, bool) else 0.0
+        return UnknownEvent(raw={"type": event_type, **record}, time=float(when))
     try:
-        return cls(**values)
+        return _build(cls, record)
     except TypeError as error:
         raise ProtocolError(f"bad {event_type} record: {error}") from None
 
@@ -211,13 +324,26 @@ class EventReader:
     """Incremental reader: each `poll()` returns the events of the complete lines added since the last.
 
     A last line without its newline (the writer is mid-write, or died mid-write) is left for the
-    next poll; lines that do not decode are counted in `bad_lines`, not raised.
+    next poll; lines that do not decode are skipped one by one and counted in `bad_lines` (those
+    written by a newer workbench also in `newer_lines`), never raised.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.offset = 0
         self.bad_lines = 0
+        self.newer_lines = 0
+
+    def decode_line(self, raw_line: bytes) -> Event | None:
+        """One line's event, or None (counted) when it is not one this reader can use."""
+        try:
+            return decode(raw_line.decode("utf-8"))
+        except NewerProtocolError:
+            self.newer_lines += 1
+        except (ProtocolError, UnicodeDecodeError):
+            pass
+        self.bad_lines += 1
+        return None
 
     def poll(self) -> list[Event]:
         try:
@@ -234,10 +360,9 @@ class EventReader:
         for raw_line in chunk[: end + 1].splitlines():
             if not raw_line.strip():
                 continue
-            try:
-                events.append(decode(raw_line.decode("utf-8")))
-            except (ProtocolError, UnicodeDecodeError):
-                self.bad_lines += 1
+            event = self.decode_line(raw_line)
+            if event is not None:
+                events.append(event)
         return events
 
     def follow(self, interval: float = 0.2, stop=None) -> Iterator[Event]:
