@@ -42,9 +42,23 @@ class WorkbenchApp(App[int]):
     TITLE = "workbench"
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
     BINDINGS = [
+        # Number keys outside text fields (in a field they type); alt+number from anywhere, fields too.
+        # Both keys of a pane share its binding id, so a keymap that remaps the id replaces both.
         *(
             Binding(
                 str(number), f"open_pane('{pane_id}')", title, id=f"pane.{pane_id}", tooltip=f"Show the {title} pane"
+            )
+            for number, (pane_id, title, _) in enumerate(PANES, start=1)
+        ),
+        *(
+            Binding(
+                f"alt+{number}",
+                f"open_pane('{pane_id}')",
+                title,
+                show=False,
+                priority=True,
+                id=f"pane.{pane_id}",
+                tooltip=f"Show the {title} pane (also from inside a text field)",
             )
             for number, (pane_id, title, _) in enumerate(PANES, start=1)
         ),

@@ -13,10 +13,12 @@ import os
 from time import monotonic
 
 from textual import work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import TabbedContent, TabPane
+from textual.widgets import Input, TabbedContent, TabPane, TextArea
 
 from workbench.ui.shell.compositor import covering_compositor
 from workbench.ui.shell.footer import WorkbenchFooter
@@ -31,6 +33,8 @@ PANES = [
     ("training", "Training", "workbench.ui.training.pane:TrainingPane"),
 ]
 PANE_IDS = [pane_id for pane_id, _, _ in PANES]
+PANE_CLASS = "workbench-pane"  # every pane carries it: app.tcss styles a focused pane with it
+TEXT_FIELDS = (Input, TextArea)  # widgets that take printable keys: number keys type into them
 
 
 def pane_class(pane_id: str) -> type[Widget]:
@@ -56,6 +60,20 @@ class MainScreen(Screen):
     PREBUILD_AFTER = 1.5  # seconds after the first paint
     PREBUILD_QUIET = 0.75  # seconds without a key or click before each build
     PREBUILD_GAP = 0.3  # seconds between two builds
+    AUTO_FOCUS = None  # focus goes to the shown pane (see focus_pane), not to the first focusable widget
+
+    BINDINGS = [
+        # Priority: a text field sees escape first otherwise (and some panes bind escape themselves).
+        Binding(
+            "escape",
+            "leave_field",
+            "Leave field",
+            show=False,
+            priority=True,
+            id="app.leave_field",
+            tooltip="Leave the text field: keys (1-4, the pane's keys) act again",
+        ),
+    ]
 
     def __init__(self, first_pane: str = "models") -> None:
         super().__init__()
@@ -127,6 +145,8 @@ class MainScreen(Screen):
 
     def _new_pane(self, pane_id: str) -> Widget:
         pane = self._panes[pane_id] = pane_class(pane_id)(id=f"{pane_id}-pane")
+        pane.add_class(PANE_CLASS)
+        pane.can_focus = True  # focus can rest on the pane itself: its keys work, number keys switch panes
         return pane
 
     async def pane_ready(self, pane_id: str) -> Widget:
@@ -158,6 +178,31 @@ class MainScreen(Screen):
         self.query_one("#panes", TabbedContent).active = pane_id
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        # A click on a tab shows it without going through show_pane.
+        # Every way of showing a pane ends here (keys, a click on a tab, the palette, routed work).
         if event.tabbed_content.id == "panes" and event.pane.id in PANE_IDS:
             self.ensure_pane(event.pane.id)
+            self.call_after_refresh(self.focus_pane, event.pane.id)
+
+    # -- focus ---------------------------------------------------------------------
+    @property
+    def active_pane_id(self) -> str:
+        return self.query_one("#panes", TabbedContent).active or self.first_pane
+
+    def focus_pane(self, pane_id: str) -> None:
+        """Move focus into the shown pane (unless it is there already, or the pane put it somewhere
+        itself), so the pane's keys work at once and the previous pane's widgets get no keys."""
+        pane = self.built_pane(pane_id)
+        if pane is None or not pane.is_attached or pane_id != self.active_pane_id or self.app.screen is not self:
+            return
+        focused = self.focused
+        if focused is not None and (focused is pane or pane in focused.ancestors):
+            return
+        pane.focus(scroll_visible=False)
+
+    def action_leave_field(self) -> None:
+        """Escape in a text field: focus goes to its pane (nothing typed); elsewhere escape does what it did."""
+        focused = self.focused
+        pane = self.built_pane(self.active_pane_id)
+        if not isinstance(focused, TEXT_FIELDS) or pane is None or pane not in focused.ancestors:
+            raise SkipAction()
+        pane.focus(scroll_visible=False)
