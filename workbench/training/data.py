@@ -8,7 +8,6 @@ float labels mean regression (one output), as the Datasets pane infers (core.dat
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,10 +31,10 @@ def builder_for(path: str) -> tuple[str, dict]:
     """The `datasets` builder and its reader arguments for a data file."""
     suffix = Path(path).suffix.lower()
     builder = DATA_EXTENSIONS[suffix]
-    if suffix == ".tsv":
-        return builder, {"sep": "\t", "quoting": csv.QUOTE_NONE, "keep_default_na": False}
-    if suffix == ".csv":
-        return builder, {"keep_default_na": False}
+    if suffix in (".tsv", ".csv"):
+        from workbench.core.data.scan import csv_options
+
+        return builder, csv_options(suffix[1:])  # the one CSV/TSV reader, shared with the Datasets pane
     return builder, {}
 
 

@@ -32,9 +32,8 @@ def preparation_code(
     if plan.label_column:
         lines.append("")
         if labels is not None and labels.task == "regression":
-            lines.append(
-                f'data = data.cast_column({plan.label_column!r}, Value("float32"))  # float labels: regression, num_labels=1'
-            )
+            lines.append(f"# {labels.kind} labels: regression, num_labels=1")
+            lines.append(f'data = data.cast_column({plan.label_column!r}, Value("float32"))')
         elif labels is not None and labels.kind != "class_label":
             if labels.kind == "bool":
                 lines.append(f'data = data.cast_column({plan.label_column!r}, Value("int64"))')
@@ -47,7 +46,8 @@ def preparation_code(
         lines += [
             "",
             "# No validation split: take one from train, seeded.",
-            f"parts = data[{train!r}].train_test_split(test_size={plan.validation_fraction}, seed={plan.seed}{stratify})",
+            f"parts = data[{train!r}].train_test_split("
+            f"test_size={plan.validation_fraction}, seed={plan.seed}{stratify})",
             f'data[{train!r}], data["validation"] = parts["train"], parts["test"]',
         ]
     pair = f", batch[{plan.pair_column!r}]" if plan.pair_column else ""
@@ -88,7 +88,8 @@ def _load_lines(opened: OpenedDataset) -> list[str]:
     lines = [f"data_files = {files_text}"]
     if "quoting" in options:
         quoting = "csv.QUOTE_NONE" if options["quoting"] == 3 else "csv.QUOTE_MINIMAL"
-        extra = f", delimiter={options['delimiter']!r}, quoting={quoting}"
+        extra = "".join(f", {key}={value!r}" for key, value in options.items() if key != "quoting")
+        extra += f", quoting={quoting}"
         if opened.fmt == "tsv":
             lines.append('# TSV is read without quoting: a " inside a field is text, one line is one row.')
     elif "encoding" in options:

@@ -1,60 +1,16 @@
-"""Readable feature types and the summary `workbench data info` prints."""
+"""The summary of an opened dataset that `workbench data info` prints and the pane shows."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from workbench.core.data.features import describe_feature  # noqa: F401 (re-exported)
 from workbench.core.data.files import human_size
 from workbench.core.data.labels import guess_columns, infer_labels
 from workbench.core.errors import WorkbenchError
 
 if TYPE_CHECKING:
     from workbench.core.data.loading import OpenedDataset
-
-
-def describe_feature(feature) -> str:
-    """Value('large_string') -> "string"; List(Value('int32')) -> "list<int32>"; ClassLabel -> names."""
-    kind = type(feature).__name__
-    if isinstance(feature, dict):
-        inner = ", ".join(f"{name}: {describe_feature(value)}" for name, value in feature.items())
-        return "{" + inner + "}"
-    if isinstance(feature, list):
-        return f"list<{describe_feature(feature[0])}>"
-    if kind == "Value":
-        dtype = feature.dtype
-        return "string" if dtype in {"string", "large_string"} else dtype
-    if kind == "ClassLabel":
-        return describe_class_label(feature.names)
-    if kind in {"List", "LargeList", "Sequence"}:
-        length = getattr(feature, "length", -1)
-        size = f", {length}" if length not in (-1, None) else ""
-        return f"list<{describe_feature(feature.feature)}{size}>"
-    if kind.startswith("Array"):
-        return f"array{feature.shape}<{feature.dtype}>"
-    return kind.lower()
-
-
-def describe_class_label(names: list[str]) -> str:
-    shown = ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
-    return f"class label ({len(names)}: {shown})"
-
-
-def describe_arrow_type(kind) -> str:
-    """The same words as `describe_feature`, from an Arrow type (Parquet read in place)."""
-    import pyarrow as pa
-
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
-        return "string"
-    if pa.types.is_fixed_size_list(kind):
-        return f"list<{describe_arrow_type(kind.value_type)}, {kind.list_size}>"
-    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_list_view(kind):
-        return f"list<{describe_arrow_type(kind.value_type)}>"
-    if pa.types.is_struct(kind):
-        return "{" + ", ".join(f"{field.name}: {describe_arrow_type(field.type)}" for field in kind) + "}"
-    if pa.types.is_dictionary(kind):
-        return describe_arrow_type(kind.value_type)
-    names = {pa.float16(): "float16", pa.float32(): "float32", pa.float64(): "float64"}
-    return names.get(kind, str(kind))
 
 
 def dataset_info(opened: OpenedDataset) -> dict:

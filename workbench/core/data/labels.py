@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from workbench.core.data.features import LABEL_NAMES, MAX_CLASSES
 from workbench.core.data.rows import RowSource, rows_of
 from workbench.core.errors import WorkbenchError
 
 if TYPE_CHECKING:
     from datasets import Dataset
-
-LABEL_NAMES = ("label", "labels", "quality", "target", "class", "category", "score", "y", "sentiment")
-MAX_CLASSES = 1000
 
 
 @dataclass(frozen=True)

@@ -158,7 +158,8 @@ def open_folder(folder: Path, *, cache_dir: str | None = None) -> OpenedDataset:
     files = data_files_in(folder)
     if not files:
         raise WorkbenchError(
-            f"{folder}: no data files (CSV, TSV, JSON, JSON Lines, Parquet, Arrow or text) and not a save_to_disk folder."
+            f"{folder}: no data files (CSV, TSV, JSON, JSON Lines, Parquet, Arrow or text)"
+            " and not a save_to_disk folder."
         )
     return open_files(guess_splits(files), source=str(folder), cache_dir=cache_dir)
 
@@ -166,10 +167,10 @@ def open_folder(folder: Path, *, cache_dir: str | None = None) -> OpenedDataset:
 # -- local files -------------------------------------------------------------------------
 
 
-def builder_for(fmt: str) -> tuple[str, dict]:
-    """The `datasets` builder and its options for one of our formats."""
+def builder_for(fmt: str, columns: list[str] | None = None) -> tuple[str, dict]:
+    """The `datasets` builder and its options for one of our formats (`columns`: CSV/TSV without a header)."""
     if fmt in {"csv", "tsv"}:
-        return "csv", {**scan.csv_dialect(fmt), "encoding": "utf-8"}
+        return "csv", scan.csv_options(fmt, columns)
     if fmt in {"json", "jsonl"}:
         return "json", {}
     if fmt == "text":
@@ -223,7 +224,7 @@ def open_files(split_files: dict[str, list[Path]], *, source: str, cache_dir: st
             **options,
         )
     except Exception as error:  # datasets wraps pandas/pyarrow errors; name the file and line instead
-        raise WorkbenchError(_diagnose(split_files, fmt, error)) from None
+        raise WorkbenchError(scan.diagnose_load_error(split_files, fmt, error)) from None
 
     _check_unchanged(stamps)
     splits = order_splits(dict(loaded.items()))
@@ -289,7 +290,7 @@ def _parquet_datasets(
             cache_dir=cache_dir,
         )
     except Exception as error:
-        raise WorkbenchError(_diagnose(split_files, "parquet", error)) from None
+        raise WorkbenchError(scan.diagnose_load_error(split_files, "parquet", error)) from None
     _check_unchanged_since_open(stamps)
     splits = {}
     for name, source in rows.items():
@@ -351,36 +352,6 @@ def _scan(path: Path, fmt: str) -> scan.ScanResult | None:
     if fmt == "jsonl":
         return scan.scan_jsonl(path)
     return None  # JSON arrays, Parquet and Arrow carry their own structure
-
-
-def _diagnose(split_files: dict[str, list[Path]], fmt: str, error: Exception) -> str:
-    for paths in split_files.values():
-        for path in paths:
-            found = None
-            if fmt in {"csv", "tsv"}:
-                found = scan.diagnose_csv_column_types(path, fmt)
-            elif fmt == "jsonl":
-                found = scan.diagnose_jsonl(path)
-            elif fmt == "json":
-                found = _diagnose_json_array(path)
-            if found:
-                return found
-    cause = error.__cause__ or error
-    first_line = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
-    names = ", ".join(path.name for paths in split_files.values() for path in paths)
-    return f"{names}: could not be read as {fmt.upper()}: {first_line[:300]}"
-
-
-def _diagnose_json_array(path: Path) -> str | None:
-    import json
-
-    try:
-        value = json.loads(path.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as error:
-        return f"{path.name} line {error.lineno} column {error.colno}: malformed JSON ({error.msg})."
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        return f"{path.name}: expected a JSON array of objects (or one object a line)."
-    return None
 
 
 def _check_unchanged(stamps: list[FileStamp]) -> None:

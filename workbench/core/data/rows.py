@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workbench.core.data.features import describe_arrow_type, describe_class_label, describe_feature
 from workbench.core.data.files import FileStamp
 from workbench.core.errors import WorkbenchError
 
@@ -149,8 +150,6 @@ class DatasetRows(RowSource):
         return list(feature.names) if type(feature).__name__ == "ClassLabel" else None
 
     def describe_columns(self):
-        from workbench.core.data.describe import describe_feature
-
         return {name: describe_feature(feature) for name, feature in self.dataset.features.items()}
 
     def arrow_bytes(self) -> int:
@@ -370,8 +369,6 @@ class ParquetRows(RowSource):
         return list(names) if names is not None else None
 
     def describe_columns(self):
-        from workbench.core.data.describe import describe_arrow_type, describe_class_label
-
         return {
             field.name: describe_class_label(self._class_names[field.name])
             if field.name in self._class_names
@@ -383,7 +380,8 @@ class ParquetRows(RowSource):
         stamp = self.stamps[file_index]
         if stamp.changed():
             raise WorkbenchError(
-                f"{stamp.path.name} changed on disk since it was opened; it is read in place, so it is not read any more.",
+                f"{stamp.path.name} changed on disk since it was opened;"
+                " it is read in place, so it is not read any more.",
                 hint="Reload it (r) to see the new version.",
             )
 

@@ -37,6 +37,27 @@ def csv_dialect(fmt: str) -> dict:
     return {"delimiter": ",", "quoting": csv.QUOTE_MINIMAL}
 
 
+def csv_options(fmt: str, columns: list[str] | None = None) -> dict:
+    """How CSV and TSV files are read into `datasets` ("csv" builder, pandas underneath): the one
+    reader of the browser, the preparation, the code it shows and the training child.
+
+    - TSV without quoting (`csv_dialect`); CSV with RFC 4180 quoting.
+    - UTF-8, a byte-order mark dropped while decoding ("utf-8-sig"): never part of a column name.
+    - Only an empty cell is missing; "NA", "null", "None", "n/a" … are text, as in the file
+      (pandas' default would turn a sentence "None" into a missing value).
+    - `columns`: the file has no header row; these are the column names (`headerless_names`).
+    """
+    options = {**csv_dialect(fmt), "encoding": "utf-8-sig", "keep_default_na": False, "na_values": [""]}
+    if columns is not None:
+        options.update(header=None, column_names=list(columns))
+    return options
+
+
+def headerless_names(count: int) -> list[str]:
+    """Column names of a file without a header row: column_1 … column_N."""
+    return [f"column_{index}" for index in range(1, count + 1)]
+
+
 def scan_csv(path: Path, fmt: str) -> ScanResult:
     """Count records and check that each has as many fields as the header."""
     dialect = csv_dialect(fmt)
@@ -142,8 +163,8 @@ def diagnose_jsonl(path: Path) -> str | None:
                 first = kinds.setdefault(key, (kind, number))
                 if not _compatible(first[0], kind):
                     return (
-                        f"{path.name} line {number}, field {key!r}: {_article(kind)} ({_short(item)}), but line {first[1]}"
-                        f" has {_article(first[0])}. A column must hold one type."
+                        f"{path.name} line {number}, field {key!r}: {_article(kind)} ({_short(item)}),"
+                        f" but line {first[1]} has {_article(first[0])}. A column must hold one type."
                     )
     return None
 
@@ -213,3 +234,32 @@ def _short(value, limit: int = 40) -> str:
 
 def _article(kind: str) -> str:
     return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
+def diagnose_load_error(split_files: dict[str, list[Path]], fmt: str, error: Exception) -> str:
+    """What `datasets` failed on, named by file and line where a scan finds it (else its first line)."""
+    for paths in split_files.values():
+        for path in paths:
+            found = None
+            if fmt in {"csv", "tsv"}:
+                found = diagnose_csv_column_types(path, fmt)
+            elif fmt == "jsonl":
+                found = diagnose_jsonl(path)
+            elif fmt == "json":
+                found = _diagnose_json_array(path)
+            if found:
+                return found
+    cause = error.__cause__ or error
+    first_line = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    names = ", ".join(path.name for paths in split_files.values() for path in paths)
+    return f"{names}: could not be read as {fmt.upper()}: {first_line[:300]}"
+
+
+def _diagnose_json_array(path: Path) -> str | None:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as error:
+        return f"{path.name} line {error.lineno} column {error.colno}: malformed JSON ({error.msg})."
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        return f"{path.name}: expected a JSON array of objects (or one object a line)."
+    return None
