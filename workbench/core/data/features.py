@@ -24,7 +24,6 @@ PAIR_NAMES = (
     ("text_a", "text_b"),
     ("text1", "text2"),
     ("sentence_a", "sentence_b"),
-    ("sentence", "question"),
     ("query", "document"),
     ("query", "passage"),
     ("anchor", "positive"),
@@ -35,6 +34,8 @@ TEXT_NAMES = ("text", "sentence", "content", "review", "document", "tweet", "com
 
 # More distinct class labels than this and a column is not a label column.
 MAX_CLASSES = 1000
+# Integer labels with more different values than this are a score (regression), not classes.
+MAX_INT_CLASSES = 100
 
 
 def describe_feature(feature) -> str:

@@ -1,16 +1,35 @@
-"""Which columns are text, pair and label, and what head the label asks for."""
+"""Which columns are text, pair and label, and what head the label asks for.
+
+This module is the one home of the label rule; the Datasets pane, the preparation, the shown
+code and the training child (`training/data.py`) all call `infer_labels`:
+
+- a `ClassLabel` column: classification with its names;
+- booleans: classification, classes False and True;
+- floats: regression (one output, `num_labels=1`), even when every value is whole (2.0);
+- integers: classification with classes 0 … max when every value is in 0 … 999 and there are at
+  most 100 different values; otherwise (a negative value, or many different values: a score
+  or a year stored as integers) regression;
+- text: classification, the classes sorted by name; a column mixing numbers and text, or
+  with more than 1,000 different values (a text column, surely), is an error naming a row;
+- an empty label is an error naming its row.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from workbench.core.data.features import LABEL_NAMES, MAX_CLASSES
+from workbench.core.data.features import LABEL_NAMES, MAX_CLASSES, MAX_INT_CLASSES, PAIR_NAMES, TEXT_NAMES
 from workbench.core.data.rows import RowSource, rows_of
 from workbench.core.errors import WorkbenchError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import pyarrow as pa
     from datasets import Dataset
+
+SENTENCE_CHARS = 15  # mean length from which a string column reads as sentences (not codes or ids)
 
 
 @dataclass(frozen=True)
@@ -39,43 +58,51 @@ def string_columns(dataset: Dataset | RowSource) -> list[str]:
 
 
 def guess_columns(dataset: Dataset | RowSource) -> ColumnGuess:
-    """Text: the string column with the longest values; pair: a second one nearly as long;
-    label: a ClassLabel column, else a column with a label-like name."""
+    """The columns a model reads, guessed from names first, then from position and types.
+
+    Label: a ClassLabel column, else a column with a label-like name (`LABEL_NAMES`).
+    Text and pair: two columns named as a pair (`PAIR_NAMES`: sentence1/sentence2, premise/
+    hypothesis, #1 String/#2 String …), the first of the pair being the text whatever the lengths;
+    else the sentence-like string columns (15 characters or more on average) in file order: the
+    first is the text, a second one the pair; else the longest string column alone.
+    """
     import pyarrow.compute as pc
 
     dataset = rows_of(dataset)
-    texts = string_columns(dataset)
+    label = _guess_label(dataset)
+    texts = [name for name in string_columns(dataset) if name != label]
+    by_lower = {name.lower().strip(): name for name in texts}
+    for first, second in PAIR_NAMES:
+        if first in by_lower and second in by_lower:
+            return ColumnGuess(by_lower[first], by_lower[second], label)
     sample = dataset.slice(0, min(200, dataset.num_rows), texts)
-    lengths = {}
-    for name in texts:
-        mean = pc.mean(pc.utf8_length(sample.column(name))).as_py()
-        lengths[name] = mean or 0.0
-    ranked = sorted(lengths, key=lambda name: -lengths[name])
-    label = _guess_label(dataset, exclude=set(ranked[:1]))
-    ranked = [name for name in ranked if name != label]
-    text = ranked[0] if ranked else None
-    pair = None
-    if len(ranked) > 1 and lengths[ranked[1]] >= 0.5 * lengths[ranked[0]] and lengths[ranked[1]] >= 15:
-        pair = ranked[1]
-    return ColumnGuess(text, pair, label)
+    lengths = {name: pc.mean(pc.utf8_length(sample.column(name))).as_py() or 0.0 for name in texts}
+    sentences = [name for name in texts if lengths[name] >= SENTENCE_CHARS]
+    if len(sentences) >= 2:
+        return ColumnGuess(sentences[0], sentences[1], label)
+    named = [by_lower[name] for name in TEXT_NAMES if name in by_lower]
+    if sentences:
+        return ColumnGuess(sentences[0], None, label)
+    if named:
+        return ColumnGuess(named[0], None, label)
+    longest = max(texts, key=lambda name: lengths[name], default=None)
+    return ColumnGuess(longest, None, label)
 
 
-def _guess_label(dataset: RowSource, exclude: set[str]) -> str | None:
+def _guess_label(dataset: RowSource) -> str | None:
     for name in dataset.column_names:
         if dataset.class_names(name) is not None:
             return name
     by_lower = {name.lower().strip(): name for name in dataset.column_names}
     for candidate in LABEL_NAMES:
-        if candidate in by_lower and by_lower[candidate] not in exclude:
+        if candidate in by_lower:
             return by_lower[candidate]
     return None
 
 
 def infer_labels(dataset: Dataset | RowSource, column: str) -> LabelInfo:
-    """The head a label column asks for; mixed types and empty labels are errors naming a row."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
+    """The head a label column asks for (the rule is in this module's docstring); mixed types
+    and empty labels are errors naming a row."""
     dataset = rows_of(dataset)
     require_column(dataset, column)
     names = dataset.class_names(column)
@@ -84,6 +111,19 @@ def infer_labels(dataset: Dataset | RowSource, column: str) -> LabelInfo:
     values = dataset.column(column)
     if dataset.feature_kind(column) == "Json":
         _raise_mixed_json(values, column)
+    return infer_label_values(values, column)
+
+
+def infer_label_values(values: pa.Array | pa.ChunkedArray | Sequence, column: str = "label") -> LabelInfo:
+    """The same rule on the values alone (an Arrow array, or a Python list of one type)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(values, (pa.Array, pa.ChunkedArray)):
+        try:
+            values = pa.array(list(values))
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+            raise WorkbenchError(f"Label column {column!r} mixes types ({error}).") from None
     nulls = values.null_count
     if nulls:
         first = pc.index(pc.is_null(values), True).as_py()
@@ -94,10 +134,11 @@ def infer_labels(dataset: Dataset | RowSource, column: str) -> LabelInfo:
     if pa.types.is_floating(kind):
         return LabelInfo("regression", (), "float")
     if pa.types.is_integer(kind):
-        low, high = pc.min_max(values).values()
-        low, high = low.as_py(), high.as_py()
+        if len(values) == 0:
+            return LabelInfo("classification", (), "int")
+        low, high = (item.as_py() for item in pc.min_max(values).values())
         distinct = len(pc.unique(values))
-        if low >= 0 and high < MAX_CLASSES and distinct <= 100:
+        if low >= 0 and high < MAX_CLASSES and distinct <= MAX_INT_CLASSES:
             return LabelInfo("classification", tuple(str(i) for i in range(high + 1)), "int")
         return LabelInfo("regression", (), "int")
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
