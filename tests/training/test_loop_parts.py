@@ -125,7 +125,7 @@ def test_run_ids():
 
 
 def test_fused_adamw_where_torch_has_the_kernel():
-    from workbench.training.child import wants_fused_adamw
+    from workbench.training.configure import wants_fused_adamw
 
     assert wants_fused_adamw({"fused_optimizer": True}, "cuda")
     assert wants_fused_adamw({"fused_optimizer": True}, "cpu")
@@ -134,7 +134,7 @@ def test_fused_adamw_where_torch_has_the_kernel():
 
 
 def test_no_host_sync_per_step_on_gpus_unless_skipping():
-    from workbench.training.child import guard_every_step
+    from workbench.training.loop import guard_every_step
 
     assert not guard_every_step("stop", "cuda")
     assert guard_every_step("skip", "cuda")
@@ -142,7 +142,7 @@ def test_no_host_sync_per_step_on_gpus_unless_skipping():
 
 
 def test_torch_compile_uses_cuda_graphs_on_gpus_with_static_shapes():
-    from workbench.training.child import compile_settings
+    from workbench.training.configure import compile_settings
 
     model = default_spec()["model"]
     assert compile_settings(model, "cuda") is None  # off by default
@@ -156,7 +156,7 @@ def test_torch_compile_uses_cuda_graphs_on_gpus_with_static_shapes():
 
 
 def test_compiled_runs_pad_batches_to_few_lengths():
-    from workbench.training.child import COMPILE_BUCKET, pad_multiple
+    from workbench.training.configure import COMPILE_BUCKET, pad_multiple
 
     training = default_spec()["training"]
     assert pad_multiple(training, compiling=False) == 8
@@ -172,7 +172,7 @@ def test_compiled_runs_pad_batches_to_few_lengths():
 def test_a_compiled_models_weights_are_saved_under_the_plain_models_names():
     import torch
 
-    from workbench.training.child import without_compile_prefix
+    from workbench.training.configure import without_compile_prefix
 
     model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(3, 1))
     compiled = torch.compile(model)  # wrapping compiles nothing until called
@@ -184,7 +184,7 @@ def test_a_compiled_models_weights_are_saved_under_the_plain_models_names():
 def test_compiled_runs_may_recompile_for_each_shape(monkeypatch):
     import torch._dynamo.config as dynamo_config
 
-    from workbench.training.child import allow_recompiles
+    from workbench.training.configure import allow_recompiles
 
     name = "recompile_limit" if hasattr(dynamo_config, "recompile_limit") else "cache_size_limit"
     monkeypatch.setattr(dynamo_config, name, 8)
@@ -197,7 +197,7 @@ def test_compiled_runs_may_recompile_for_each_shape(monkeypatch):
 def test_fsdp_shards_layers_but_not_the_module_around_the_embeddings():
     from transformers import BertConfig, BertForSequenceClassification
 
-    from workbench.training.child import fsdp_layer_classes
+    from workbench.training.configure import fsdp_layer_classes
 
     model = BertForSequenceClassification(
         BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=37, vocab_size=100)
@@ -207,7 +207,7 @@ def test_fsdp_shards_layers_but_not_the_module_around_the_embeddings():
 
 
 def test_pinned_memory_and_workers_only_where_they_help():
-    from workbench.training.child import loader_options
+    from workbench.training.configure import loader_options
 
     training = default_spec()["training"]
     assert loader_options(training, "cuda") == {"num_workers": 0, "pin_memory": True, "persistent_workers": False}
@@ -219,7 +219,7 @@ def test_pinned_memory_and_workers_only_where_they_help():
 def test_decay_groups_skip_bias_and_norms(tiny_model_dir):
     from transformers import AutoModelForSequenceClassification
 
-    from workbench.training.child import decay_groups
+    from workbench.training.configure import decay_groups
 
     model = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir, num_labels=2)
     decay, no_decay = decay_groups(model, 0.01)

@@ -1,0 +1,304 @@
+"""Setting a run up: the Accelerator, the tokenizer and data, the model and its head, the optimizer,
+the scheduler and the data loaders, all prepared by Accelerate.
+
+`make_accelerator` comes first (it says which process is the main one, so the child can open its
+event sink); `build` then makes everything else and returns a complete `Setup`, so the loop never
+probes for half-built objects.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from workbench.training.event_sink import RunEvents
+
+# Devices with a fused AdamW kernel in torch. On the CPU the fused step is about ten times
+# quicker than the default for-each one (22 M parameters: ~24 ms against ~240 ms), and it is
+# what Trainer picks by default since torch 2.8.
+FUSED_ADAMW_DEVICES = ("cuda", "cpu", "xpu", "mps")
+
+# With torch.compile, batches are padded to a multiple of this (at least): at max_length 128 that
+# is 4 sequence lengths, each compiled once, instead of one compile per multiple of 8.
+COMPILE_BUCKET = 32
+
+COMPILED_PREFIX = "_orig_mod."
+
+
+def resolve_model(name: str) -> str:
+    from workbench.training.spec import EMBEDDED_MODEL
+
+    if name == EMBEDDED_MODEL:
+        from workbench.core.embedded import embedded_model_path
+
+        return str(embedded_model_path())
+    return name
+
+
+def head_options(labels) -> dict:
+    """`from_pretrained` arguments for the head: one output for regression, else the class names.
+
+    Passing `id2label=None` (as for regression before) leaves transformers 5's `num_labels` unset
+    and the head's Linear fails with `empty(): argument 'size' ... NoneType`."""
+    if labels.regression:
+        return {"num_labels": 1, "problem_type": "regression"}
+    id2label = {int(k): v for k, v in labels.id2label.items()}
+    options: dict[str, Any] = {"num_labels": labels.num_labels}
+    if id2label:
+        options.update(id2label=id2label, label2id={v: k for k, v in id2label.items()})
+    if labels.num_labels > 1:
+        options["problem_type"] = "single_label_classification"
+    return options
+
+
+def decay_groups(model, weight_decay: float) -> list[dict]:
+    """No weight decay on biases and normalization weights (as Trainer does)."""
+    decay, no_decay = [], []
+    for name, parameter in model.named_parameters():
+        if not parameter.requires_grad:
+            continue
+        if parameter.ndim < 2 or "norm" in name.lower() or name.endswith(".bias"):
+            no_decay.append(parameter)
+        else:
+            decay.append(parameter)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def wants_fused_adamw(training: dict, device_type: str) -> bool:
+    return bool(training.get("fused_optimizer", True)) and device_type in FUSED_ADAMW_DEVICES
+
+
+def compile_settings(model_spec: dict, device_type: str) -> dict | None:
+    """Accelerate's TorchDynamoPlugin arguments for this spec, or None when not compiling.
+
+    Static shapes: with the padding buckets there are a handful, and CUDA graphs ("reduce-overhead",
+    the default) need one graph per shape anyway. On an H200, a BERT-base step at 128x64 went from
+    44.9 ms eager and 30.4 ms compiled to 15.8 ms with CUDA graphs (benchmarks/gpu_profile.py): the
+    step is bound by the host launching kernels, and a graph replay launches them all at once.
+    """
+    if not model_spec.get("torch_compile"):
+        return None
+    mode = model_spec.get("compile_mode") or "reduce-overhead"
+    if mode == "reduce-overhead" and device_type != "cuda":
+        mode = "default"  # CUDA graphs exist only on CUDA devices
+    return {"backend": "inductor", "mode": mode, "dynamic": False}
+
+
+def pad_multiple(training: dict, compiling: bool) -> int | None:
+    """What DataCollatorWithPadding pads each batch to a multiple of (None: the longest row)."""
+    multiple = training["pad_to_multiple_of"]
+    if compiling:
+        multiple = max(multiple, COMPILE_BUCKET)
+    return multiple or None
+
+
+def fsdp_layer_classes(model) -> list[str]:
+    """The module classes FSDP shards as units: the model's own no-split modules, less any that
+    holds the input embeddings.
+
+    Accelerate 1.15 shards the input embeddings as a unit of their own after the auto-wrap; when
+    the auto-wrap already took a module around them (BERT's `BertEmbeddings`), their weights are
+    sharded twice and torch 2.11 fails in `DeviceMesh._concatenate` (seen on two H200s)."""
+    names = set(getattr(model, "_no_split_modules", None) or [])
+    embeddings = model.get_input_embeddings() if hasattr(model, "get_input_embeddings") else None
+    if embeddings is not None:
+        names -= {
+            type(module).__name__ for module in model.modules() if any(sub is embeddings for sub in module.modules())
+        }
+    return sorted(names)
+
+
+def without_compile_prefix(state_dict: dict) -> dict:
+    """A compiled model's state dict as the plain model's: Accelerate keeps torch.compile's wrapper
+    when unwrapping, and its keys start with `_orig_mod.`, which `from_pretrained` does not know
+    (the final model of a compiled run loaded with random weights)."""
+    return {key.removeprefix(COMPILED_PREFIX): value for key, value in state_dict.items()}
+
+
+def allow_recompiles(limit: int) -> None:
+    """Raise torch.compile's per-function recompile limit (8 by default; past it, new shapes run
+    eager). The option was called cache_size_limit before torch 2.6."""
+    import torch._dynamo.config as dynamo_config
+
+    for name in ("recompile_limit", "cache_size_limit"):
+        if hasattr(dynamo_config, name):
+            setattr(dynamo_config, name, max(getattr(dynamo_config, name), limit))
+            return
+
+
+def loader_options(training: dict, device_type: str) -> dict:
+    """DataLoader workers and pinned memory (pinning only helps copies to a GPU)."""
+    return {
+        "num_workers": training["dataloader_num_workers"],
+        "pin_memory": bool(training["dataloader_pin_memory"]) and device_type == "cuda",
+        "persistent_workers": training["dataloader_num_workers"] > 0,
+    }
+
+
+@dataclass
+class Hardware:
+    """The Accelerator and how the model runs on it."""
+
+    accelerator: Any
+    compiling: bool
+    mark_step: Any  # torch.compiler.cudagraph_mark_step_begin under CUDA graphs, else None
+
+
+@dataclass
+class Setup:
+    """Everything the loop needs, prepared by Accelerate."""
+
+    hardware: Hardware
+    model: Any
+    optimizer: Any
+    scheduler: Any
+    tokenizer: Any
+    labels: Any  # training.data.LabelInfo
+    metrics: Any  # training.evaluation.MetricSet
+    train_loader: Any
+    eval_loader: Any | None
+    sampler: Any  # training.sampling.EpochSampler
+    train_rows: int
+    total_steps: int
+    steps_per_epoch: int
+    num_epochs: int
+
+
+def make_accelerator(spec: dict) -> Hardware:
+    import torch
+    from accelerate import Accelerator
+    from accelerate.utils import TorchDynamoPlugin
+
+    training = spec["training"]
+    device_type = "cuda" if torch.cuda.is_available() and not training["use_cpu"] else "cpu"
+    compile_kwargs = compile_settings(spec["model"], device_type)
+    compiling = compile_kwargs is not None
+    # A new iteration for CUDA graphs starts at each forward (eval runs between training steps).
+    mark_step = (
+        getattr(torch.compiler, "cudagraph_mark_step_begin", None) if compiling and device_type == "cuda" else None
+    )
+    if compiling:
+        allow_recompiles(64)  # each padding bucket, the last batch, train and eval: one compile each
+    accelerator = Accelerator(
+        mixed_precision=training["mixed_precision"],
+        gradient_accumulation_steps=training["gradient_accumulation_steps"],
+        cpu=training["use_cpu"],
+        **({"dynamo_plugin": TorchDynamoPlugin(**compile_kwargs)} if compile_kwargs else {"dynamo_backend": "no"}),
+    )
+    return Hardware(accelerator, compiling, mark_step)
+
+
+def _load_metrics(names: list[str], num_labels: int, box: dict) -> None:
+    try:
+        from workbench.training.evaluation import MetricSet
+
+        box["metrics"] = MetricSet(names, num_labels)
+    except Exception as error:  # re-raised in the main thread
+        box["error"] = error
+
+
+def build(spec: dict, hardware: Hardware, events: RunEvents) -> Setup:
+    import torch
+    from accelerate.utils import set_seed
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_scheduler
+
+    from workbench.training import data as run_data
+
+    accelerator, training = hardware.accelerator, spec["training"]
+    set_seed(training["seed"])
+    model_path = resolve_model(spec["model"]["name_or_path"])
+    events.log(f"Loading the tokenizer and data ({spec['model']['name_or_path']})")
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    with accelerator.main_process_first():
+        tokenized, labels = run_data.prepare(spec, tokenizer)
+    # Load the metric modules (evaluate's import is slow) while the model loads.
+    metrics_box: dict = {}
+    metrics_thread = threading.Thread(
+        target=_load_metrics, args=(training["metrics"], labels.num_labels, metrics_box), daemon=True
+    )
+    metrics_thread.start()
+
+    events.log(f"Loading the model: {labels.num_labels} label(s){' (regression)' if labels.regression else ''}")
+    model = AutoModelForSequenceClassification.from_pretrained(
+        model_path,
+        attn_implementation=spec["model"].get("attn_implementation") or None,
+        # A checkpoint with a head of another size (2 classes, trained here for regression) gets a new head.
+        ignore_mismatched_sizes=True,
+        **head_options(labels),
+    )
+    train_loader, eval_loader, sampler = make_loaders(tokenized, tokenizer, training, hardware)
+    optimizer = torch.optim.AdamW(
+        decay_groups(model, training["weight_decay"]),
+        lr=training["learning_rate"],
+        betas=(training["adam_beta1"], training["adam_beta2"]),
+        eps=training["adam_epsilon"],
+        fused=True if wants_fused_adamw(training, accelerator.device.type) else None,
+    )
+    fsdp_plugin = getattr(accelerator.state, "fsdp_plugin", None)
+    if fsdp_plugin is not None and not fsdp_plugin.transformer_cls_names_to_wrap:
+        fsdp_plugin.transformer_cls_names_to_wrap = fsdp_layer_classes(model)
+    model, optimizer, train_loader, eval_loader = accelerator.prepare(model, optimizer, train_loader, eval_loader)
+    steps_per_epoch = max(1, math.ceil(len(train_loader) / training["gradient_accumulation_steps"]))
+    if training["max_steps"] > 0:
+        total_steps = training["max_steps"]
+    else:
+        total_steps = max(1, math.ceil(training["num_train_epochs"] * steps_per_epoch))
+    # Accelerate steps a prepared scheduler once per process, so it is sized for all of them.
+    scheduler = get_scheduler(
+        training["lr_scheduler_type"],
+        optimizer=optimizer,
+        num_warmup_steps=math.ceil(training["warmup_ratio"] * total_steps) * accelerator.num_processes,
+        num_training_steps=total_steps * accelerator.num_processes,
+    )
+    scheduler = accelerator.prepare(scheduler)
+    metrics_thread.join()
+    if "error" in metrics_box:
+        raise metrics_box["error"]
+    return Setup(
+        hardware=hardware,
+        model=model,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        tokenizer=tokenizer,
+        labels=labels,
+        metrics=metrics_box["metrics"],
+        train_loader=train_loader,
+        eval_loader=eval_loader,
+        sampler=sampler,
+        train_rows=len(tokenized["train"]),
+        total_steps=total_steps,
+        steps_per_epoch=steps_per_epoch,
+        num_epochs=math.ceil(total_steps / steps_per_epoch),
+    )
+
+
+def make_loaders(tokenized, tokenizer, training: dict, hardware: Hardware):
+    """The train loader, the evaluation loader (None without validation data or evaluation) and the
+    train loader's `EpochSampler` (the order of epoch e depends on the seed and e only)."""
+    from torch.utils.data import DataLoader
+    from transformers import DataCollatorWithPadding
+
+    from workbench.training.sampling import EpochSampler
+
+    collator = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=pad_multiple(training, hardware.compiling))
+    train = tokenized["train"]
+    lengths = [len(ids) for ids in train["input_ids"]] if training["group_by_length"] else None
+    sampler = EpochSampler(len(train), training["seed"], lengths, training["per_device_train_batch_size"])
+    common = {"collate_fn": collator, **loader_options(training, hardware.accelerator.device.type)}
+    train_loader = DataLoader(
+        train,
+        batch_size=training["per_device_train_batch_size"],
+        sampler=sampler,
+        **common,
+    )
+    eval_loader = None
+    if "validation" in tokenized and training["eval_strategy"] != "no":
+        eval_loader = DataLoader(
+            tokenized["validation"],
+            batch_size=training["per_device_eval_batch_size"],
+            shuffle=False,
+            **common,
+        )
+    return train_loader, eval_loader, sampler
