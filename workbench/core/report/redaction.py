@@ -42,9 +42,9 @@ def scrub_tokens(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
     """`text` with every known secret and anything token-shaped replaced by a mask."""
     for secret in sorted(secrets, key=len, reverse=True):
         text = scrub(text, secret)
-    text = HF_TOKEN_PATTERN.sub(TOKEN_MASK, text)
     text = BEARER_PATTERN.sub(r"\1***", text)
-    return URL_PASSWORD_PATTERN.sub(r"\1***@", text)
+    text = URL_PASSWORD_PATTERN.sub(r"\1***@", text)
+    return HF_TOKEN_PATTERN.sub(TOKEN_MASK, text)
 
 
 def _user_name() -> str:
