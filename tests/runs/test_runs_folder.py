@@ -117,7 +117,7 @@ def test_a_live_run_reads_running(runs_dir, tmp_path):
         assert info.status == "running" and info.step == 2 and info.pid == process.pid
         runs.stop_run(run_dir)
         assert (run_dir / "control" / "stop").exists()
-        with pytest.raises(WorkbenchError, match="still running"):
+        with pytest.raises(WorkbenchError, match="already running"):
             runs.resume_run(run_dir)
     finally:
         process.kill()

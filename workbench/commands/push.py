@@ -49,10 +49,7 @@ def _run_folder_or_target(target: str) -> str:
 
 def _local_dry_run(plan, unreachable, card_text: str, *, as_json: bool) -> int:
     from workbench.core.hub.files import human_size
-    from workbench.core.hub.push import validate_plan
 
-    if not plan.repo_id.startswith(UNKNOWN_USER):
-        validate_plan(plan)
     files = [{"path": f.path_in_repo, "size": f.size, "status": "local"} for f in plan.files()]
     note = f"Not checked against the Hub: {unreachable.message}"
     if as_json:
@@ -106,6 +103,7 @@ def _run(args: argparse.Namespace) -> int:
         push,
         record_push,
         suggest_repo_name,
+        validate_plan,
     )
     from workbench.core.hub.source import resolve_source
     from workbench.core.hub.token import find_token
@@ -145,6 +143,8 @@ def _run(args: argparse.Namespace) -> int:
         card_text=card_text,
         allow_existing=not args.new_repo,
     )
+    if not repo_id.startswith(UNKNOWN_USER):
+        validate_plan(plan)  # a bad repository id is the one line printed, before any card warning
     log = (lambda text: None) if args.json else (lambda text: print(text, file=sys.stderr))
     if source.note:
         log(source.note)

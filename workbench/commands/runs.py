@@ -44,10 +44,16 @@ def _age(timestamp: float | None) -> str:
 
 def list_command(args: argparse.Namespace) -> int:
     from workbench.commands.train import run_info_record
+    from workbench.core.errors import WorkbenchError
     from workbench.core.runs.folder import runs_dir
     from workbench.core.runs.listing import list_runs
 
     folder = runs_dir()
+    if folder.exists() and not folder.is_dir():
+        raise WorkbenchError(
+            f"The runs folder {folder} is a file, not a folder.",
+            hint="Set runs_dir in the settings (or WORKBENCH_RUNS_DIR) to a folder.",
+        )
     infos = list_runs(folder)
     if not args.all:
         infos = infos[:30]

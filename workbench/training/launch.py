@@ -348,6 +348,10 @@ def kill_run(run_dir: Path, wait_s: float = 5.0) -> None:
     """SIGKILL the run's process group; the run then reads as crashed (killed on request)."""
     run_dir = absolute(run_dir)
     pids = [pid for pid in run_pids(run_dir) if process_alive(pid, run_dir)]
+    if not pids:
+        info = read_run(run_dir)
+        if not info.is_active and not _unfinished(run_dir):
+            raise WorkbenchError(f"Run {info.run_id} is not running (it is {info.status}); there is nothing to kill.")
     for pid in pids:
         try:
             os.killpg(os.getpgid(pid), signal.SIGKILL)
@@ -372,34 +376,49 @@ def _take_for_resume(run_dir: Path) -> int:
         return acquire_lock(run_dir, ENDING_WAIT_S)
 
 
-def resume_run(run_dir: Path) -> RunInfo:
-    """A new child continuing from the last checkpoint in the same folder (steps and loss curve continue)."""
+def _check_resumable(run_dir: Path, info: RunInfo) -> dict:
+    """The spec to resume with; raises WorkbenchError when the run cannot be resumed (nothing written)."""
     from workbench.training.checkpoints import latest_checkpoint
 
+    if info.status == "finished":
+        raise WorkbenchError(
+            f"Run {info.run_id} has finished; there is nothing to resume (its final/ and summary.json are kept).",
+            hint="To train more, start a new run with `workbench train`.",
+        )
+    if latest_checkpoint(run_dir) is None:
+        raise WorkbenchError(
+            f"Run {info.run_id} has no checkpoint to resume from.",
+            hint="Checkpoints are written every training.save_steps steps, at each epoch end and on stop.",
+        )
+    spec = load_spec_quietly(run_dir)
+    if not isinstance(spec.get("training"), dict) or not isinstance(spec.get("model"), dict):
+        raise WorkbenchError(f"Run {info.run_id} has no readable {SPEC_FILE}; it cannot be resumed.")
+    return spec
+
+
+def resume_run(run_dir: Path) -> RunInfo:
+    """A new child continuing from the last checkpoint in the same folder (steps and loss curve continue)."""
     run_dir = absolute(run_dir)
     if not is_run_folder(run_dir):
         raise WorkbenchError(f"{run_dir} is not a run folder.", hint="List runs with `workbench runs`.")
+    seen = read_run(run_dir)
+    if seen.is_active:
+        raise RunBusy(
+            f"Run {seen.run_id} is already running (it is {seen.status}); stop it before resuming.",
+            hint=f"Follow it with `workbench attach {seen.run_id}`.",
+        )
+    _check_resumable(run_dir, seen)  # refused before the lock file is even created: nothing changes on disk
     fd = _take_for_resume(run_dir)
     try:
+        # Again under the lock: another launcher may have resumed it meanwhile.
         read = read_events(run_dir)
         info = info_from_events(run_dir, load_spec_quietly(run_dir), read.events)
         if info.is_active:
             if any(process_alive(pid, run_dir) for pid in run_pids(run_dir, read.events)):
-                raise WorkbenchError(f"Run {info.run_id} is still {info.status}; stop it before resuming.")
+                raise RunBusy(f"Run {info.run_id} is already running (it is {info.status}); stop it before resuming.")
             record_crash(run_dir)  # we own it now: the earlier session's end is written before the next starts
-        if info.status == "finished":
-            raise WorkbenchError(
-                f"Run {info.run_id} has finished; there is nothing to resume (its final/ and summary.json are kept).",
-                hint="To train more, start a new run with `workbench train`.",
-            )
-        if latest_checkpoint(run_dir) is None:
-            raise WorkbenchError(
-                f"Run {info.run_id} has no checkpoint to resume from.",
-                hint="Checkpoints are written every training.save_steps steps, at each epoch end and on stop.",
-            )
-        spec = load_spec_quietly(run_dir)
-        if not spec.get("training"):
-            raise WorkbenchError(f"Run {info.run_id} has no readable {SPEC_FILE}.")
+            info.status = "crashed"
+        spec = _check_resumable(run_dir, info)
         try:
             (run_dir / STOP_FILE).unlink()
         except FileNotFoundError:
