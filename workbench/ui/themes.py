@@ -8,10 +8,14 @@ Format (see themes/workbench-dusk.toml)::
     secondary/accent/warning/error/success/foreground/background/surface/panel = "#RRGGBB"
     [variables]                # workbench colours (loss-line, gpu-hot, ...) and Textual CSS variables
     loss-line = "#F59E0B"
+    token-a = "#2F4858"        # Tokenizer pane: token chips cycle through token-a ... token-f
+    token-special = "#E0B84F"  # [CLS], [SEP] ...; token-unknown: [UNK]
+    head-new = "#FDE68A"       # Models pane head report: head-kept, head-new, head-unused, head-error
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,9 +29,36 @@ WORKBENCH_VARIABLES = {
     "loss-smooth": "#FDE68A",
     "gpu-hot": "#EF4444",
     "gpu-cool": "#38BDF8",
-    "token-a": "#3B2F12",
-    "token-b": "#12303B",
 }
+
+# The Tokenizer pane's colours (workbench/ui/tokenizer/palette.py). Not defaulted here: a theme
+# without them gets the built-in dark or light palette, which has more than one default colour.
+TOKEN_CHIP_VARIABLES = ("token-a", "token-b", "token-c", "token-d", "token-e", "token-f")
+TOKEN_VARIABLES = (*TOKEN_CHIP_VARIABLES, "token-special", "token-unknown")
+
+# The Models pane's head report: weights kept from the checkpoint, new (random) weights,
+# unused checkpoint weights, and errors. Defaults are Rich styles (the terminal's ANSI colours).
+HEAD_VARIABLES = {
+    "head-kept": "green",
+    "head-new": "yellow",
+    "head-unused": "dim",
+    "head-error": "red",
+}
+
+
+def is_colour(value: object) -> bool:
+    try:
+        Color.parse(str(value).strip())
+    except ColorParseError:
+        return False
+    return True
+
+
+def head_style(variables: Mapping[str, str], name: str) -> str:
+    """A head-report colour from the theme's variables, or its default style."""
+    value = variables.get(name)
+    return value.strip() if value is not None and is_colour(value) else HEAD_VARIABLES[name]
+
 
 _COLOR_KEYS = (
     "primary",
@@ -77,6 +108,9 @@ def parse_theme_file(path: Path) -> Theme:
     variables = data.get("variables", {})
     if not isinstance(variables, dict):
         raise ValueError("[variables] must be a table")
+    for key, value in variables.items():
+        if (key in TOKEN_VARIABLES or key in HEAD_VARIABLES) and not is_colour(value):
+            raise ValueError(f"variables.{key} = {value!r} is not a colour")
     return Theme(
         name=data["name"].strip(),
         dark=bool(data.get("dark", True)),

@@ -1,4 +1,4 @@
-"""Turning tokenizations into one styled `Content` per view (no widgets: one Static draws it all).
+"""The Tokens view and the status line as styled rows (no widgets: one TokenLines draws them all).
 
 Drawing, not tokenizing, is the expensive part of a keystroke, so each view is built as a
 single Content with styled runs, and only a bounded slice of a large text is drawn.
@@ -7,88 +7,19 @@ single Content with styled runs, and only a bounded slice of a large text is dra
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 from rich.cells import cell_len
 from textual.content import Content
 
 from workbench.core.tokenizer.analysis import Token, Tokenization, Window, overlap_with_previous
-from workbench.core.tokenizer.batch import Batch
-from workbench.core.tokenizer.compare import Comparison
 from workbench.core.tokenizer.loader import LoadedTokenizer
-from workbench.core.tokenizer.roundtrip import RoundTrip
+from workbench.ui.tokenizer.palette import DARK, LIGHT, Palette, palette_for  # noqa: F401 - also reached from here
 
 # Drawn at most per view; the rest is summarised in one line.
 MAX_DRAWN_CHARS = 3_000
 MAX_TABLE_TOKENS = 400
 MAX_WINDOWS_DRAWN = 12
 MAX_BATCH_COLUMNS = 64
-
-
-@dataclass(frozen=True)
-class Palette:
-    token_backgrounds: tuple[str, ...]
-    text: str
-    special: str
-    unknown: str
-    padding: str
-    dropped: str
-    overlap: str
-    muted: str
-    header: str
-    error: str
-    loss: dict
-
-    def token(self, index: int) -> str:
-        return self.token_styles[index % len(self.token_styles)]
-
-    @cached_property
-    def token_styles(self) -> tuple[str, ...]:
-        return tuple(f"{self.text} on {background}" for background in self.token_backgrounds)
-
-
-DARK = Palette(
-    token_backgrounds=("#2f4858", "#4f3b5c", "#2e5339", "#5c4330", "#3a4a6b", "#5a3a45"),
-    text="#e8e8e8",
-    special="bold #1d1d1d on #e0b84f",
-    unknown="bold #ffffff on #b3261e",
-    padding="italic #8a8a8a on #2a2a2a",
-    dropped="strike #8a8a8a",
-    overlap="underline",
-    muted="#9a9a9a",
-    header="bold #8fbcd4",
-    error="bold #ff6b6b",
-    loss={
-        "case": "#1d1d1d on #8fbcd4",
-        "accents": "#1d1d1d on #c3a6e0",
-        "unknown": "bold #ffffff on #b3261e",
-        "whitespace": "on #5c4330",
-        "changed": "bold #1d1d1d on #e0b84f",
-    },
-)
-LIGHT = Palette(
-    token_backgrounds=("#cfe8f3", "#ead7f2", "#d4edda", "#f6e0c8", "#dde3f5", "#f5d5dc"),
-    text="#1a1a1a",
-    special="bold #1a1a1a on #f2d06b",
-    unknown="bold #ffffff on #c62828",
-    padding="italic #777777 on #eeeeee",
-    dropped="strike #999999",
-    overlap="underline",
-    muted="#666666",
-    header="bold #1f5f8b",
-    error="bold #c62828",
-    loss={
-        "case": "#1a1a1a on #b7dcf0",
-        "accents": "#1a1a1a on #dcc7f0",
-        "unknown": "bold #ffffff on #c62828",
-        "whitespace": "on #f6d7b0",
-        "changed": "bold #1a1a1a on #f2d06b",
-    },
-)
-
-
-def palette_for(dark: bool) -> Palette:
-    return DARK if dark else LIGHT
 
 
 def visible(text: str) -> str:
@@ -521,105 +452,3 @@ def _cell_style(token: Token, palette: Palette, colour: int, first_row: bool) ->
     if token.unknown and first_row:
         return palette.unknown
     return palette.token(colour) if first_row else palette.muted
-
-
-def render_batch(batch: Batch, palette: Palette, cell_width: int = 9) -> Content:
-    rows, columns = batch.shape
-    out: list = [
-        (f"input_ids: {rows} × {columns}", "bold"),
-        f" · padding={batch.padding!r} · {batch.padding_tokens:,} padding tokens"
-        f" ({batch.padding_tokens / max(rows * columns, 1):.0%} of the batch)\n\n",
-    ]
-    shown = min(columns, MAX_BATCH_COLUMNS)
-    out.append(("row ", palette.muted))
-    out.append(("".join(str(i).ljust(cell_width) for i in range(shown)) + "\n", palette.muted))
-    for row in range(rows):
-        out.append((f"{row:<4}", palette.muted))
-        mask = batch.attention_mask[row] if batch.attention_mask else [1] * columns
-        for col in range(shown):
-            token = visible(batch.tokens[row][col])
-            cell = (token[: cell_width - 1]).ljust(cell_width - 1)
-            if mask[col] == 0:
-                style = palette.padding
-            elif batch.input_ids[row][col] in batch.special_ids:
-                style = palette.special
-            else:
-                style = palette.token(col)
-            out.append((cell, style))
-            out.append(" ")
-        out.append("\n")
-    if batch.attention_mask is not None:
-        out.append(("\nattention_mask\n", "bold"))
-        for row in range(rows):
-            out.append((f"{row:<4}", palette.muted))
-            for col in range(shown):
-                value = batch.attention_mask[row][col]
-                out.append((str(value).ljust(cell_width), palette.text if value else palette.padding))
-            out.append("\n")
-    if columns > shown:
-        out.append((f"… {columns - shown} more columns not drawn\n", palette.muted))
-    return Content.assemble(*out)
-
-
-def render_round_trip(trip: RoundTrip, palette: Palette, total_chars: int) -> Content:
-    counts = trip.counts()
-    out: list = [("decode(encode(text))", "bold")]
-    if trip.lossless:
-        out.append((" · lossless: every character comes back\n\n", palette.header))
-    else:
-        out.append(" · lost: ")
-        for kind, count in counts.items():
-            out.append((f" {kind} ", palette.loss[kind]))
-            out.append(f" {count:,} chars  ")
-        out.append("\n\n")
-    budget = MAX_DRAWN_CHARS
-    out.append(("original\n", palette.muted))
-    drawn = 0
-    for piece in trip.pieces:
-        if drawn > budget:
-            break
-        out.append((piece.original, palette.loss[piece.kind]) if piece.kind else piece.original)
-        drawn += len(piece.original)
-    out.append(("\n\ndecoded\n", palette.muted))
-    drawn = 0
-    for piece in trip.pieces:
-        if drawn > budget:
-            break
-        out.append((piece.decoded, palette.loss[piece.kind]) if piece.kind else piece.decoded)
-        drawn += len(piece.decoded)
-    if trip.compared_chars < total_chars:
-        out.append((f"\n\n(compared the first {trip.compared_chars:,} of {total_chars:,} characters)", palette.muted))
-    return Content.assemble(*out)
-
-
-def render_compare_side(comparison: Comparison, side: str, palette: Palette) -> Content:
-    result = comparison.left if side == "left" else comparison.right
-    name = comparison.left_name if side == "left" else comparison.right_name
-    differing = comparison.left_only if side == "left" else comparison.right_only
-    other = comparison.right_tokens if side == "left" else comparison.left_tokens
-    mine = result.total_tokens
-    out: list = [
-        (f"{name}\n", "bold"),
-        f"{mine:,} tokens ({mine - other:+,} vs the other) · {len(differing):,} splits differ\n\n",
-    ]
-    text = result.text
-    cursor, colour, drawn = 0, 0, 0
-    for token in result.windows[0].tokens:
-        if token.sequence is None:
-            continue
-        if drawn > MAX_DRAWN_CHARS:
-            out.append(("…", palette.muted))
-            break
-        if token.start > cursor:
-            out.append(text[cursor : token.start])
-        piece = text[max(cursor, token.start) : token.end]
-        style = palette.unknown if token.unknown else palette.token(colour)
-        if (token.start, token.end) in differing:
-            style += " bold underline"
-        out.append((piece, style))
-        drawn += len(piece) + 1
-        colour += 1
-        cursor = max(cursor, token.end)
-    out.append(("\n\nunderlined: tokens the other tokenizer splits differently\n\n", palette.muted))
-    out.append(" ".join(visible(token.text) for token in result.windows[0].tokens[:MAX_TABLE_TOKENS]))
-    return Content.assemble(*out)
