@@ -43,6 +43,16 @@ def first_line(text: str, limit: int = 160) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+def error_line(text: str) -> str:
+    """The line that says what went wrong: a traceback's last exception line, else the first line."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    if lines and lines[0].startswith("Traceback (most recent call last)"):
+        raised = [line for line in lines if not line.startswith((" ", "\t", "Traceback", "During handling"))]
+        if raised:
+            return first_line(raised[-1])
+    return first_line(text)
+
+
 def _options_block(options: dict | str | None, language: str = "") -> str:
     if not options:
         return "_none_"
@@ -124,7 +134,7 @@ def build_error_report(
     env = environment if environment is not None else collect_environment()
     return render_report(
         heading=f"workbench: {title}",
-        summary=f"{title} failed: {first_line(error) or 'no message'}",
+        summary=f"{title} failed: {error_line(error) or 'no message'}",
         environment=format_environment(env),
         error=error,
         options=options,

@@ -83,13 +83,14 @@ def _data_lines(data: dict, redact: Callable[[str], str]) -> tuple[list[str], se
         entries.append(f"{split!r}: {code}")
     suffix = Path(next(iter(files.values()), "data.csv")).suffix.lower()
     builder = DATA_BUILDERS.get(suffix, "csv")
-    options = ""
+    options, comment = "", ""
     if suffix == ".tsv":
         imports.add("csv")
-        options = ', sep="\\t", quoting=csv.QUOTE_NONE, keep_default_na=False  # GLUE-style TSV'
+        options = ', sep="\\t", quoting=csv.QUOTE_NONE, keep_default_na=False'
+        comment = "  # TSV as GLUE writes it: no quoting"
     elif suffix == ".csv":
         options = ", keep_default_na=False"
-    lines = [f"data = load_dataset({builder!r}, data_files={{{', '.join(entries)}}}{options})"]
+    lines = [f"data = load_dataset({builder!r}, data_files={{{', '.join(entries)}}}{options}){comment}"]
     if suffix in (".csv", ".tsv"):
         lines += [
             "for split in data:  # a byte-order mark glued to the first column name",
