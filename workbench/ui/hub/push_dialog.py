@@ -33,6 +33,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.hub.errors import HubError
 from workbench.ui.hub.files import PushFileList
 from workbench.ui.hub.token_input import PushTokenPanel
+from workbench.ui.widgets.secret_input import SecretInput
 
 
 class PushDialog(ModalScreen[None]):
@@ -346,10 +347,14 @@ class PushDialog(ModalScreen[None]):
         self._check_pending = True
         self._recheck_timer = self.set_timer(self.RECHECK_DELAY_S, self._start_check)
 
-    @on(Input.Changed, "#repo-input, #branch-input, #include-input, #exclude-input, #token-input")
+    @on(Input.Changed, "#repo-input, #branch-input, #include-input, #exclude-input")
     def _form_changed(self, event: Input.Changed) -> None:
         if event.input.id in ("repo-input", "branch-input"):
             self._allow_existing = False
+        self._schedule_check()
+
+    @on(SecretInput.Changed, "#token-input")
+    def _token_changed(self) -> None:
         self._schedule_check()
 
     @on(Checkbox.Changed)
@@ -462,7 +467,7 @@ class PushDialog(ModalScreen[None]):
         if message.error is not None:
             self._show_problem(message.error)
             return
-        self.query_one("#token-input", Input).value = ""  # now stored; the next check reads it from there
+        self.query_one("#token-input", SecretInput).value = ""  # now stored; the next check reads it from there
         self.notify(f"Logged in as {message.account.name}; token stored by huggingface_hub", timeout=4)
         self._start_check()
 
@@ -499,7 +504,8 @@ class PushDialog(ModalScreen[None]):
         lines = []
         if result.nothing_changed:
             lines.append(
-                f"[b]Up to date[/b] · all {len(result.unchanged)} files are already on {result.repo_id}@{result.branch}; no commit was made."
+                f"[b]Up to date[/b] · all {len(result.unchanged)} files are already on"
+                f" {result.repo_id}@{result.branch}; no commit was made."
             )
         else:
             made = " (new repository)" if result.created_repo else ""

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Label, Static
 
 from workbench.core.hub.token import Account, TokenChoice
+from workbench.ui.widgets.secret_input import SecretInput
 
 
 class PushTokenPanel(Static):
     """Shows "•••••••• · HF_TOKEN environment variable · alice · write token" and a masked input.
+
+    The field is a `SecretInput`: its value is in no message, repr or log line.
 
     The token value is never rendered: only its source and what whoami says about it.
     """
@@ -27,9 +30,8 @@ class PushTokenPanel(Static):
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Label("Token", classes="field-label")
-            yield Input(
+            yield SecretInput(
                 placeholder="paste a token (hf_…)",
-                password=True,
                 compact=True,
                 id="token-input",
                 tooltip="Typed tokens are used for this push only, unless you press Log in",
@@ -49,4 +51,4 @@ class PushTokenPanel(Static):
 
     @property
     def typed(self) -> str:
-        return self.query_one("#token-input", Input).value
+        return self.query_one("#token-input", SecretInput).value
