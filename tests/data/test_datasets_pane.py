@@ -210,3 +210,44 @@ async def test_parquet_is_browsed_in_place_then_prepared_and_a_rewrite_closes_th
         await pilot.pause()
         assert table_view.pager is None
         assert "reviews.parquet changed on disk: r reloads" in status(pane)
+
+
+async def test_guessed_pair_is_shown_sent_and_changed_in_one_place(tmp_path, monkeypatch):
+    """RTE-like file: the short hypothesis is the guessed pair; the side panel says so; "send to
+    tokenizer" sends the pair; picking other columns in Prepare updates the side panel, the
+    statistics and the app's selection (no longer marked guessed)."""
+    from tests.data.test_columns import write_rte
+
+    received = []
+    monkeypatch.setattr(
+        TokenizerPane, "show_text", lambda self, text, pair=None: received.append((text, pair)), raising=False
+    )
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_in_pane(pilot, write_rte(tmp_path / "rte.tsv"))
+        side = str(pane.query_one("#datasets-features").content)
+        assert "  text: sentence1 (guessed)" in side and "  pair: sentence2 (guessed)" in side
+        assert "Prepare (p) changes them." in side
+        assert app.active_dataset.text_pair_column == "sentence2" and app.active_dataset.task == "classification"
+        await pilot.press("t")
+        await pilot.pause()
+        assert received[-1][1] == "The cabinet met."
+
+        await pilot.press("3", "s")
+        await settle(pilot)
+        assert pane.query_one("#datasets-stats-view").result.pair_column == "sentence2"
+
+        await pilot.press("p")
+        pane.query_one("#datasets-prepare-pair").clear()
+        pane.query_one("#datasets-prepare-label").value = "index"
+        await settle(pilot)
+        await pilot.pause()
+        selection = app.active_dataset
+        assert selection.text_pair_column is None and selection.label_column == "index"
+        assert selection.guessed == ("text",) and selection.task == "classification"
+        assert selection.label_names == tuple(str(i) for i in range(6))
+        side = str(pane.query_one("#datasets-features").content)
+        assert "  pair: -\n" in side and " label: index\n" in side
+        await pilot.press("s")
+        await settle(pilot)
+        assert pane.query_one("#datasets-stats-view").result.pair_column is None

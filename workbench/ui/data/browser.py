@@ -89,12 +89,15 @@ def features_text(features: dict[str, str], selection: DatasetSelection | None, 
         ("label", selection.label_column),
     ]
     lines.append("")
-    lines.extend(f"{role:>6}: {column or '-'}" for role, column in roles)
+    for role, column in roles:
+        guessed = " (guessed)" if role in selection.guessed else ""
+        lines.append(f"{role:>6}: {column or '-'}{guessed}")
     if selection.task:
         names = selection.label_names
         lines.append(f"  task: {selection.task}" + (f" ({len(names)} labels)" if names else ""))
     if problem:
         lines.append(f"labels: {problem}")
+    lines.append("Prepare (p) changes them.")
     return "\n".join(lines)
 
 

@@ -351,6 +351,7 @@ class DatasetsPane(Vertical, can_focus=True):
         if selection is None or selection.label_column != message.column:
             return
         labels = message.labels
+        self.query_one(DatasetsSide).label_problem = message.problem
         self.selection = replace(
             selection,
             label_names=tuple(labels.names) if labels else (),
