@@ -35,10 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from workbench.core.errors import WorkbenchError
     from workbench.core.report import build_run_report, save_run_report
-    from workbench.training import runs
+    from workbench.core.runs.folder import resolve_run
+    from workbench.core.runs.listing import read_run
 
-    run_dir = runs.find_run(args.run)
-    info = runs.read_run(run_dir)  # a dead child with no final event is recorded as crashed here
+    run_dir = resolve_run(args.run)
+    info = read_run(run_dir)  # a dead child with no final event reads as crashed
     if info.is_active:
         raise WorkbenchError(
             f"Run {info.run_id} is still {info.status}; a report is for a run that has ended.",

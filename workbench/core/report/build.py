@@ -20,11 +20,10 @@ from workbench.core.report.environment import collect_environment, format_enviro
 from workbench.core.report.redaction import Redactor
 from workbench.core.report.script import reproduction_script
 from workbench.core.runs import protocol
+from workbench.core.runs.folder import SPEC_FILE, STDOUT_FILE
+from workbench.core.runs.listing import LOG_TAIL_LINES, describe_data, log_tail, read_events, read_run
 
 REPORT_FILE = "report.md"
-# The run folder's files this module reads (the layout is fixed; see core/runs).
-SPEC_FILE, EVENTS_FILE, STDOUT_FILE = "spec.toml", "events.jsonl", "stdout.log"
-LOG_TAIL_LINES = 40
 HELP_FOOTER = (
     "_Made with `workbench report`. Before posting, read it through: tokens are removed, "
     "and local paths and names are redacted unless `--no-redact` was given._"
@@ -144,31 +143,19 @@ def build_error_report(
     )
 
 
-def read_failure(run_dir: Path) -> tuple[str, dict | None, protocol.Failed | None, int]:
-    """(status, the run's RunStarted versions or None, the last Failed event or None, last step)."""
-    events = protocol.read_events(Path(run_dir) / EVENTS_FILE)
-    status, versions, failed, step = "starting", None, None, 0
-    for event in events:
+def read_failure(run_dir: Path) -> tuple[dict | None, protocol.Failed | None, int]:
+    """(the versions the run recorded when it started, its last failure or None, its last step)."""
+    versions, failed, step = None, None, 0
+    for event in read_events(run_dir).events:
         if isinstance(event, protocol.RunStarted):
-            status, versions, failed = "running", event.versions, None
+            versions, failed = event.versions, None  # a resume starts afresh
         elif isinstance(event, protocol.Step):
             step = event.step
         elif isinstance(event, protocol.Failed):
-            status, failed = event.status, event
+            failed = event
         elif isinstance(event, protocol.Finished):
-            status, failed = event.status, None
-    return status, versions, failed, step
-
-
-def log_tail(run_dir: Path, lines: int = LOG_TAIL_LINES) -> str:
-    try:
-        with open(Path(run_dir) / STDOUT_FILE, "rb") as file:
-            file.seek(0, 2)
-            file.seek(max(0, file.tell() - 64 * 1024))
-            text = file.read().decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
+            failed = None
+    return versions, failed, step
 
 
 def _describe_time(timestamp: float | None) -> str:
@@ -184,10 +171,10 @@ def build_run_report(
     status: str | None = None,
     error: str | None = None,
 ) -> str:
-    """The report for a run, from its folder. Meant for a failed or crashed run; a run that ended
-    well gets one too (its "error" says so). Reads the files only: whether the run is alive is the
-    caller's to say; pass the run's `status` and `error` as `read_run` gives them, so that a child
-    that died without a final event is reported as crashed (with the end of its log as the trace)."""
+    """The report for a run, from its folder (read only, never written). Meant for a failed or crashed
+    run; a run that ended well gets one too (its "error" says so). The status and error are
+    `read_run`'s unless given: a child that died without a final event reads as crashed, and the end
+    of its log stands in for the traceback."""
     run_dir = Path(run_dir)
     redactor = Redactor(redact=redact)
     try:
@@ -195,19 +182,21 @@ def build_run_report(
         spec = tomllib.loads(spec_text)
     except (OSError, tomllib.TOMLDecodeError) as error:
         spec_text, spec = f"(spec.toml could not be read: {error})", {}
-    recorded_status, versions, failed, step = read_failure(run_dir)
+    if status is None:
+        info = read_run(run_dir)
+        status, error = info.status, info.error
+    versions, failed, step = read_failure(run_dir)
     if failed is None and status in ("failed", "crashed"):
-        # The caller knows more than the events say: a crash nobody has written down yet.
+        # A crash nobody has written down yet (only the run's owner records one).
         failed = protocol.Failed(error=error or "The training process died without a final event.", status=status)
         failed.traceback = log_tail(run_dir)
         try:
             failed.time = (run_dir / STDOUT_FILE).stat().st_mtime  # about when it died
         except OSError:
             pass
-    status = failed.status if failed is not None else (status or recorded_status)
+    status = failed.status if failed is not None else status
     model = spec.get("model", {}).get("name_or_path", "?")
-    data = spec.get("data", {})
-    dataset = data.get("dataset") or Path(data.get("train_file", "") or "?").name
+    dataset = describe_data(spec)
     if failed is not None:
         error_text = failed.error
         if failed.traceback and failed.traceback.strip() not in error_text:

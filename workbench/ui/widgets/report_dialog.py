@@ -103,12 +103,8 @@ class ReportDialog(ModalScreen[Path | None]):
 
         def build() -> str:
             from workbench.core.report import build_run_report
-            from workbench.training import runs
 
-            info = runs.read_run(run_dir)
-            return build_run_report(
-                run_dir, redact=redact, public_model=public_model, status=info.status, error=info.error
-            )
+            return build_run_report(run_dir, redact=redact, public_model=public_model)
 
         from workbench.core.report import REPORT_FILE
 
