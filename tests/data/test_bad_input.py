@@ -124,8 +124,8 @@ def test_a_file_that_changes_while_loading(tmp_path, monkeypatch):
     path.write_text("text,label\na,0\nb,1\n")
     real_scan = scan.scan_csv
 
-    def scan_then_append(file, fmt):
-        result = real_scan(file, fmt)
+    def scan_then_append(file, fmt, header=True):
+        result = real_scan(file, fmt, header)
         with file.open("a") as handle:
             handle.write("c,0\n")
         return result

@@ -251,3 +251,26 @@ async def test_guessed_pair_is_shown_sent_and_changed_in_one_place(tmp_path, mon
         await pilot.press("s")
         await settle(pilot)
         assert pane.query_one("#datasets-stats-view").result.pair_column is None
+
+
+async def test_a_file_without_a_header_row_is_offered_without_one(tmp_path):
+    """CoLA-like TSV: opening it says the first line looks like data and offers the Open dialog
+    with "first line is a header" unticked; Enter opens it with columns column_1 … column_4."""
+    from tests.data.test_no_header import COLA
+
+    path = tmp_path / "in_domain_train.tsv"
+    path.write_text(COLA)
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_in_pane(pilot, path)
+        assert pane.opened is None and "line 1 looks like data, not a header" in status(pane)
+        dialog = app.screen
+        assert type(dialog).__name__ == "DatasetsOpenDialog"
+        assert dialog.query_one("#datasets-open-header").value is False
+        assert dialog.query_one("#datasets-open-path").value == str(path)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert pane.opened is not None and not pane.opened.header
+        assert pane.query_one(DatasetTable).columns == ["column_1", "column_2", "column_3", "column_4"]
+        assert app.active_dataset.header is False and app.active_dataset.text_column == "column_4"
+        assert "in_domain_train.tsv line 1" not in status(pane) and "train · row 0 of 5" in status(pane)

@@ -26,12 +26,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", help="a file, a folder (split files or save_to_disk), or a Hub id when online")
     parser.add_argument("--config", help="Hub dataset config (e.g. mrpc)")
+    parser.add_argument(
+        "--no-header",
+        action="store_true",
+        help="CSV/TSV files whose first line is data, not column names (columns: column_1 … column_N)",
+    )
 
 
 def _open(args: argparse.Namespace):
     from workbench.core.data.loading import open_dataset
 
-    return open_dataset(args.path, config=args.config)
+    return open_dataset(args.path, config=args.config, header=not args.no_header)
 
 
 def run_info(args: argparse.Namespace) -> int:

@@ -81,7 +81,8 @@ def _load_lines(opened: OpenedDataset) -> list[str]:
         for name, paths in opened.split_files.items():
             lines.append(f"    {name!r}: Dataset.from_file({str(paths[0])!r}),")
         return lines + ["})"]
-    builder, options = builder_for(opened.fmt)
+    columns = None if opened.header else next(iter(opened.rows.values())).column_names
+    builder, options = builder_for(opened.fmt, columns)
     files = {name: [str(path) for path in paths] for name, paths in opened.split_files.items()}
     files_text = "{\n" + "".join(f"    {name!r}: {paths!r},\n" for name, paths in files.items()) + "}"
     extra = ""

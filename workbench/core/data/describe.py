@@ -32,6 +32,7 @@ def dataset_info(opened: OpenedDataset) -> dict:
         "name": opened.name,
         "kind": opened.kind,
         "format": opened.fmt,
+        "header": opened.header,
         "splits": {
             name: {
                 "rows": rows.num_rows,
@@ -63,6 +64,8 @@ def format_info(info: dict) -> str:
         size = human_size(split["source_bytes"] or split["arrow_bytes"])
         files = f"  [{', '.join(split['files'])}]" if split["files"] and info["kind"] == "files" else ""
         lines.append(f"  {name:<12} {split['rows']:>12,} rows  {size:>9}{files}")
+    if not info.get("header", True):
+        lines.append("  (no header row: the columns are named column_1 … column_N)")
     lines += ["", "features:"]
     width = max((len(name) for name in info["features"]), default=0)
     for name, kind in info["features"].items():

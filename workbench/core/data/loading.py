@@ -58,6 +58,7 @@ class OpenedDataset:
     config: str | None = None
     rows: dict[str, RowSource] = field(default_factory=dict)
     in_place: bool = False  # True when the views read the files themselves (no copy to browse)
+    header: bool = True  # False: CSV/TSV without a header row, columns column_1 … column_N
 
     def __post_init__(self) -> None:
         if not self.rows:
@@ -115,20 +116,22 @@ def open_dataset(
     config: str | None = None,
     split: str | None = None,
     cache_dir: str | None = None,
+    header: bool = True,
 ) -> OpenedDataset:
-    """Open `source` (a file, a folder or a Hub id); `splits` overrides the guessed split files."""
+    """Open `source` (a file, a folder or a Hub id); `splits` overrides the guessed split files;
+    `header=False` reads CSV/TSV files whose first line is data (columns `column_1` … `column_N`)."""
     cache_dir = cache_dir or default_cache_dir()
     if splits:
         files = {name: [Path(p).expanduser() for p in paths] for name, paths in splits.items() if paths}
-        return open_files(files, source=str(source), cache_dir=cache_dir)
+        return open_files(files, source=str(source), cache_dir=cache_dir, header=header)
     text = str(source).strip()
     if not text:
         raise WorkbenchError("No path given.", hint="Type a file, a folder or (online) a Hub id.")
     path = Path(text).expanduser()
     if path.is_dir():
-        return open_folder(path, cache_dir=cache_dir)
+        return open_folder(path, cache_dir=cache_dir, header=header)
     if path.exists():
-        return open_files(guess_splits([path]), source=str(path), cache_dir=cache_dir)
+        return open_files(guess_splits([path]), source=str(path), cache_dir=cache_dir, header=header)
     if _looks_like_hub_id(text):
         return open_hub(text, config=config, split=split, cache_dir=cache_dir)
     raise WorkbenchError(f"{path}: no such file or folder.", hint="Check the path; ~ is expanded.")
@@ -150,7 +153,7 @@ def _looks_like_hub_id(text: str) -> bool:
     }
 
 
-def open_folder(folder: Path, *, cache_dir: str | None = None) -> OpenedDataset:
+def open_folder(folder: Path, *, cache_dir: str | None = None, header: bool = True) -> OpenedDataset:
     if is_saved_dataset(folder):
         return open_saved(folder)
     if is_builder_cache(folder):
@@ -161,7 +164,7 @@ def open_folder(folder: Path, *, cache_dir: str | None = None) -> OpenedDataset:
             f"{folder}: no data files (CSV, TSV, JSON, JSON Lines, Parquet, Arrow or text)"
             " and not a save_to_disk folder."
         )
-    return open_files(guess_splits(files), source=str(folder), cache_dir=cache_dir)
+    return open_files(guess_splits(files), source=str(folder), cache_dir=cache_dir, header=header)
 
 
 # -- local files -------------------------------------------------------------------------
@@ -178,7 +181,9 @@ def builder_for(fmt: str, columns: list[str] | None = None) -> tuple[str, dict]:
     return fmt, {}
 
 
-def open_files(split_files: dict[str, list[Path]], *, source: str, cache_dir: str | None = None) -> OpenedDataset:
+def open_files(
+    split_files: dict[str, list[Path]], *, source: str, cache_dir: str | None = None, header: bool = True
+) -> OpenedDataset:
     all_files = [path for paths in split_files.values() for path in paths]
     if not all_files:
         raise WorkbenchError("No files to open.")
@@ -192,6 +197,8 @@ def open_files(split_files: dict[str, list[Path]], *, source: str, cache_dir: st
         listing = ", ".join(f"{path.name} ({fmt})" for path, fmt in formats.items())
         raise WorkbenchError(f"The splits mix file formats: {listing}.", hint="Open files of one format together.")
     fmt = formats[all_files[0]]
+    if not header and fmt not in {"csv", "tsv"}:
+        raise WorkbenchError(f"'No header row' applies to CSV and TSV files, not {fmt.upper()}.")
     stamps = [check_readable(path, formats[path]) for path in all_files]
     if fmt == "parquet":
         return open_parquet(split_files, source=source, stamps=stamps, cache_dir=cache_dir)
@@ -199,22 +206,24 @@ def open_files(split_files: dict[str, list[Path]], *, source: str, cache_dir: st
         fmt = _json_flavour(all_files[0])
 
     expected: dict[str, int] = {}
+    columns: list[str] = []
     warnings: list[str] = []
     for split_name, paths in split_files.items():
         total = 0
         for path in paths:
-            result = _scan(path, fmt)
+            result = _scan(path, fmt, header)
             if result is None:
                 total = -1
                 break
             total += result.records
+            columns = columns or result.header
             warnings.extend(
                 f"{path.name} line {line}, column {column!r}: a cell of {chars / 2**20:.1f} MB (shown truncated)."
                 for line, column, chars in result.big_cells
             )
         expected[split_name] = total
 
-    builder, options = builder_for(fmt)
+    builder, options = builder_for(fmt, None if header else columns)
     datasets = datasets_module()
     try:
         loaded = datasets.load_dataset(
@@ -252,6 +261,7 @@ def open_files(split_files: dict[str, list[Path]], *, source: str, cache_dir: st
         split_files=split_files,
         stamps=stamps,
         warnings=warnings,
+        header=header,
     )
 
 
@@ -344,9 +354,9 @@ def _json_flavour(path: Path) -> str:
     return "json" if head.startswith(b"[") else "jsonl"
 
 
-def _scan(path: Path, fmt: str) -> scan.ScanResult | None:
+def _scan(path: Path, fmt: str, header: bool = True) -> scan.ScanResult | None:
     if fmt in {"csv", "tsv"}:
-        return scan.scan_csv(path, fmt)
+        return scan.scan_csv(path, fmt, header)
     if fmt == "text":
         return scan.scan_lines(path)
     if fmt == "jsonl":

@@ -58,13 +58,27 @@ def headerless_names(count: int) -> list[str]:
     return [f"column_{index}" for index in range(1, count + 1)]
 
 
-def scan_csv(path: Path, fmt: str) -> ScanResult:
-    """Count records and check that each has as many fields as the header."""
+class MissingHeaderError(WorkbenchError):
+    """The first line of a CSV/TSV file looks like data: it probably has no header row."""
+
+
+HEADER_SAMPLE_ROWS = 20  # rows after the first that the header check compares it with
+
+
+def scan_csv(path: Path, fmt: str, header: bool = True) -> ScanResult:
+    """Count records and check that each has as many fields as the first line.
+
+    With `header`, the first line names the columns (and must look like names, not data);
+    without, it is a record and the columns are `column_1` … `column_N`.
+    """
     dialect = csv_dialect(fmt)
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle, strict=fmt == "csv", **dialect)
         start_line = 1
-        header: list[str] | None = None
+        first: list[str] | None = None
+        names: list[str] = []
+        sample: list[list[str]] = []  # the rows the header is compared with (until it is checked)
+        checked = not header
         records = 0
         big: list[tuple[int, str, int]] = []
         try:
@@ -73,16 +87,23 @@ def scan_csv(path: Path, fmt: str) -> ScanResult:
                 if not row:  # blank line: pandas skips it too
                     start_line = end_line + 1
                     continue
-                if header is None:
-                    header = row
-                    _check_header(path, header)
-                elif len(row) != len(header):
-                    raise WorkbenchError(_field_count_message(path, fmt, start_line, end_line, row, header))
-                else:
-                    records += 1
-                    for column, cell in zip(header, row):
-                        if len(cell) > BIG_CELL_BYTES:
-                            big.append((start_line, column, len(cell)))
+                if first is None:
+                    first = row
+                    names = row if header else headerless_names(len(row))
+                    if header:
+                        start_line = end_line + 1
+                        continue
+                if not checked and (len(sample) >= HEADER_SAMPLE_ROWS or len(row) != len(first)):
+                    _check_header(path, first, sample)
+                    checked = True
+                if len(row) != len(first):
+                    raise WorkbenchError(_field_count_message(path, fmt, start_line, end_line, row, first, header))
+                records += 1
+                if not checked:
+                    sample.append(row)
+                for column, cell in zip(names, row):
+                    if len(cell) > BIG_CELL_BYTES:
+                        big.append((start_line, column, len(cell)))
                 start_line = end_line + 1
         except csv.Error as error:
             raise WorkbenchError(
@@ -91,14 +112,23 @@ def scan_csv(path: Path, fmt: str) -> ScanResult:
             ) from None
         except UnicodeDecodeError as error:
             raise WorkbenchError(f"{path.name} near line {start_line}: not valid UTF-8 ({error.reason}).") from None
-    if header is None:
+    if first is None:
         raise WorkbenchError(f"{path.name}: no header line.")
+    if not checked:
+        _check_header(path, first, sample)
     if records == 0:
-        raise WorkbenchError(f"{path.name}: a header ({len(header)} columns) but no rows.")
-    return ScanResult(records, header, big)
+        raise WorkbenchError(f"{path.name}: a header ({len(first)} columns) but no rows.")
+    return ScanResult(records, names, big)
 
 
-def _check_header(path: Path, header: list[str]) -> None:
+def _check_header(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    reason = data_like(header, rows)
+    if reason:
+        raise MissingHeaderError(
+            f"{path.name} line 1 looks like data, not a header: {reason}.",
+            hint="Open it without a header row (untick 'first line is a header' in the Open dialog, or"
+            f" --no-header): the columns are then named column_1 … column_{len(header)}.",
+        )
     seen: set[str] = set()
     for index, name in enumerate(header, start=1):
         name = name.strip()
@@ -109,9 +139,25 @@ def _check_header(path: Path, header: list[str]) -> None:
         seen.add(name)
 
 
-def _field_count_message(path: Path, fmt: str, start: int, end: int, row: list[str], header: list[str]) -> str:
+def data_like(first: list[str], rows: list[list[str]]) -> str | None:
+    """Why a first line reads as a data row rather than column names; None when it reads as names.
+
+    A probable missing header: a number in a column whose other rows hold numbers too (a header
+    names such a column with a word: "label", "score"). CoLA's TSV starts `gj04  1    Our friends …`.
+    """
+    for index, cell in enumerate(first):
+        below = [row[index] for row in rows if index < len(row) and row[index] != ""]
+        if cell.strip() and _text_kind(cell) != "text" and below and all(_text_kind(v) != "text" for v in below):
+            return f"field {index + 1} is {_short(cell)}, a number like the rows below"
+    return None
+
+
+def _field_count_message(
+    path: Path, fmt: str, start: int, end: int, row: list[str], first: list[str], header: bool = True
+) -> str:
     where = f"line {start}" if start == end else f"lines {start}-{end}"
-    message = f"{path.name} {where}: {len(row)} fields, but the header has {len(header)} columns."
+    what = "the header has" if header else "line 1 has"
+    message = f"{path.name} {where}: {len(row)} fields, but {what} {len(first)} columns."
     if start != end and fmt == "csv":
         message += f' A quote (") opened on line {start} swallows the line breaks up to line {end}.'
     return message

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 DETAIL_CHARS = 50_000  # a megabyte cell is cut: wrapping it all would stall the screen
@@ -42,6 +42,7 @@ class OpenRequest:
     config: str | None = None
     split: str | None = None
     extra: dict = field(default_factory=dict)
+    header: bool = True  # False: CSV/TSV whose first line is data (columns column_1 … column_N)
 
 
 class DatasetsOpenDialog(ModalScreen[OpenRequest | None]):
@@ -50,9 +51,10 @@ class DatasetsOpenDialog(ModalScreen[OpenRequest | None]):
     DEFAULT_CSS = DIALOG_CSS
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="datasets.open.cancel", tooltip="Close without opening")]
 
-    def __init__(self, initial: str = "", cache_entries: list | None = None) -> None:
+    def __init__(self, initial: str = "", cache_entries: list | None = None, *, header: bool = True) -> None:
         super().__init__()
         self.initial = initial
+        self.header = header
         self.cache_entries = cache_entries or []
         self.files: list[Path] = []
 
@@ -68,6 +70,7 @@ class DatasetsOpenDialog(ModalScreen[OpenRequest | None]):
                 "CSV, TSV, JSON, JSON Lines, Parquet, Arrow, text; a folder of split files. Enter opens.",
                 classes="dialog-hint",
             )
+            yield Checkbox("first line is a header (CSV, TSV)", self.header, id="datasets-open-header")
             with Horizontal(classes="datasets-split-row"):
                 yield Label("Hub config / split (optional)")
                 yield Input(placeholder="config", id="datasets-open-config")
@@ -151,7 +154,8 @@ class DatasetsOpenDialog(ModalScreen[OpenRequest | None]):
             if not splits:
                 self.notify("Every file is skipped: give at least one a split name.", severity="warning")
                 return None
-        return OpenRequest(source, splits, config, split)
+        header = self.query_one("#datasets-open-header", Checkbox).value
+        return OpenRequest(source, splits, config, split, header=header)
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#datasets-open-ok")

@@ -38,7 +38,6 @@ from workbench.ui.widgets.empty_state import EmptyState
 if TYPE_CHECKING:
     import numpy as np
 
-    from workbench.core.data.labels import LabelInfo
     from workbench.core.data.loading import OpenedDataset
     from workbench.core.data.rows import RowSource
 
@@ -119,16 +118,9 @@ class DatasetsPane(Vertical, can_focus=True):
 
     @dataclass
     class OpenFailed(Message):
-        source: str
+        request: OpenRequest
         error: str
-
-    @dataclass
-    class LabelsInferred(Message):
-        """The labels of a column the user picked (None: no label column)."""
-
-        column: str | None
-        labels: LabelInfo | None
-        problem: str | None
+        headerless: bool = False  # the first line looks like data: offer to open without a header
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -231,9 +223,10 @@ class DatasetsPane(Vertical, can_focus=True):
         *,
         config: str | None = None,
         split: str | None = None,
+        header: bool = True,
     ) -> None:
         """Open a file, folder or Hub id in a worker (public: tests and other panes call it)."""
-        self._start_open(OpenRequest(str(source), splits, config, split))
+        self._start_open(OpenRequest(str(source), splits, config, split, header=header))
 
     def _start_open(self, request: OpenRequest) -> None:
         self.last_request = request
@@ -256,15 +249,18 @@ class DatasetsPane(Vertical, can_focus=True):
     def _open_worker(self, request: OpenRequest) -> None:
         from workbench.core.data.describe import dataset_info
         from workbench.core.data.loading import open_dataset
+        from workbench.core.data.scan import MissingHeaderError
 
         try:
-            opened = open_dataset(request.source, request.splits, config=request.config, split=request.split)
+            opened = open_dataset(
+                request.source, request.splits, config=request.config, split=request.split, header=request.header
+            )
             info = dataset_info(opened)
         except WorkbenchError as error:
-            self.post_message(self.OpenFailed(request.source, str(error)))
+            self.post_message(self.OpenFailed(request, str(error), isinstance(error, MissingHeaderError)))
             return
         except Exception as error:  # an unexpected library error: shown, never a traceback on screen
-            self.post_message(self.OpenFailed(request.source, f"{type(error).__name__}: {error}"))
+            self.post_message(self.OpenFailed(request, f"{type(error).__name__}: {error}"))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(self.Opened(opened, info))
@@ -273,6 +269,10 @@ class DatasetsPane(Vertical, can_focus=True):
     def _open_failed(self, message: OpenFailed) -> None:
         self.opening = False
         self._set_status(message.error.splitlines()[0], warning=True)
+        if message.headerless:  # offer it: the Open dialog, "first line is a header" unticked; Enter opens
+            self.notify(message.error, title="No header row?", severity="warning", timeout=12, markup=False)
+            self._open_dialog(message.request.source, header=False)
+            return
         self.notify(message.error, title="Could not open the dataset", severity="error", timeout=12, markup=False)
 
     @on(Opened)
@@ -321,32 +321,13 @@ class DatasetsPane(Vertical, can_focus=True):
 
     @on(DatasetsPrepareView.ColumnsChosen)
     def _columns_chosen(self, message: DatasetsPrepareView.ColumnsChosen) -> None:
-        """The one place columns change: the Prepare view's selects. Labels are inferred again."""
+        """The one place columns change: the Prepare view's selects (which infer a new label column's labels)."""
         if self.selection is None:
             return
-        changed_label = message.label != self.selection.label_column
         self.selection = self.selection.with_columns(message.text, message.pair, message.label)
-        if changed_label:
-            self._labels_worker(message.label)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="datasets-labels")
-    def _labels_worker(self, column: str | None) -> None:
-        from workbench.core.data.labels import infer_labels
-        from workbench.core.data.prepare import training_split_name
-
-        opened = self.opened
-        if column is None or opened is None:
-            self.post_message(self.LabelsInferred(column, None, None))
-            return
-        try:
-            labels = infer_labels(opened.rows[training_split_name(opened.rows)], column)
-        except WorkbenchError as error:
-            self.post_message(self.LabelsInferred(column, None, str(error)))
-            return
-        self.post_message(self.LabelsInferred(column, labels, None))
-
-    @on(LabelsInferred)
-    def _labels_inferred(self, message: LabelsInferred) -> None:
+    @on(DatasetsPrepareView.LabelsInferred)
+    def _labels_inferred(self, message: DatasetsPrepareView.LabelsInferred) -> None:
         selection = self.selection
         if selection is None or selection.label_column != message.column:
             return
@@ -432,13 +413,15 @@ class DatasetsPane(Vertical, can_focus=True):
         except OSError as error:
             self.notify(f"Could not list the datasets cache: {error}", severity="warning")
             entries = []
-        initial = self.last_request.source if self.last_request else ""
+        last = self.last_request
+        self._open_dialog(last.source if last else "", entries, header=last.header if last else True)
 
+    def _open_dialog(self, initial: str, entries: list | None = None, *, header: bool = True) -> None:
         def opened(request: OpenRequest | None) -> None:
             if request is not None:
                 self._start_open(request)
 
-        self.app.push_screen(DatasetsOpenDialog(initial, entries), opened)
+        self.app.push_screen(DatasetsOpenDialog(initial, entries, header=header), opened)
 
     def action_reload(self) -> None:
         if self.last_request is not None:

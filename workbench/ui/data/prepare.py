@@ -17,6 +17,7 @@ from textual.widgets import Button, Input, Label, ProgressBar, Select, Static, T
 from workbench.core.errors import WorkbenchError
 
 if TYPE_CHECKING:
+    from workbench.core.data.labels import LabelInfo
     from workbench.core.data.loading import OpenedDataset
     from workbench.core.data.prepare import CollatorPreview, Prepared, PreparePlan
     from workbench.core.data.selection import DatasetSelection
@@ -70,6 +71,14 @@ class DatasetsPrepareView(VerticalScroll):
         text: str | None
         pair: str | None
         label: str | None
+
+    @dataclass
+    class LabelsInferred(Message):
+        """The labels of a label column the user picked (None: no label column, or a `problem`)."""
+
+        column: str | None
+        labels: LabelInfo | None
+        problem: str | None
 
     @dataclass
     class Progressed(Message):
@@ -171,6 +180,23 @@ class DatasetsPrepareView(VerticalScroll):
         ):
             return
         self.post_message(self.ColumnsChosen(*chosen))
+        if chosen[2] != selection.label_column and self.opened is not None:
+            self._labels_worker(self.opened, chosen[2])
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="datasets-labels")
+    def _labels_worker(self, opened: OpenedDataset, column: str | None) -> None:
+        from workbench.core.data.labels import infer_labels
+        from workbench.core.data.prepare import training_split_name
+
+        if column is None:
+            self.post_message(self.LabelsInferred(column, None, None))
+            return
+        try:
+            labels = infer_labels(opened.rows[training_split_name(opened.rows)], column)
+        except WorkbenchError as error:
+            self.post_message(self.LabelsInferred(column, None, str(error)))
+            return
+        self.post_message(self.LabelsInferred(column, labels, None))
 
     def watch_model_path(self) -> None:
         """The preparation belongs to one tokenizer: mark it stale."""
