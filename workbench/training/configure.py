@@ -276,7 +276,12 @@ def build(spec: dict, hardware: Hardware, events: RunEvents) -> Setup:
 
 def make_loaders(tokenized, tokenizer, training: dict, hardware: Hardware):
     """The train loader, the evaluation loader (None without validation data or evaluation) and the
-    train loader's `EpochSampler` (the order of epoch e depends on the seed and e only)."""
+    train loader's `EpochSampler` (the order of epoch e depends on the seed and e only).
+
+    Each loader has a generator of its own: a DataLoader iterator draws its base seed from the
+    global RNG otherwise, and a resumed run's extra iterator (the one that skips the batches
+    already seen) then shifted every dropout mask after the resume."""
+    import torch
     from torch.utils.data import DataLoader
     from transformers import DataCollatorWithPadding
 
@@ -291,6 +296,7 @@ def make_loaders(tokenized, tokenizer, training: dict, hardware: Hardware):
         train,
         batch_size=training["per_device_train_batch_size"],
         sampler=sampler,
+        generator=torch.Generator().manual_seed(training["seed"]),
         **common,
     )
     eval_loader = None
@@ -299,6 +305,7 @@ def make_loaders(tokenized, tokenizer, training: dict, hardware: Hardware):
             tokenized["validation"],
             batch_size=training["per_device_eval_batch_size"],
             shuffle=False,
+            generator=torch.Generator().manual_seed(training["seed"]),
             **common,
         )
     return train_loader, eval_loader, sampler

@@ -21,8 +21,10 @@ from workbench.training.configure import Setup, without_compile_prefix
 from workbench.training.event_sink import RunEvents
 from workbench.training.guards import LossWatch
 
-# Test flag: make the loss NaN at this optimizer step (1-based), to exercise the guard.
+# Test flags: make the loss NaN at this optimizer step (1-based), to exercise the guard; stop after
+# this step as `workbench stop` would (deterministic stop/resume tests).
 INJECT_NAN_ENV = "WORKBENCH_DEBUG_NAN_AT_STEP"
+STOP_AT_ENV = "WORKBENCH_DEBUG_STOP_AT_STEP"
 STOP_FILE = "control/stop"
 
 
@@ -59,6 +61,7 @@ class StopRequest:
     def __init__(self, run_dir: Path) -> None:
         self.path = run_dir / STOP_FILE
         self.signalled = False
+        self.at_step = int(os.environ.get(STOP_AT_ENV, "0") or 0)
 
     def install_handlers(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -67,8 +70,8 @@ class StopRequest:
     def _on_signal(self, signum, frame) -> None:
         self.signalled = True
 
-    def requested(self) -> bool:
-        return self.signalled or self.path.exists()
+    def requested(self, step: int = 0) -> bool:
+        return self.signalled or self.path.exists() or (self.at_step > 0 and step == self.at_step)
 
 
 class NonFiniteLoss(RuntimeError):
@@ -95,6 +98,21 @@ def is_better(name: str, value: float, best: float | None) -> bool:
     if best is None:
         return True
     return value < best if "loss" in name else value > best
+
+
+def epoch_loader(accelerator, train_loader, epoch: int, skip: int):
+    """The prepared train loader for `epoch`, less its first `skip` batches (a resume).
+
+    Accelerate's loader sets the sampler's epoch from its own iteration counter when iterated,
+    and that counter restarts at 0 in a resumed process (and in the skipping loader made from
+    it): every epoch after a resume replayed the order of an earlier one. So both are told the
+    epoch explicitly."""
+    train_loader.set_epoch(epoch)
+    if not skip:
+        return train_loader
+    loader = accelerator.skip_first_batches(train_loader, skip)
+    loader.set_epoch(epoch)
+    return loader
 
 
 class Window:
@@ -169,11 +187,12 @@ class TrainingLoop:
         return nan_policy == "stop"
 
     def stop_requested(self, logging_steps: int) -> bool:
+        step = self.state.global_step
         if self.accelerator.num_processes == 1:
-            return self.stop.requested()
+            return self.stop.requested(step)
         # Every process must stop at the same step: decide together on logging steps only.
-        if self.state.global_step % logging_steps == 0:
-            if self.stop.requested():
+        if step % logging_steps == 0:
+            if self.stop.requested(step):
                 self.accelerator.set_trigger()
             return self.accelerator.check_trigger()
         return False
@@ -206,8 +225,7 @@ class TrainingLoop:
         epoch, skip = state.next_position(len(train_loader))
         done = state.global_step >= setup.total_steps
         while not done and epoch < setup.num_epochs:
-            setup.sampler.set_epoch(epoch)
-            loader = accelerator.skip_first_batches(train_loader, skip) if skip else train_loader
+            loader = epoch_loader(accelerator, train_loader, epoch, skip)
             batch_in_epoch = skip
             skip = 0
             for batch in loader:
