@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 from rich.text import Text
+from textual import on, work
+from textual.message import Message
 from textual.suggester import Suggester
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from workbench.core.models.catalog import CatalogEntry, complete_path
+from workbench.core.errors import WorkbenchError
+from workbench.core.models.catalog import CatalogEntry, complete_path, embedded_entry, folder_entry
 
 SOURCE_BADGES = {"embedded": "●", "folder": "▸", "run": "◆", "cache": "◇", "hub": "☁"}
 
@@ -26,17 +32,73 @@ class FolderSuggester(Suggester):
 
 
 class CatalogList(OptionList):
-    """Every known checkpoint: embedded, opened folders, runs, the HF cache."""
+    """Every known checkpoint: embedded, opened folders, runs, the HF cache.
+
+    It scans runs and the cache itself (in a worker) and keeps what it found; the pane adds
+    the folders the user opens and the hub models it resolves.
+    """
 
     DEFAULT_CSS = """
     CatalogList { height: 1fr; border: round $panel-lighten-2; }
     CatalogList:focus { border: round $primary; }
     """
 
+    @dataclass
+    class Scanned(Message):
+        entries: list[CatalogEntry]
+        problem: str | None
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.entries: list[CatalogEntry] = []
         self.border_title = "Checkpoints"
+        self.opened_folders: list[Path] = []
+        self.scanned: list[CatalogEntry] = []
+        self.selected_location: str | None = None
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="models-catalog")
+    def scan(self) -> None:
+        from workbench.core.models.catalog import cached_models, run_models
+        from workbench.core.settings import load_settings
+
+        entries, problems = [], []
+        try:
+            entries += run_models(load_settings().runs_path)
+        except OSError as error:
+            problems.append(f"Runs folder: {error}")
+        try:
+            entries += cached_models()
+        except WorkbenchError as error:
+            problems.append(str(error))
+        self.post_message(self.Scanned(entries, "; ".join(problems) or None))
+
+    @on(Scanned)
+    def _scanned(self, message: Scanned) -> None:
+        message.stop()
+        self.scanned = message.entries
+        self.refresh_entries()
+        if message.problem:
+            self.notify(message.problem, severity="warning")
+
+    def refresh_entries(self) -> None:
+        entries = [embedded_entry(), *(folder_entry(folder) for folder in self.opened_folders), *self.scanned]
+        self.show_entries(entries, self.selected_location)
+
+    def add_found(self, entry: CatalogEntry) -> None:
+        """A hub model resolved to a folder: listed (once) with the scanned ones."""
+        self.scanned = [known for known in self.scanned if known.location != entry.location] + [entry]
+        self.refresh_entries()
+
+    def known(self, folder: Path) -> CatalogEntry | None:
+        resolved = folder.resolve()
+        return next((entry for entry in self.scanned if Path(entry.location).resolve() == resolved), None)
+
+    def is_opened(self, folder: Path) -> bool:
+        return folder.resolve() in [item.resolve() for item in self.opened_folders]
+
+    def add_folder(self, folder: Path) -> None:
+        self.opened_folders.append(folder)
+        self.refresh_entries()
 
     def show_entries(self, entries: list[CatalogEntry], selected_location: str | None = None) -> None:
         self.entries = list(entries)

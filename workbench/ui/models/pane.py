@@ -2,12 +2,13 @@
 
 The core (`workbench.core.models`) does the work; this pane only arranges it. Reading a
 checkpoint's config and weight headers is cheap and happens at once; anything that imports
-transformers (comparing heads on the meta device, loading, running) happens in workers,
-which post the past-tense messages nested below.
+transformers happens in workers: the Heads tab (heads_view.py) compares the heads and loads
+the model; the pane scans the catalog, resolves hub ids, runs the playground and saves.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
@@ -16,19 +17,21 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Checkbox, DataTable, Input, OptionList, ProgressBar, Static, TabbedContent, TabPane
-from textual.worker import Worker, get_current_worker
+from textual.reactive import var
+from textual.widgets import Button, Checkbox, Input, OptionList, Static, TabbedContent, TabPane
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.models.catalog import CatalogEntry, embedded_entry, folder_entry
-from workbench.core.models.heads import HEADS_BY_KEY, head_kind
+from workbench.core.models.heads import HEADS_BY_KEY
 from workbench.core.models.inspect import CheckpointInfo, inspect_checkpoint
-from workbench.core.models.labels import Labels, format_labels, labels_from_dataset, parse_labels
+from workbench.core.models.labels import Labels
 from workbench.ui.messages import ActiveModelChanged
 from workbench.ui.models.catalog import CatalogList, FolderSuggester
+from workbench.ui.models.heads_view import HeadsView
 from workbench.ui.models.playground import Playground
-from workbench.ui.models.summary import CheckpointSummary, HeadsTable, human_count, where_text
+from workbench.ui.models.summary import CheckpointView
 from workbench.ui.palette import PaletteCommand
+from workbench.ui.themes import head_style
 
 
 class ModelsPane(Horizontal):
@@ -67,76 +70,25 @@ class ModelsPane(Horizontal):
     ]
 
     # -- messages posted by this pane's workers -------------------------------------
-    class CatalogScanned(Message):
-        def __init__(self, entries: list[CatalogEntry], problem: str | None) -> None:
-            super().__init__()
-            self.entries = entries
-            self.problem = problem
-
+    @dataclass
     class CheckpointResolved(Message):
-        def __init__(self, entry: CatalogEntry | None, error: WorkbenchError | None = None) -> None:
-            super().__init__()
-            self.entry = entry
-            self.error = error
+        entry: CatalogEntry | None
+        error: WorkbenchError | None = None
 
-    class HeadsAnalysed(Message):
-        def __init__(
-            self, info: CheckpointInfo, reports: list, labels: Labels | None, error: str | None = None
-        ) -> None:
-            super().__init__()
-            self.info = info
-            self.reports = reports
-            self.labels = labels
-            self.error = error
-
-    class LoadProgressed(Message):
-        def __init__(self, step: str, fraction: float) -> None:
-            super().__init__()
-            self.step = step
-            self.fraction = fraction
-
-        def can_replace(self, message: Message) -> bool:
-            return isinstance(message, ModelsPane.LoadProgressed)
-
-    class ModelLoaded(Message):
-        def __init__(self, loaded) -> None:
-            super().__init__()
-            self.loaded = loaded
-
-    class LoadFailed(Message):
-        def __init__(self, error: WorkbenchError) -> None:
-            super().__init__()
-            self.error = error
-
-    class PredictionMade(Message):
-        def __init__(self, prediction, inputs, error: WorkbenchError | None = None) -> None:
-            super().__init__()
-            self.prediction = prediction
-            self.inputs = inputs
-            self.error = error
-
+    @dataclass
     class ModelSaved(Message):
-        def __init__(self, folder: Path | None, error: WorkbenchError | None = None, created: bool = False) -> None:
-            super().__init__()
-            self.folder = folder
-            self.error = error
-            self.created = created
+        folder: Path | None
+        error: WorkbenchError | None = None
+        created: bool = False
+
+    active_dataset: var[dict | None] = var(None)  # the app's open dataset, pushed down to the Heads tab
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.info: CheckpointInfo | None = None
         self.entry: CatalogEntry | None = None
-        self.head_key = "base"
-        self.labels: Labels | None = None  # None: the checkpoint's own labels
-        self.reports: dict[str, object] = {}
         self.loaded = None  # workbench.core.models.loading.LoadedModel
-        self.last_prediction = None
-        self.opened_folders: list[Path] = []
-        self.scanned: list[CatalogEntry] = []
-        self.opt_ins: dict[str, dict[str, bool]] = {}  # checkpoint path -> {"trust": .., "pickle": ..}
-        self._load_worker: Worker | None = None
         self._run_after_load = False
-        self._head_chosen = False  # the user picked a head for this checkpoint
 
     # -- layout -----------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -148,79 +100,49 @@ class ModelsPane(Horizontal):
                 yield Button("New… ^n", id="model-new")
         with TabbedContent(id="model-tabs", initial="model-info-tab"):
             with TabPane("Checkpoint", id="model-info-tab"):
-                with VerticalScroll():
-                    yield Static("", id="model-error", classes="model-error")
-                    yield CheckpointSummary(id="model-summary")
-                    yield Static("", id="model-warnings")
+                yield CheckpointView()
             with TabPane("Heads", id="model-heads-tab"):
-                with VerticalScroll():
-                    yield HeadsTable(id="model-heads")
-                    with Horizontal(id="label-row"):
-                        yield Input(placeholder="Labels: neg, pos · 0=neg, 1=pos · a count", id="model-labels")
-                        yield Button("From dataset", id="labels-from-dataset")
-                    with Horizontal(id="option-row"):
-                        yield Checkbox(
-                            "Fresh head",
-                            id="opt-fresh-head",
-                            tooltip="ignore_mismatched_sizes: a new head for a different label count",
-                        )
-                        yield Checkbox(
-                            "Trust remote code",
-                            id="opt-trust",
-                            tooltip="Run the Python code this checkpoint ships (this model only)",
-                        )
-                        yield Checkbox(
-                            "Allow pickle",
-                            id="opt-pickle",
-                            tooltip="Unpickle pytorch_model.bin weights (this model only)",
-                        )
-                    with Horizontal(id="load-row"):
-                        yield Button("Load  ^l", id="model-load", variant="primary")
-                        yield Button("Cancel  esc", id="model-cancel", disabled=True)
-                        yield Button("Use as active  ^t", id="model-use")
-                        yield Button("Save…  ^s", id="model-save")
-                    yield ProgressBar(total=100, show_eta=False, id="load-progress")
-                    yield Static("", id="load-status")
-                    yield Static("Comparing each head with the checkpoint…", id="head-detail")
+                yield HeadsView().data_bind(dataset=ModelsPane.active_dataset)
             with TabPane("Playground", id="model-playground-tab"):
                 with VerticalScroll():
                     yield Static("", id="playground-model")
                     yield Playground(id="playground")
 
+    @property
+    def heads(self) -> HeadsView:
+        return self.query_one(HeadsView)
+
+    # The chosen head and labels live in the Heads tab; tests and the palette ask the pane.
+    @property
+    def head_key(self) -> str:
+        return self.heads.head_key
+
+    @property
+    def labels(self) -> Labels | None:
+        return self.heads.labels
+
+    @property
+    def reports(self) -> dict:
+        return self.heads.reports
+
+    @property
+    def last_prediction(self):
+        return self.query_one(Playground).last_prediction
+
     def on_mount(self) -> None:
-        self.query_one(ProgressBar).display = False
+        self.watch(self.app, "active_dataset", self._active_dataset_changed)
         entry = embedded_entry()
         self.query_one(CatalogList).show_entries([entry], entry.location)
         self._open_entry(entry)
-        self.scan_catalog()
+        self.catalog.scan()
+
+    def _active_dataset_changed(self, dataset: dict | None) -> None:
+        self.active_dataset = dataset
 
     # -- the catalog ---------------------------------------------------------------
-    @work(thread=True, exclusive=True, exit_on_error=False, group="models-catalog")
-    def scan_catalog(self) -> None:
-        from workbench.core.models.catalog import cached_models, run_models
-        from workbench.core.settings import load_settings
-
-        entries, problems = [], []
-        try:
-            entries += run_models(load_settings().runs_path)
-        except OSError as error:
-            problems.append(f"Runs folder: {error}")
-        try:
-            entries += cached_models()
-        except WorkbenchError as error:
-            problems.append(str(error))
-        self.post_message(self.CatalogScanned(entries, "; ".join(problems) or None))
-
-    @on(CatalogScanned)
-    def _catalog_scanned(self, message: CatalogScanned) -> None:
-        self.scanned = message.entries
-        self._refresh_catalog()
-        if message.problem:
-            self.notify(message.problem, severity="warning")
-
-    def _refresh_catalog(self) -> None:
-        entries = [embedded_entry(), *(folder_entry(folder) for folder in self.opened_folders), *self.scanned]
-        self.query_one(CatalogList).show_entries(entries, self.entry.location if self.entry else None)
+    @property
+    def catalog(self) -> CatalogList:
+        return self.query_one(CatalogList)
 
     @on(OptionList.OptionSelected, "#model-catalog")
     @on(OptionList.OptionHighlighted, "#model-catalog")
@@ -239,7 +161,7 @@ class ModelsPane(Horizontal):
             self._open_folder(folder)
         else:
             self._show_error(None)
-            self.query_one("#load-status", Static).update(f"Looking up {text}…")
+            self.heads.set_status(f"Looking up {text}…")
             self.resolve_model(text)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="models-resolve")
@@ -255,16 +177,13 @@ class ModelsPane(Horizontal):
 
     @on(CheckpointResolved)
     def _resolved(self, message: CheckpointResolved) -> None:
-        self.query_one("#load-status", Static).update("")
+        self.heads.set_status("")
         if message.error is not None:
             self._show_error(message.error)
             return
         if Path(message.entry.location).exists():
-            self.scanned = [entry for entry in self.scanned if entry.location != message.entry.location] + [
-                message.entry
-            ]
             self._open_entry(message.entry)
-            self._refresh_catalog()
+            self.catalog.add_found(message.entry)
 
     def _open_folder(self, folder: Path) -> None:
         from workbench.core.embedded import embedded_model_path
@@ -273,11 +192,10 @@ class ModelsPane(Horizontal):
         if resolved == embedded_model_path().resolve():
             self._open_entry(embedded_entry())
             return
-        known = next((entry for entry in self.scanned if Path(entry.location).resolve() == resolved), None)
-        if known is None and resolved not in [item.resolve() for item in self.opened_folders]:
+        known = self.catalog.known(folder)
+        if known is None and not self.catalog.is_opened(folder):
             if self._open_entry(folder_entry(folder)):
-                self.opened_folders.append(folder)
-                self._refresh_catalog()
+                self.catalog.add_folder(folder)
             return
         self._open_entry(known or folder_entry(folder))
 
@@ -289,30 +207,13 @@ class ModelsPane(Horizontal):
             return False
         self._show_error(None)
         self.entry, self.info = entry, info
-        self.reports = {}
-        self.labels = None
-        opt_ins = self.opt_ins.get(str(info.path), {})
-        self.query_one("#opt-trust", Checkbox).value = opt_ins.get("trust", False)
-        self.query_one("#opt-pickle", Checkbox).value = opt_ins.get("pickle", False)
-        self.query_one("#opt-fresh-head", Checkbox).value = False
-        self.query_one("#model-labels", Input).value = format_labels(info.id2label) if info.id2label else ""
-        self.query_one(CheckpointSummary).show(info, where_text(entry.location, entry.detail, entry.source))
-        self._show_warnings()
-        self.query_one(HeadsTable).clear()
-        self.query_one("#head-detail", Static).update("Comparing each head with the checkpoint…")
-        self.head_key = _default_head(info)
-        self._head_chosen = False
-        self._sync_head_widgets()
-        if self.query_one(TabbedContent).active != "model-info-tab":
-            self.analyse_heads(info, None)
+        self.catalog.selected_location = entry.location
+        self.query_one(CheckpointView).show(info, entry)
+        self.heads.show_checkpoint(info, analyse=self.query_one(TabbedContent).active != "model-info-tab")
         return True
 
-    def _show_warnings(self) -> None:
-        warnings = self.info.warnings if self.info else []
-        self.query_one("#model-warnings", Static).update("\n".join(f"⚠ {warning}" for warning in warnings))
-
     def _show_error(self, error: WorkbenchError | None) -> None:
-        self.query_one("#model-error", Static).update(Text(str(error), style="bold") if error else "")
+        self.query_one(CheckpointView).show_error(error)
         if error is not None:
             self.notify(error.message, title="Models", severity="error", timeout=8)
 
@@ -325,123 +226,29 @@ class ModelsPane(Horizontal):
 
     @on(TabbedContent.TabActivated, "#model-tabs")
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id != "model-info-tab" and self.info is not None and not self.reports:
-            self.analyse_heads(self.info, self.labels)
+        if event.pane.id != "model-info-tab":
+            self.heads.analyse_if_needed()
 
-    # -- heads ------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, exit_on_error=False, group="models-heads")
-    def analyse_heads(self, info: CheckpointInfo, labels: Labels | None) -> None:
-        from workbench.core.models.loading import analyse_heads
-
-        options = self.opt_ins.get(str(info.path), {})
-        if info.config.get("auto_map") and not options.get("trust"):
-            from workbench.core.models.inspect import check_architecture
-
-            check_architecture(info)
-            if info.needs_remote_code:
-                self.post_message(
-                    self.HeadsAnalysed(
-                        info,
-                        [],
-                        labels,
-                        "Heads need the checkpoint's own code: tick 'Trust remote code' to compare them.",
-                    )
-                )
-                return
-        try:
-            reports = analyse_heads(
-                info,
-                labels=labels,
-                trust_remote_code=options.get("trust", False),
-                allow_pickle=options.get("pickle", False),
-            )
-        except WorkbenchError as error:
-            self.post_message(self.HeadsAnalysed(info, [], labels, str(error)))
-            return
-        except Exception as error:  # noqa: BLE001 - an unposted failure would leave "Comparing…" forever
-            self.post_message(
-                self.HeadsAnalysed(info, [], labels, f"Comparing heads failed: {type(error).__name__}: {error}")
-            )
-            return
-        self.post_message(self.HeadsAnalysed(info, reports, labels))
-
-    @on(HeadsAnalysed)
-    def _heads_analysed(self, message: HeadsAnalysed) -> None:
-        if message.info is not self.info:
-            return  # an answer about a checkpoint no longer shown
-        self._show_warnings()
-        if message.error or not message.reports:
-            self.query_one("#head-detail", Static).update(
-                Text(message.error or "transformers implements no heads for this architecture.", style="bold red")
-            )
-            return
-        first_answer = not self.reports
-        self.reports = {report.head.key: report for report in message.reports}
-        saved_as = [report.head.key for report in message.reports if report.class_name in message.info.architectures]
-        if first_answer and saved_as and not self._head_chosen:
-            self.head_key = saved_as[0]  # the head the checkpoint was saved with
-        if self.head_key not in self.reports:
-            self.head_key = next(iter(self.reports))
-        self.query_one(HeadsTable).show_reports(message.reports, self.head_key)
-        self._sync_head_widgets()
-
-    @on(DataTable.RowHighlighted, "#model-heads")
-    def _head_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        key = event.row_key.value if event.row_key else None
-        if key and key != self.head_key and key in HEADS_BY_KEY:
-            self.head_key = key
-            self._head_chosen = True
-            self._sync_head_widgets()
-
+    # -- heads and loading (the Heads tab does the work) -------------------------------
     def select_head(self, key: str) -> None:
         """Choose the head (as a click on its row does)."""
-        head_kind(key)
-        self.head_key = key
-        self._head_chosen = True
-        table = self.query_one(HeadsTable)
-        if key in self.reports:
-            table.move_cursor(row=list(self.reports).index(key))
-        self._sync_head_widgets()
+        self.heads.select_head(key)
 
-    def _sync_head_widgets(self) -> None:
-        head = HEADS_BY_KEY[self.head_key]
-        for widget_id in ("#label-row", "#opt-fresh-head"):
-            self.query_one(widget_id).display = head.takes_labels
-        self.query_one("#opt-pickle").display = bool(self.info and self.info.weights.format == "pickle")
-        self.query_one("#opt-trust").display = bool(self.info and self.info.config.get("auto_map"))
-        self.query_one(Playground).configure(self.head_key)
-        self._show_head_detail()
+    def apply_labels(self, text: str) -> bool:
+        return self.heads.apply_labels(text)
+
+    def action_labels_from_dataset(self) -> None:
+        self.heads.labels_from_dataset()
+
+    @on(HeadsView.HeadsAnalysed)
+    def _heads_analysed(self, message: HeadsView.HeadsAnalysed) -> None:
+        if message.info is self.info:
+            self.query_one(CheckpointView).show_warnings(self.info)  # checking the architecture may add some
+
+    @on(HeadsView.HeadChanged)
+    def _head_changed(self, message: HeadsView.HeadChanged) -> None:
+        self.query_one(Playground).configure(message.key)
         self._show_playground_model()
-
-    def _show_head_detail(self) -> None:
-        report = self.reports.get(self.head_key)
-        detail = self.query_one("#head-detail", Static)
-        if report is None:
-            return
-        text = Text()
-        text.append(f"{report.head.title}", style="bold")
-        text.append(
-            f" · {report.class_name} · {human_count(report.total_params)} parameters"
-            f" ({human_count(report.base_params)} base + {human_count(report.head_params)} head)\n"
-        )
-        if report.head_all_new:
-            text.append(
-                "New head: every weight of it is random, so its output is noise until trained.\n", style="bold yellow"
-            )
-        text.append(f"From the checkpoint: {len(report.from_checkpoint)} tensors\n", style="green")
-        if report.new:
-            text.append(f"New (random): {_keys(report.new)}\n", style="yellow")
-        if report.mismatched:
-            text.append(
-                "Size differs, replaced by a fresh head: "
-                + ", ".join(f"{key} {list(old)}→{list(new)}" for key, old, new in report.mismatched)
-                + "\n",
-                style="yellow",
-            )
-            text.append("Tick 'Fresh head' to load with the new labels (ignore_mismatched_sizes).\n", style="bold")
-        if report.unused:
-            text.append(f"Unused from the checkpoint: {_keys(report.unused)}\n", style="dim")
-        detail.update(text)
 
     def _show_playground_model(self) -> None:
         label = self.query_one("#playground-model", Static)
@@ -457,65 +264,10 @@ class ModelsPane(Horizontal):
                 )
             )
 
-    # -- labels ------------------------------------------------------------------------
-    @on(Input.Submitted, "#model-labels")
-    def _labels_submitted(self, event: Input.Submitted) -> None:
-        self.apply_labels(event.value)
-
-    def apply_labels(self, text: str) -> bool:
-        try:
-            labels = parse_labels(text) if text.strip() else None
-        except WorkbenchError as error:
-            self.query_one("#head-detail", Static).update(Text(str(error), style="bold red"))
-            self.notify(error.message, severity="error")
-            return False
-        if self.info is not None and labels is not None and labels.id2label == self.info.id2label:
-            labels = None
-        self.labels = labels
-        if self.info is not None:
-            self.analyse_heads(self.info, labels)
-        return True
-
-    @on(Button.Pressed, "#labels-from-dataset")
-    def action_labels_from_dataset(self) -> None:
-        try:
-            labels = labels_from_dataset(getattr(self.app, "active_dataset", None))
-        except WorkbenchError as error:
-            self.notify(str(error), severity="warning")
-            return
-        self.query_one("#model-labels", Input).value = format_labels(labels.id2label)
-        self.apply_labels(format_labels(labels.id2label))
-
-    @on(Checkbox.Changed, "#opt-trust, #opt-pickle")
-    def _opt_in_changed(self, event: Checkbox.Changed) -> None:
-        if self.info is None:
-            return
-        key = "trust" if event.checkbox.id == "opt-trust" else "pickle"
-        self.opt_ins.setdefault(str(self.info.path), {})[key] = event.value
-        if event.value:
-            what = "run this checkpoint's Python code" if key == "trust" else "unpickle this checkpoint's weights"
-            self.notify(f"You allowed workbench to {what} ({self.info.name} only).", severity="warning")
-        self.reports = {}
-        self.analyse_heads(self.info, self.labels)
-
-    # -- loading -----------------------------------------------------------------------
-    def _options(self):
-        from workbench.core.models.loading import LoadOptions
-
-        opt_ins = self.opt_ins.get(str(self.info.path), {})
-        head = head_kind(self.head_key)
-        return LoadOptions(
-            head=head,
-            labels=self.labels if head.takes_labels else None,
-            trust_remote_code=opt_ins.get("trust", False),
-            allow_pickle=opt_ins.get("pickle", False),
-            ignore_mismatched_sizes=self.query_one("#opt-fresh-head", Checkbox).value,
-        )
-
     def _loaded_matches(self) -> bool:
         if self.loaded is None or self.info is None:
             return False
-        options = self._options()
+        options = self.heads.options()
         current = self.loaded.options
         return (
             self.loaded.info.path == self.info.path
@@ -529,80 +281,24 @@ class ModelsPane(Horizontal):
         if self.info is None:
             self.notify("Pick a checkpoint first.", severity="warning")
             return
-        label_text = self.query_one("#model-labels", Input).value
-        if HEADS_BY_KEY[self.head_key].takes_labels and label_text.strip() != format_labels(
-            self.labels.id2label if self.labels else self.info.id2label
-        ):
-            if not self.apply_labels(label_text):
-                return
-        self.query_one(ProgressBar).display = True
-        self.query_one(ProgressBar).update(progress=0)
-        self.query_one("#model-cancel", Button).disabled = False
-        self.query_one("#model-load", Button).disabled = True
-        self.query_one("#load-status", Static).update(
-            f"Loading {self.info.name} with the {HEADS_BY_KEY[self.head_key].title.lower()} head…"
-        )
-        self._load_worker = self.load_model(self.info, self._options())
+        if not self.heads.load():
+            self._run_after_load = False
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="models-load")
-    def load_model(self, info: CheckpointInfo, options) -> None:
-        from workbench.core.models.loading import load_model
-
-        worker = get_current_worker()
-        try:
-            loaded = load_model(
-                info,
-                options,
-                should_stop=lambda: worker.is_cancelled,
-                progress=lambda step, fraction: self.post_message(self.LoadProgressed(step, fraction)),
-            )
-        except WorkbenchError as error:
-            self.post_message(self.LoadFailed(error))
-            return
-        except Exception as error:  # noqa: BLE001 - shown to the user, never a traceback on screen
-            self.post_message(self.LoadFailed(WorkbenchError(f"Loading failed: {type(error).__name__}: {error}")))
-            return
-        if worker.is_cancelled:
-            from workbench.core.models.loading import Cancelled
-
-            self.post_message(self.LoadFailed(Cancelled(f"Loading {info.name} was cancelled.")))
-            return
-        self.post_message(self.ModelLoaded(loaded))
-
-    @on(LoadProgressed)
-    def _load_progressed(self, message: LoadProgressed) -> None:
-        self.query_one(ProgressBar).update(progress=int(message.fraction * 100))
-        self.query_one("#load-status", Static).update(f"{message.step.capitalize()}…")
-
-    def _load_finished(self) -> None:
-        self._load_worker = None
-        self.query_one("#model-cancel", Button).disabled = True
-        self.query_one("#model-load", Button).disabled = False
-        self.query_one(ProgressBar).display = False
-
-    @on(ModelLoaded)
-    def _model_loaded(self, message: ModelLoaded) -> None:
-        self._load_finished()
+    @on(HeadsView.ModelLoaded)
+    def _model_loaded(self, message: HeadsView.ModelLoaded) -> None:
         self.loaded = message.loaded
-        report = self.loaded.report
-        status = f"Loaded {self.loaded.info.name} as {report.class_name}: {report.status}."
-        self.query_one("#load-status", Static).update(Text(status, style="yellow" if report.head_all_new else "green"))
         self._show_playground_model()
         self.action_use_model()
         if self._run_after_load:
             self._run_after_load = False
             self.action_run()
 
-    @on(LoadFailed)
-    def _load_failed(self, message: LoadFailed) -> None:
+    @on(HeadsView.LoadFailed)
+    def _load_failed(self, message: HeadsView.LoadFailed) -> None:
         from workbench.core.models.loading import Cancelled, LabelMismatchError
 
-        self._load_finished()
         self._run_after_load = False
         error = message.error
-        self.query_one("#load-status", Static).update(
-            Text(str(error), style="bold" if isinstance(error, Cancelled) else "bold red")
-        )
         if isinstance(error, Cancelled):
             self.notify(error.message, severity="information")
             return
@@ -614,13 +310,11 @@ class ModelsPane(Horizontal):
 
     @on(Button.Pressed, "#model-cancel")
     def action_cancel_load(self) -> None:
-        if self._load_worker is not None:
-            self._load_worker.cancel()
-            self.query_one("#load-status", Static).update("Cancelling after the current step…")
+        self.heads.cancel_load()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "cancel_load":
-            return self._load_worker is not None
+            return self.heads.load_worker is not None
         if action == "save_model":
             return True if self.loaded is not None else None
         return True
@@ -646,32 +340,7 @@ class ModelsPane(Horizontal):
             playground.set_status("Loading the model first…")
             self.action_load()
             return
-        playground.set_status("Running…")
-        self.run_prediction(self.loaded, inputs)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="models-predict")
-    def run_prediction(self, loaded, inputs) -> None:
-        from workbench.core.models.inference import predict
-
-        try:
-            prediction = predict(loaded, inputs)
-        except WorkbenchError as error:
-            self.post_message(self.PredictionMade(None, inputs, error))
-            return
-        except Exception as error:  # noqa: BLE001 - shown to the user
-            self.post_message(self.PredictionMade(None, inputs, WorkbenchError(f"{type(error).__name__}: {error}")))
-            return
-        self.post_message(self.PredictionMade(prediction, inputs))
-
-    @on(PredictionMade)
-    def _prediction_made(self, message: PredictionMade) -> None:
-        playground = self.query_one(Playground)
-        if message.error is not None:
-            playground.set_status(message.error.message, error=True)
-            return
-        self.last_prediction = (message.prediction, message.inputs)
-        playground.set_status("")
-        playground.show_prediction(message.prediction, message.inputs.text, self.loaded.report.head_all_new)
+        playground.run(self.loaded, inputs)
 
     @on(Button.Pressed, "#play-code")
     def action_show_code(self) -> None:
@@ -685,7 +354,7 @@ class ModelsPane(Horizontal):
         except WorkbenchError as error:
             self.query_one(Playground).set_status(error.message, error=True)
             return
-        options = self._options()
+        options = self.heads.options()
         code = code_for(
             str(self.info.path),
             options.head.key,
@@ -722,7 +391,7 @@ class ModelsPane(Horizontal):
 
     def _create_chosen(self, choice: dict | None) -> None:
         if choice:
-            self.query_one("#load-status", Static).update(f"Creating a {choice['family']} {choice['preset']} model…")
+            self.heads.set_status(f"Creating a {choice['family']} {choice['preset']} model…")
             self.create_and_save(choice)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="models-save")
@@ -768,12 +437,12 @@ class ModelsPane(Horizontal):
     @on(ModelSaved)
     def _model_saved(self, message: ModelSaved) -> None:
         if message.error is not None:
-            self.query_one("#load-status", Static).update(Text(str(message.error), style="bold red"))
+            self.heads.set_status(
+                Text(str(message.error), style=f"bold {head_style(self.app.current_theme.variables, 'head-error')}")
+            )
             self.notify(message.error.message, title="Save failed", severity="error")
             return
-        self.query_one("#load-status", Static).update(
-            f"Saved to {message.folder.name}/ (config, safetensors, tokenizer)."
-        )
+        self.heads.set_status(f"Saved to {message.folder.name}/ (config, safetensors, tokenizer).")
         self.notify(f"Saved {message.folder.name} with its tokenizer.")
         if message.created:
             self._open_folder(message.folder)
@@ -810,38 +479,14 @@ class ModelsPane(Horizontal):
             commands.append(
                 PaletteCommand("model: save", self.action_save_model, "save_pretrained the model and its tokenizer")
             )
-        if self._load_worker is not None:
+        if self.heads.load_worker is not None:
             commands.append(PaletteCommand("model: cancel load", self.action_cancel_load, "Stop the running load"))
         return commands
 
     def _palette_focus_path(self) -> None:
-        self.app.action_show_pane("models")
-        self.action_focus_path()
+        self.call_later(self.app.run_action, "show_pane('models')")
+        self.call_later(self.action_focus_path)  # once the pane is shown
 
     def _show_tab(self, tab: str) -> None:
-        self.app.action_show_pane("models")
+        self.call_later(self.app.run_action, "show_pane('models')")
         self.query_one(TabbedContent).active = tab
-
-
-def _default_head(info: CheckpointInfo) -> str:
-    """The head the checkpoint was saved with (from `architectures`), else the base model."""
-    architecture = info.architectures[0] if info.architectures else ""
-    suffixes = {
-        "ForSequenceClassification": "sequence-classification",
-        "ForTokenClassification": "token-classification",
-        "ForQuestionAnswering": "question-answering",
-        "ForMultipleChoice": "multiple-choice",
-        "ForMaskedLM": "masked-lm",
-        "LMHeadModel": "causal-lm",
-        "ForCausalLM": "causal-lm",
-        "ForConditionalGeneration": "seq2seq-lm",
-    }
-    for suffix, key in suffixes.items():
-        if architecture.endswith(suffix):
-            return key
-    return "base"
-
-
-def _keys(keys: list[str], limit: int = 6) -> str:
-    shown = ", ".join(keys[:limit])
-    return shown + (f" … (+{len(keys) - limit})" if len(keys) > limit else "")

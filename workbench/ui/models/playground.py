@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, Input, Label, Static
 
 from workbench.core.errors import WorkbenchError
@@ -50,9 +54,49 @@ class Playground(Vertical):
     Playground #play-raw { color: $text-muted; }
     """
 
+    @dataclass
+    class Predicted(Message):
+        """A prediction worker finished (or failed)."""
+
+        prediction: object
+        inputs: PlaygroundInput
+        error: WorkbenchError | None = None
+        head_all_new: bool = False
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.head_key = "base"
+        self.last_prediction = None  # (prediction, inputs) of the last run shown
+
+    def run(self, loaded, inputs: PlaygroundInput) -> None:
+        """Run the loaded model on the inputs in a worker; the answer is shown when it comes."""
+        self.set_status("Running…")
+        self._predict(loaded, inputs)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="models-predict")
+    def _predict(self, loaded, inputs: PlaygroundInput) -> None:
+        from workbench.core.models.inference import predict
+
+        new = loaded.report.head_all_new
+        try:
+            prediction = predict(loaded, inputs)
+        except WorkbenchError as error:
+            self.post_message(self.Predicted(None, inputs, error))
+            return
+        except Exception as error:  # noqa: BLE001 - shown to the user
+            self.post_message(self.Predicted(None, inputs, WorkbenchError(f"{type(error).__name__}: {error}")))
+            return
+        self.post_message(self.Predicted(prediction, inputs, None, new))
+
+    @on(Predicted)
+    def _predicted(self, message: Predicted) -> None:
+        message.stop()
+        if message.error is not None:
+            self.set_status(message.error.message, error=True)
+            return
+        self.last_prediction = (message.prediction, message.inputs)
+        self.set_status("")
+        self.show_prediction(message.prediction, message.inputs.text, message.head_all_new)
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=FIELDS["base"][0], id="play-text")
@@ -174,7 +218,8 @@ def render_answer(head: str, result: dict, text: str):
         return Group(
             Text.assemble(("Answer: ", "bold"), (result["answer"] or "(empty)", "bold green")),
             Text(
-                f"score {result['score']:.4f} · characters {result['start']}–{result['end']} · tokens {result['start_token']}–{result['end_token']}",
+                f"score {result['score']:.4f} · characters {result['start']}–{result['end']}"
+                f" · tokens {result['start_token']}–{result['end_token']}",
                 style="dim",
             ),
         )

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
-from workbench.core.models.catalog import display_path
+from workbench.core.errors import WorkbenchError
+from workbench.core.models.catalog import CatalogEntry, display_path
 from workbench.core.models.inspect import CheckpointInfo
 
 
@@ -95,3 +98,23 @@ def where_text(location: str, detail: str, source: str) -> str:
     if source in ("embedded", "cache", "run"):
         return detail
     return display_path(location)
+
+
+class CheckpointView(VerticalScroll):
+    """The Checkpoint tab: the summary, the checkpoint's warnings, or why it cannot be read."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="model-error", classes="model-error")
+        yield CheckpointSummary(id="model-summary")
+        yield Static("", id="model-warnings")
+
+    def show(self, info: CheckpointInfo, entry: CatalogEntry) -> None:
+        self.query_one(CheckpointSummary).show(info, where_text(entry.location, entry.detail, entry.source))
+        self.show_warnings(info)
+
+    def show_warnings(self, info: CheckpointInfo | None) -> None:
+        warnings = info.warnings if info else []
+        self.query_one("#model-warnings", Static).update("\n".join(f"⚠ {warning}" for warning in warnings))
+
+    def show_error(self, error: WorkbenchError | None) -> None:
+        self.query_one("#model-error", Static).update(Text(str(error), style="bold") if error else "")
