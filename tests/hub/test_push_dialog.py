@@ -174,3 +174,22 @@ async def test_palette_command_pushes_latest_run(display_hub, monkeypatch):
         command.callback()
         await pilot.pause()
         assert isinstance(app.screen, PushDialog) and app.screen.run_dir is not None
+
+
+async def test_the_cards_usage_example_names_the_repository_not_the_run(display_hub, run_dir, monkeypatch):
+    """Issue 22 item 11: the card was generated before the repository was known, so it named the run id."""
+    from tests.hub.conftest import RUN_ID
+
+    monkeypatch.setenv("HF_TOKEN", WRITE_TOKEN)
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        dialog = await open_dialog(pilot, run_dir)
+        card = dialog.query_one("#card-editor", TextArea).text
+        assert f'model="{REPO}"' in card and f'model="{RUN_ID}"' not in card
+        # Another repository: a card nobody edited follows it; an edited card is left alone.
+        dialog = await set_field(pilot, "#repo-input", "alice/other-name")
+        assert 'model="alice/other-name"' in dialog.query_one("#card-editor", TextArea).text
+        editor = dialog.query_one("#card-editor", TextArea)
+        editor.text = editor.text + "\nMy own notes.\n"
+        dialog = await set_field(pilot, "#repo-input", "alice/third-name")
+        assert "My own notes." in editor.text and 'model="alice/other-name"' in editor.text

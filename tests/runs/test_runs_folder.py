@@ -66,7 +66,7 @@ def test_finished_run_reads_back(runs_dir):
     assert (info.status, info.step, info.total_steps) == ("finished", 10, 10)
     assert info.best_metric == ("accuracy", 0.8)
     assert (info.started_at, info.ended_at) == (100.0, 200.0)
-    assert info.model == "/models/tiny" and info.dataset == "train.csv"
+    assert info.model == "/models/tiny" and info.dataset == "data/train.csv"
 
 
 def test_dead_child_without_final_event_reads_crashed_and_reading_writes_nothing(runs_dir):

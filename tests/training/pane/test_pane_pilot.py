@@ -125,3 +125,54 @@ async def test_the_runs_list_shows_a_record_of_the_wrong_type_as_unreadable(runs
         assert str(table.get_cell(key, "status")) == "✖ unreadable"
         assert table.get_cell(key, "run") == "x" * 8
         assert str(table.get_cell(str(runs[1].path), "status")) != "✖ unreadable"
+
+
+async def test_a_running_runs_duration_keeps_counting_in_the_list(runs_dir, monkeypatch):
+    """Issue 22 item 11: a rescan compared the old run's cells recomputed now, so the duration never moved."""
+    from tests.training.pane.fixtures.make_fixtures import T0
+    from workbench.ui.training import runs_table
+
+    now = [T0 + 300]
+    monkeypatch.setattr(runs_table, "wall_clock", lambda: now[0])
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        table = app.screen.query_one(RunsTable)
+        await wait_for(pilot, lambda: table.row_count == 4)
+        running = next(run for run in table.runs.values() if run.run_id == RUNNING)
+        before = table.get_cell(str(running.path), "duration")
+        now[0] += 125
+        table.show_runs(list(table.runs.values()))  # what the next scan does with unchanged runs
+        await pilot.pause()
+        after = table.get_cell(str(running.path), "duration")
+        assert after != before and after == runs_table.duration(runs_table.run_duration(running))
+
+
+async def test_the_dataset_column_names_the_folder_of_a_glue_file(runs_dir):
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        table = app.screen.query_one(RunsTable)
+        await wait_for(pilot, lambda: table.row_count == 4)
+        assert {str(table.get_cell(key, "dataset")) for key in table.runs} == {"mrpc/train.tsv"}
+
+
+async def test_compare_says_which_loss_it_shows(runs_dir):
+    """The chart overlays the EMA of the loss and says so; "last loss" is the last loss logged, not its EMA."""
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        table = app.screen.query_one(RunsTable)
+        await wait_for(pilot, lambda: table.row_count == 4)
+        pane = app.screen.query_one("#training-pane")
+        pane.compare_runs([runs_dir / FINISHED])
+        view = app.screen.query_one(CompareView)
+        await wait_for(pilot, lambda: len(view.histories) == 1)
+        await pilot.pause()
+        assert view.query_one("#compare-chart").border_title == "compare: loss (EMA 0.9)"
+        history = view.histories[0]
+        assert history.loss.raw.last[1] != history.loss.smooth.last[1]
+        compare_table = view.query_one("#compare-table")
+        from workbench.core.formatting import number
+
+        assert compare_table.get_row_at(0)[3] == number(history.loss.raw.last[1])

@@ -90,7 +90,9 @@ def describe_data(spec: dict) -> str:
     data = data if isinstance(data, dict) else {}
     if data.get("dataset"):
         return str(data["dataset"])
-    return Path(str(data.get("train_file") or "")).name or "?"
+    train = Path(str(data.get("train_file") or ""))
+    # GLUE and most dataset folders call every training file train.*: the folder names the dataset.
+    return f"{train.parent.name}/{train.name}" if train.parent.name and train.name else train.name or "?"
 
 
 def log_tail(run_dir: Path, lines: int = LOG_TAIL_LINES) -> str:

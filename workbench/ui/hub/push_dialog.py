@@ -157,6 +157,7 @@ class PushDialog(ModalScreen[None]):
         self._cancel = threading.Event()
         self._allow_existing = False
         self._card_ok = True
+        self._generated_card = ""  # the card text as generated; a card that differs was edited
 
     def compose(self) -> ComposeResult:
         with Vertical(id="push-box"):
@@ -234,14 +235,13 @@ class PushDialog(ModalScreen[None]):
 
         try:
             source = resolve_source(self.folder, load_settings().runs_path, run_dir=self.run_dir)
-            card = default_card(source)
+            previous = last_push(source.run_dir)
+            repo_name = previous["repo_id"] if previous else suggest_repo_name(source)
+            card = default_card(source, repo_name)  # its usage example names the repository, not the run
         except WorkbenchError as error:
             self.post_message(self.Checked(self._generation, None, error=_as_hub_error(error)))
             return
-        previous = last_push(source.run_dir)
-        self.post_message(
-            self.SourceLoaded(source, card, previous["repo_id"] if previous else suggest_repo_name(source))
-        )
+        self.post_message(self.SourceLoaded(source, card, repo_name))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="push-check")
     def check(self, generation: int, token, plan_options: dict) -> None:
@@ -405,6 +405,7 @@ class PushDialog(ModalScreen[None]):
             )
             self.query_one("#message-input", Input).value = default_message
             self.query_one("#card-editor", TextArea).text = message.card_text
+        self._generated_card = message.card_text
         self._validate_card()
         self._start_check()
 
@@ -422,6 +423,7 @@ class PushDialog(ModalScreen[None]):
         if message.repo_id and message.repo_id != repo.value and "/" not in repo.value:
             with self.prevent(Input.Changed):
                 repo.value = message.repo_id
+        self._card_for_repo(repo.value.strip())
         self.preflight = message.preflight
         if message.files is not None:
             self.query_one(PushFileList).show(message.files)
@@ -550,6 +552,7 @@ class PushDialog(ModalScreen[None]):
 
         if self.query_one("#push", Button).disabled:
             return
+        self._card_for_repo(self._value("#repo-input"))
         if self.problem is not None and self.problem.kind == "exists":
             self._allow_existing = True
         options = self._plan_options()
@@ -580,7 +583,20 @@ class PushDialog(ModalScreen[None]):
         if self.source is None:
             return
         repo_id = self._value("#repo-input")
-        self.query_one("#card-editor", TextArea).text = build_card(card_facts(self.source, repo_id), repo_id)
+        text = self._generated_card = build_card(card_facts(self.source, repo_id), repo_id)
+        self.query_one("#card-editor", TextArea).text = text
+
+    def _card_for_repo(self, repo_id: str) -> None:
+        """Once the repository is known in full (namespace/name), a card nobody edited is written for
+        it again, so its usage example and title name the repository the files go to."""
+        editor = self.query_one("#card-editor", TextArea)
+        if self.source is not None and "/" in repo_id and editor.text == self._generated_card:
+            from workbench.core.hub.card import build_card, card_facts
+
+            text = build_card(card_facts(self.source, repo_id), repo_id)
+            if text != editor.text:
+                self._generated_card = text
+                editor.text = text
 
 
 def _token_choice(typed: str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from textual import on, work
@@ -34,6 +35,20 @@ def curve(history: RunHistory, name: str):
     return history.metrics.get(name)
 
 
+def curve_label(histories: list[RunHistory], name: str) -> str:
+    """The curve's name as shown: the smoothed loss says it is an EMA, and of which weight."""
+    if name == "loss":
+        weights = sorted({history.loss.weight for history in histories})
+        return "loss (EMA " + ", ".join(f"{weight:g}" for weight in weights) + ")" if weights else "loss (EMA)"
+    return name
+
+
+def last_value(history: RunHistory, name: str):
+    """(step, value) of the curve's last point; for the loss the last loss logged, not its EMA."""
+    series = history.loss.raw if name == "loss" else curve(history, name)
+    return series.last if series is not None else None
+
+
 def differing_settings(specs: list[dict]) -> list[str]:
     """Dotted keys whose values differ between the specs (what makes the runs different)."""
     keys: set[str] = set()
@@ -63,12 +78,11 @@ class CompareView(Vertical, can_focus=True):
         Binding("z", "zoom", "Zoom", id="compare.zoom", tooltip="All steps or the last 100/1,000/10,000"),
     ]
 
+    @dataclass
     class Loaded(Message):
-        def __init__(self, folders: list[Path], histories: list[RunHistory], statuses: list[str]) -> None:
-            super().__init__()
-            self.folders = folders
-            self.histories = histories
-            self.statuses = statuses
+        folders: list[Path]
+        histories: list[RunHistory]
+        statuses: list[str]
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -118,7 +132,7 @@ class CompareView(Vertical, can_focus=True):
             series = curve(history, self.curve_name)
             if series is not None:
                 traces.append(Trace(history.run_id or folder.name, series, RUN_STYLES[index % len(RUN_STYLES)]))
-        chart.border_title = f"compare: {self.curve_name}"
+        chart.border_title = f"compare: {curve_label(self.histories, self.curve_name)}"
         chart.border_subtitle = "m curve · l log · z zoom"
         chart.set_traces(traces)
         self._fill_table()
@@ -130,8 +144,8 @@ class CompareView(Vertical, can_focus=True):
         differing = differing_settings(specs) if len(specs) > 1 else []
         table.add_columns("run", "status", "steps", f"last {self.curve_name}", "best", *differing)
         for folder, history, status in zip(self.folders, self.histories, self.statuses):
-            series = curve(history, self.curve_name)
-            last = number(series.last[1]) if series is not None and series.last else "—"
+            point = last_value(history, self.curve_name)
+            last = number(point[1]) if point else "—"
             best_name = next((name for name in history.metric_names() if not name.endswith("loss")), "")
             best = history.best_metric(best_name) if best_name else None
             values = []

@@ -103,6 +103,10 @@ class TrainingPane(Vertical):
     def on_mount(self) -> None:
         self._hint = ""
         self._scan_timer = None
+        # The last form's values and the (model, dataset) selection they started from: a failed start
+        # or a run that fails early gives them back at the next `n`.
+        self._draft: tuple[tuple, dict] | None = None
+        self._launched: Path | None = None
         self.set_class(True, "-no-runs")
         if getattr(self.app, "attach_run", None):
             # The monitor covers the list, which is scanned when shown: a scan now would parse the
@@ -319,7 +323,10 @@ class TrainingPane(Vertical):
 
     @on(ControlDone)
     def _control_done(self, message: ControlDone) -> None:
-        if message.error:
+        if message.error and message.verb == "launch" and self._draft is not None:
+            # Back to the form with every edit, and the reason at the top.
+            self._open_form(self._draft[1], self._draft[0], problem=message.error)
+        elif message.error:
             what = "start the run" if message.verb == "launch" else f"{message.verb} {message.run_dir.name}"
             self.app.notify(f"Could not {what}: {message.error}", severity="error", timeout=10)
         else:
@@ -327,6 +334,8 @@ class TrainingPane(Vertical):
                 message.verb
             ]
             self.app.notify(f"{done} {message.run_dir.name}", timeout=4)
+            if message.verb == "launch":
+                self._launched = message.run_dir
             if message.verb in ("resume", "launch"):
                 self.open_run(message.run_dir)
         self.scan_runs()
@@ -359,14 +368,25 @@ class TrainingPane(Vertical):
         self.app.notify(f"{folder}\n(copied to the clipboard)", title="Run folder", timeout=10)
 
     def action_new_run(self) -> None:
-        from workbench.ui.training.start_form import StartRunScreen, spec_from_selection
+        from workbench.ui.training.start_form import spec_from_selection
 
         app = self.app
-        spec = spec_from_selection(getattr(app, "active_model_path", ""), getattr(app, "active_dataset", None))
-        app.push_screen(StartRunScreen(spec), self._form_closed)
+        model_path, dataset = getattr(app, "active_model_path", ""), getattr(app, "active_dataset", None)
+        selection = (model_path, repr(dataset))
+        if self._draft is not None and self._draft[0] == selection:
+            spec = self._draft[1]  # the last form's values, while the selection they came from holds
+        else:
+            spec = spec_from_selection(model_path, dataset)
+        self._open_form(spec, selection)
 
-    def _form_closed(self, spec: dict | None) -> None:
+    def _open_form(self, spec: dict, selection: tuple, problem: str | None = None) -> None:
+        from workbench.ui.training.start_form import StartRunScreen
+
+        self.app.push_screen(StartRunScreen(spec, problem=problem), partial(self._form_closed, selection))
+
+    def _form_closed(self, selection: tuple, spec: dict | None) -> None:
         if spec is not None:
+            self._draft = (selection, spec)  # kept until a run started from it finishes
             self.launch(spec)
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="run-control", name="run launch")
@@ -382,6 +402,8 @@ class TrainingPane(Vertical):
 
     @on(RunMonitor.StatusChanged)
     def _monitor_status(self, message: RunMonitor.StatusChanged) -> None:
+        if message.status == "finished" and self._draft is not None and self._launched == message.run_dir:
+            self._draft = None  # done with: the next form starts from the selection again
         self._sync_bindings()
         if self._list_on_screen():
             self.scan_runs()  # otherwise showing the list scans

@@ -96,6 +96,7 @@ class RunsTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.runs: dict[str, object] = {}
         self.marked: set[str] = set()
+        self._shown: dict[str, list] = {}  # the cells on screen, by row key
 
     def on_mount(self) -> None:
         for label, key in COLUMNS:
@@ -108,18 +109,23 @@ class RunsTable(DataTable):
         colours = self._colours()
         if keys == list(self.runs):
             for key, run in zip(keys, runs):
-                old_cells = row_cells(self.runs[key], key in self.marked, colours)
-                for (_, column), old, new in zip(COLUMNS, old_cells, row_cells(run, key in self.marked, colours)):
+                # Compare with the cells on screen (not with the old run's cells recomputed now: a
+                # running run's duration is computed from the clock, so those would always match).
+                cells = row_cells(run, key in self.marked, colours)
+                for (_, column), old, new in zip(COLUMNS, self._shown[key], cells):
                     if new != old:
                         self.update_cell(key, column, new, update_width=True)
+                self._shown[key] = cells
             self.runs = dict(zip(keys, runs))
             return
         current = self.current_run_dir()
         self.runs = dict(zip(keys, runs))
         self.marked &= set(keys)
         self.clear()
+        self._shown = {}
         for key, run in self.runs.items():
-            self.add_row(*row_cells(run, key in self.marked, colours), key=key)
+            cells = self._shown[key] = row_cells(run, key in self.marked, colours)
+            self.add_row(*cells, key=key)
         if current is not None and str(current) in self.runs:
             self.move_cursor(row=keys.index(str(current)))
 
@@ -143,7 +149,9 @@ class RunsTable(DataTable):
             return
         key = str(folder)
         self.marked ^= {key}
-        self.update_cell(key, "mark", Text("◆" if key in self.marked else " ", style="bold"))
+        mark = Text("◆" if key in self.marked else " ", style="bold")
+        self._shown[key][0] = mark
+        self.update_cell(key, "mark", mark)
 
     def marked_runs(self) -> list[Path]:
         return [Path(key) for key in self.runs if key in self.marked]

@@ -9,6 +9,7 @@ memory the run needs against what is free where it will train.
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
+from workbench.core.data.header import file_columns
+from workbench.core.errors import WorkbenchError
 from workbench.training import spec as run_spec
 from workbench.training.estimate import GIB, MemoryEstimate
 
@@ -77,6 +80,32 @@ def spec_from_selection(model_path: str, dataset: dict | None) -> dict:
     return spec
 
 
+COLUMN_KEYS = ("text_column", "text_pair_column", "label_column")
+
+
+def column_problems(data: dict) -> dict[str, str]:
+    """The spec's columns checked against the header of each data file: {dotted field: message}.
+    A file whose columns cannot be known without loading it (a folder, a JSON document) is skipped."""
+    problems: dict[str, str] = {}
+    for file_key in ("train_file", "validation_file"):
+        path = str(data.get(file_key) or "").strip()
+        if not path:
+            continue
+        try:
+            names = file_columns(Path(path).expanduser(), header=data.get("header", True) is not False)
+        except WorkbenchError as error:
+            problems.setdefault(f"data.{file_key}", error.message)
+            continue
+        if names is None:
+            continue
+        for key in COLUMN_KEYS:
+            name = str(data.get(key) or "")
+            if name and name not in names:
+                shown = ", ".join(names[:12]) + (" …" if len(names) > 12 else "")
+                problems.setdefault(f"data.{key}", f"no column {name!r} in {Path(path).name} (its columns: {shown})")
+    return problems
+
+
 def format_value(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
@@ -122,7 +151,9 @@ def field_id(dotted: str) -> str:
 class StartRunScreen(ModalScreen[dict | None]):
     DEFAULT_CSS = """
     StartRunScreen { align: center middle; }
-    StartRunScreen #start-dialog { width: 96%; max-width: 150; height: 92%; border: thick $primary; background: $surface; padding: 0 1; }
+    StartRunScreen #start-dialog {
+        width: 96%; max-width: 150; height: 92%; border: thick $primary; background: $surface; padding: 0 1;
+    }
     StartRunScreen #start-title { height: auto; padding: 0 0 1 0; }
     StartRunScreen #start-body { height: 1fr; }
     StartRunScreen #start-fields { width: 2fr; }
@@ -143,18 +174,30 @@ class StartRunScreen(ModalScreen[dict | None]):
         Binding("ctrl+s", "start", "Start", id="start.start", tooltip="Start the run (once every field is valid)"),
     ]
 
+    @dataclass
     class Estimated(Message):
-        def __init__(self, estimate: MemoryEstimate, generation: int) -> None:
-            super().__init__()
-            self.estimate = estimate
-            self.generation = generation
+        estimate: MemoryEstimate
+        generation: int
 
-    def __init__(self, spec: dict) -> None:
+    @dataclass
+    class ColumnsChecked(Message):
+        """The spec's columns against the data files' headers (`column_problems`)."""
+
+        problems: dict[str, str]
+        key: tuple
+
+    def __init__(self, spec: dict, problem: str | None = None) -> None:
+        """`spec`: the values to start from (a draft the last start failed with keeps every edit);
+        `problem`: why that start failed, shown above the fields' problems."""
         super().__init__()
         self.initial = copy.deepcopy(spec)
+        self.problem = problem
         self.errors: dict[str, str] = {}
         self._estimate_generation = 0
         self._estimate_key: tuple | None = None
+        self._columns_key: tuple | None = None  # the data files and columns last sent to be checked
+        self._columns_checked: tuple | None = None  # ... and the ones `_column_problems` answers for
+        self._column_problems: dict[str, str] = {}
 
     # -- building ---------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -241,6 +284,10 @@ class StartRunScreen(ModalScreen[dict | None]):
         for problem in run_spec.validate_spec(spec):
             dotted = problem.field.split("[", 1)[0]
             errors.setdefault(dotted, problem.message)
+        checking = self._maybe_check_columns(spec["data"])
+        if not checking:
+            for dotted, message in self._column_problems.items():
+                errors.setdefault(dotted, message)
         self.errors = errors
         for error_widget in self.query(".field-error"):
             dotted = error_widget.id.removeprefix("field-").removesuffix("-error").replace("--", ".")
@@ -248,13 +295,37 @@ class StartRunScreen(ModalScreen[dict | None]):
             error_widget.update(f"↑ {message}" if message else "")
             error_widget.set_class(bool(message), "-shown")
         problems = self.query_one("#start-problems", Static)
+        failed = f"[$error][b]The last start failed:[/b] {escape(self.problem)}[/]\n" if self.problem else ""
         if errors:
             listed = "\n".join(f"• {escape(field)}: {escape(message)}" for field, message in list(errors.items())[:8])
-            problems.update(f"[$error][b]{len(errors)} problem(s)[/b][/]\n{listed}")
+            problems.update(f"{failed}[$error][b]{len(errors)} problem(s)[/b][/]\n{listed}")
+        elif checking:
+            problems.update(f"{failed}[$text-muted]checking the columns against the data files…[/]")
         else:
-            problems.update("[$success]✔ ready to start[/]")
-        self.query_one("#start-run", Button).disabled = bool(errors)
+            problems.update(f"{failed}[$success]✔ ready to start[/]")
+        self.query_one("#start-run", Button).disabled = bool(errors) or checking
         self._maybe_estimate(spec)
+
+    # -- columns against the data files ------------------------------------------
+    def _maybe_check_columns(self, data: dict) -> bool:
+        """Start a check when the files or columns changed; True while its answer is not in."""
+        key = tuple(str(data.get(name, "")) for name in ("train_file", "validation_file", *COLUMN_KEYS, "header"))
+        if key != self._columns_key:
+            self._columns_key = key
+            self.check_columns(dict(data), key)
+        return self._columns_checked != key
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="start-columns", name="column check")
+    def check_columns(self, data: dict, key: tuple) -> None:
+        self.post_message(self.ColumnsChecked(column_problems(data), key))
+
+    @on(ColumnsChecked)
+    def _columns_answered(self, message: ColumnsChecked) -> None:
+        if message.key != self._columns_key:
+            return  # an answer about files or columns the form no longer has
+        self._columns_checked = message.key
+        self._column_problems = message.problems
+        self.revalidate()
 
     # -- memory estimate -------------------------------------------------------
     def _maybe_estimate(self, spec: dict) -> None:
@@ -301,6 +372,9 @@ class StartRunScreen(ModalScreen[dict | None]):
 
     def action_start(self) -> None:
         self.revalidate()
+        if not self.errors and self._columns_checked != self._columns_key:
+            self.notify("Checking the columns against the data files; start again in a moment", timeout=3)
+            return
         if self.errors:
             field, message = next(iter(self.errors.items()))
             self.notify(f"{field}: {message}", title=f"{len(self.errors)} problem(s) to fix first", severity="error")
