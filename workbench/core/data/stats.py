@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from datasets import Dataset
 
 TOKEN_BATCH = 2_000
+EMPTY = "∅ (empty)"
 
 
 @dataclass(frozen=True)
@@ -41,25 +42,69 @@ class PaddingWaste:
     fixed: float  # ... when every example is padded to max_length
 
 
-def label_distribution(dataset: Dataset | RowSource, column: str) -> list[tuple[str, int]]:
-    """(label, count), most frequent first; class-label ids shown by name."""
+def label_distribution(dataset: Dataset | RowSource, column: str, bins: int = 12) -> list[tuple[str, int]]:
+    """(label, count): classes most frequent first, class-label ids shown by name; a float column
+    (a regression target) as a histogram of at most `bins` ranges of one round width, in order."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     dataset = rows_of(dataset)
     require_column(dataset, column)
-    counts = pc.value_counts(dataset.column(column)).to_pylist()
+    values = dataset.column(column)
+    if pa.types.is_floating(values.type):
+        return float_histogram(values, bins)
+    counts = pc.value_counts(values).to_pylist()
     names = dataset.class_names(column)
     rows = []
     for item in counts:
         value = item["values"]
         if value is None:
-            label = "∅ (empty)"
+            label = EMPTY
         elif names is not None and 0 <= value < len(names):
             label = names[value]
         else:
             label = str(value)
         rows.append((label, int(item["counts"])))
     return sorted(rows, key=lambda row: (-row[1], row[0]))
+
+
+def float_histogram(values, bins: int = 12) -> list[tuple[str, int]]:
+    """Counts of float values in ranges of one round width (0.5, 1, 2.5 …), labelled "0–0.5";
+    the last range includes its upper end; empty cells are counted apart."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    empty = values.null_count
+    data = np.asarray(pc.drop_null(values).to_numpy(zero_copy_only=False), dtype=np.float64)
+    data = data[np.isfinite(data)]
+    rows: list[tuple[str, int]] = []
+    if len(data):
+        low, high = float(data.min()), float(data.max())
+        if low == high:
+            rows.append((short_number(low), len(data)))
+        else:
+            width = round_width((high - low) / bins)
+            start = np.floor(low / width) * width
+            count = max(1, int(np.ceil((high - start) / width - 1e-9)))
+            edges = start + width * np.arange(count + 1)
+            counts, _ = np.histogram(data, bins=edges)
+            rows += [(f"{short_number(edges[i])}–{short_number(edges[i + 1])}", int(n)) for i, n in enumerate(counts)]
+    if empty:
+        rows.append((EMPTY, int(empty)))
+    return rows
+
+
+def round_width(raw: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 times a power of ten that is at least `raw`."""
+    import math
+
+    power = 10 ** math.floor(math.log10(raw))
+    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= raw * (1 - 1e-9))
+
+
+def short_number(value: float) -> str:
+    """2.4000000953674316 (a float32 read back) -> "2.4"; 5.0 -> "5"; 0.000123456 -> "0.0001235"."""
+    return f"{value:.4g}" if value else "0"
 
 
 def char_lengths(dataset: Dataset | RowSource, column: str, *, batch_rows: int = 65_536) -> np.ndarray:

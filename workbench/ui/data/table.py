@@ -116,7 +116,9 @@ class DatasetTable(ScrollView, can_focus=True):
         if pager is None:
             self.columns, self.natural_widths = [], []
         total = len(pager) if pager is not None else 0
-        self.index_width = max(3, len(f"{max(total - 1, 0):,}"))
+        # Wide enough for the split's last row number: search results show row numbers of the split,
+        # which are larger than their count (row 1,002 among 3 results was cut to "1,0").
+        self.index_width = max(3, len(f"{max(pager.source.num_rows - 1, 0):,}")) if pager is not None else 3
         self._fit_widths()
         self.cursor_row = min(max(cursor, 0), max(total - 1, 0))
         self.refresh()
