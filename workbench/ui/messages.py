@@ -6,7 +6,12 @@ Panes never reach into each other: they post one of these, the app routes it
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from workbench.core.data.selection import DatasetSelection
 
 
 class HubStatusChanged(Message):
@@ -27,13 +32,13 @@ class ActiveModelChanged(Message):
 
 
 class ActiveDatasetChanged(Message):
-    """The Datasets pane opened or prepared a dataset; sets `app.active_dataset`.
+    """The Datasets pane opened a dataset or changed its selection; sets `app.active_dataset`.
 
-    `info` is a plain dict (JSON-able): at least {"path": str}; the Datasets pane adds
-    "splits", "text_column", "text_pair_column", "label_column", "label_names", "task".
+    `info` is a `core.data.selection.DatasetSelection` (typed fields; it also reads like the
+    old dict: `info.get("text_column")`, `info["label_names"]`; `to_dict()` gives the JSON form).
     """
 
-    def __init__(self, info: dict) -> None:
+    def __init__(self, info: DatasetSelection | dict) -> None:
         super().__init__()
         self.info = info
 
