@@ -50,3 +50,45 @@ def test_float_labels_train_a_regression_head_with_correlation_metrics(tiny_spec
     assert isinstance(events[-1], protocol.Finished) and events[-1].status == "finished"
     config = json.loads((run_dir / "final" / "config.json").read_text())
     assert config["problem_type"] == "regression" and len(config["id2label"]) == 1
+
+
+DISK_FULL_CHILD = """
+import errno, sys
+from workbench.training import checkpoints
+
+def no_space(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+checkpoints.commit = no_space  # the checkpoint's files are written, its state file is not
+from workbench.training.child import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+def test_a_full_disk_mid_run_says_so_and_cleans_what_the_run_owns(tiny_spec, tmp_path):
+    import subprocess
+    import sys
+
+    from workbench.training.spec import dump_spec
+
+    tiny_spec["training"].update(max_steps=8, save_steps=4, metrics=[], eval_strategy="no")
+    tiny_spec["monitor"]["system_sample_interval_s"] = 0
+    run_dir = tmp_path / "full"
+    leftover = run_dir / "checkpoints" / ".deleting-checkpoint-2"  # a rotation killed half-way
+    leftover.mkdir(parents=True)
+    (leftover / "optimizer.bin").write_bytes(b"x" * 1000)
+    (run_dir / "spec.toml").write_text(dump_spec(tiny_spec), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-c", DISK_FULL_CHILD, "--run-dir", str(run_dir)], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 1, result.stderr[-3000:]
+    events = events_of(run_dir)
+    assert "Removed checkpoints/.deleting-checkpoint-2, left by an interrupted run" in [
+        e.message for e in events if isinstance(e, protocol.LogLine)
+    ]
+    final = events[-1]
+    assert isinstance(final, protocol.Failed) and final.status == "failed"
+    assert final.error.startswith("No space left on device: ") and f"free on the disk of {run_dir}" in final.error
+    assert "save_total_limit" in final.suggestion
+    assert json.loads((run_dir / "summary.json").read_text())["status"] == "failed"
+    assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == []  # the half-written checkpoint is gone

@@ -380,3 +380,47 @@ def test_a_spec_built_in_code_keeps_relative_paths_working_from_the_run_folder(t
     full = prepare_spec(spec)
     assert full["data"]["train_file"] == str((tmp_path / "data" / "train.csv").resolve())
     assert spec["data"]["train_file"] == "data/train.csv", "the caller's spec is not changed"
+
+
+def test_a_rotation_killed_half_way_leaves_a_name_the_next_start_cleans(tmp_path, monkeypatch):
+    import shutil
+
+    for step in (10, 20, 30):
+        checkpoints.commit(checkpoints.temporary_folder(tmp_path, step), {"global_step": step})
+        (tmp_path / "checkpoints" / f"checkpoint-{step}" / "model.safetensors").write_text("weights")
+    old_style = tmp_path / "checkpoints" / "checkpoint-5"  # half-deleted before the rename step existed
+    old_style.mkdir()
+    (old_style / "optimizer.bin").write_text("state")
+
+    def killed(path, ignore_errors=False):
+        raise KeyboardInterrupt  # the process dies inside rmtree
+
+    monkeypatch.setattr(shutil, "rmtree", killed)
+    with pytest.raises(KeyboardInterrupt):
+        checkpoints.rotate(tmp_path, keep=2)
+    monkeypatch.undo()
+    names = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
+    assert names == [".deleting-checkpoint-10", "checkpoint-20", "checkpoint-30", "checkpoint-5"]
+    assert [step for step, _ in checkpoints.checkpoints(tmp_path)] == [20, 30]
+    removed = checkpoints.clean_leftovers(tmp_path)
+    assert sorted(p.name for p in removed) == [".deleting-checkpoint-10", "checkpoint-5"]
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["checkpoint-20", "checkpoint-30"]
+
+
+def test_disk_full_is_recognised_through_torchs_wrapping():
+    import errno
+
+    from workbench.training.guards import DISK_FULL_SUGGESTION, disk_full_message, is_disk_full
+
+    assert is_disk_full(OSError(errno.ENOSPC, "No space left on device"))
+    try:
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError as inner:
+            raise RuntimeError("[enforce fail at inline_container.cc:672] . PytorchStreamWriter failed") from inner
+    except RuntimeError as wrapped:
+        assert is_disk_full(wrapped) and suggestion_for(wrapped) == DISK_FULL_SUGGESTION
+    assert not is_disk_full(ValueError("bad"))
+    assert disk_full_message(Path("/")).startswith("No space left on device: ") and "free on the disk of /" in (
+        disk_full_message(Path("/"))
+    )

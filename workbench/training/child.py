@@ -20,8 +20,9 @@ from pathlib import Path
 import tomllib
 
 from workbench.core.runs.protocol import Failed, Finished, RunStarted
+from workbench.training import checkpoints
 from workbench.training.event_sink import RunEvents
-from workbench.training.guards import suggestion_for
+from workbench.training.guards import disk_full_message, is_disk_full, suggestion_for
 from workbench.training.loop import NAN_SUGGESTION, NonFiniteLoss, StopRequest, TrainingLoop
 from workbench.training.summary import build_summary, devices, peak_gpu_memory_mb, versions, write_summary
 
@@ -49,6 +50,9 @@ class Run:
         accelerator = hardware.accelerator
         self.events = events = RunEvents(self.run_dir, accelerator.is_main_process)
         self.stop.install_handlers()
+        if accelerator.is_main_process:
+            for path in checkpoints.clean_leftovers(self.run_dir):
+                events.log(f"Removed {path.relative_to(self.run_dir)}, left by an interrupted run")
         setup = configure.build(spec, hardware, events)
         self.loop = loop = TrainingLoop(setup, spec, self.run_dir, events, self.stop)
         resumed_from = loop.resume() if self.resume else None
@@ -108,6 +112,10 @@ class Run:
             self.events = events = RunEvents(self.run_dir, True)
         suggestion = NAN_SUGGESTION if isinstance(error, NonFiniteLoss) else suggestion_for(error)
         message = str(error) if isinstance(error, NonFiniteLoss) else f"{type(error).__name__}: {error}"
+        if is_disk_full(error):
+            # Make room for the final event: the half-written checkpoint or model is the run's own.
+            checkpoints.clean_leftovers(self.run_dir)
+            message = disk_full_message(self.run_dir)
         try:
             write_summary(self.run_dir, self.summary("failed"))
         except OSError:

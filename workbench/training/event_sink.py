@@ -8,6 +8,7 @@ join timeout) is dropped instead of landing after the end of the run.
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 from typing import Protocol
@@ -55,14 +56,20 @@ class RunEvents:
         if self._writer is None:
             return
         with self._lock:
-            if not self.sealed:
-                self._writer.emit(event)
-                self._writer.sync()
+            try:
+                if not self.sealed:
+                    self._writer.emit(event)
+                    self._writer.sync()
+            except OSError as error:  # a full disk: the launcher's watcher records the crash instead
+                print(f"workbench: could not write the final {event.type} event: {error}", file=sys.stderr, flush=True)
             self.sealed = True
 
     def close(self) -> None:
         self.stop_background()
         if self._writer is not None:
             with self._lock:
-                self._writer.sync()
-                self._writer.close()
+                try:
+                    self._writer.sync()
+                    self._writer.close()
+                except OSError as error:
+                    print(f"workbench: could not close events.jsonl: {error}", file=sys.stderr, flush=True)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import math
+import shutil
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass
@@ -55,7 +58,38 @@ def is_out_of_memory(error: BaseException) -> bool:
     return name == "OutOfMemoryError" or "out of memory" in text or "cuda error: out of memory" in text
 
 
+DISK_FULL_SUGGESTION = (
+    "Free space on that disk, or move the runs directory (settings runs_dir / WORKBENCH_RUNS_DIR),"
+    " and keep fewer checkpoints (training.save_total_limit); then resume the run."
+)
+
+
+def is_disk_full(error: BaseException | None) -> bool:
+    """ENOSPC anywhere in the chain (torch's writer wraps it in a RuntimeError that names it)."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if "no space left on device" in str(error).lower():
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def disk_full_message(folder: Path) -> str:
+    """ "No space left on device" with the free space and the folder."""
+    try:
+        free = shutil.disk_usage(folder).free
+        left = f"{free / 2**20:.0f} MiB free" if free < 2**30 else f"{free / 2**30:.1f} GiB free"
+    except OSError:
+        left = "free space unknown"
+    return f"No space left on device: {left} on the disk of {folder}"
+
+
 def suggestion_for(error: BaseException) -> str | None:
     if is_out_of_memory(error):
         return OOM_SUGGESTION
+    if is_disk_full(error):
+        return DISK_FULL_SUGGESTION
     return None
