@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 
 import pytest
 
@@ -126,3 +127,31 @@ def test_script_variants_are_valid_python(changes, expected):
     ast.parse(script)
     for text in expected:
         assert text in script
+
+
+def test_report_refuses_a_run_that_is_still_running(crashed_run, capsys):
+    from workbench.cli import main
+    from workbench.core.runs.folder import acquire_lock
+
+    lock = acquire_lock(crashed_run)  # what a live run's launcher holds for its whole life
+    try:
+        assert main(["report", str(crashed_run)]) == 2
+    finally:
+        os.close(lock)
+    err = capsys.readouterr().err
+    assert err.startswith(f"workbench: Run {crashed_run.name} is still running; a report is for a run that has ended.")
+    assert not (crashed_run / "report.md").exists()
+
+
+def test_report_of_a_finished_run_says_so(crashed_run, capsys):
+    from workbench.cli import main
+
+    with protocol.EventWriter(crashed_run / "events.jsonl") as writer:
+        writer.emit(protocol.Finished(status="finished", summary={"steps": 7}))
+    assert main(["report", str(crashed_run), "--output", str(crashed_run / "copy.md")]) == 0
+    captured = capsys.readouterr()
+    assert "finished without an error; reporting it anyway" in captured.err
+    assert captured.out == ""  # --output: the report goes to the file, not the terminal
+    markdown = (crashed_run / "copy.md").read_text(encoding="utf-8")
+    assert markdown == (crashed_run / "report.md").read_text(encoding="utf-8")
+    assert "(no failure recorded: the run is finished)" in markdown
