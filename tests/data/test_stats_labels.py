@@ -29,3 +29,12 @@ def test_float_histogram_edge_cases():
         ("0.5–1", 1),
     ]
     assert stats.short_number(2.4000000953674316) == "2.4" and stats.short_number(0.0) == "0"
+
+
+def test_integer_scores_are_binned_like_the_label_rule_says():
+    import datasets
+
+    data = datasets.Dataset.from_dict({"year": list(range(1900, 2100)), "label": [i % 3 for i in range(200)]})
+    assert stats.label_distribution(data, "label") == [("0", 67), ("1", 67), ("2", 66)]
+    rows = stats.label_distribution(data, "year")
+    assert rows[0] == ("1900–1920", 20) and len(rows) == 10 and sum(n for _, n in rows) == 200

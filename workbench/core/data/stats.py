@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from workbench.core.data.features import MAX_INT_CLASSES
 from workbench.core.data.labels import require_column
 from workbench.core.data.rows import RowSource, rows_of
 
@@ -43,8 +44,9 @@ class PaddingWaste:
 
 
 def label_distribution(dataset: Dataset | RowSource, column: str, bins: int = 12) -> list[tuple[str, int]]:
-    """(label, count): classes most frequent first, class-label ids shown by name; a float column
-    (a regression target) as a histogram of at most `bins` ranges of one round width, in order."""
+    """(label, count): classes most frequent first, class-label ids shown by name; a regression
+    target (floats, or integers that `labels.infer_labels` calls a score) as a histogram of at
+    most `bins` ranges of one round width, in order."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -53,6 +55,10 @@ def label_distribution(dataset: Dataset | RowSource, column: str, bins: int = 12
     values = dataset.column(column)
     if pa.types.is_floating(values.type):
         return float_histogram(values, bins)
+    if pa.types.is_integer(values.type) and dataset.class_names(column) is None:
+        low = pc.min(values).as_py()
+        if (low is not None and low < 0) or len(pc.unique(values)) > MAX_INT_CLASSES:  # a score: regression
+            return float_histogram(values.cast(pa.float64()), bins)
     counts = pc.value_counts(values).to_pylist()
     names = dataset.class_names(column)
     rows = []
