@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pkgutil
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -50,3 +51,12 @@ def test_ui_modules_import_without_heavy_libraries():
         name for name in loaded if name.split(".")[0] in {"torch", "transformers", "datasets", "evaluate", "accelerate"}
     )
     assert heavy == []
+
+
+def test_import_linter_contracts_hold():
+    """The layers (cli/commands > ui > training > core) and the independent ui feature folders, as
+    configured in pyproject.toml's [tool.importlinter]; lint-imports comes with the dev extra."""
+    lint_imports = shutil.which("lint-imports") or str(Path(sys.executable).with_name("lint-imports"))
+    result = subprocess.run([lint_imports], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "broken" in result.stdout and " 0 broken" in result.stdout

@@ -117,3 +117,22 @@ async def test_a_streaming_run_repaints_without_layout_passes(runs_dir):
         assert "step 562" in monitor.query_one(OutputTail).lines
         in_monitor = [m for m in layouts_of(posted, (object,)) if monitor in m.widget.ancestors_with_self]
         assert in_monitor == []
+
+
+async def test_output_tail_answers_textuals_own_scroll_calls():
+    """Issue 14: OutputTail overrode Widget._scroll_to with another signature, so scroll_end() crashed."""
+    app = TablesApp()
+    async with app.run_test() as pilot:
+        tail = app.query_one(OutputTail)
+        tail.write_lines([f"line {n}" for n in range(30)])
+        await pilot.pause()
+        tail.scroll_home(animate=False)
+        await pilot.pause()
+        assert not tail.following and tail.render_line(0).text.startswith("line 0")
+        tail.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        assert tail.following and tail.render_line(tail.visible_lines - 1).text.startswith("line 29")
+        tail.scroll_to(y=3, animate=False)  # Textual's generic scrolling leaves the box as it is
+        tail.scroll_visible()
+        await pilot.pause()
+        assert app.is_running

@@ -115,34 +115,46 @@ class OutputTail(Widget, can_focus=True):
         return Strip([Segment(text, self._style)]).crop_extend(0, width, self._style)
 
     # -- keys and mouse --------------------------------------------------------------
-    def _scroll_to(self, top: int) -> None:
+    def show_from(self, top: int) -> None:
+        """Show the kept lines from index `top` (clamped); showing the last ones follows new output.
+
+        (Named apart from Widget._scroll_to, which Textual's own scroll_* methods call with their
+        keyword arguments: an override with another signature crashed `scroll_end()`.)"""
         last_top = max(0, len(self.lines) - self.visible_lines)
         self._top = max(0, min(last_top, top))
         self.following = self._top == last_top
         self._changed()
 
     def action_scroll_up(self) -> None:
-        self._scroll_to(self._top - 1)
+        self.show_from(self._top - 1)
 
     def action_scroll_down(self) -> None:
-        self._scroll_to(self._top + 1)
+        self.show_from(self._top + 1)
 
     def action_page_up(self) -> None:
-        self._scroll_to(self._top - self.visible_lines)
+        self.show_from(self._top - self.visible_lines)
 
     def action_page_down(self) -> None:
-        self._scroll_to(self._top + self.visible_lines)
+        self.show_from(self._top + self.visible_lines)
+
+    def scroll_home(self, **_options) -> None:  # type: ignore[override]
+        """Widget.scroll_home for this box: the oldest line kept (the scroll options do not apply)."""
+        self.show_from(0)
+
+    def scroll_end(self, **_options) -> None:  # type: ignore[override]
+        """Widget.scroll_end for this box: the newest line, following new output again."""
+        self.show_from(len(self.lines))
 
     def action_scroll_home(self) -> None:
-        self._scroll_to(0)
+        self.show_from(0)
 
     def action_scroll_end(self) -> None:
-        self._scroll_to(len(self.lines))
+        self.show_from(len(self.lines))
 
     def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
         event.stop()
-        self._scroll_to(self._top - 3)
+        self.show_from(self._top - 3)
 
     def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
         event.stop()
-        self._scroll_to(self._top + 3)
+        self.show_from(self._top + 3)
