@@ -87,3 +87,24 @@ def test_compare_view(snap_compare, tokenizer_dirs, monkeypatch):
         await pilot.pause()
 
     assert snap_compare(new_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_single_text_in_a_user_theme(snap_compare, monkeypatch, isolated_dirs):
+    """A user theme file (tests/tokenizer/themes/test-tokens.toml) recolours the tokens: chips alternate
+    dark red and dark blue (token-a, token-b), [CLS]/[SEP] on green (token-special), ☃'s [UNK] on pink
+    (token-unknown), in the table too."""
+    import shutil
+    from pathlib import Path
+
+    themes = isolated_dirs / "config" / "themes"
+    themes.mkdir(parents=True, exist_ok=True)
+    shutil.copy(Path(__file__).parent / "themes" / "test-tokens.toml", themes)
+    monkeypatch.setenv("WORKBENCH_THEME", "test-tokens")
+
+    async def run_before(pilot):
+        assert pilot.app.theme == "test-tokens"
+        pane = await open_pane(pilot)
+        pane.show_text(TEXT, None)
+        await settle(pilot)
+
+    assert snap_compare(new_app(), terminal_size=SIZE, run_before=run_before)
