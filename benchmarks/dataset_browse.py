@@ -179,7 +179,8 @@ def main() -> int:
         path = Path(folder) / "big.parquet"
         # Written by another process, so this one's heap starts clean for the RSS measurement.
         run_script(
-            f"from dataset_browse import make_parquet; make_parquet(__import__('pathlib').Path({str(path)!r}), {args.rows})"
+            "from dataset_browse import make_parquet; "
+            f"make_parquet(__import__('pathlib').Path({str(path)!r}), {args.rows})"
         )
         fresh = [fresh_open(path) for _ in range(max(1, args.repeats // 2))]
         fresh_times = sorted(seconds for seconds, _ in fresh)

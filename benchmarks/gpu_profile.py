@@ -5,7 +5,8 @@ eager mode and with torch.compile, and uses the PyTorch profiler to sum the GPU 
 a step. GPU busy = kernel time / wall time per step; when it is far below 100 %, the step is
 bound by the host (Python and kernel launches), not by the GPU, and MFU cannot rise.
 
-    python benchmarks/gpu_profile.py [--shapes 128x64 128x128 512x128] [--compile | --modes eager default reduce-overhead]
+    python benchmarks/gpu_profile.py [--shapes 128x64 128x128 512x128]
+        [--compile | --modes eager default reduce-overhead]
 """
 
 from __future__ import annotations

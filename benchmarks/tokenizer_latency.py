@@ -171,10 +171,12 @@ def main() -> int:
         rows.append((size, len(pooled["view"]), pooled["view"], pooled["screen"], pooled["cpu"], pooled["frames"]))
     print(
         f"Tokenizer pane keystroke latency (ms), {os.cpu_count()} CPUs, load average {load_before:.1f} before,"
-        f" {load_average():.1f} after, TEXTUAL_FPS={os.environ.get('TEXTUAL_FPS', '60')}, one fresh app per size and run"
+        f" {load_average():.1f} after, TEXTUAL_FPS={os.environ.get('TEXTUAL_FPS', '60')},"
+        " one fresh app per size and run"
     )
     print(
-        f"{'chars':>7} {'keys':>5} | {'view p50':>9} {'view p95':>9} | {'screen p50':>10} {'screen p95':>10} {'screen max':>10}"
+        f"{'chars':>7} {'keys':>5} | {'view p50':>9} {'view p95':>9} |"
+        f" {'screen p50':>10} {'screen p95':>10} {'screen max':>10}"
         f" | {'ui cpu p50':>10} {'ui cpu p95':>10} | {'frames':>6}"
     )
     for size, count, view, screen, cpu, frames in rows:

@@ -124,7 +124,8 @@ def translate_errors(
     except httpx2.TransportError as error:
         raise HubError(
             "network",
-            f"The connection to {endpoint} failed while trying to {action}: {scrub(str(error), token).rstrip('.') or type(error).__name__}.",
+            f"The connection to {endpoint} failed while trying to {action}: "
+            f"{scrub(str(error), token).rstrip('.') or type(error).__name__}.",
             hint="Nothing is committed until the final step succeeds. Push again: files already on the Hub"
             " are not sent twice and no empty commit is made.",
         ) from None
@@ -155,7 +156,8 @@ def http_error(status: int | None, detail: str, *, repo_id: str | None, action: 
         return HubError(
             "forbidden",
             f"This token may not write to {namespace or repo_id} (403){suffix}.",
-            hint=f"Open a pull request instead (Open as pull request / --create-pr), or push to a namespace you own, e.g. {own}."
+            hint="Open a pull request instead (Open as pull request / --create-pr), or push to a namespace you own,"
+            f" e.g. {own}."
             f" A read-only token needs replacing with a write token ({TOKENS_PAGE}).",
             status=403,
         )

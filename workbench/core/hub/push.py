@@ -153,7 +153,8 @@ def permission_problem(account: Account, plan: PushPlan) -> HubError | None:
         return HubError(
             "forbidden",
             f"{account.name} cannot write to the namespace {namespace!r}.",
-            hint=f"Open a pull request on an existing repository there (Open as pull request / --create-pr), or push to {account.name}/{name}"
+            hint="Open a pull request on an existing repository there (Open as pull request / --create-pr),"
+            f" or push to {account.name}/{name}"
             + (
                 f" or one of your organisations ({', '.join(account.namespaces[1:])})."
                 if len(account.namespaces) > 1
