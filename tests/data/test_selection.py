@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -37,7 +38,8 @@ def test_from_info_reads_like_the_old_dict_and_round_trips():
 
 
 def test_columns_chosen_by_the_user_are_no_longer_guessed():
-    selection = DatasetSelection.from_info(INFO)
+    selection = replace(DatasetSelection.from_info(INFO), prepared=True, num_labels=2, max_length=64)
     chosen = selection.with_columns("sentence2", "sentence1", "label")
+    assert chosen.num_labels is None and chosen.max_length is None
     assert chosen.text_column == "sentence2" and chosen.text_pair_column == "sentence1"
     assert chosen.guessed == ("label",) and not chosen.prepared

@@ -81,7 +81,16 @@ class DatasetSelection:
         changed["label"] = label != self.label_column
         guessed = tuple(role for role in self.guessed if not changed[role])
         return replace(
-            self, text_column=text, text_pair_column=pair, label_column=label, guessed=guessed, prepared=False
+            self,
+            text_column=text,
+            text_pair_column=pair,
+            label_column=label,
+            guessed=guessed,
+            # What a preparation set no longer holds for other columns.
+            prepared=False,
+            num_labels=None,
+            max_length=None,
+            validation_split=None,
         )
 
     # -- the old dict interface ------------------------------------------------------------
