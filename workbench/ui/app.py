@@ -230,7 +230,7 @@ class WorkbenchApp(App[int]):
         await super().action_quit()
 
     def action_push_to_hub(self) -> None:
-        from workbench.ui.hub.push_dialog import push_target
+        from workbench.ui.hub.target import push_target
 
         target = push_target(self.active_model_path, self.settings.runs_path)
         if target is None:

@@ -1,12 +1,15 @@
 """The push-to-Hub dialog: where to, which files, which card, with which token; then upload.
 
-The dialog owns the form and the state; everything that talks to the Hub runs in thread
-workers from `workbench.core.hub` and reports back with the messages nested below.
+The dialog owns the form and the push state; its views own theirs: the token row and its login
+(`token_input.PushTokenPanel`), the file list (`files.PushFilesBox`), the model card editor
+(`card_editor.PushCardEditor`). Everything that talks to the Hub runs in thread workers from
+`workbench.core.hub` and reports back with the messages nested below.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from textual import on, work
@@ -15,23 +18,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import (
-    Button,
-    Checkbox,
-    Input,
-    Label,
-    Markdown,
-    ProgressBar,
-    Static,
-    TabbedContent,
-    TabPane,
-    TextArea,
-)
+from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.hub.errors import HubError
-from workbench.ui.hub.files import PushFileList
+from workbench.ui.hub.card_editor import PushCardEditor
+from workbench.ui.hub.files import PushFilesBox
+from workbench.ui.hub.progress import progress_label, result_lines
 from workbench.ui.hub.token_input import PushTokenPanel
 from workbench.ui.widgets.secret_input import SecretInput
 
@@ -55,11 +49,6 @@ class PushDialog(ModalScreen[None]):
     PushDialog #push-panes { height: 1fr; }
     PushDialog #files-box { width: 2fr; height: 1fr; }
     PushDialog #card-box { width: 3fr; height: 1fr; }
-    PushDialog #files-title, PushDialog #card-status { height: 1; color: $text-muted; }
-    PushDialog TabbedContent { height: 1fr; }
-    PushDialog TabPane { padding: 0; }
-    PushDialog #card-editor { height: 1fr; }
-    PushDialog #card-preview { height: 1fr; overflow-y: auto; }
     PushDialog #push-problem {
         height: auto; max-height: 7; display: none; padding: 0 1;
         border-left: thick $error; background: $error 10%;
@@ -100,43 +89,35 @@ class PushDialog(ModalScreen[None]):
     ]
 
     # -- messages (workers post them; handlers below own the state) -----------
+    @dataclass
     class SourceLoaded(Message):
-        def __init__(self, source, card_text: str, repo_name: str) -> None:
-            super().__init__()
-            self.source, self.card_text, self.repo_name = source, card_text, repo_name
+        source: object
+        card_text: str
+        repo_name: str
 
+    @dataclass
     class Checked(Message):
-        def __init__(
-            self,
-            generation: int,
-            token,
-            account=None,
-            preflight=None,
-            error: HubError | None = None,
-            repo_id: str = "",
-            files: list | None = None,
-        ) -> None:
-            super().__init__()
-            self.generation, self.token, self.account = generation, token, account
-            self.preflight, self.error, self.repo_id, self.files = preflight, error, repo_id, files
+        generation: int
+        token: object  # a TokenChoice, whose repr hides the token
+        account: object = None
+        preflight: object = None
+        error: HubError | None = None
+        repo_id: str = ""
+        files: list | None = field(default=None)
 
-    class LoggedIn(Message):
-        def __init__(self, account=None, error: HubError | None = None) -> None:
-            super().__init__()
-            self.account, self.error = account, error
+    LoggedIn = PushTokenPanel.LoggedIn  # the token row owns the login
 
+    @dataclass
     class PushProgressed(Message):
-        def __init__(self, progress) -> None:
-            super().__init__()
-            self.progress = progress
+        progress: object
 
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, PushDialog.PushProgressed)
 
+    @dataclass
     class PushFinished(Message):
-        def __init__(self, result=None, error: HubError | None = None) -> None:
-            super().__init__()
-            self.result, self.error = result, error
+        result: object = None
+        error: HubError | None = None
 
     # -- setup -----------------------------------------------------------------
     def __init__(self, folder: str, run_dir: str | None = None, *, endpoint: str | None = None) -> None:
@@ -153,17 +134,14 @@ class PushDialog(ModalScreen[None]):
         self._generation = 0
         self._recheck_timer = None
         self._check_pending = False
-        self._card_timer = None
         self._cancel = threading.Event()
         self._allow_existing = False
-        self._card_ok = True
-        self._generated_card = ""  # the card text as generated; a card that differs was edited
 
     def compose(self) -> ComposeResult:
         with Vertical(id="push-box"):
             yield Static("Push to the Hugging Face Hub", id="push-title")
             yield Static("Reading the model folder…", id="push-source")
-            yield PushTokenPanel(id="push-token")
+            yield PushTokenPanel(endpoint=self.endpoint, id="push-token")
             with Horizontal(classes="row"):
                 yield Label("Repository", classes="field-label")
                 yield Input(
@@ -195,16 +173,8 @@ class PushDialog(ModalScreen[None]):
                 yield Label("Exclude", id="exclude-label")
                 yield Input(id="exclude-input", tooltip="Comma-separated patterns of files to skip", compact=True)
             with Horizontal(id="push-panes"):
-                with Vertical(id="files-box"):
-                    yield Static("Files", id="files-title")
-                    yield PushFileList(id="push-files")
-                with Vertical(id="card-box"):
-                    yield Static("Model card", id="card-status")
-                    with TabbedContent(id="card-tabs"):
-                        with TabPane("Edit", id="card-edit"):
-                            yield TextArea(id="card-editor", soft_wrap=True, show_line_numbers=False)
-                        with TabPane("Preview", id="card-preview-pane"):
-                            yield Markdown(id="card-preview")
+                yield PushFilesBox(id="files-box")
+                yield PushCardEditor(id="card-box")
             yield Static(id="push-problem")
             yield Static(id="push-result")
             with Horizontal(id="push-progress-row"):
@@ -265,17 +235,6 @@ class PushDialog(ModalScreen[None]):
             self.Checked(generation, token, account, preflight=result, repo_id=repo_id, files=result.files)
         )
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="push-login")
-    def login(self, token) -> None:
-        from workbench.core.hub.client import HubClient
-
-        try:
-            account = HubClient(self.endpoint, token.value).login()
-        except HubError as error:
-            self.post_message(self.LoggedIn(error=error))
-            return
-        self.post_message(self.LoggedIn(account))
-
     @work(thread=True, exclusive=True, exit_on_error=False, group="push-upload")
     def upload(self, token, plan) -> None:
         from workbench.core.hub.client import HubClient
@@ -320,7 +279,7 @@ class PushDialog(ModalScreen[None]):
             "commit_message": self._value("#message-input"),
             "include": split_patterns(self._value("#include-input")) or ["*"],
             "exclude": split_patterns(self._value("#exclude-input")),
-            "card_text": self.query_one("#card-editor", TextArea).text,
+            "card_text": self.query_one(PushCardEditor).text,
             "allow_existing": self._allow_existing,
         }
 
@@ -337,7 +296,7 @@ class PushDialog(ModalScreen[None]):
         if self.source is None or self.state in ("pushing", "loading"):
             return
         self._generation += 1
-        token = _token_choice(self.query_one(PushTokenPanel).typed)
+        token = self.query_one(PushTokenPanel).choice()
         self.query_one(PushTokenPanel).describe(token, self.account, checking=True)
         self.check(self._generation, token, self._plan_options())
 
@@ -361,32 +320,8 @@ class PushDialog(ModalScreen[None]):
     def _checkbox_changed(self) -> None:
         self._schedule_check()
 
-    @on(TextArea.Changed, "#card-editor")
-    def _card_changed(self) -> None:
-        if self._card_timer is not None:
-            self._card_timer.stop()
-        self._card_timer = self.set_timer(0.3, self._validate_card)
-
-    def _validate_card(self) -> None:
-        from huggingface_hub import ModelCard
-
-        from workbench.core.hub.card import check_card
-
-        text = self.query_one("#card-editor", TextArea).text
-        result = check_card(text)
-        self._card_ok = result.ok
-        status = self.query_one("#card-status", Static)
-        if result.errors:
-            status.update(f"[b $error]Model card: {result.errors[0]}[/]")
-        elif result.warnings:
-            status.update(f"Model card · [$warning]{result.warnings[0]}[/]")
-        else:
-            status.update("Model card · metadata valid")
-        try:
-            body = ModelCard(text, ignore_metadata_errors=True).text if result.ok else text
-        except ValueError:
-            body = text
-        self.query_one("#card-preview", Markdown).update(body)
+    @on(PushCardEditor.CardChecked)
+    def _card_checked(self) -> None:
         self._sync_buttons()
 
     # -- handlers --------------------------------------------------------------
@@ -398,15 +333,13 @@ class PushDialog(ModalScreen[None]):
         source = message.source
         where = f"run {source.run_id} · {source.folder.name}/" if source.run_id else f"folder {source.folder.name}/"
         self.query_one("#push-source", Static).update(where + (f" · {source.note}" if source.note else ""))
-        with self.prevent(Input.Changed, TextArea.Changed):
+        with self.prevent(Input.Changed):
             self.query_one("#repo-input", Input).value = message.repo_name
             default_message = (
                 f"Upload {source.run_id} with workbench" if source.run_id else "Upload model with workbench"
             )
             self.query_one("#message-input", Input).value = default_message
-            self.query_one("#card-editor", TextArea).text = message.card_text
-        self._generated_card = message.card_text
-        self._validate_card()
+        self.query_one(PushCardEditor).show_generated(message.card_text)
         self._start_check()
 
     @on(Checked)
@@ -423,22 +356,11 @@ class PushDialog(ModalScreen[None]):
         if message.repo_id and message.repo_id != repo.value and "/" not in repo.value:
             with self.prevent(Input.Changed):
                 repo.value = message.repo_id
-        self._card_for_repo(repo.value.strip())
+        self.query_one(PushCardEditor).follow_repo(self.source, repo.value.strip())
         self.preflight = message.preflight
         if message.files is not None:
-            self.query_one(PushFileList).show(message.files)
-            self._files_title(message.files)
+            self.query_one(PushFilesBox).show(message.files)
         self._show_problem(message.error or (message.preflight.problem if message.preflight else None))
-
-    def _files_title(self, files) -> None:
-        from workbench.core.hub.files import human_size
-
-        counts = {status: sum(1 for f in files if f.status == status) for status in ("new", "changed", "unchanged")}
-        summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
-        total = human_size(sum(f.size for f in files))
-        self.query_one("#files-title", Static).update(
-            f"Files · {len(files)} ({total})" + (f" · {summary}" if summary else "")
-        )
 
     def _show_problem(self, error: HubError | None) -> None:
         self.problem = error
@@ -457,35 +379,28 @@ class PushDialog(ModalScreen[None]):
         push_button = self.query_one("#push", Button)
         blocking = kind is not None and kind not in ("exists", "cancelled", "network", "server")
         push_button.disabled = (
-            self.state not in ("ready", "done") or blocking or not self._card_ok or self.preflight is None
+            self.state not in ("ready", "done")
+            or blocking
+            or not self.query_one(PushCardEditor).ok
+            or self.preflight is None
         )
         push_button.label = "Push into existing" if kind == "exists" else "Push"
         self.query_one("#use-pr", Button).set_class(kind != "forbidden", "hidden")
         self.query_one("#use-namespace", Button).set_class(kind != "forbidden" or self.account is None, "hidden")
         self.query_one("#close", Button).label = "Cancel upload" if self.state == "pushing" else "Close"
 
-    @on(LoggedIn)
-    def _logged_in(self, message: LoggedIn) -> None:
+    @on(PushTokenPanel.LoggedIn)
+    def _logged_in(self, message: PushTokenPanel.LoggedIn) -> None:
         if message.error is not None:
             self._show_problem(message.error)
             return
-        self.query_one("#token-input", SecretInput).value = ""  # now stored; the next check reads it from there
         self.notify(f"Logged in as {message.account.name}; token stored by huggingface_hub", timeout=4)
         self._start_check()
 
     @on(PushProgressed)
     def _progressed(self, message: PushProgressed) -> None:
-        from workbench.core.hub.files import human_size
-
         progress = message.progress
-        label = {
-            "checking": "Checking token and repository…",
-            "creating": f"Creating {progress.current}…",
-            "uploading": f"Sending {progress.files_done}/{progress.files_total} · {progress.current or 'starting'}"
-            f" · {human_size(progress.bytes_done)} of {human_size(progress.bytes_total)}",
-            "committing": "Committing… (cannot be cancelled now)",
-        }.get(progress.stage, progress.stage)
-        self.query_one("#push-progress-label", Label).update(label)
+        self.query_one("#push-progress-label", Label).update(progress_label(progress))
         bar = self.query_one("#push-progress", ProgressBar)
         bar.update(total=max(progress.bytes_total, 1), progress=progress.bytes_done)
         if progress.stage == "committing":
@@ -503,20 +418,7 @@ class PushDialog(ModalScreen[None]):
             return
         result = self.result = message.result
         self.state = "done"
-        lines = []
-        if result.nothing_changed:
-            lines.append(
-                f"[b]Up to date[/b] · all {len(result.unchanged)} files are already on"
-                f" {result.repo_id}@{result.branch}; no commit was made."
-            )
-        else:
-            made = " (new repository)" if result.created_repo else ""
-            lines.append(f"[b]Pushed[/b] {len(result.uploaded)} file(s) to {result.repo_url}{made}")
-            if result.unchanged:
-                lines.append(f"{len(result.unchanged)} unchanged file(s) skipped.")
-        lines.append(f"Commit {result.commit_id}")
-        if result.pr_url:
-            lines.append(f"Pull request: {result.pr_url}")
+        lines = result_lines(result)
         box = self.query_one("#push-result", Static)
         box.update("\n".join(lines))
         box.add_class("visible")
@@ -533,10 +435,6 @@ class PushDialog(ModalScreen[None]):
     def _close_pressed(self) -> None:
         self.action_close_or_cancel()
 
-    @on(Button.Pressed, "#login")
-    def _login_pressed(self) -> None:
-        self.login(_token_choice(self.query_one(PushTokenPanel).typed))
-
     @on(Button.Pressed, "#use-pr")
     def _use_pr(self) -> None:
         self.query_one("#create-pr", Checkbox).value = True
@@ -552,7 +450,7 @@ class PushDialog(ModalScreen[None]):
 
         if self.query_one("#push", Button).disabled:
             return
-        self._card_for_repo(self._value("#repo-input"))
+        self.query_one(PushCardEditor).follow_repo(self.source, self._value("#repo-input"))
         if self.problem is not None and self.problem.kind == "exists":
             self._allow_existing = True
         options = self._plan_options()
@@ -565,7 +463,7 @@ class PushDialog(ModalScreen[None]):
         self.query_one("#push-progress-label", Label).update("Starting…")
         self.query_one("#push-progress", ProgressBar).update(total=1, progress=0)
         self._sync_buttons()
-        self.upload(_token_choice(self.query_one(PushTokenPanel).typed), PushPlan(**options))
+        self.upload(self.query_one(PushTokenPanel).choice(), PushPlan(**options))
 
     def action_close_or_cancel(self) -> None:
         if self.state == "pushing":
@@ -578,48 +476,9 @@ class PushDialog(ModalScreen[None]):
         self._start_check()
 
     def action_regenerate_card(self) -> None:
-        from workbench.core.hub.card import build_card, card_facts
-
-        if self.source is None:
-            return
-        repo_id = self._value("#repo-input")
-        text = self._generated_card = build_card(card_facts(self.source, repo_id), repo_id)
-        self.query_one("#card-editor", TextArea).text = text
-
-    def _card_for_repo(self, repo_id: str) -> None:
-        """Once the repository is known in full (namespace/name), a card nobody edited is written for
-        it again, so its usage example and title name the repository the files go to."""
-        editor = self.query_one("#card-editor", TextArea)
-        if self.source is not None and "/" in repo_id and editor.text == self._generated_card:
-            from workbench.core.hub.card import build_card, card_facts
-
-            text = build_card(card_facts(self.source, repo_id), repo_id)
-            if text != editor.text:
-                self._generated_card = text
-                editor.text = text
-
-
-def _token_choice(typed: str):
-    from workbench.core.hub.token import find_token
-
-    return find_token(typed)
+        if self.source is not None:
+            self.query_one(PushCardEditor).regenerate(self.source, self._value("#repo-input"))
 
 
 def _as_hub_error(error: WorkbenchError) -> HubError:
     return error if isinstance(error, HubError) else HubError("invalid_input", error.message, hint=error.hint)
-
-
-def push_target(active_model_path: str, runs_dir: Path) -> tuple[str, str | None] | None:
-    """What "hub: push" opens: the active local model folder, else the newest run with a model."""
-    if active_model_path and Path(active_model_path).is_dir():
-        folder = Path(active_model_path)
-        run_dir = folder.parent if (folder.parent / "spec.toml").exists() else None
-        return str(folder), str(run_dir) if run_dir else None
-    try:
-        runs = sorted((p for p in runs_dir.iterdir() if p.is_dir()), key=lambda p: p.name, reverse=True)
-    except OSError:
-        return None
-    for run in runs:
-        if (run / "final").is_dir():
-            return str(run / "final"), str(run)
-    return None
