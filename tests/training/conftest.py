@@ -33,7 +33,7 @@ def tiny_model_dir(tmp_path_factory) -> Path:
         num_hidden_layers=2,
         num_attention_heads=2,
         intermediate_size=64,
-        max_position_embeddings=64,
+        max_position_embeddings=128,  # the spec default data.max_length fits (the spec checks it)
     )
     BertForSequenceClassification(config).save_pretrained(folder)
     return folder

@@ -205,6 +205,7 @@ def build(spec: dict, hardware: Hardware, events: RunEvents) -> Setup:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_scheduler
 
     from workbench.training import data as run_data
+    from workbench.training.preflight import check_loaded
 
     accelerator, training = hardware.accelerator, spec["training"]
     set_seed(training["seed"])
@@ -226,8 +227,10 @@ def build(spec: dict, hardware: Hardware, events: RunEvents) -> Setup:
         attn_implementation=spec["model"].get("attn_implementation") or None,
         # A checkpoint with a head of another size (2 classes, trained here for regression) gets a new head.
         ignore_mismatched_sizes=True,
+        use_safetensors=True,  # never unpickle: pickle-only models are refused (training.preflight)
         **head_options(labels),
     )
+    check_loaded(model, tokenizer, spec["data"]["max_length"])
     train_loader, eval_loader, sampler = make_loaders(tokenized, tokenizer, training, hardware)
     optimizer = torch.optim.AdamW(
         decay_groups(model, training["weight_decay"]),

@@ -1,8 +1,8 @@
 """Data for a run: local files (CSV, TSV, JSON, JSONL, Parquet) or a Hub dataset, tokenized.
 
-TSV files are read the way GLUE writes them: tab-separated with no quoting (MRPC has
-unbalanced `"` inside fields, which a quoting reader would glue across rows), and a UTF-8
-byte-order mark is stripped from the first column name. String labels become a ClassLabel;
+Local files go through the Datasets pane's reader (`core.data.loading`): TSV the way GLUE writes
+it, tab-separated with no quoting (MRPC has unbalanced `"` inside fields), a UTF-8 byte-order mark
+never part of a column name, and every file checked before `datasets` reads it. String labels become a ClassLabel;
 float labels mean regression (one output), as the Datasets pane infers (core.data.labels).
 """
 
@@ -12,9 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbench.core.errors import WorkbenchError
-from workbench.training.spec import DATA_EXTENSIONS
-
-BOM = "\ufeff"
 
 
 @dataclass
@@ -27,19 +24,13 @@ class LabelInfo:
         return self.num_labels == 1
 
 
-def builder_for(path: str) -> tuple[str, dict]:
-    """The `datasets` builder and its reader arguments for a data file."""
-    suffix = Path(path).suffix.lower()
-    builder = DATA_EXTENSIONS[suffix]
-    if suffix in (".tsv", ".csv"):
-        from workbench.core.data.scan import csv_options
-
-        return builder, csv_options(suffix[1:])  # the one CSV/TSV reader, shared with the Datasets pane
-    return builder, {}
-
-
 def load_raw(data: dict):
-    """A DatasetDict with `train` and, when given, `validation`."""
+    """A DatasetDict with `train` and, when given, `validation`.
+
+    Local files are opened as the Datasets pane opens them (`core.data.loading.open_files`): the
+    same TSV/CSV reader, and an empty, binary, non-UTF-8 or ragged file, a bad line, a repeated
+    column name or a row count that does not match is refused naming the file, the line and why,
+    instead of `datasets`' DatasetGenerationError."""
     import datasets
 
     if data.get("dataset"):
@@ -52,15 +43,17 @@ def load_raw(data: dict):
         if validation_split in loaded:
             splits["validation"] = loaded[validation_split]
         return datasets.DatasetDict(splits)
+    from workbench.core.data.loading import open_files
+
     splits = {}
     for split, key in (("train", "train_file"), ("validation", "validation_file")):
         if data.get(key):
-            builder, kwargs = builder_for(data[key])
-            splits[split] = datasets.load_dataset(builder, data_files={split: data[key]}, split=split, **kwargs)
-    for split, dataset in splits.items():
-        first = dataset.column_names[0]
-        if first.startswith(BOM):
-            splits[split] = dataset.rename_column(first, first.lstrip(BOM))
+            path = Path(data[key])
+            try:
+                opened = open_files({split: [path]}, source=str(path))
+            except WorkbenchError as error:
+                raise WorkbenchError(f"data.{key}: {error.message}", hint=error.hint) from None
+            splits[split] = opened.splits[split]
     return datasets.DatasetDict(splits)
 
 

@@ -125,6 +125,7 @@ class Window:
         self.tokens = torch.zeros((), device=device, dtype=torch.long)
         self.samples = 0
         self.steps = 0
+        self.counted = 0  # batches whose loss is in `loss` (a skipped step's is not)
         self.start = time.perf_counter()
 
 
@@ -143,15 +144,28 @@ class TrainingLoop:
     def epoch_float(self, global_step: int) -> float:
         return round(global_step / self.setup.steps_per_epoch, 4)
 
-    def finish_window(self, window: Window, grad_norm) -> float:
-        """Read the window's loss back to the host and write a step event; returns the loss."""
+    def finish_window(self, window: Window, grad_norm) -> float | None:
+        """Read the window's loss back to the host and write a step event; returns the loss, or
+        None when every step of the window was skipped (then no step event: a skipped step has
+        no loss, and writing 0.0 drew a false dip in the curve)."""
+        import torch
+
         accelerator, multi = self.accelerator, self.accelerator.num_processes > 1
         global_step = self.state.global_step
         elapsed = max(time.perf_counter() - window.start, 1e-9)
         loss_sum = accelerator.reduce(window.loss, "mean") if multi else window.loss
         tokens = accelerator.reduce(window.tokens, "sum") if multi else window.tokens
-        loss = float(loss_sum.item()) / max(window.steps, 1)
         learning_rate = self.setup.scheduler.get_last_lr()[0]
+        if multi:
+            counted = int(accelerator.reduce(torch.tensor(window.counted, device=accelerator.device), "sum").item())
+            counted //= accelerator.num_processes
+        else:
+            counted = window.counted
+        if counted == 0:  # every step since the last event was skipped (nan_policy = "skip"): no loss to write
+            if accelerator.is_main_process:
+                print(f"step {global_step}/{self.setup.total_steps}: skipped (non-finite loss)", flush=True)
+            return None
+        loss = float(loss_sum.item()) / (counted / self.spec["training"]["gradient_accumulation_steps"])
         if self.spec["monitor"]["step_events"]:
             self.events.emit(
                 Step(
@@ -250,6 +264,7 @@ class TrainingLoop:
                             skipped = True
                         else:
                             window.loss += loss.detach() / accumulation
+                            window.counted += 1
                             window.steps += 1
                             state.global_step += 1
                             self.finish_window(window, grad_norm)
@@ -266,6 +281,7 @@ class TrainingLoop:
                 batch_in_epoch += 1
                 if not skipped:
                     window.loss += loss.detach() / accumulation
+                    window.counted += 1
                 window.tokens += (
                     batch["attention_mask"].sum() if "attention_mask" in batch else batch["input_ids"].numel()
                 )
@@ -281,7 +297,7 @@ class TrainingLoop:
                 if global_step % logging_steps == 0 or stop_now or last:
                     loss_value = self.finish_window(window, grad_norm)
                     window = Window(accelerator.device)
-                    if self.guard(watch, loss_value):
+                    if loss_value is not None and self.guard(watch, loss_value):
                         self.stop_reason = "nan"
                         break
                 if eval_steps and training["eval_strategy"] == "steps" and global_step % eval_steps == 0 and not last:

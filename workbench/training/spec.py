@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,6 +195,8 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
             expected = SCHEMA[section][key][0]
             if not _type_ok(expected, value):
                 error(field, f"must be {_type_name(expected)}, not {value!r}")
+            elif isinstance(value, float) and not math.isfinite(value):
+                error(field, f"must be a finite number, not {value}")
     if errors:
         type_errors = {e.field for e in errors}
     else:
@@ -224,6 +227,11 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
             error("model.name_or_path", f"no model folder at {path}")
         elif not looks_local and not re.fullmatch(r"[\w.-]+(/[\w.-]+)?", name):
             error("model.name_or_path", f"{name!r} is neither a folder nor a Hub id like 'org/model'")
+    if check_files and name and "model.name_or_path" not in {e.field for e in errors}:
+        from workbench.training.preflight import model_problems
+
+        for field, message in model_problems(name, value("data.max_length"), base_dir):
+            error(field, message)
     choice("model.head", HEADS)
     check("model.num_labels", lambda v: v >= 0, "must be 0 (infer) or more")
     id2label = value("model.id2label")

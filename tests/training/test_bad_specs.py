@@ -1,0 +1,170 @@
+"""Bad specs, models and data files: each refused up front with one clear line naming the thing
+(issue 19 item 12), never a DatasetGenerationError or a failure at step 1."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tests.training.helpers import run_child
+from workbench.core.errors import WorkbenchError
+from workbench.core.runs import protocol
+from workbench.training import data as run_data
+from workbench.training.spec import SpecError, apply_overrides, validate_spec
+
+# --- the spec and the model it names: validate_spec, before launch ---------------------------
+
+
+def edit_config(folder, **changes):
+    config = json.loads((folder / "config.json").read_text())
+    config.update(changes)
+    (folder / "config.json").write_text(json.dumps(config))
+
+
+def pickle_only(folder):
+    (folder / "model.safetensors").unlink()
+    (folder / "pytorch_model.bin").write_bytes(b"\x80\x04not really a pickle")
+
+
+def no_config(folder):
+    (folder / "config.json").unlink()
+
+
+SPEC_CASES = [
+    # (id, --set overrides, change to a copy of the model folder, field, words in the message)
+    ("inf epsilon", ["training.adam_epsilon=inf"], None, "training.adam_epsilon", "must be a finite number, not inf"),
+    ("nan rate", ["training.learning_rate=nan"], None, "training.learning_rate", "must be a finite number, not nan"),
+    ("-inf decay", ["training.weight_decay=-inf"], None, "training.weight_decay", "must be a finite number"),
+    ("max_length over positions", ["data.max_length=512"], None, "data.max_length", "reads at most 128 tokens"),
+    (
+        "negative layers",
+        [],
+        lambda f: edit_config(f, num_hidden_layers=-2),
+        "model.name_or_path",
+        "num_hidden_layers = -2",
+    ),
+    (
+        "zero heads",
+        [],
+        lambda f: edit_config(f, num_attention_heads=0),
+        "model.name_or_path",
+        "num_attention_heads = 0",
+    ),
+    ("heads not dividing", [], lambda f: edit_config(f, num_attention_heads=3), "model.name_or_path", "not a multiple"),
+    (
+        "text layer count",
+        [],
+        lambda f: edit_config(f, num_hidden_layers="2"),
+        "model.name_or_path",
+        "must be 1 or more",
+    ),
+    ("pickle only", [], pickle_only, "model.name_or_path", "pickle weights only"),
+    ("no config", [], no_config, "model.name_or_path", "no config.json"),
+]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "change", "field", "words"), [case[1:] for case in SPEC_CASES], ids=[c[0] for c in SPEC_CASES]
+)
+def test_bad_spec_or_model_is_refused_before_launch(
+    tiny_spec, tiny_model_dir, tmp_path, overrides, change, field, words
+):
+    if change is not None:
+        model = tmp_path / "model"
+        shutil.copytree(tiny_model_dir, model)
+        change(model)
+        tiny_spec["model"]["name_or_path"] = str(model)
+    spec = apply_overrides(tiny_spec, overrides)
+    errors = validate_spec(spec)
+    assert [e.field for e in errors] == [field], errors
+    assert words in errors[0].message and "\n" not in errors[0].message
+    assert "Traceback" not in str(SpecError(errors))
+
+
+def test_the_tiny_spec_itself_is_fine(tiny_spec):
+    assert validate_spec(tiny_spec) == []
+
+
+def test_a_loaded_model_is_checked_for_positions_too(tiny_model_dir):
+    """Hub models are only known once loaded: the child checks before step 1."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from workbench.training.preflight import check_loaded
+
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    check_loaded(model, tokenizer, 128)
+    with pytest.raises(WorkbenchError, match=r"data.max_length: is 300 but .* reads at most 128 tokens"):
+        check_loaded(model, tokenizer, 300)
+
+
+# --- data files: the Datasets pane's checks, naming the file, the line and the reason ----------
+
+DATA_CASES = [
+    ("empty", b"", "t.csv: the file is empty"),
+    ("binary", b"text,label\x00\x01\x02\n", "looks binary (a NUL byte at offset 10)"),
+    ("latin-1", "text,label\nun caf\u00e9 cr\u00e8me,pos\n".encode("latin-1"), "t.csv line 2: not valid UTF-8"),
+    ("ragged", b"text,label\na,pos\nb,neg,extra\n", "t.csv line 3: 3 fields, but the header has 2 columns"),
+    ("bad quote", b'text,label\n"a,pos\nb,neg\n', "t.csv line 2: malformed CSV"),
+    ("repeated column", b"text,label,label\na,pos,neg\n", "the column name 'label' appears twice"),
+    ("header only", b"text,label\n", "a header (2 columns) but no rows"),
+]
+
+
+@pytest.mark.parametrize(("content", "words"), [case[1:] for case in DATA_CASES], ids=[c[0] for c in DATA_CASES])
+def test_bad_data_file_is_named_with_its_line_and_reason(tmp_path, content, words):
+    path = tmp_path / "t.csv"
+    path.write_bytes(content)
+    data = {"train_file": str(path)}
+    with pytest.raises(WorkbenchError) as raised:
+        run_data.load_raw(data)
+    message = raised.value.message
+    assert message.startswith("data.train_file: ") and words in message, message
+    assert "DatasetGenerationError" not in str(raised.value)
+
+
+LABEL_CASES = [
+    ("mixed int and text", "text,label\na,0\nb,1\nc,pos\nd,1\n", "mixes numbers and text: row 2 holds 'pos'"),
+    ("an empty label", "text,label\na,pos\nb,\nc,neg\n", "row 1 is empty"),
+]
+
+
+@pytest.mark.parametrize(("text", "words"), [case[1:] for case in LABEL_CASES], ids=[c[0] for c in LABEL_CASES])
+def test_bad_labels_name_the_row(tmp_path, text, words):
+    (tmp_path / "t.csv").write_text(text)
+    data = {"train_file": str(tmp_path / "t.csv"), "label_column": "label"}
+    with pytest.raises(WorkbenchError, match=words):
+        run_data.label_info(run_data.load_raw(data), data, {})
+
+
+# --- in a real child ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_ragged_file_fails_the_run_with_the_line_not_a_datasets_error(tiny_spec, tmp_path):
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("text,label\na good movie,pos\na bad movie,neg,oops\n")
+    tiny_spec["data"].update(train_file=str(ragged), validation_file="")
+    run_dir = tmp_path / "run"
+    result = run_child(tiny_spec, run_dir)
+    assert result.returncode == 1
+    final = protocol.read_events(run_dir / "events.jsonl")[-1]
+    assert isinstance(final, protocol.Failed)
+    assert "data.train_file: ragged.csv line 3: 3 fields, but the header has 2 columns" in final.error
+
+
+@pytest.mark.slow
+def test_a_skipped_step_writes_no_loss_instead_of_zero(tiny_spec, tmp_path):
+    tiny_spec["training"].update(max_steps=5, logging_steps=1, metrics=[], eval_strategy="no", save_steps=0)
+    tiny_spec["monitor"].update(nan_policy="skip", system_sample_interval_s=0)
+    run_dir = tmp_path / "run"
+    result = run_child(tiny_spec, run_dir, env={"WORKBENCH_DEBUG_NAN_AT_STEP": "3"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    events = protocol.read_events(run_dir / "events.jsonl")
+    steps = {e.step: e.loss for e in events if isinstance(e, protocol.Step)}
+    assert 3 not in steps and all(loss > 0.1 for loss in steps.values()), steps
+    alerts = [e for e in events if isinstance(e, protocol.Alert)]
+    assert [(a.kind, a.step) for a in alerts] == [("nan_loss", 3)] and "skipping" in alerts[0].message
+    assert isinstance(events[-1], protocol.Finished) and events[-1].status == "finished"
