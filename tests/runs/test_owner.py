@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -235,3 +236,51 @@ def test_no_space_left_when_launching_says_so_and_leaves_no_folder(runs_dir, mon
     assert err.startswith("workbench: No space left on device: ") and f"free in {runs_dir}." in err
     assert "Traceback" not in err
     assert list(runs_dir.iterdir()) == [], "no empty or half-made run folder"
+
+
+# The supervisor: the run's owner ------------------------------------------------------------------
+
+
+def supervise(run_dir: Path, code: str) -> subprocess.CompletedProcess:
+    """Run the supervisor as `_start_child` does, with a stand-in child command, handing it the lock."""
+    fd = acquire_lock(run_dir)
+    try:
+        command = [sys.executable, "-m", "workbench.training.launch", "--run-dir", str(run_dir), "--lock-fd", str(fd)]
+        command += ["--", sys.executable, "-c", code]
+        process = subprocess.Popen(command, pass_fds=(fd,), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    finally:
+        os.close(fd)
+    return process
+
+
+def test_the_supervisor_holds_the_lock_and_records_a_crash_once(runs_dir):
+    run_dir = make_run(runs_dir, "20260101-000000-tiny-sup1", [started(), step(2)], log="step 2\nKilled\n")
+    (run_dir / "control").mkdir()
+    (run_dir / "control" / "launched").write_text("50.0")
+    release = run_dir / "release"
+    process = supervise(run_dir, f"import os, time\nwhile not os.path.exists({str(release)!r}): time.sleep(0.02)\n")
+    try:
+        for _ in range(100):
+            if lock_held(run_dir):
+                break
+            time.sleep(0.05)
+        assert lock_held(run_dir) and read_run(run_dir).status == "running"
+        assert not launch.record_crash_if_orphaned(run_dir), "the lock is held: nobody else records anything"
+    finally:
+        release.write_text("")
+        assert process.wait(timeout=60) == 0, process.stdout.read()
+    failures = [e for e in protocol.read_events(run_dir / "events.jsonl") if isinstance(e, protocol.Failed)]
+    assert [f.status for f in failures] == ["crashed"] and failures[0].traceback.endswith("Killed")
+    assert lock_held(run_dir) is False and read_run(run_dir).status == "crashed"
+
+
+def test_the_supervisor_records_nothing_after_a_final_event(runs_dir):
+    run_dir = make_run(runs_dir, "20260101-000000-tiny-sup2", [started(time=100.0), step(2)])
+    (run_dir / "control").mkdir()
+    (run_dir / "control" / "launched").write_text("50.0")
+    final = protocol.encode(protocol.Finished(status="stopped", summary={"steps": 2}))
+    events = run_dir / "events.jsonl"
+    process = supervise(run_dir, f"open({str(events)!r}, 'a').write({final!r} + '\\n')")
+    assert process.wait(timeout=60) == 0
+    assert read_run(run_dir).status == "stopped"
+    assert not [e for e in protocol.read_events(events) if isinstance(e, protocol.Failed)]

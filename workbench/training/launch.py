@@ -450,7 +450,7 @@ def supervise(run_dir: Path, command: list[str], lock_fd: int) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, forward)
     code = process.wait()
-    if _unfinished(run_dir):
+    if is_run_folder(run_dir) and _unfinished(run_dir):
         record_crash(run_dir)
     return code
 
