@@ -255,7 +255,7 @@ async def test_guessed_pair_is_shown_sent_and_changed_in_one_place(tmp_path, mon
 
 async def test_a_file_without_a_header_row_is_offered_without_one(tmp_path):
     """CoLA-like TSV: opening it says the first line looks like data and offers the Open dialog
-    with "first line is a header" unticked; Enter opens it with columns column_1 … column_4."""
+    with "first line is a header" unticked; Enter opens it with the names typed there."""
     from tests.data.test_no_header import COLA
 
     path = tmp_path / "in_domain_train.tsv"
@@ -268,9 +268,12 @@ async def test_a_file_without_a_header_row_is_offered_without_one(tmp_path):
         assert type(dialog).__name__ == "DatasetsOpenDialog"
         assert dialog.query_one("#datasets-open-header").value is False
         assert dialog.query_one("#datasets-open-path").value == str(path)
+        dialog.query_one("#datasets-open-names").value = "source, label, mark, sentence"
         await pilot.press("enter")
         await settle(pilot)
         assert pane.opened is not None and not pane.opened.header
-        assert pane.query_one(DatasetTable).columns == ["column_1", "column_2", "column_3", "column_4"]
-        assert app.active_dataset.header is False and app.active_dataset.text_column == "column_4"
+        assert pane.query_one(DatasetTable).columns == ["source", "label", "mark", "sentence"]
+        selection = app.active_dataset
+        assert selection.header is False and (selection.text_column, selection.label_column) == ("sentence", "label")
+        assert selection.task == "classification" and selection.label_names == ("0", "1")
         assert "in_domain_train.tsv line 1" not in status(pane) and "train · row 0 of 5" in status(pane)

@@ -60,6 +60,13 @@ def test_cli_no_header(cola, capsys):
     assert info["text_column"] == "column_4" and info["label_column"] is None
     assert main(["data", "head", str(cola), "--no-header", "-n", "2"]) == 0
     assert "column_1" in capsys.readouterr().out
+    assert main(["data", "info", str(cola), "--no-header", "--names", "source,label,mark,sentence", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert (info["text_column"], info["label_column"], info["task"]) == ("sentence", "label", "classification")
+    assert main(["data", "info", str(cola), "--no-header", "--names", "a,b"]) == 2
+    assert "2 column names given, but the rows have 4 fields" in capsys.readouterr().err
+    assert main(["data", "info", str(cola), "--names", "a,b,c,d"]) == 2
+    assert "add --no-header" in capsys.readouterr().err
 
 
 def test_the_shown_code_reads_the_file_the_same_way(cola):

@@ -31,12 +31,21 @@ def _source_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="CSV/TSV files whose first line is data, not column names (columns: column_1 … column_N)",
     )
+    parser.add_argument(
+        "--names",
+        metavar="A,B,...",
+        help="with --no-header: the column names, comma-separated (e.g. source,label,mark,sentence for CoLA)",
+    )
 
 
 def _open(args: argparse.Namespace):
     from workbench.core.data.loading import open_dataset
+    from workbench.core.errors import WorkbenchError
 
-    return open_dataset(args.path, config=args.config, header=not args.no_header)
+    if args.names and not args.no_header:
+        raise WorkbenchError("--names names the columns of a file without a header row: add --no-header.")
+    names = [name.strip() for name in args.names.split(",")] if args.names else None
+    return open_dataset(args.path, config=args.config, header=not args.no_header, names=names)
 
 
 def run_info(args: argparse.Namespace) -> int:

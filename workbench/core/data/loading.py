@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from datasets import Dataset
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+FILE_SUFFIXES = {".csv", ".tsv", ".json", ".jsonl", ".parquet", ".arrow", ".txt", ".tab", ".ndjson", ".pq", ".text"}
 
 
 @dataclass
@@ -117,43 +118,34 @@ def open_dataset(
     split: str | None = None,
     cache_dir: str | None = None,
     header: bool = True,
+    names: list[str] | None = None,
 ) -> OpenedDataset:
     """Open `source` (a file, a folder or a Hub id); `splits` overrides the guessed split files;
-    `header=False` reads CSV/TSV files whose first line is data (columns `column_1` … `column_N`)."""
+    `header=False` reads CSV/TSV files whose first line is data (columns `names`, else `column_1` … `column_N`)."""
     cache_dir = cache_dir or default_cache_dir()
     if splits:
         files = {name: [Path(p).expanduser() for p in paths] for name, paths in splits.items() if paths}
-        return open_files(files, source=str(source), cache_dir=cache_dir, header=header)
+        return open_files(files, source=str(source), cache_dir=cache_dir, header=header, names=names)
     text = str(source).strip()
     if not text:
         raise WorkbenchError("No path given.", hint="Type a file, a folder or (online) a Hub id.")
     path = Path(text).expanduser()
     if path.is_dir():
-        return open_folder(path, cache_dir=cache_dir, header=header)
+        return open_folder(path, cache_dir=cache_dir, header=header, names=names)
     if path.exists():
-        return open_files(guess_splits([path]), source=str(path), cache_dir=cache_dir, header=header)
+        return open_files(guess_splits([path]), source=str(path), cache_dir=cache_dir, header=header, names=names)
     if _looks_like_hub_id(text):
         return open_hub(text, config=config, split=split, cache_dir=cache_dir)
     raise WorkbenchError(f"{path}: no such file or folder.", hint="Check the path; ~ is expanded.")
 
 
 def _looks_like_hub_id(text: str) -> bool:
-    return bool(HUB_ID.match(text)) and Path(text).suffix.lower() not in {
-        ".csv",
-        ".tsv",
-        ".json",
-        ".jsonl",
-        ".parquet",
-        ".arrow",
-        ".txt",
-        ".tab",
-        ".ndjson",
-        ".pq",
-        ".text",
-    }
+    return bool(HUB_ID.match(text)) and Path(text).suffix.lower() not in FILE_SUFFIXES
 
 
-def open_folder(folder: Path, *, cache_dir: str | None = None, header: bool = True) -> OpenedDataset:
+def open_folder(
+    folder: Path, *, cache_dir: str | None = None, header: bool = True, names: list[str] | None = None
+) -> OpenedDataset:
     if is_saved_dataset(folder):
         return open_saved(folder)
     if is_builder_cache(folder):
@@ -164,7 +156,7 @@ def open_folder(folder: Path, *, cache_dir: str | None = None, header: bool = Tr
             f"{folder}: no data files (CSV, TSV, JSON, JSON Lines, Parquet, Arrow or text)"
             " and not a save_to_disk folder."
         )
-    return open_files(guess_splits(files), source=str(folder), cache_dir=cache_dir, header=header)
+    return open_files(guess_splits(files), source=str(folder), cache_dir=cache_dir, header=header, names=names)
 
 
 # -- local files -------------------------------------------------------------------------
@@ -182,7 +174,12 @@ def builder_for(fmt: str, columns: list[str] | None = None) -> tuple[str, dict]:
 
 
 def open_files(
-    split_files: dict[str, list[Path]], *, source: str, cache_dir: str | None = None, header: bool = True
+    split_files: dict[str, list[Path]],
+    *,
+    source: str,
+    cache_dir: str | None = None,
+    header: bool = True,
+    names: list[str] | None = None,
 ) -> OpenedDataset:
     all_files = [path for paths in split_files.values() for path in paths]
     if not all_files:
@@ -223,6 +220,8 @@ def open_files(
             )
         expected[split_name] = total
 
+    if not header and names:
+        columns = scan.checked_names(names, columns)
     builder, options = builder_for(fmt, None if header else columns)
     datasets = datasets_module()
     try:

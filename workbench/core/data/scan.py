@@ -65,6 +65,19 @@ class MissingHeaderError(WorkbenchError):
 HEADER_SAMPLE_ROWS = 20  # rows after the first that the header check compares it with
 
 
+def checked_names(names: list[str], columns: list[str]) -> list[str]:
+    """Names typed for a file without a header row: one per column, unique, none empty."""
+    names = [name.strip() for name in names]
+    if len(names) != len(columns):
+        raise WorkbenchError(
+            f"{len(names)} column names given, but the rows have {len(columns)} fields.",
+            hint=f"Give {len(columns)} names, or none for column_1 … column_{len(columns)}.",
+        )
+    if not all(names) or len(set(names)) != len(names):
+        raise WorkbenchError("Column names must be unique and not empty.", hint=f"Given: {', '.join(names)}")
+    return names
+
+
 def scan_csv(path: Path, fmt: str, header: bool = True) -> ScanResult:
     """Count records and check that each has as many fields as the first line.
 

@@ -43,6 +43,7 @@ class OpenRequest:
     split: str | None = None
     extra: dict = field(default_factory=dict)
     header: bool = True  # False: CSV/TSV whose first line is data (columns column_1 … column_N)
+    names: list[str] | None = None  # with header=False: the column names the user typed
 
 
 class DatasetsOpenDialog(ModalScreen[OpenRequest | None]):
@@ -70,7 +71,9 @@ class DatasetsOpenDialog(ModalScreen[OpenRequest | None]):
                 "CSV, TSV, JSON, JSON Lines, Parquet, Arrow, text; a folder of split files. Enter opens.",
                 classes="dialog-hint",
             )
-            yield Checkbox("first line is a header (CSV, TSV)", self.header, id="datasets-open-header")
+            with Horizontal(classes="datasets-split-row"):
+                yield Checkbox("first line is a header (CSV, TSV)", self.header, id="datasets-open-header")
+                yield Input(placeholder="else column names: a, b, c (optional)", id="datasets-open-names")
             with Horizontal(classes="datasets-split-row"):
                 yield Label("Hub config / split (optional)")
                 yield Input(placeholder="config", id="datasets-open-config")
@@ -155,7 +158,9 @@ class DatasetsOpenDialog(ModalScreen[OpenRequest | None]):
                 self.notify("Every file is skipped: give at least one a split name.", severity="warning")
                 return None
         header = self.query_one("#datasets-open-header", Checkbox).value
-        return OpenRequest(source, splits, config, split, header=header)
+        typed = self.query_one("#datasets-open-names", Input).value
+        names = [name.strip() for name in typed.split(",")] if typed.strip() and not header else None
+        return OpenRequest(source, splits, config, split, header=header, names=names)
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#datasets-open-ok")

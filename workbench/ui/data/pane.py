@@ -224,9 +224,10 @@ class DatasetsPane(Vertical, can_focus=True):
         config: str | None = None,
         split: str | None = None,
         header: bool = True,
+        names: list[str] | None = None,
     ) -> None:
         """Open a file, folder or Hub id in a worker (public: tests and other panes call it)."""
-        self._start_open(OpenRequest(str(source), splits, config, split, header=header))
+        self._start_open(OpenRequest(str(source), splits, config, split, header=header, names=names))
 
     def _start_open(self, request: OpenRequest) -> None:
         self.last_request = request
@@ -253,7 +254,12 @@ class DatasetsPane(Vertical, can_focus=True):
 
         try:
             opened = open_dataset(
-                request.source, request.splits, config=request.config, split=request.split, header=request.header
+                request.source,
+                request.splits,
+                config=request.config,
+                split=request.split,
+                header=request.header,
+                names=request.names,
             )
             info = dataset_info(opened)
         except WorkbenchError as error:
