@@ -26,6 +26,8 @@ COMMAND_MODULES = [
     "workbench.commands.push",
     "workbench.commands.env",
     "workbench.commands.report",
+    "workbench.commands.demo",
+    "workbench.commands.export",
 ]
 
 

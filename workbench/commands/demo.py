@@ -1,0 +1,83 @@
+"""`workbench demo MODEL_OR_RUN [--port N] [--host H] [--share] [--export DIR]`: a Gradio demo of a model."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="serve a Gradio demo of a model or a run's final model (--export DIR: a standalone Space app)",
+    )
+    parser.add_argument(
+        "model", metavar="MODEL_OR_RUN", help="'embedded', a model folder, a Hub id, or a run (id, folder, 'latest')"
+    )
+    parser.add_argument("--port", type=int, default=None, help="port to listen on (default 7860, or a free one)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    parser.add_argument("--share", action="store_true", help="also ask Gradio for a public share link")
+    parser.add_argument("--head", help="the task, when the checkpoint does not say (e.g. token-classification)")
+    parser.add_argument("--labels", help='class names for a new classification head ("neg, pos")')
+    parser.add_argument("--export", metavar="DIR", help="write app.py, requirements.txt and the model to DIR instead")
+    parser.set_defaults(handler=run_demo)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from workbench.core.demo import GradioMissing, require_gradio
+    from workbench.core.demo.target import resolve_target
+
+    if args.export:
+        return run_export(args)
+    try:
+        require_gradio()
+    except GradioMissing as error:
+        print(f"workbench: {error.message}", file=sys.stderr)
+        return 2
+    from workbench.core.demo.app import DEFAULT_PORT, build_app, free_port, serve, ssh_hint
+    from workbench.core.demo.target import load_target
+    from workbench.core.errors import WorkbenchError
+
+    target = resolve_target(args.model, head=args.head)
+    for note in target.notes:
+        print(f"! {note}", file=sys.stderr)
+    port = args.port
+    if port is None:
+        try:
+            port = free_port(args.host, DEFAULT_PORT)
+        except WorkbenchError:
+            port = free_port(args.host)
+    print(f"Loading {target.name} ({target.head})…", file=sys.stderr, flush=True)
+    loaded = load_target(target, args.labels)
+    demo = build_app(target, loaded)
+    served = serve(demo, host=args.host, port=port, share=args.share)
+    print(f"Demo of {target.name} at {served.url}", flush=True)
+    if args.host in ("127.0.0.1", "localhost"):
+        print(f"From another machine: {ssh_hint(served.port, args.host)}, then open {served.url}", flush=True)
+    share_url = getattr(demo, "share_url", None)
+    if share_url:
+        print(f"Public link: {share_url}", flush=True)
+    print("Ctrl-C stops it.", flush=True)
+    try:
+        demo.block_thread()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        served.close()
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from workbench.core.demo.export import export_app
+    from workbench.core.demo.target import load_target, resolve_target
+
+    target = resolve_target(args.model, head=args.head)
+    for note in target.notes:
+        print(f"! {note}", file=sys.stderr)
+    loaded = load_target(target, args.labels)
+    folder = export_app(target, loaded, Path(args.export))
+    print(f"Wrote {folder / 'app.py'}, requirements.txt and model/ ({target.head}).")
+    print(f"Run it with `cd {folder} && pip install -r requirements.txt && python app.py`, or push it as a Space.")
+    return 0

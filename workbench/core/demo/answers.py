@@ -1,0 +1,112 @@
+"""The demo's answers, in the shapes Gradio's components take, computed by the Models playground's inference.
+
+Gradio-free, so they are tested without a server. One lock serialises calls: Gradio answers in threads,
+and a fast tokenizer keeps truncation state between calls.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.models.inference import PlaygroundInput, predict
+
+FILL_MASK_TOP_K = 5
+
+
+class Answerer:
+    """Answers one task for one loaded model (a `LoadedModel`)."""
+
+    def __init__(self, loaded) -> None:
+        self.loaded = loaded
+        self.head = loaded.options.head.key
+        self.lock = threading.Lock()
+
+    def _predict(self, inputs: PlaygroundInput) -> dict:
+        with self.lock:
+            return predict(self.loaded, inputs).result
+
+    def classify(self, text: str, pair: str | None = None) -> dict[str, float]:
+        """{label: probability} for every class (gr.Label)."""
+        result = self._predict(PlaygroundInput(text=text or "", pair=pair or None))
+        return {item["label"]: float(item["score"]) for item in result["labels"]}
+
+    def entities(self, text: str) -> dict:
+        """{"text", "entities": [{entity, start, end, score}]} (gr.HighlightedText); O tokens are not marked."""
+        result = self._predict(PlaygroundInput(text=text or ""))
+        spans = [
+            {"entity": span["label"], "start": span["start"], "end": span["end"], "score": span["score"]}
+            for span in result["spans"]
+        ]
+        return {"text": text, "entities": spans}
+
+    def answer(self, question: str, context: str) -> tuple[str, dict]:
+        """The answer, and the context with the answer marked (gr.HighlightedText)."""
+        result = self._predict(PlaygroundInput(text=question or "", context=context or ""))
+        marked = {
+            "text": context,
+            "entities": [{"entity": f"answer {result['score']:.2f}", "start": result["start"], "end": result["end"]}],
+        }
+        return result["answer"], marked
+
+    def fill_mask(self, text: str, top_k: int = FILL_MASK_TOP_K) -> dict[str, float]:
+        """{filled-in token: probability} for the first mask (gr.Label)."""
+        result = self._predict(PlaygroundInput(text=text or "", top_k=top_k))
+        candidates = result["masks"][0]["candidates"] if result["masks"] else []
+        return {candidate["token"]: float(candidate["score"]) for candidate in candidates}
+
+    def generate(self, text: str, max_new_tokens: int = 40, temperature: float = 0.0) -> Iterator[str]:
+        """The generated text so far, token by token (a streaming gr.Textbox)."""
+        from workbench.core.models.inference import validate
+
+        inputs = PlaygroundInput(text=text or "", max_new_tokens=int(max_new_tokens), temperature=float(temperature))
+        validate(self.head, inputs)
+        yield from stream_generation(self.loaded, inputs, self.lock)
+
+
+def stream_generation(loaded, inputs: PlaygroundInput, lock: threading.Lock) -> Iterator[str]:
+    """Run generate() in a thread with a TextIteratorStreamer; yield the text generated so far."""
+    import torch
+
+    from workbench.core.lazy_imports import transformers_module
+
+    tokenizer = loaded.tokenizer
+    if tokenizer is None:
+        raise WorkbenchError(f"{loaded.info.name} has no tokenizer, so it cannot read text.")
+    streamer = transformers_module().TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+    with lock:
+        encoded = tokenizer(inputs.text, return_tensors="pt", truncation=True)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    options = {
+        "input_ids": encoded["input_ids"],
+        "attention_mask": encoded["attention_mask"],
+        "max_new_tokens": inputs.max_new_tokens,
+        "pad_token_id": pad if pad is not None else 0,
+        "streamer": streamer,
+    }
+    if inputs.temperature > 0:
+        options.update(do_sample=True, temperature=inputs.temperature, top_p=inputs.top_p)
+    else:
+        options.update(do_sample=False)
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with torch.no_grad():
+                loaded.model.generate(**options)
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread below
+            failure.append(error)
+            streamer.end()
+
+    thread = threading.Thread(target=run, name="demo-generate", daemon=True)
+    thread.start()
+    text = ""
+    for piece in streamer:
+        text += piece
+        yield text
+    thread.join()
+    if failure:
+        raise WorkbenchError(f"Generation failed: {failure[0]}")
+    if not text:
+        yield ""
