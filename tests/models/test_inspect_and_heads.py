@@ -220,3 +220,15 @@ def test_hub_id_when_online_downloads_config_and_safetensors_only(monkeypatch, t
     assert folder == tiny_models["gpt2"] and name == "someone/tiny-gpt2"
     assert calls[0][0] == "someone/tiny-gpt2"
     assert "*.bin" not in calls[0][1] and "*.safetensors" in calls[0][1]  # pickle is never fetched
+
+
+def test_labels_typed_for_classification_do_not_resize_the_qa_head(tiny_models):
+    """Issue 22 item 12: the QA head's parameter count changed with the class labels."""
+    info = inspect_checkpoint(tiny_models["bert-qa"])
+    qa = head_kind("question-answering")
+    plain = analyse_head(info, qa)
+    with_labels = analyse_head(info, qa, labels=parse_labels("a, b, c, d, e"))
+    assert with_labels.total_params == plain.total_params and with_labels.head_params == 32 * 2 + 2
+    assert with_labels.mismatched == [] and with_labels.status == "all from checkpoint"
+    classify = analyse_head(info, head_kind("sequence-classification"), labels=parse_labels("a, b, c, d, e"))
+    assert classify.head_params == 32 * 5 + 5  # the classifier is sized by the labels

@@ -402,3 +402,22 @@ async def test_browse_picks_a_checkpoint_folder(tiny_models, monkeypatch):
         await _settle(pilot)
         assert not isinstance(app.screen, FolderPickerScreen)
         assert pane.info.name == "t5"
+
+
+async def test_the_result_box_is_titled_for_the_head():
+    """Issue 22 item 12: the classification result box was titled "Answer"."""
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.screen.query_one("#models-pane")
+        await pilot.pause()
+        titles = {}
+        for head in ("sequence-classification", "question-answering", "masked-lm", "token-classification"):
+            pane.select_head(head)
+            await pilot.pause()
+            titles[head] = pane.query_one("#play-answer").border_title
+        assert titles == {
+            "sequence-classification": "Classes",
+            "question-answering": "Answer",
+            "masked-lm": "Predictions",
+            "token-classification": "Tags",
+        }

@@ -110,3 +110,54 @@ def test_show_code_reproduces_the_view(tokenizer_dirs, hf_tokenizers):
         hf.truncation_side = "right"
     assert namespace["encoding"]["input_ids"] == expected["input_ids"]
     assert "embedded_model_path()" in tokenizer_call_code("", TokenizeOptions(), text="x")
+
+
+# -- issue 22 item 12 ------------------------------------------------------------------------
+def test_batch_keeps_the_pair_and_says_how_it_pads(loaded_tokenizers, hf_tokenizers):
+    loaded, hf = loaded_tokenizers["wordpiece"], hf_tokenizers["wordpiece"]
+    texts = ["the model sees ids", "a tokenizer splits words into pieces"]
+    one_pair = tokenize_batch(loaded, texts, TokenizeOptions(), "padding mask")
+    assert one_pair.input_ids == hf(texts, ["padding mask"] * 2, padding="longest")["input_ids"]
+    assert one_pair.pairs == ["padding mask", "padding mask"]
+    assert one_pair.padding == "longest" and one_pair.padding_asked == "do_not_pad"
+    per_line = tokenize_batch(loaded, texts, TokenizeOptions(), "padding\nmask window")
+    assert per_line.input_ids == hf(texts, ["padding", "mask window"], padding="longest")["input_ids"]
+    with pytest.raises(WorkbenchError, match="The pair has 3 lines and the text 2"):
+        tokenize_batch(loaded, texts, TokenizeOptions(), "a\nb\nc")
+
+
+def test_batch_view_names_the_pair_and_the_padding_it_used(loaded_tokenizers):
+    from workbench.ui.tokenizer.palette import DARK
+    from workbench.ui.tokenizer.render_views import render_batch
+
+    batch = tokenize_batch(loaded_tokenizers["wordpiece"], ["the model", "a b c d"], TokenizeOptions(), "ids")
+    shown = render_batch(batch, DARK).plain
+    assert "text + pair on each row" in shown
+    assert "padding is 'do_not_pad' in the options" in shown and "padding='longest'" in shown
+
+
+def test_a_stride_without_truncation_is_a_note_not_an_error(loaded_tokenizers):
+    from workbench.core.tokenizer.analysis import tokenize
+
+    options = TokenizeOptions(stride=3)
+    options.check()  # no error
+    assert options.ignored() == ["stride 3 is ignored: it only applies with truncation on"]
+    result = tokenize(loaded_tokenizers["wordpiece"], "the model sees ids", None, options)
+    assert len(result.windows) == 1 and result.total_tokens > 0
+
+
+def test_show_code_writes_the_whole_text_and_the_pair_of_the_batch(tokenizer_dirs, hf_tokenizers):
+    text = "the tokenizer splits words into pieces " * 4 + "\nthe model sees ids"
+    folder = str(tokenizer_dirs["wordpiece"])
+    single = tokenizer_call_code(folder, TokenizeOptions(), text=text, pair="a b")
+    assert "…" not in single
+    namespace: dict = {}
+    exec(single, namespace)  # noqa: S102 - the snippet is ours; running it is the test
+    assert namespace["encoding"]["input_ids"] == hf_tokenizers["wordpiece"](text, "a b")["input_ids"]
+    batch = tokenizer_call_code(folder, TokenizeOptions(), text=text, pair="a b", batch=True)
+    assert "pairs = ['a b', 'a b']" in batch
+    exec(batch, namespace)  # noqa: S102
+    lines = text.splitlines()
+    expected = hf_tokenizers["wordpiece"](lines, ["a b"] * 2, padding="longest")["input_ids"]
+    assert namespace["encoding"]["input_ids"].tolist() == expected
+    assert "embedded_model_path()" in tokenizer_call_code("embedded", TokenizeOptions(), text="x")

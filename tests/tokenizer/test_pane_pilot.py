@@ -163,3 +163,17 @@ async def test_the_token_view_follows_the_caret():
         on_screen = view.plain.splitlines()[top : top + height]
         assert top > 0 and any("zqx" in row for row in on_screen), "the tokens being typed are in sight"
         assert pane.rendered_generation == pane.generation
+
+
+async def test_a_stride_without_truncation_shows_the_tokens_with_a_note():
+    """Issue 22 item 12: the whole token view used to be replaced by a warning."""
+    app = new_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_pane(pilot)
+        pane.show_text("Hello world", None)
+        await set_options(pilot, pane, stride="3")
+        assert "⚠" not in str(pane.query_one("#tok-status").render())
+        assert pane.result is not None and len(pane.result.windows[0].tokens) == 4  # [CLS] hello world [SEP]
+        rows = ["".join(text for text, _ in row) for row in pane.query_one("#tok-tokens-out")._lines]
+        assert rows[0].startswith("note: stride 3 is ignored: it only applies with truncation on")
+        assert any("hello" in row for row in rows[1:])

@@ -54,6 +54,12 @@ def run(args: argparse.Namespace) -> int:
         padding=args.padding,
     )
     options.check()
+    if options.ignored():  # a flag that would do nothing is a mistake on the command line
+        from workbench.core.errors import WorkbenchError
+
+        raise WorkbenchError(
+            "--stride only means something with --truncation", hint="Add --truncation or leave --stride out"
+        )
     if args.code:
         print(tokenizer_call_code(args.model, options, text=text, pair=args.pair))
         return 0

@@ -182,7 +182,8 @@ def analyse_head(
         if class_name is None:
             raise WorkbenchError(f"{info.model_type} models have no {head.title.lower()} head in transformers.")
         model_class = getattr(transformers_module(), class_name)
-        config = build_config(info, labels, trust_remote_code)
+        # Labels size only the heads that classify: a QA head's two outputs (start, end) stay two.
+        config = build_config(info, labels if head.takes_labels else None, trust_remote_code)
         try:
             if compare:
                 model, loading = model_class.from_pretrained(
@@ -306,7 +307,8 @@ def load_model(
     import torch
 
     with TRANSFORMERS_LOCK:
-        config = build_config(info, options.labels, options.trust_remote_code)
+        labels = options.labels if options.head.takes_labels else None
+        config = build_config(info, labels, options.trust_remote_code)
         model_class = getattr(transformers_module(), report.class_name)
         torch.manual_seed(options.seed)
         try:

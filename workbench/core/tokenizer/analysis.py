@@ -93,7 +93,7 @@ def call_tokenizer(loaded: LoadedTokenizer, text, pair, options: TokenizeOptions
     options.check()
     kwargs = options.call_kwargs() | extra
     tokenizer = loaded.tokenizer
-    if options.stride and isinstance(text, str):
+    if options.stride and options.truncates and isinstance(text, str):
         _check_stride(tokenizer, text, pair, options)
     with loaded.lock:
         previous_side = tokenizer.truncation_side

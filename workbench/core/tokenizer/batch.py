@@ -20,6 +20,8 @@ class Batch:
     attention_mask: list[list[int]] | None
     token_type_ids: list[list[int]] | None
     padding: str  # the strategy used
+    padding_asked: str = ""  # the strategy the options asked for (a batch is padded even when it is none)
+    pairs: list[str] | None = None  # the second text of each row, for sentence-pair models
     overflow_to_sample: list[int] | None = None  # row -> text, when truncation kept overflow windows
     special_ids: frozenset[int] = frozenset()
 
@@ -43,13 +45,34 @@ def split_lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.strip()]
 
 
-def tokenize_batch(loaded: LoadedTokenizer, texts: list[str], options: TokenizeOptions) -> Batch:
+def pair_lines(texts: list[str], pair: str | None) -> list[str] | None:
+    """The pair of each text line: one pair line for all of them, or one per text line."""
+    pairs = split_lines(pair or "")
+    if not pairs:
+        return None
+    if len(pairs) == 1:
+        return pairs * len(texts)
+    if len(pairs) != len(texts):
+        raise WorkbenchError(
+            f"The pair has {len(pairs)} lines and the text {len(texts)}",
+            hint="Give one pair line for every text line, or a single pair line for all of them",
+        )
+    return pairs
+
+
+def tokenize_batch(
+    loaded: LoadedTokenizer, texts: list[str], options: TokenizeOptions, pair: str | None = None
+) -> Batch:
+    """`tokenizer(texts, pairs, padding=...)` for the text's lines, each with its pair line (if any)."""
     if not texts:
         raise WorkbenchError("The batch is empty", hint="Type one text per line")
+    pairs = pair_lines(texts, pair)
     if len(texts) > MAX_BATCH_ROWS:
         texts = texts[:MAX_BATCH_ROWS]
+        pairs = pairs[:MAX_BATCH_ROWS] if pairs else None
+    asked = options.padding
     options = batch_options(options)
-    encoded = call_tokenizer(loaded, texts, None, options, return_offsets_mapping=False)
+    encoded = call_tokenizer(loaded, texts, pairs, options, return_offsets_mapping=False)
     tokens = [encoding.tokens for encoding in encoded.encodings]
     return Batch(
         texts=texts,
@@ -58,6 +81,8 @@ def tokenize_batch(loaded: LoadedTokenizer, texts: list[str], options: TokenizeO
         attention_mask=encoded.get("attention_mask"),
         token_type_ids=encoded.get("token_type_ids"),
         padding=options.padding,
+        padding_asked=asked,
+        pairs=pairs,
         overflow_to_sample=encoded.get("overflow_to_sample_mapping"),
         special_ids=frozenset(loaded.tokenizer.all_special_ids) - {loaded.tokenizer.unk_token_id},
     )

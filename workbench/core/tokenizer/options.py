@@ -60,12 +60,15 @@ class TokenizeOptions:
             raise WorkbenchError(f"max_length: {self.max_length} must be at least 1")
         if self.stride < 0:
             raise WorkbenchError(f"stride: {self.stride} must not be negative")
-        if self.stride and not self.truncates:
-            raise WorkbenchError(
-                "stride: only means something with truncation on", hint="Turn truncation on or set stride to 0"
-            )
         if self.stride and self.max_length is not None and self.stride >= self.max_length:
             raise WorkbenchError(f"stride: {self.stride} must be smaller than max_length ({self.max_length})")
+
+    def ignored(self) -> list[str]:
+        """Values the tokenizer ignores as the other options stand: notes to show, not errors."""
+        notes = []
+        if self.stride and not self.truncates:
+            notes.append(f"stride {self.stride} is ignored: it only applies with truncation on")
+        return notes
 
     def call_kwargs(self, *, offsets: bool = True) -> dict:
         """Keyword arguments for `tokenizer(text, pair, **kwargs)`, only those that differ from the defaults."""

@@ -25,6 +25,18 @@ SPAN_STYLES = [
     "bold black on #7dcfff",
 ]
 
+# head -> the title of the box that shows its result
+RESULT_TITLES = {
+    "base": "Embedding",
+    "sequence-classification": "Classes",
+    "token-classification": "Tags",
+    "question-answering": "Answer",
+    "multiple-choice": "Choice",
+    "masked-lm": "Predictions",
+    "causal-lm": "Generated text",
+    "seq2seq-lm": "Generated text",
+}
+
 # head -> (placeholder of the main text, label of the second field or None)
 FIELDS = {
     "base": ("Text to embed", None),
@@ -120,13 +132,13 @@ class Playground(Vertical):
         yield Static("", id="play-raw", classes="play-output")
 
     def on_mount(self) -> None:
-        self.query_one("#play-answer").border_title = "Answer"
         self.configure("base")
 
     def configure(self, head_key: str) -> None:
         """Show the fields this head needs."""
         self.head_key = head_key
         main, second = FIELDS.get(head_key, FIELDS["base"])
+        self.query_one("#play-answer").border_title = RESULT_TITLES.get(head_key, "Result")
         self.query_one("#play-text", Input).placeholder = main
         second_input = self.query_one("#play-second", Input)
         second_input.display = second is not None

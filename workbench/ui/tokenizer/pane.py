@@ -401,12 +401,14 @@ class TokenizerPane(Vertical):
         editor = self.query_one("#tok-text", TokenizerEditor)
         caret = editor.caret_index() if self._follow_caret else None
         self._follow_caret = False
-        view = render.render_token_view(
-            result, palette, self._lines_width(), editor.first_visible_index(), self._table_cache, caret
-        )
-        output.set_lines(view.rows)
+        width = self._lines_width()
+        view = render.render_token_view(result, palette, width, editor.first_visible_index(), self._table_cache, caret)
+        # Options the tokenizer ignores (a stride without truncation) are a note above the tokens.
+        ignored = self.options.ignored()
+        notes = render.wrap_rows([(f"note: {note}\n", palette.muted) for note in ignored], width) if ignored else []
+        output.set_lines(notes + view.rows)
         if view.caret_row is not None:
-            output.show_row(view.caret_row)  # typing: keep the tokens being typed in sight
+            output.show_row(len(notes) + view.caret_row)  # typing: keep the tokens being typed in sight
         self.rendered_generation = generation
         self._refresh_secondary()
 

@@ -15,9 +15,19 @@ def render_batch(batch: Batch, palette: Palette, cell_width: int = 9) -> Content
     rows, columns = batch.shape
     out: list = [
         (f"input_ids: {rows} × {columns}", "bold"),
+        " · text + pair on each row" if batch.pairs else "",
         f" · padding={batch.padding!r} · {batch.padding_tokens:,} padding tokens"
-        f" ({batch.padding_tokens / max(rows * columns, 1):.0%} of the batch)\n\n",
+        f" ({batch.padding_tokens / max(rows * columns, 1):.0%} of the batch)\n",
     ]
+    if batch.padding_asked and batch.padding_asked != batch.padding:
+        out.append(
+            (
+                f"padding is {batch.padding_asked!r} in the options; a batch of different lengths is padded to its"
+                f" longest row ({batch.padding!r}) to be one tensor\n",
+                palette.muted,
+            )
+        )
+    out.append("\n")
     shown = min(columns, MAX_BATCH_COLUMNS)
     out.append(("row ", palette.muted))
     out.append(("".join(str(i).ljust(cell_width) for i in range(shown)) + "\n", palette.muted))

@@ -85,7 +85,8 @@ class BatchView(ComputedView):
         lines = split_lines(inputs.text)
         if not lines:
             return Content("Type one text per line.")
-        return render_views.render_batch(tokenize_batch(inputs.loaded, lines, inputs.options), inputs.palette)
+        batch = tokenize_batch(inputs.loaded, lines, inputs.options, inputs.pair)
+        return render_views.render_batch(batch, inputs.palette)
 
 
 class RoundTripView(ComputedView):
@@ -165,7 +166,7 @@ class CodeView(VerticalScroll):
         from workbench.core.tokenizer.codegen import tokenizer_call_code
 
         single = tokenizer_call_code(source, inputs.options, text=inputs.text, pair=inputs.pair)
-        batch = tokenizer_call_code(source, inputs.options, text=inputs.text, batch=True)
+        batch = tokenizer_call_code(source, inputs.options, text=inputs.text, pair=inputs.pair, batch=True)
         code = f"# The Tokens view\n{single}\n\n# The Batch view\n{batch.split(chr(10), 3)[-1]}"
         self.query_one("#tok-code-out", Static).update(
             Syntax(code, "python", theme="monokai" if dark else "default", word_wrap=True, background_color="default")
