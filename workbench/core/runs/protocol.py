@@ -15,7 +15,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -200,49 +200,81 @@ def encode(event: Event) -> str:
         return json.dumps(_finite_safe(record), separators=(",", ":"), default=str, allow_nan=False)
 
 
-def _number(value: Any, kind: str) -> Any:
-    """`value` as the `kind` ("int" or "float") a field wants; raises TypeError when it is not one."""
-    if isinstance(value, bool):
-        raise TypeError(f"expected a number, got {value!r}")
-    if kind == "float":
-        if isinstance(value, (int, float)):
-            return float(value)
-        if isinstance(value, str) and value in _NON_FINITE:
-            return _NON_FINITE[value]
-    elif isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+def _check_float(value: Any) -> float:
+    if type(value) is float:
+        return value
+    if type(value) is int:
+        return float(value)
+    if isinstance(value, str) and value in _NON_FINITE:
+        return _NON_FINITE[value]
+    raise TypeError(f"expected a number, got {value!r}")
+
+
+def _check_int(value: Any) -> int:
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():
         return int(value)
-    raise TypeError(f"expected {'a whole number' if kind == 'int' else 'a number'}, got {value!r}")
+    raise TypeError(f"expected a whole number, got {value!r}")
 
 
-_CONTAINERS = {"dict": dict, "list": list, "str": str}
+def _checker_of(kind: type) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if not isinstance(value, kind):
+            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+        return value
+
+    return check
 
 
-def _coerce(value: Any, annotation: str) -> Any:
-    """Check (and where lossless, convert) one field's value against its annotation (a string here)."""
-    kinds = [part.strip() for part in annotation.split("|")]
-    if value is None:
-        if "None" in kinds:
-            return None
-        raise TypeError("missing value")
-    kind = kinds[0].split("[", 1)[0]
-    if kind in ("int", "float"):
-        return _number(value, kind)
-    if kind == "list" and annotation.startswith("list[GpuSample]"):
-        if not isinstance(value, list):
-            raise TypeError(f"expected a list, got {type(value).__name__}")
-        return [_build(GpuSample, item) for item in value]
-    expected = _CONTAINERS.get(kind)
-    if expected is not None and not isinstance(value, expected):
-        raise TypeError(f"expected {kind}, got {type(value).__name__}")
-    if annotation.startswith("list[dict") and not all(isinstance(item, dict) for item in value):
+def _check_metrics(value: Any) -> dict:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected dict, got {type(value).__name__}")
+    return {key: _NON_FINITE.get(item, item) if isinstance(item, str) else item for key, item in value.items()}
+
+
+def _check_objects(value: Any) -> list:
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise TypeError("expected a list of objects")
-    if annotation == "dict[str, float]":
-        return {key: _restore_number(item) for key, item in value.items()}
     return value
 
 
-def _restore_number(value: Any) -> Any:
-    return _NON_FINITE.get(value, value) if isinstance(value, str) else value
+def _check_gpus(value: Any) -> list:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, got {type(value).__name__}")
+    return [_build(GpuSample, item) for item in value]
+
+
+def _checker(annotation: str) -> tuple[bool, Callable[[Any], Any]]:
+    """(accepts None, a function that checks a value and converts it where that loses nothing) for a field's
+    annotation (a string: this module uses postponed annotations)."""
+    kinds = [part.strip() for part in annotation.split("|")]
+    first = kinds[0]
+    if first == "int":
+        check = _check_int
+    elif first == "float":
+        check = _check_float
+    elif first == "dict[str, float]":
+        check = _check_metrics
+    elif first.startswith("list[GpuSample"):
+        check = _check_gpus
+    elif first.startswith("list[dict"):
+        check = _check_objects
+    else:
+        check = _checker_of({"dict": dict, "list": list, "str": str}[first.split("[", 1)[0]])
+    return "None" in kinds, check
+
+
+_FIELD_CHECKS: dict[type, tuple[tuple[str, bool, Callable[[Any], Any]], ...]] = {}
+
+
+def _field_checks(cls: type) -> tuple[tuple[str, bool, Callable[[Any], Any]], ...]:
+    checks = _FIELD_CHECKS.get(cls)
+    if checks is None:
+        checks = _FIELD_CHECKS[cls] = tuple(
+            (item.name, *_checker(item.type)) for item in fields(cls) if item.name != "extra"
+        )
+    return checks
 
 
 def _build(cls: type, record: Any) -> Any:
@@ -250,18 +282,25 @@ def _build(cls: type, record: Any) -> Any:
     if not isinstance(record, dict):
         raise TypeError(f"expected an object, got {type(record).__name__}")
     values: dict[str, Any] = {}
-    known = set()
-    for item in fields(cls):
-        known.add(item.name)
-        if item.name == "extra" or item.name not in record:
+    checks = _field_checks(cls)
+    for name, nullable, check in checks:
+        if name not in record:
+            continue
+        value = record[name]
+        if value is None:
+            if not nullable:
+                raise TypeError(f"{name}: missing value")
+            values[name] = None
             continue
         try:
-            values[item.name] = _coerce(record[item.name], item.type)
+            values[name] = check(value)
         except TypeError as error:
-            raise TypeError(f"{item.name}: {error}") from None
-    extra = {key: value for key, value in record.items() if key not in known}
-    if extra:
-        values["extra"] = extra
+            raise TypeError(f"{name}: {error}") from None
+    if len(values) < len(record):
+        known = {name for name, _, _ in checks}
+        extra = {key: value for key, value in record.items() if key not in known}
+        if extra:
+            values["extra"] = extra
     return cls(**values)
 
 
