@@ -284,3 +284,25 @@ def test_the_supervisor_records_nothing_after_a_final_event(runs_dir):
     assert process.wait(timeout=60) == 0
     assert read_run(run_dir).status == "stopped"
     assert not [e for e in protocol.read_events(events) if isinstance(e, protocol.Failed)]
+
+
+def test_an_attached_follower_ends_on_a_dead_run_and_records_its_crash_once(runs_dir):
+    from workbench.commands.progress import follow_run
+
+    run_dir = make_run(runs_dir, "20260101-000000-tiny-fol1", [started(), step(2)], log="step 2\nKilled\n")
+    seen = []
+    final = follow_run(run_dir, seen.append, interval=0.01, liveness_every_s=0.0)
+    assert isinstance(final, protocol.Failed) and final.status == "crashed"
+    assert [type(e).__name__ for e in seen] == ["RunStarted", "Step", "Failed"]
+    failures = [e for e in protocol.read_events(run_dir / "events.jsonl") if isinstance(e, protocol.Failed)]
+    assert len(failures) == 1 and failures[0].traceback.endswith("Killed")
+
+
+def test_a_spec_of_odd_types_still_lists(runs_dir):
+    run_dir = make_run(runs_dir, "20260101-000000-tiny-odd1", [started(), step(2), protocol.Finished(status="stopped")])
+    (run_dir / "spec.toml").write_text('model = "flat"\ndata = 3\n[training]\nmetrics = "accuracy"\n')
+    with open(run_dir / "events.jsonl", "a") as file:
+        file.write(protocol.encode(protocol.Evaluation(step=2, epoch=1.0, metrics={"eval_loss": "low"})) + "\n")
+        file.write(protocol.encode(protocol.Finished(status="paused-by-future", summary={"steps": "x"})) + "\n")
+    info = list_runs(runs_dir)[0]
+    assert (info.model, info.dataset, info.status, info.best_metric) == ("?", "?", "failed", None)
