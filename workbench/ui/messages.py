@@ -6,64 +6,55 @@ Panes never reach into each other: they post one of these, the app routes it
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from textual.message import Message
 
-if TYPE_CHECKING:
-    from workbench.core.data.selection import DatasetSelection
 
-
+@dataclass
 class HubStatusChanged(Message):
     """The background Hub probe finished."""
 
-    def __init__(self, status: str) -> None:
-        super().__init__()
-        self.status = status
+    status: str
 
 
+@dataclass
 class ActiveModelChanged(Message):
     """The Models pane chose a model; sets `app.active_model` / `app.active_model_path`."""
 
-    def __init__(self, name: str, path: str) -> None:
-        super().__init__()
-        self.name = name
-        self.path = path
+    name: str
+    path: str
 
 
+@dataclass
 class ActiveDatasetChanged(Message):
-    """The Datasets pane opened a dataset or changed its selection; sets `app.active_dataset`.
+    """The Datasets pane opened or prepared a dataset; sets `app.active_dataset`.
 
-    `info` is a `core.data.selection.DatasetSelection` (typed fields; it also reads like the
-    old dict: `info.get("text_column")`, `info["label_names"]`; `to_dict()` gives the JSON form).
+    `info` is a plain dict (JSON-able): at least {"path": str}; the Datasets pane adds
+    "splits", "text_column", "text_pair_column", "label_column", "label_names", "task".
     """
 
-    def __init__(self, info: DatasetSelection | dict) -> None:
-        super().__init__()
-        self.info = info
+    info: dict
 
 
+@dataclass
 class SendToTokenizer(Message):
     """Open this text (and optional pair) in the Tokenizer pane."""
 
-    def __init__(self, text: str, pair: str | None = None) -> None:
-        super().__init__()
-        self.text = text
-        self.pair = pair
+    text: str
+    pair: str | None = None
 
 
+@dataclass
 class OpenModelRequested(Message):
     """Open this model folder in the Models pane (e.g. a run's final model)."""
 
-    def __init__(self, path: str) -> None:
-        super().__init__()
-        self.path = path
+    path: str
 
 
+@dataclass
 class PushRequested(Message):
     """Open the push-to-Hub dialog for a model folder, optionally a run's."""
 
-    def __init__(self, folder: str, run_dir: str | None = None) -> None:
-        super().__init__()
-        self.folder = folder
-        self.run_dir = run_dir
+    folder: str
+    run_dir: str | None = None

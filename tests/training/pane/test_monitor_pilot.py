@@ -114,3 +114,33 @@ async def test_showing_another_run_after_one_with_evaluations_does_not_crash(run
         await pilot.pause()
         assert pane.view == "monitor" and app.is_running
         assert monitor.metric_name in monitor.history.metric_names()
+
+
+async def test_a_user_theme_recolours_the_gpu_panel(runs_dir, tmp_path, monkeypatch):
+    """Issue 14: the GPU colours come from the theme variables gpu-hot / gpu-cool."""
+    from textual.color import Color
+
+    from workbench.core import paths
+    from workbench.ui.training.panels import SystemPanel
+
+    themes = tmp_path / "themes"
+    themes.mkdir()
+    dusk = (paths.bundled_themes_dir() / "workbench-dusk.toml").read_text()
+    mine = dusk.replace('name = "workbench-dusk"', 'name = "gpu-test"')
+    mine = mine.replace('gpu-hot = "#EF4444"', 'gpu-hot = "#123456"').replace(
+        'gpu-cool = "#38BDF8"', 'gpu-cool = "#654321"'
+    )
+    (themes / "gpu-test.toml").write_text(mine)
+    monkeypatch.setenv("WORKBENCH_THEME", "gpu-test")
+    app = make_app(probe_hub_on_start=False, attach_run=GPU, theme_dirs=[themes])
+    async with app.run_test(size=SIZE) as pilot:
+        await monitor_loaded(pilot)
+        assert app.theme == "gpu-test"
+        panel = app.screen.query_one(SystemPanel)
+        colours = {
+            segment.style.color.triplet.hex
+            for y in range(panel.size.height)
+            for segment in panel.render_line(y)
+            if segment.style and segment.style.color and segment.style.color.triplet
+        }
+        assert Color.parse("#654321").hex.lower() in colours or Color.parse("#123456").hex.lower() in colours

@@ -13,6 +13,7 @@ import gc
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 
 from textual import on, work
@@ -78,12 +79,11 @@ class RunMonitor(Vertical, can_focus=True):
 
     status: reactive[str] = reactive("starting")
 
+    @dataclass
     class HistoryLoaded(Message):
-        def __init__(self, run_dir: Path, history: RunHistory, log_lines: list[str]) -> None:
-            super().__init__()
-            self.run_dir = run_dir
-            self.history = history
-            self.log_lines = log_lines
+        run_dir: Path
+        history: RunHistory
+        log_lines: list[str]
 
     class EventsArrived(Message):
         """New events are queued; one waiting message is enough (the handler drains the queue)."""
@@ -96,13 +96,12 @@ class RunMonitor(Vertical, can_focus=True):
     class ChildGone(Message):
         bubble = False
 
+    @dataclass
     class StatusChanged(Message):
         """The run's status changed (the Training pane refreshes its list)."""
 
-        def __init__(self, run_dir: Path, status: str) -> None:
-            super().__init__()
-            self.run_dir = run_dir
-            self.status = status
+        run_dir: Path
+        status: str
 
     def __init__(self, run_dir: Path | None = None, **kwargs) -> None:
         super().__init__(**kwargs)

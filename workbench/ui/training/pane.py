@@ -8,6 +8,7 @@ only reads their folders (`workbench.training.runs`) and asks the engine to stop
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -69,20 +70,18 @@ class TrainingPane(Vertical):
         Binding("f", "show_folder", "Folder", id="training.folder", tooltip="Show (and copy) the run folder's path"),
     ]
 
+    @dataclass
     class RunsListed(Message):
-        def __init__(self, runs: list, error: str | None = None, took_s: float = 0.0) -> None:
-            super().__init__()
-            self.runs = runs
-            self.error = error
-            self.took_s = took_s
+        runs: list
+        error: str | None = None
+        took_s: float = 0.0
 
+    @dataclass
     class ControlDone(Message):
-        def __init__(self, verb: str, run_dir: Path, error: str | None = None, opened: Path | None = None) -> None:
-            super().__init__()
-            self.verb = verb
-            self.run_dir = run_dir
-            self.error = error
-            self.opened = opened
+        verb: str
+        run_dir: Path
+        error: str | None = None
+        opened: Path | None = None
 
     def compose(self) -> ComposeResult:
         with ContentSwitcher(initial="runs-view"):

@@ -22,6 +22,8 @@ STATUS_MARKUP = {
     "crashed": "[$error]✖ crashed[/]",
 }
 BAR_WIDTH = 28
+GPU_HOT = "$gpu-hot"  # a GPU at >= 95% utilisation or memory
+GPU_COOL = "$gpu-cool"
 
 
 def status_markup(status: str) -> str:
@@ -148,10 +150,11 @@ class SystemPanel(MarkupPanel):
         for gpu in sorted(history.gpus.values(), key=lambda g: g.index):
             last = gpu.last
             util = last.utilization
-            hot = "$error" if (util or 0) >= 95 else "$success"
+            # The theme's GPU colours ($gpu-hot / $gpu-cool, see ui/themes.py): a user theme recolours them.
+            hot = GPU_HOT if (util or 0) >= 95 else GPU_COOL
             used, total = last.memory_used_mb, last.memory_total_mb
             memory_fraction = used / total if used is not None and total else None
-            memory_colour = "$error" if memory_fraction is not None and memory_fraction >= 0.95 else "$secondary"
+            memory_colour = GPU_HOT if memory_fraction is not None and memory_fraction >= 0.95 else GPU_COOL
             lines.append(f"[b]GPU{gpu.index}[/b] [$text-muted]{escape(gpu.name)}[/]")
             lines.append(
                 f" util [{hot}]{f'{util:.0f}' if util is not None else '—':>3}%[/] "
