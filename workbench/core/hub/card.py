@@ -189,6 +189,7 @@ def _versions(source: PushSource, events: list) -> dict[str, str]:
 
 
 def card_facts(source: PushSource, repo_id: str = "") -> CardFacts:
+    from workbench.core.runs.folder import EVENTS_FILE
     from workbench.core.runs.protocol import Evaluation, Step, read_events
 
     spec = source.spec or {}
@@ -228,7 +229,7 @@ def card_facts(source: PushSource, repo_id: str = "") -> CardFacts:
         facts.tags.append(facts.pipeline_tag)
 
     facts.hyperparameters = dict(summary.get("hyperparameters") or spec.get("training") or {})
-    events = read_events(source.run_dir / "events.jsonl") if source.run_dir is not None else []
+    events = read_events(source.run_dir / EVENTS_FILE) if source.run_dir is not None else []
     last_loss: float | None = None
     for event in events:
         if isinstance(event, Step):

@@ -10,6 +10,14 @@ from pathlib import Path
 import tomllib
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.runs.folder import (
+    CHECKPOINT_PREFIX,
+    CHECKPOINTS_DIR,
+    FINAL_DIR,
+    SPEC_FILE,
+    SUMMARY_FILE,
+    is_run_folder,
+)
 
 MODEL_FILE_PATTERNS = (
     "config.json",
@@ -32,7 +40,7 @@ class PushSource:
 
 
 def _is_run_dir(path: Path) -> bool:
-    return any((path / name).exists() for name in ("spec.toml", "events.jsonl", "summary.json"))
+    return is_run_folder(path) or (path / SUMMARY_FILE).exists()
 
 
 def _looks_like_model(folder: Path) -> bool:
@@ -61,11 +69,11 @@ def _checkpoint_step(path: Path) -> int:
 
 def from_run(run_dir: Path) -> PushSource:
     run_dir = Path(run_dir)
-    source = PushSource(folder=run_dir / "final", run_dir=run_dir, run_id=run_dir.name)
-    source.summary = _read_json(run_dir / "summary.json")
-    source.spec = _read_toml(run_dir / "spec.toml")
+    source = PushSource(folder=run_dir / FINAL_DIR, run_dir=run_dir, run_id=run_dir.name)
+    source.summary = _read_json(run_dir / SUMMARY_FILE)
+    source.spec = _read_toml(run_dir / SPEC_FILE)
     if not source.folder.is_dir():
-        checkpoints = sorted((run_dir / "checkpoints").glob("checkpoint-*"), key=_checkpoint_step)
+        checkpoints = sorted((run_dir / CHECKPOINTS_DIR).glob(f"{CHECKPOINT_PREFIX}*"), key=_checkpoint_step)
         if not checkpoints:
             raise WorkbenchError(
                 f"Run {run_dir.name} has no model to push yet (no final/ and no checkpoints/).",
