@@ -144,3 +144,24 @@ async def test_a_user_theme_recolours_the_gpu_panel(runs_dir, tmp_path, monkeypa
             if segment.style and segment.style.color and segment.style.color.triplet
         }
         assert Color.parse("#654321").hex.lower() in colours or Color.parse("#123456").hex.lower() in colours
+
+
+async def test_the_monitor_counts_unreadable_event_lines(runs_dir):
+    """Issue 19 item 6 (the reader skips bad records one by one): the monitor says how many it skipped."""
+    from workbench.ui.training.panels import ProgressLine
+
+    events = runs_dir / RUNNING / "events.jsonl"
+    lines = events.read_text().splitlines()
+    lines.insert(5, '{"v":1,"type":"step","time":"noon","step":"x"')  # cut short and ill-typed
+    events.write_text("\n".join(lines) + "\n")
+    app = make_app(probe_hub_on_start=False, attach_run=RUNNING)
+    async with app.run_test(size=SIZE) as pilot:
+        await monitor_loaded(pilot)
+        monitor = app.screen.query_one(RunMonitor)
+        progress = monitor.query_one(ProgressLine)
+        assert monitor.history.skipped_lines == 1 and "1 unreadable line of events.jsonl skipped" in progress.markup
+        with open(events, "a") as handle:
+            handle.write("not json at all\n")
+        await wait_for(pilot, lambda: monitor.history.skipped_lines == 2)
+        await pilot.pause()
+        assert "2 unreadable lines of events.jsonl skipped" in progress.markup

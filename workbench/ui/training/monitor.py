@@ -175,19 +175,21 @@ class RunMonitor(Vertical, can_focus=True):
         if follower.child_gone():  # attached to a run that died while nobody watched
             self.post_message(self.ChildGone())
         idle_checks = 0
+        skipped = history.skipped_lines  # invalid lines of events.jsonl, each skipped alone
         while not worker.is_cancelled:
             wake.wait(POLL_IDLE_S if follower.final_seen else POLL_RUNNING_S)
             if worker.is_cancelled or wake.is_set():
                 return
             events, lines = follower.poll()
-            if events or lines:
-                self._inbox.append((run_dir, events, lines))
+            if events or lines or follower.skipped_lines != skipped:
+                skipped = follower.skipped_lines
+                self._inbox.append((run_dir, events, lines, skipped))
                 self.post_message(self.EventsArrived())
             idle_checks += 1
             if idle_checks % 8 == 0 and follower.child_gone():
                 events, lines = follower.poll()  # a final event written just before exit
                 if events or lines:
-                    self._inbox.append((run_dir, events, lines))
+                    self._inbox.append((run_dir, events, lines, follower.skipped_lines))
                     self.post_message(self.EventsArrived())
                 if not follower.final_seen:
                     self.post_message(self.ChildGone())
@@ -213,16 +215,17 @@ class RunMonitor(Vertical, can_focus=True):
         folded = 0
         alerts_before = len(self.history.alerts)
         while self._inbox and budget > 0:
-            run_dir, events, lines = self._inbox[0]
+            run_dir, events, lines, skipped = self._inbox[0]
             if run_dir != self.run_dir:
                 self._inbox.popleft()
                 continue
             if len(events) > budget:
-                self._inbox[0] = (run_dir, events[budget:], lines)
+                self._inbox[0] = (run_dir, events[budget:], lines, skipped)
                 events, lines = events[:budget], []
             else:
                 self._inbox.popleft()
             self.history.ingest(events)
+            self.history.skipped_lines = skipped
             if any(type(event).__name__ == "RunStarted" for event in events):
                 self._crashed = False
             folded += len(events)

@@ -77,6 +77,9 @@ class ProgressLine(MarkupPanel):
         )
         if history.sessions > 1:
             head += f"  [$text-muted](resumed ×{history.sessions - 1})[/]"
+        if history.skipped_lines:
+            count = history.skipped_lines
+            head += f"  [$warning]⚠ {count:,} unreadable line{'s' if count != 1 else ''} of events.jsonl skipped[/]"
         fraction = history.fraction
         total = history.total_steps
         parts = [f"step [b]{history.step:,}[/b]" + (f"/{total:,}" if total else "")]
