@@ -306,3 +306,24 @@ def test_a_spec_of_odd_types_still_lists(runs_dir):
         file.write(protocol.encode(protocol.Finished(status="paused-by-future", summary={"steps": "x"})) + "\n")
     info = list_runs(runs_dir)[0]
     assert (info.model, info.dataset, info.status, info.best_metric) == ("?", "?", "failed", None)
+
+
+def test_a_failed_launch_removes_only_what_it_made(runs_dir, monkeypatch, tmp_path):
+    data = tmp_path / "train.csv"
+    data.write_text("text,label\na,x\nb,y\n")
+    spec = default_spec(model="embedded", data=str(data))
+    other = make_run(runs_dir, "20260101-000000-minilm-beef", [started()])
+    monkeypatch.setattr(launch, "new_run_id", lambda spec: other.name)  # an id collision with a live folder
+    before = folder_state(other)
+    with pytest.raises(WorkbenchError, match="Cannot create the run folder"):
+        launch.launch_run(spec)
+    assert folder_state(other) == before and sorted(p.name for p in runs_dir.iterdir()) == [other.name]
+
+    def no_lock(run_dir, wait_s=0.5):
+        raise WorkbenchError("Cannot lock run x: Function not implemented")
+
+    monkeypatch.setattr(launch, "new_run_id", lambda spec: "20260101-000001-minilm-cafe")
+    monkeypatch.setattr(launch, "acquire_lock", no_lock)
+    with pytest.raises(WorkbenchError, match="Cannot lock run"):
+        launch.launch_run(spec)
+    assert sorted(p.name for p in runs_dir.iterdir()) == [other.name], "no hidden half-made folder left"

@@ -241,17 +241,23 @@ def launch_run(spec: dict | Path | str, runs_directory: Path | None = None) -> R
     run_id = new_run_id(full)
     building = base / f".{run_id}.creating"
     run_dir = base / run_id
-    lock_fd = None
+    lock_fd, made = None, []  # made: the folders this call created, the only ones it may remove
     try:
         base.mkdir(parents=True, exist_ok=True)
         building.mkdir()
+        made.append(building)
         lock_fd = acquire_lock(building)
         (building / SPEC_FILE).write_text(dump_spec(full), encoding="utf-8")
+        if run_dir.exists():
+            raise FileExistsError(errno.EEXIST, "a run with this id exists", str(run_dir))
         os.rename(building, run_dir)
+        made[0] = run_dir
         _start_child(full, run_dir, resume=False, lock_fd=lock_fd)
-    except OSError as error:
-        for folder in (building, run_dir):
+    except BaseException as error:
+        for folder in made:
             shutil.rmtree(folder, ignore_errors=True)
+        if not isinstance(error, OSError):
+            raise
         if error.errno in NO_SPACE:
             raise no_space_error(base) from None
         raise WorkbenchError(
@@ -319,7 +325,7 @@ def record_crash_if_orphaned(run_dir: Path, error: str | None = None, wait_s: fl
     run_dir = Path(run_dir)
     try:
         fd = acquire_lock(run_dir, wait_s)
-    except (RunBusy, OSError):
+    except (WorkbenchError, OSError):  # busy, or not lockable: not ours to write
         return False
     try:
         events = read_events(run_dir).events

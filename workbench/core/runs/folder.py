@@ -178,9 +178,13 @@ def lock_held(run_dir: Path) -> bool | None:
 def acquire_lock(run_dir: Path, wait_s: float = 0.5) -> int:
     """Take the run's exclusive lock and return its file descriptor (close it to release the lock).
 
-    Waits up to `wait_s` (readers probe the lock for an instant); raises RunBusy when it stays taken."""
+    Waits up to `wait_s` (readers probe the lock for an instant); raises RunBusy when it stays taken, and
+    WorkbenchError when the lock cannot be taken at all (a read-only folder, a filesystem without locks)."""
     path = Path(run_dir) / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as error:
+        raise WorkbenchError(f"Cannot lock run {Path(run_dir).name}: {error.strerror or error} ({path}).") from None
     deadline = time.monotonic() + wait_s
     while True:
         try:
@@ -189,7 +193,9 @@ def acquire_lock(run_dir: Path, wait_s: float = 0.5) -> int:
         except OSError as error:
             if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 os.close(fd)
-                raise
+                raise WorkbenchError(
+                    f"Cannot lock run {Path(run_dir).name}: {error.strerror or error} ({path})."
+                ) from None
             if time.monotonic() >= deadline:
                 os.close(fd)
                 raise RunBusy(
