@@ -277,3 +277,23 @@ async def test_a_file_without_a_header_row_is_offered_without_one(tmp_path):
         assert selection.header is False and (selection.text_column, selection.label_column) == ("sentence", "label")
         assert selection.task == "classification" and selection.label_names == ("0", "1")
         assert "in_domain_train.tsv line 1" not in status(pane) and "train · row 0 of 5" in status(pane)
+
+
+async def test_a_regression_target_shows_a_histogram_of_value_ranges(tmp_path):
+    """STS-B-like float scores: the Statistics view bins them (not a bar per value) with short numbers."""
+    from tests.data.test_columns import write_stsb
+
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_in_pane(pilot, write_stsb(tmp_path / "stsb.tsv"))
+        assert app.active_dataset.task == "regression"
+        await pilot.press("s")
+        await settle(pilot)
+        result = pane.query_one("#datasets-stats-view").result
+        assert result.labels == [("0–0.5", 1), ("0.5–1", 1), ("1–1.5", 0), ("1.5–2", 1), ("2–2.5", 1), ("2.5–3", 0)] + [
+            ("3–3.5", 1),
+            ("3.5–4", 1),
+        ]
+        body = str(pane.query_one("#datasets-stats-body").content)
+        assert "Labels · score (a regression target: value ranges)" in body
+        assert "Length in characters · sentence1 + sentence2" in body

@@ -35,6 +35,7 @@ class StatsResult:
     char_lengths: np.ndarray | None
     token_lengths: np.ndarray | None
     model_name: str
+    label_task: str | None = None  # "regression": `labels` are value ranges, not classes
 
 
 def bar_lines(rows: list[tuple[str, int]], width: int = BAR_WIDTH) -> list[str]:
@@ -172,7 +173,8 @@ class DatasetsStatsView(VerticalScroll):
         self.running = True
         self.show_message("Computing …")
         self.show_progress(0, self.source.num_rows)
-        self._worker(self.serial, self.source, self.split, text, pair, label, self.model_path, self.model_name)
+        task = self.selection.task if self.selection is not None else None
+        self._worker(self.serial, self.source, self.split, text, pair, label, task, self.model_path, self.model_name)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="datasets-stats")
     def _worker(
@@ -183,6 +185,7 @@ class DatasetsStatsView(VerticalScroll):
         text: str | None,
         pair: str | None,
         label: str | None,
+        task: str | None,
         model_path: str,
         model_name: str,
     ) -> None:
@@ -207,7 +210,7 @@ class DatasetsStatsView(VerticalScroll):
                     parts.append(lengths)
                     self.post_message(self.Progressed(serial, done, dataset.num_rows))
                 tokens = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
-            result = StatsResult(split, text, pair, label, labels, chars, tokens, model_name)
+            result = StatsResult(split, text, pair, label, labels, chars, tokens, model_name, task)
         except WorkbenchError as error:
             self.post_message(self.Failed(serial, str(error)))
             return
@@ -264,7 +267,8 @@ class DatasetsStatsView(VerticalScroll):
         assert result is not None
         lines: list[str] = [f"Split {result.split}"]
         if result.label_column:
-            lines += ["", f"Labels · {result.label_column}"] + bar_lines(result.labels)
+            what = " (a regression target: value ranges)" if result.label_task == "regression" else ""
+            lines += ["", f"Labels · {result.label_column}{what}"] + bar_lines(result.labels)
         if result.char_lengths is not None:
             what = result.text_column + (f" + {result.pair_column}" if result.pair_column else "")
             lines += ["", f"Length in characters · {what}"] + histogram_lines(result.char_lengths)
