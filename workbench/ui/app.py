@@ -24,6 +24,7 @@ from workbench.ui.messages import (
     ActiveModelChanged,
     HubStatusChanged,
     OpenModelRequested,
+    PaneRequested,
     PushRequested,
     SendToTokenizer,
 )
@@ -131,7 +132,12 @@ class WorkbenchApp(App[int]):
         await super().on_event(event)
 
     def on_mount(self) -> None:
-        self.push_screen(MainScreen(first_pane="training" if self.attach_run else PANE_IDS[0]))
+        self.push_screen(
+            MainScreen(
+                first_pane="training" if self.attach_run else PANE_IDS[0],
+                pane_options={"training": {"runs_dir": self.settings.runs_path, "attach_run": self.attach_run}},
+            )
+        )
         self.theme_changed_signal.subscribe(self, self._save_theme)
         for problem in self._startup_problems:
             self.notify(problem, severity="warning", timeout=8)
@@ -175,6 +181,10 @@ class WorkbenchApp(App[int]):
     @on(OpenModelRequested)
     async def _open_model(self, message: OpenModelRequested) -> None:
         await self._route("models", "open_model", message.path)
+
+    @on(PaneRequested)
+    def _pane_requested(self, message: PaneRequested) -> None:
+        self.action_show_pane(message.pane_id)
 
     @on(PushRequested)
     def _push_requested(self, message: PushRequested) -> None:
@@ -256,10 +266,7 @@ class WorkbenchApp(App[int]):
                     sources.append((title, pane))
                     sources.extend((title, child) for child in pane.query("*"))
         for where, node in sources:
-            bindings_map = getattr(node, "_bindings", None)
-            if not isinstance(bindings_map, BindingsMap):
-                continue
-            for key, bindings in bindings_map.key_to_bindings.items():
+            for key, bindings in bindings_of(node).key_to_bindings.items():
                 for binding in bindings:
                     description = binding.description or binding.tooltip
                     if (key, binding.action) in seen or not description:
@@ -283,6 +290,16 @@ class WorkbenchApp(App[int]):
                 for pane in self.main_screen.query(f"#{pane_id}-pane"):
                     commands.extend(pane.palette_commands())
         return commands
+
+
+def bindings_of(node) -> BindingsMap:
+    """A node's bindings with the user's keymap applied. Textual keeps them in the private
+    `DOMNode._bindings` (no public accessor lists another node's bindings); where that is missing,
+    the class's BINDINGS as declared."""
+    bindings_map = getattr(node, "_bindings", None)
+    if isinstance(bindings_map, BindingsMap):
+        return bindings_map
+    return BindingsMap(getattr(node, "BINDINGS", []))
 
 
 def write_ready_report(path: Path) -> None:

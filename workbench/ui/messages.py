@@ -58,3 +58,10 @@ class PushRequested(Message):
 
     folder: str
     run_dir: str | None = None
+
+
+@dataclass
+class PaneRequested(Message):
+    """Show this pane (by id: models, tokenizer, datasets, training)."""
+
+    pane_id: str

@@ -8,6 +8,7 @@ once the user has left the keyboard alone for a moment after start.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 from time import monotonic
@@ -43,6 +44,22 @@ def pane_class(pane_id: str) -> type[Widget]:
     return getattr(importlib.import_module(module_name), class_name)
 
 
+async def mounted(widget: Widget) -> None:
+    """Wait until `widget` and all its children are mounted.
+
+    Textual has no public awaitable for a widget composed by its parent (only `mount()`'s
+    AwaitMount, for widgets mounted later), so this waits on MessagePump's private
+    `_mounted_event` where it exists, and otherwise polls the public `is_mounted`."""
+    if widget.is_mounted:
+        return
+    event = getattr(widget, "_mounted_event", None)
+    if isinstance(event, asyncio.Event):
+        await event.wait()
+        return
+    while not widget.is_mounted:
+        await asyncio.sleep(0.01)
+
+
 def prebuild_delay() -> float | None:
     """Seconds after the first paint before idle prebuilding starts; None when switched off
     (WORKBENCH_PREBUILD_AFTER=off: the test suite does, so that no app exits mid-build)."""
@@ -75,8 +92,13 @@ class MainScreen(Screen):
         ),
     ]
 
-    def __init__(self, first_pane: str = "models") -> None:
+    def __init__(self, first_pane: str = "models", pane_options: dict[str, dict] | None = None) -> None:
+        """`pane_options`: keyword arguments for a pane's constructor, by pane id (state the app
+        pushes down, e.g. the Training pane's runs folder), so panes need not read it from the app."""
         super().__init__()
+        self.pane_options = pane_options or {}
+        # Replaces Screen's private compositor: covering_compositor() is the guarded part (it gives
+        # Textual's own compositor back when Textual's private methods differ from those it knows).
         self._compositor = covering_compositor()  # redraws only what shows through an update
         self.first_pane = first_pane if first_pane in PANE_IDS else PANE_IDS[0]
         self._imported = False
@@ -144,7 +166,7 @@ class MainScreen(Screen):
         return pane
 
     def _new_pane(self, pane_id: str) -> Widget:
-        pane = self._panes[pane_id] = pane_class(pane_id)(id=f"{pane_id}-pane")
+        pane = self._panes[pane_id] = pane_class(pane_id)(id=f"{pane_id}-pane", **self.pane_options.get(pane_id, {}))
         pane.add_class(PANE_CLASS)
         pane.can_focus = True  # focus can rest on the pane itself: its keys work, number keys switch panes
         return pane
@@ -152,8 +174,8 @@ class MainScreen(Screen):
     async def pane_ready(self, pane_id: str) -> Widget:
         """The pane, built and mounted with all its children."""
         pane = self.ensure_pane(pane_id)
-        if not pane._mounted_event.is_set():
-            await pane._mounted_event.wait()
+        if not pane.is_mounted:
+            await mounted(pane)
             freeze_long_lived_objects()
         return pane
 
@@ -165,7 +187,7 @@ class MainScreen(Screen):
         for pane_id in PANE_IDS:
             pane = self.built_pane(pane_id)
             if pane is not None:
-                await pane._mounted_event.wait()
+                await mounted(pane)
 
     async def open_pane(self, pane_id: str) -> Widget:
         """Show a pane once it is built with all its children, so the next key reaches it."""

@@ -21,7 +21,7 @@ from textual.widgets import ContentSwitcher, DataTable, Static
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.runs.follow import resolve_run
-from workbench.ui.messages import OpenModelRequested, PushRequested
+from workbench.ui.messages import OpenModelRequested, PaneRequested, PushRequested
 from workbench.ui.palette import PaletteCommand
 from workbench.ui.training.compare import CompareView
 from workbench.ui.training.monitor import RunMonitor
@@ -99,6 +99,13 @@ class TrainingPane(Vertical):
             yield RunMonitor(id="monitor")
             yield CompareView(id="compare")
 
+    def __init__(self, *, runs_dir: Path | None = None, attach_run: str | None = None, **kwargs) -> None:
+        """`runs_dir`: where runs live (the app's settings); `attach_run`: a run to show at start
+        (`workbench attach`). The app hands both down through MainScreen."""
+        super().__init__(**kwargs)
+        self._runs_dir = runs_dir
+        self.attach_run = attach_run
+
     def on_mount(self) -> None:
         self._hint = ""
         self._scan_timer = None
@@ -107,7 +114,7 @@ class TrainingPane(Vertical):
         self._draft: tuple[tuple, dict] | None = None
         self._launched: Path | None = None
         self.set_class(True, "-no-runs")
-        if getattr(self.app, "attach_run", None):
+        if self.attach_run:
             # The monitor covers the list, which is scanned when shown: a scan now would parse the
             # same long events file as the history load, in a second thread contending for the GIL.
             self.call_after_refresh(self._attach_on_start)
@@ -124,7 +131,11 @@ class TrainingPane(Vertical):
 
     @property
     def runs_dir(self) -> Path:
-        return self.app.settings.runs_path  # type: ignore[attr-defined]
+        if self._runs_dir is None:  # built on its own (not through MainScreen): the default folder
+            from workbench.core.settings import load_settings
+
+            self._runs_dir = load_settings().runs_path
+        return self._runs_dir
 
     @property
     def view(self) -> str:
@@ -194,13 +205,12 @@ class TrainingPane(Vertical):
         self._sync_bindings()
 
     def _attach_on_start(self) -> None:
-        target = self.app.attach_run  # type: ignore[attr-defined]
         try:
-            run_dir = resolve_run(str(target), self.runs_dir)
+            run_dir = resolve_run(str(self.attach_run), self.runs_dir)
         except WorkbenchError as error:
-            self.app.notify(str(error), severity="error", timeout=10)
+            self.notify(str(error), severity="error", timeout=10)
             return
-        self.app.action_show_pane("training")  # type: ignore[attr-defined]
+        self.post_message(PaneRequested("training"))  # MainScreen starts on it; this is for a later attach
         self.open_run(run_dir)
 
     def action_show_list(self) -> None:
@@ -218,10 +228,10 @@ class TrainingPane(Vertical):
         if not folders:
             current = table.current_run_dir()
             if current is None:
-                self.app.notify("No runs to compare yet", severity="warning")
+                self.notify("No runs to compare yet", severity="warning")
                 return
             folders = [current]
-            self.app.notify("Mark runs with space to overlay several", timeout=4)
+            self.notify("Mark runs with space to overlay several", timeout=4)
         self.compare_runs(folders)
 
     def compare_runs(self, folders: list[Path]) -> None:
@@ -277,7 +287,7 @@ class TrainingPane(Vertical):
     def _require_target(self) -> Path | None:
         folder = self.target_run_dir()
         if folder is None:
-            self.app.notify("Select a run first", severity="warning")
+            self.notify("Select a run first", severity="warning")
         return folder
 
     def action_stop(self) -> None:
@@ -327,12 +337,12 @@ class TrainingPane(Vertical):
             self._open_form(self._draft[1], self._draft[0], problem=message.error)
         elif message.error:
             what = "start the run" if message.verb == "launch" else f"{message.verb} {message.run_dir.name}"
-            self.app.notify(f"Could not {what}: {message.error}", severity="error", timeout=10)
+            self.notify(f"Could not {what}: {message.error}", severity="error", timeout=10)
         else:
             done = {"stop": "Stop requested for", "kill": "Killed", "resume": "Resumed", "launch": "Started"}[
                 message.verb
             ]
-            self.app.notify(f"{done} {message.run_dir.name}", timeout=4)
+            self.notify(f"{done} {message.run_dir.name}", timeout=4)
             if message.verb == "launch":
                 self._launched = message.run_dir
             if message.verb in ("resume", "launch"):
@@ -345,7 +355,7 @@ class TrainingPane(Vertical):
             return
         final = folder / "final"
         if not final.is_dir():
-            self.app.notify(f"{folder.name} has no final model yet", severity="warning")
+            self.notify(f"{folder.name} has no final model yet", severity="warning")
             return
         self.post_message(OpenModelRequested(str(final)))
 
@@ -355,7 +365,7 @@ class TrainingPane(Vertical):
             return
         final = folder / "final"
         if not final.is_dir():
-            self.app.notify(f"{folder.name} has no final model to push yet", severity="warning")
+            self.notify(f"{folder.name} has no final model to push yet", severity="warning")
             return
         self.post_message(PushRequested(str(final), str(folder)))
 
@@ -364,7 +374,7 @@ class TrainingPane(Vertical):
         if folder is None:
             return
         self.app.copy_to_clipboard(str(folder))
-        self.app.notify(f"{folder}\n(copied to the clipboard)", title="Run folder", timeout=10)
+        self.notify(f"{folder}\n(copied to the clipboard)", title="Run folder", timeout=10)
 
     def action_new_run(self) -> None:
         from workbench.ui.training.start_form import spec_from_selection
@@ -429,5 +439,5 @@ class TrainingPane(Vertical):
         return commands
 
     def _show_list_from_palette(self) -> None:
-        self.app.action_show_pane("training")  # type: ignore[attr-defined]
+        self.post_message(PaneRequested("training"))
         self.action_show_list()
