@@ -331,7 +331,10 @@ def record_crash_if_orphaned(run_dir: Path, error: str | None = None, wait_s: fl
         events = read_events(run_dir).events
         if not _unfinished(run_dir) or any(process_alive(pid, run_dir) for pid in run_pids(run_dir, events)):
             return False
-        record_crash(run_dir, error)
+        try:
+            record_crash(run_dir, error)
+        except OSError:  # a full or read-only disk: the crash still reads as one (lock free, pids gone)
+            return False
         return True
     finally:
         os.close(fd)
@@ -457,7 +460,10 @@ def supervise(run_dir: Path, command: list[str], lock_fd: int) -> int:
         signal.signal(signum, forward)
     code = process.wait()
     if is_run_folder(run_dir) and _unfinished(run_dir):
-        record_crash(run_dir)
+        try:
+            record_crash(run_dir)
+        except OSError as error:  # a full disk: readers still see the crash (the lock is free, the pids gone)
+            print(f"workbench: could not record the crash in {run_dir}: {error}", flush=True)
     return code
 
 
