@@ -38,10 +38,9 @@ class SearchBar(Horizontal):
     SearchBar Checkbox { width: auto; }
     """
 
+    @dataclass
     class Submitted(Message):
-        def __init__(self, query: SearchQuery) -> None:
-            super().__init__()
-            self.query = query
+        query: SearchQuery
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="search text (Enter runs, Esc stops/clears)", id="datasets-search-text")
@@ -79,10 +78,9 @@ class FilterBar(Horizontal):
     FilterBar Input { width: 1fr; }
     """
 
+    @dataclass
     class Submitted(Message):
-        def __init__(self, query: FilterQuery) -> None:
-            super().__init__()
-            self.query = query
+        query: FilterQuery
 
     def compose(self) -> ComposeResult:
         yield Select([], prompt="column", id="datasets-filter-column")

@@ -7,6 +7,8 @@ start) are loaded by a worker while the lines show a placeholder: keys never wai
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from textual import on, work
@@ -61,36 +63,34 @@ class DatasetTable(ScrollView, can_focus=True):
 
     cursor_row: reactive[int] = reactive(0, always_update=True)
 
+    @dataclass
     class CursorMoved(Message):
         """The cursor is on another row (position in the view, row number in the split)."""
 
-        def __init__(self, position: int, row: int, total: int) -> None:
-            super().__init__()
-            self.position = position
-            self.row = row
-            self.total = total
+        position: int
+        row: int
+        total: int
 
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, DatasetTable.CursorMoved)
 
+    @dataclass
     class ReadFailed(Message):
         """Rows could not be read (a file read in place changed); the pager is dropped."""
 
-        def __init__(self, error: str) -> None:
-            super().__init__()
-            self.error = error
+        error: str
 
+    @dataclass
     class RowsLoaded(Message, bubble=False):
         """A worker has read the rows the screen waits for (into the pager's cache)."""
 
-        def __init__(self, pager: RowPager) -> None:
-            super().__init__()
-            self.pager = pager
+        pager: RowPager
 
+    @dataclass
     class RowChosen(Message):
-        def __init__(self, position: int) -> None:
-            super().__init__()
-            self.position = position
+        """Enter or a double click on a row: show it whole."""
+
+        position: int
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
