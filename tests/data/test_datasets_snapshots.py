@@ -58,3 +58,37 @@ def test_collator_preview(snap_compare, tmp_path, monkeypatch):
         await settle(pilot)
 
     assert snap_compare(make_app(probe_hub_on_start=False), terminal_size=(110, 50), run_before=run_before)
+
+
+def test_missing_header_offer(snap_compare, tmp_path, monkeypatch):
+    """A CoLA-like TSV without a header row: the status line says line 1 looks like data, and the
+    Open dialog is offered with "first line is a header" unticked and a field for column names."""
+    from tests.data.test_no_header import COLA
+
+    (tmp_path / "in_domain_train.tsv").write_text(COLA)
+    monkeypatch.chdir(tmp_path)  # a relative path: no tmp path on screen
+
+    async def run_before(pilot) -> None:
+        await pilot.press("3")
+        pilot.app.screen.query_one(DatasetsPane).open_path("in_domain_train.tsv")
+        await settle(pilot)
+        await pilot.pause()
+
+    assert snap_compare(make_app(probe_hub_on_start=False), terminal_size=SIZE, run_before=run_before)
+
+
+def test_regression_statistics(snap_compare, tmp_path):
+    """STS-B-like float scores: 'Labels · score (a regression target: value ranges)' with ranges
+    0–0.5 … 3.5–4 and short numbers; lengths of sentence1 + sentence2; the guessed pair in the side panel."""
+    from tests.data.test_columns import write_stsb
+
+    path = write_stsb(tmp_path / "stsb.tsv")
+
+    async def run_before(pilot) -> None:
+        await pilot.press("3")
+        pilot.app.screen.query_one(DatasetsPane).open_path(path)
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+
+    assert snap_compare(make_app(probe_hub_on_start=False), terminal_size=(110, 50), run_before=run_before)

@@ -29,6 +29,8 @@ DatasetsOpenDialog, RowDetailDialog, JumpDialog { align: center middle; }
 .datasets-split-row Label { width: 1fr; padding: 1 1 0 0; }
 .datasets-split-row Input { width: 24; }
 #datasets-cache-list { height: auto; max-height: 10; }
+#datasets-open-header { width: auto; }
+.datasets-split-row #datasets-open-names { width: 1fr; }
 #datasets-split-files { height: auto; max-height: 14; }
 """
 
