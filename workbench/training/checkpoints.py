@@ -12,7 +12,9 @@ import re
 import shutil
 from pathlib import Path
 
-PATTERN = re.compile(r"^checkpoint-(\d+)$")
+from workbench.core.runs.folder import CHECKPOINT_PREFIX, CHECKPOINTS_DIR, FINAL_DIR
+
+PATTERN = re.compile(rf"^{re.escape(CHECKPOINT_PREFIX)}(\d+)$")
 STATE_FILE = "workbench_state.json"
 TEMPORARY_PREFIX = ".tmp-"
 DELETING_PREFIX = ".deleting-"
@@ -20,7 +22,7 @@ DELETING_PREFIX = ".deleting-"
 
 def checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
     """Complete checkpoints, oldest first."""
-    folder = Path(run_dir) / "checkpoints"
+    folder = Path(run_dir) / CHECKPOINTS_DIR
     found = []
     if folder.is_dir():
         for path in folder.iterdir():
@@ -35,8 +37,13 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
     return found[-1][1] if found else None
 
 
+def temporary_path(run_dir: Path, step: int) -> Path:
+    return Path(run_dir) / CHECKPOINTS_DIR / f"{TEMPORARY_PREFIX}{CHECKPOINT_PREFIX}{step}"
+
+
 def temporary_folder(run_dir: Path, step: int) -> Path:
-    folder = Path(run_dir) / "checkpoints" / f"{TEMPORARY_PREFIX}checkpoint-{step}"
+    """A new, empty temporary folder for the checkpoint of `step`."""
+    folder = temporary_path(run_dir, step)
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
@@ -79,8 +86,8 @@ def clean_leftovers(run_dir: Path) -> list[Path]:
     `.tmp-*`, `.tmp-final`) and checkpoints without their state file that are older than the
     latest complete one (half-deleted by a rotation from before the rename step). Returns them."""
     run_dir = Path(run_dir)
-    folder = run_dir / "checkpoints"
-    found = [run_dir / f"{TEMPORARY_PREFIX}final"]
+    folder = run_dir / CHECKPOINTS_DIR
+    found = [run_dir / f"{TEMPORARY_PREFIX}{FINAL_DIR}"]
     if folder.is_dir():
         complete = checkpoints(run_dir)
         newest = complete[-1][0] if complete else None

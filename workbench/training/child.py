@@ -19,6 +19,7 @@ from pathlib import Path
 
 import tomllib
 
+from workbench.core.runs.folder import SPEC_FILE
 from workbench.core.runs.protocol import Failed, Finished, RunStarted
 from workbench.training import checkpoints
 from workbench.training.event_sink import RunEvents
@@ -35,7 +36,7 @@ class Run:
     def __init__(self, run_dir: Path, resume: bool) -> None:
         self.run_dir = run_dir
         self.resume = resume
-        self.spec = tomllib.loads((run_dir / "spec.toml").read_text(encoding="utf-8"))
+        self.spec = tomllib.loads((run_dir / SPEC_FILE).read_text(encoding="utf-8"))
         self.run_id = run_dir.name
         self.stop = StopRequest(run_dir)
         self.events: RunEvents | None = None  # once the Accelerator says which process writes

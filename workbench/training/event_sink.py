@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
+from workbench.core.runs.folder import EVENTS_FILE
 from workbench.core.runs.protocol import Event, EventWriter, LogLine
 
 
@@ -26,7 +27,7 @@ class RunEvents:
     def __init__(self, run_dir: Path, enabled: bool) -> None:
         self.enabled = enabled
         self._lock = threading.Lock()
-        self._writer = EventWriter(Path(run_dir) / "events.jsonl") if enabled else None
+        self._writer = EventWriter(Path(run_dir) / EVENTS_FILE) if enabled else None
         self._background: list[Background] = []
         self.sealed = False
 

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from workbench.core.runs.folder import FINAL_DIR, STOP_FILE
 from workbench.core.runs.protocol import Alert, CheckpointSaved, Evaluation, Step
 from workbench.training import checkpoints
 from workbench.training.configure import Setup, without_compile_prefix
@@ -25,7 +26,6 @@ from workbench.training.guards import LossWatch
 # this step as `workbench stop` would (deterministic stop/resume tests).
 INJECT_NAN_ENV = "WORKBENCH_DEBUG_NAN_AT_STEP"
 STOP_AT_ENV = "WORKBENCH_DEBUG_STOP_AT_STEP"
-STOP_FILE = "control/stop"
 
 
 @dataclass
@@ -377,7 +377,7 @@ class TrainingLoop:
         self.state.elapsed_s = time.time() - self.train_start
         temporary = checkpoints.temporary_folder(self.run_dir, global_step) if accelerator.is_main_process else None
         accelerator.wait_for_everyone()
-        temporary = temporary or self.run_dir / "checkpoints" / f".tmp-checkpoint-{global_step}"
+        temporary = temporary or checkpoints.temporary_path(self.run_dir, global_step)
         accelerator.save_state(str(temporary))
         accelerator.wait_for_everyone()
         if accelerator.is_main_process:
@@ -409,5 +409,5 @@ class TrainingLoop:
                 model.save_pretrained(folder, state_dict=state_dict, safe_serialization=True)
                 setup.tokenizer.save_pretrained(folder)
 
-            checkpoints.save_folder_atomically(self.run_dir / "final", write)
+            checkpoints.save_folder_atomically(self.run_dir / FINAL_DIR, write)
             self.events.log("Saved the model and tokenizer to final/")

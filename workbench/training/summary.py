@@ -7,7 +7,7 @@ import os
 import platform
 from pathlib import Path
 
-SUMMARY_FILE = "summary.json"  # core.runs.folder.SUMMARY_FILE once that module lands
+from workbench.core.runs.folder import SUMMARY_FILE
 
 
 def versions() -> dict[str, str]:
