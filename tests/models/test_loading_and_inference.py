@@ -259,3 +259,44 @@ def test_cli_create(tmp_path, capsys):
     assert main(["model", "create", "gpt2", str(tmp_path / "g"), "--set", "n_layer=1, n_embd=32, n_head=2"]) == 0
     assert "GPT2LMHeadModel" in capsys.readouterr().out
     assert inspect_checkpoint(tmp_path / "g").shape["layers"] == 1
+
+
+# -- issue 22 item 13, issue 19 item 11 ----------------------------------------------------------
+def test_model_info_accepts_embedded(capsys):
+
+    assert main(["model", "info", "embedded", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["model_type"] == "bert" and printed["heads"]
+
+
+def test_predict_refuses_inputs_the_head_does_not_read(tiny_models, capsys):
+
+    folder = str(tiny_models["bert-sentiment"])
+    argv = ["model", "predict", folder, "--head", "sequence-classification", "is it good?"]
+    assert main([*argv, "--context", "a passage"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "workbench: --context is read only by the question-answering head, not sequence-classification; leave it out"
+    ]
+    assert main(["model", "predict", folder, "--head", "base", "x", "--pair", "y"]) == 2
+    assert "--pair is read only by the sequence-classification head" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["info", "predict"])
+def test_a_truncated_safetensors_file_is_one_clear_line(tiny_models, tmp_path, capsys, command):
+    import os
+    import shutil
+
+    folder = tmp_path / "cut"
+    shutil.copytree(tiny_models["bert-sentiment"], folder)
+    weights = folder / "model.safetensors"
+    os.truncate(weights, weights.stat().st_size - 100)
+    argv = (
+        ["model", "info", str(folder)]
+        if command == "info"
+        else ["model", "predict", str(folder), "x", "--head", "base"]
+    )
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "model.safetensors is truncated" in err and "download or copy the checkpoint again" in err

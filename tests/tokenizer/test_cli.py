@@ -63,3 +63,36 @@ def test_code_flag_prints_the_call(capsys):
     assert main(["tokenize", "--code", "--truncation", "only_first", "--max-length", "16", "hi"]) == 0
     out = capsys.readouterr().out
     assert "AutoTokenizer.from_pretrained(embedded_model_path())" in out and "truncation='only_first'" in out
+
+
+# -- issue 22 item 13, issue 19 item 11 ----------------------------------------------------------
+def test_embedded_names_the_embedded_model(capsys):
+    assert main(["tokenize", "--model", "embedded", "--json", "hello world"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["input_ids"] == [101, 7592, 2088, 102] and "embedded" in printed["tokenizer"]
+
+
+def test_stdin_that_is_not_utf8_is_named_as_such(monkeypatch, capsys):
+    import io
+    import sys
+
+    class Stdin(io.TextIOWrapper):
+        pass
+
+    monkeypatch.setattr(
+        sys, "stdin", Stdin(io.BytesIO(b"\xff\xfe caf\xe9"), encoding="utf-8", errors="surrogateescape")
+    )
+    assert main(["tokenize", "-"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "workbench: stdin is not UTF-8 text (byte 0xff at offset 0); convert it first, e.g. iconv -f latin1 -t utf-8"
+    ]
+
+
+def test_utf8_stdin_with_a_bom_is_read(monkeypatch, capsys):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("\ufeffcafé".encode()), encoding="utf-8"))
+    assert main(["tokenize", "--json", "-"]) == 0
+    assert json.loads(capsys.readouterr().out)["characters"] == 4

@@ -142,6 +142,7 @@ def run_predict(args: argparse.Namespace) -> int:
     from workbench.core.models.loading import LoadOptions, load_model
 
     head = head_kind(args.head)
+    _refuse_unused_inputs(head.key, args)
     inputs = PlaygroundInput(
         text=args.text,
         pair=args.pair,
@@ -168,6 +169,22 @@ def run_predict(args: argparse.Namespace) -> int:
     for line in prediction_lines(prediction):
         print(line)
     return 0
+
+
+# Each input flag and the heads that read it: given to any other head it would be ignored silently.
+_INPUT_FLAGS = {
+    "context": ("--context", ("question-answering",)),
+    "pair": ("--pair", ("sequence-classification",)),
+    "choice": ("--choice", ("multiple-choice",)),
+}
+
+
+def _refuse_unused_inputs(head: str, args: argparse.Namespace) -> None:
+    from workbench.core.errors import WorkbenchError
+
+    for attribute, (flag, heads) in _INPUT_FLAGS.items():
+        if getattr(args, attribute) and head not in heads:
+            raise WorkbenchError(f"{flag} is read only by the {' / '.join(heads)} head, not {head}; leave it out")
 
 
 def run_list(args: argparse.Namespace) -> int:

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from workbench.core.tokenizer.loader import load_tokenizer
     from workbench.core.tokenizer.options import TokenizeOptions
 
-    text = sys.stdin.read() if args.text == "-" else args.text
+    text = _read_stdin() if args.text == "-" else args.text
     options = TokenizeOptions(
         add_special_tokens=not args.no_special_tokens,
         truncation=args.truncation,
@@ -70,6 +70,20 @@ def run(args: argparse.Namespace) -> int:
     else:
         print_table(result, loaded)
     return 0
+
+
+def _read_stdin() -> str:
+    """stdin as UTF-8 text (a BOM is dropped); other bytes are a clear error, not a tokenizer one."""
+    from workbench.core.errors import WorkbenchError
+
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise WorkbenchError(
+            f"stdin is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start:,});"
+            " convert it first, e.g. iconv -f latin1 -t utf-8"
+        ) from None
 
 
 def as_json(result, name: str) -> dict:

@@ -151,25 +151,39 @@ def read_config(folder: Path) -> dict:
 
 
 def read_safetensors_header(file: Path) -> dict[str, tuple[str, tuple[int, ...]]]:
-    """Tensor name -> (dtype, shape) from the JSON header at the start of a .safetensors file."""
+    """Tensor name -> (dtype, shape) from the JSON header at the start of a .safetensors file.
+
+    Also checks that the file holds all the tensor data the header describes: a file cut short
+    (an interrupted download or copy) is a clear error here, not a traceback when it is loaded.
+    """
     try:
+        size = file.stat().st_size
         with file.open("rb") as handle:
             prefix = handle.read(8)
             if len(prefix) < 8:
                 raise WorkbenchError(f"{file} is truncated: {len(prefix)} bytes, no safetensors header.")
             (length,) = struct.unpack("<Q", prefix)
-            if length > 100 * 2**20 or length > file.stat().st_size:
+            if length > 100 * 2**20 or length > size:
                 raise WorkbenchError(f"{file} is not a safetensors file (header length {length} is impossible).")
             header = json.loads(handle.read(length))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise WorkbenchError(f"{file}: the safetensors header is not valid JSON ({error}).") from error
     except OSError as error:
         raise WorkbenchError(f"{file} cannot be read: {error.strerror or error}.") from error
-    return {
-        name: (str(entry["dtype"]), tuple(int(size) for size in entry["shape"]))
-        for name, entry in header.items()
-        if name != "__metadata__"
-    }
+    try:
+        entries = {name: entry for name, entry in header.items() if name != "__metadata__"}
+        tensors = {name: (str(e["dtype"]), tuple(int(n) for n in e["shape"])) for name, e in entries.items()}
+        data_end = max((int(entry["data_offsets"][1]) for entry in entries.values()), default=0)
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as error:
+        raise WorkbenchError(
+            f"{file}: the safetensors header is malformed ({type(error).__name__}: {error})."
+        ) from None
+    if 8 + length + data_end > size:
+        raise WorkbenchError(
+            f"{file} is truncated: its header describes {data_end:,} bytes of tensor data,"
+            f" but only {max(size - 8 - length, 0):,} are there; download or copy the checkpoint again."
+        )
+    return tensors
 
 
 def summarise_weights(folder: Path) -> WeightsSummary:
