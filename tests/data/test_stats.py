@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from workbench.core.data import stats
-from workbench.core.data.model_tokenizer import load_tokenizer
+from workbench.core.tokenizer.loader import load_hf_tokenizer as load_tokenizer
 
 
 @pytest.fixture(scope="module")
