@@ -12,7 +12,8 @@ TEXT = "Héllo wörld! Tokenizers don't see ☃ snowmen."
 
 
 def test_single_text(snap_compare):
-    """Coloured tokens under the text, [CLS]/[SEP] marked, ☃ as a red [UNK]; the token/id/word/mask table; counts on top."""
+    """Coloured tokens under the text, [CLS]/[SEP] marked, ☃ as a red [UNK]; the token/id/word/mask table;
+    counts on top."""
 
     async def run_before(pilot):
         pane = await open_pane(pilot)
@@ -34,7 +35,8 @@ def test_sentence_pair(snap_compare):
 
 
 def test_truncated_with_overflow_windows(snap_compare):
-    """max_length 12, stride 3: windows one after another, each naming its characters and the tokens shared with the previous one (underlined)."""
+    """max_length 12, stride 3: windows one after another, each naming its characters and the tokens shared
+    with the previous one (underlined)."""
 
     async def run_before(pilot):
         pane = await open_pane(pilot)
@@ -69,7 +71,8 @@ def test_batch_view(snap_compare):
 
 
 def test_compare_view(snap_compare, tokenizer_dirs, monkeypatch):
-    """Embedded WordPiece (left) against a small byte-level BPE (right): counts and underlined tokens whose splits differ."""
+    """Embedded WordPiece (left) against a small byte-level BPE (right): counts and underlined tokens whose
+    splits differ."""
     monkeypatch.chdir(tokenizer_dirs["bytelevel-bpe"].parent)  # a relative path keeps tmp folders off the screen
     assert os.path.isdir("bytelevel-bpe")
 

@@ -43,6 +43,7 @@ def prediction_lines(prediction: Prediction) -> list[str]:
         lines.append(f"  ({result['new_tokens']} new tokens, {result['sampling']})")
     else:
         lines.append(
-            f"  {result['tokens']} tokens x {result['hidden_size']} hidden; mean-pooled {result['mean_pooled']} (norm {result['norm']})"
+            f"  {result['tokens']} tokens x {result['hidden_size']} hidden;"
+            f" mean-pooled {result['mean_pooled']} (norm {result['norm']})"
         )
     return lines
