@@ -168,3 +168,20 @@ def test_a_skipped_step_writes_no_loss_instead_of_zero(tiny_spec, tmp_path):
     alerts = [e for e in events if isinstance(e, protocol.Alert)]
     assert [(a.kind, a.step) for a in alerts] == [("nan_loss", 3)] and "skipping" in alerts[0].message
     assert isinstance(events[-1], protocol.Finished) and events[-1].status == "finished"
+
+
+@pytest.mark.slow
+def test_the_gpu_path_stops_on_a_nan_loss_at_the_next_logging_step(tiny_spec, tmp_path):
+    """On a GPU the loss is read back at logging steps only; a NaN in between still stops the run."""
+    from workbench.training.loop import GPU_GUARD_ENV, INJECT_NAN_ENV
+
+    tiny_spec["training"].update(max_steps=12, logging_steps=5, metrics=[], eval_strategy="no", save_steps=0)
+    tiny_spec["monitor"]["system_sample_interval_s"] = 0
+    run_dir = tmp_path / "run"
+    result = run_child(tiny_spec, run_dir, env={INJECT_NAN_ENV: "3", GPU_GUARD_ENV: "1"})
+    assert result.returncode == 1, result.stderr[-3000:]
+    events = protocol.read_events(run_dir / "events.jsonl")
+    alerts = [e for e in events if isinstance(e, protocol.Alert)]
+    assert [(a.kind, a.step) for a in alerts] == [("nan_loss", 5)] and "stopping" in alerts[0].message
+    assert isinstance(events[-1], protocol.Failed) and "NaN or infinite at step 5" in events[-1].error
+    assert not (run_dir / "final").exists()

@@ -25,6 +25,8 @@ from workbench.training.guards import LossWatch
 # Test flags: make the loss NaN at this optimizer step (1-based), to exercise the guard; stop after
 # this step as `workbench stop` would (deterministic stop/resume tests).
 INJECT_NAN_ENV = "WORKBENCH_DEBUG_NAN_AT_STEP"
+# Test flag: guard the loss as on a GPU (at logging steps only), so the CPU tests cover that path.
+GPU_GUARD_ENV = "WORKBENCH_DEBUG_GUARD_AS_ON_GPU"
 STOP_AT_ENV = "WORKBENCH_DEBUG_STOP_AT_STEP"
 
 
@@ -226,7 +228,8 @@ class TrainingLoop:
         accumulation = training["gradient_accumulation_steps"]
         max_grad_norm = training["max_grad_norm"]
         nan_policy = monitor["nan_policy"]
-        check_every_step = guard_every_step(nan_policy, accelerator.device.type)
+        guarded_as = "cuda" if os.environ.get(GPU_GUARD_ENV) else accelerator.device.type
+        check_every_step = guard_every_step(nan_policy, guarded_as)
         inject_nan_at = int(os.environ.get(INJECT_NAN_ENV, "0") or 0)
         watch = LossWatch(monitor["loss_spike_factor"])
         watch.recent.extend(state.recent_losses)
