@@ -196,8 +196,10 @@ class MainScreen(Screen):
         return pane
 
     def show_pane(self, pane_id: str) -> None:
-        self.ensure_pane(pane_id)
+        pane = self.ensure_pane(pane_id)
         self.query_one("#panes", TabbedContent).active = pane_id
+        if pane.is_mounted:
+            self.focus_pane(pane_id)  # now, so the next key (and a test's next step) finds it there
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         # Every way of showing a pane ends here (keys, a click on a tab, the palette, routed work).
