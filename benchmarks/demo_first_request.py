@@ -1,0 +1,188 @@
+"""`workbench demo embedded`: seconds from start to the first answered request; tracker mirroring cost per event.
+
+1. Starts `python -m workbench demo embedded --labels "neg, pos"` as a user would, and asks Gradio's
+   HTTP API (POST /gradio_api/call/predict, then its event stream) until the first answer arrives.
+   Printed: start -> "Demo ... at" line (import, model load, launch), and start -> first answer.
+   Goal: under 5 s. Repeated `--repeats` times (the first run also pays for a cold disk cache).
+2. For each tracker that is installed, mirrors the recorded run's events (the Training pane's fixture,
+   868 events) through `TrackerMirror` as the child does (a background thread) and reports the cost
+   to the training loop per event (the emit() call), plus the background writer's cost per event
+   (threaded=False, in the caller's thread). Goal: emit under 1% of the run's median step time.
+
+    .venv/bin/python benchmarks/demo_first_request.py [--repeats 3] [--skip-demo] [--skip-trackers]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+FIXTURE_RUN = ROOT / "tests" / "training" / "pane" / "fixtures" / "runs" / "20251231-090000-minilm-f00d"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _ask(port: int, text: str) -> dict | None:
+    """One request through Gradio's HTTP API; None while the server is not up."""
+    base = f"http://127.0.0.1:{port}/gradio_api/call/predict"
+    body = json.dumps({"data": [text]}).encode()
+    request = urllib.request.Request(base, data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            event_id = json.load(response)["event_id"]
+        with urllib.request.urlopen(f"{base}/{event_id}", timeout=60) as stream:
+            for raw in stream:
+                line = raw.decode().strip()
+                if line.startswith("data:") and line[5:].strip() not in ("", "null"):
+                    return json.loads(line[5:])
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return None
+    return None
+
+
+def time_first_request(timeout: float = 300.0) -> tuple[float, float, dict]:
+    port = _free_port()
+    command = [sys.executable, "-m", "workbench", "demo", "embedded", "--labels", "neg, pos", "--port", str(port)]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    os.set_blocking(process.stdout.fileno(), False)
+    listening = None
+    try:
+        while time.perf_counter() - started < timeout:
+            line = process.stdout.readline()
+            if listening is None and line.startswith("Demo of"):
+                listening = time.perf_counter() - started
+            if listening is not None:
+                answer = _ask(port, "I've been waiting for a course like this my whole life.")
+                if answer is not None:
+                    return listening, time.perf_counter() - started, answer[0]
+            if process.poll() is not None:
+                raise SystemExit(f"workbench demo exited with {process.returncode}")
+            time.sleep(0.05)
+        raise SystemExit(f"no answer within {timeout:.0f} s")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+PHASES = """
+import json, time
+t = [time.perf_counter()]
+import gradio  # noqa: F401
+t.append(time.perf_counter())
+from workbench.core.demo.target import load_target, resolve_target
+target = resolve_target("embedded")
+loaded = load_target(target, "neg, pos")
+t.append(time.perf_counter())
+from workbench.core.demo.app import build_app, serve
+served = serve(build_app(target, loaded), port=0)
+t.append(time.perf_counter())
+from gradio_client import Client
+Client(served.url, verbose=False).predict("I love it.", api_name="/predict")
+t.append(time.perf_counter())
+served.close()
+names = ["import gradio", "import torch+transformers, load the model", "build + launch", "first request (client)"]
+print(json.dumps({name: t[i + 1] - t[i] for i, name in enumerate(names)}))
+"""
+
+
+def phases() -> None:
+    """Where the time goes, in one fresh interpreter (the same steps as `workbench demo`, in order)."""
+    output = subprocess.run([sys.executable, "-c", PHASES], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    if output.returncode != 0:
+        print(f"  phases: failed: {output.stderr.strip().splitlines()[-1:]}")
+        return
+    for name, seconds in json.loads(output.stdout.strip().splitlines()[-1]).items():
+        print(f"  {name:<44} {seconds:6.2f} s")
+
+
+def tracker_costs() -> None:
+    from workbench.core.runs.protocol import Step, read_events
+    from workbench.training.trackers import TRACKERS, TrackerMirror
+
+    # trackio reads TRACKIO_DIR when imported: a scratch store, not the user's.
+    store = tempfile.mkdtemp(prefix="bench-trackio-")
+    os.environ["TRACKIO_DIR"] = store
+    events = read_events(FIXTURE_RUN / "events.jsonl")
+    step_time = statistics.median(e.step_time_s for e in events if isinstance(e, Step) and e.step_time_s)
+    print(f"\ntracker mirroring, {len(events)} events of the recorded run (median step {step_time * 1000:.0f} ms)")
+    print(f"{'tracker':<12} {'emit p50':>10} {'emit p99':>10} {'% of step':>10} {'writer/event':>13}")
+    for name in TRACKERS:
+        module = {"tensorboard": "tensorboard", "trackio": "trackio", "wandb": "wandb"}[name]
+        try:
+            __import__(module)
+        except ImportError:
+            print(f"{name:<12} not installed")
+            continue
+        with tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(io.StringIO()):  # trackio's banner
+            os.environ["WANDB_SILENT"] = "true"
+            run_dir = Path(scratch) / FIXTURE_RUN.name
+            shutil.copytree(FIXTURE_RUN, run_dir)
+            mirror = TrackerMirror([name], run_dir, threaded=True, trackio_project="bench-threaded")
+            mirror.emit(events[0])  # the start (imports, init) is paid once, before the first step
+            costs = []
+            for event in events[1:]:
+                began = time.perf_counter()
+                mirror.emit(event)
+                costs.append(time.perf_counter() - began)
+            mirror.close()
+            synchronous = TrackerMirror([name], run_dir, threaded=False, trackio_project="bench-sync")
+            synchronous.tensorboard_dir = run_dir / "tensorboard-sync"
+            synchronous.emit(events[0])
+            began = time.perf_counter()
+            for event in events[1:]:
+                synchronous.emit(event)
+            writer = (time.perf_counter() - began) / (len(events) - 1)
+            synchronous.close()
+        costs.sort()
+        p50, p99 = costs[len(costs) // 2], costs[int(len(costs) * 0.99)]
+        print(
+            f"{name:<12} {p50 * 1e6:>8.1f}µs {p99 * 1e6:>8.1f}µs {p50 / step_time * 100:>9.4f}% {writer * 1e6:>11.0f}µs"
+        )
+    shutil.rmtree(store, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--skip-trackers", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_demo:
+        print("workbench demo embedded: start -> listening, start -> first answer (goal < 5 s)")
+        totals = []
+        for repeat in range(args.repeats):
+            listening, answered, answer = time_first_request()
+            totals.append(answered)
+            print(
+                f"  run {repeat + 1}: listening {listening:.2f} s, first answer {answered:.2f} s  ({answer['label']})"
+            )
+        print(f"  best {min(totals):.2f} s, median {statistics.median(totals):.2f} s", flush=True)
+        phases()
+    if not args.skip_trackers:
+        tracker_costs()
+
+
+if __name__ == "__main__":
+    main()
