@@ -157,3 +157,16 @@ def test_an_unknown_head_is_refused(tiny):
     with pytest.raises(WorkbenchError, match="cannot serve a 'multiple-choice' head"):
         resolve_target(str(tiny["sentiment"]), head="multiple-choice")
     assert DemoTarget(tiny["qa"], "qa", "question-answering").input_names == ["question", "context"]
+
+
+def test_a_cached_hub_model_wins_over_a_part_of_a_run_id(run_folder, tiny, monkeypatch):
+    """Run ids contain model names: `workbench demo minilm` is the cached model `minilm` when there is one."""
+    from workbench.core.models import catalog
+
+    runs = run_folder.parent
+    assert resolve_target("minilm", runs_directory=runs).run_dir == run_folder  # no such cached model: the run
+    entry = catalog.CatalogEntry("minilm", "cache", str(tiny["mlm"]), "HF cache")
+    monkeypatch.setattr(catalog, "cached_models", lambda cache_dir=None: [entry])
+    target = resolve_target("minilm", runs_directory=runs)
+    assert target.run_dir is None and target.model_path == tiny["mlm"] and target.head == "masked-lm"
+    assert resolve_target(run_folder.name, runs_directory=runs).run_dir == run_folder  # a whole id: the run

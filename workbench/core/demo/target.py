@@ -100,7 +100,7 @@ def _choose_head(config: dict, asked: str | None, from_spec: str | None, notes: 
 def resolve_target(text: str, *, head: str | None = None, runs_directory: Path | None = None) -> DemoTarget:
     """A DemoTarget for `embedded`, a run (folder, id, part of one, `latest`), a model folder or a Hub id."""
     from workbench.core.embedded import EMBEDDED_MODEL_NAME, embedded_model_path, is_embedded
-    from workbench.core.runs.folder import FINAL_DIR, is_run_folder, resolve_run
+    from workbench.core.runs.folder import FINAL_DIR, is_run_folder
 
     text = str(text).strip()
     notes: list[str] = []
@@ -115,16 +115,35 @@ def resolve_target(text: str, *, head: str | None = None, runs_directory: Path |
         if is_run_folder(candidate):
             run_dir = candidate.resolve()
     else:
-        try:
-            run_dir = resolve_run(text, runs_directory)
-        except WorkbenchError:
-            run_dir = None  # not a run: a Hub id, resolved below
+        run_dir = _run_named(text, runs_directory)
     if run_dir is not None:
         return _run_target(run_dir, head, notes, FINAL_DIR)
     from workbench.core.models.catalog import resolve
 
     folder, name = resolve(text)
     return DemoTarget(folder, name, _choose_head(_read_config(folder), head, None, notes), notes=notes)
+
+
+def _run_named(text: str, runs_directory: Path | None) -> Path | None:
+    """The run `text` names (an id, `latest`, a unique part of an id), or None for a Hub id.
+
+    A part of a run id that is also exactly the name of a model in the Hugging Face cache is the model
+    (run ids contain model names: `bert-base-uncased` is a model before it is a part of a run id)."""
+    from workbench.core.runs.folder import LATEST, resolve_run
+
+    try:
+        run_dir = resolve_run(text, runs_directory)
+    except WorkbenchError:
+        return None
+    if text in (run_dir.name, LATEST):
+        return run_dir
+    from workbench.core.models.catalog import cached_models
+
+    try:
+        cached = {entry.name for entry in cached_models()}
+    except WorkbenchError:
+        cached = set()
+    return None if text in cached else run_dir
 
 
 def _run_target(run_dir: Path, head: str | None, notes: list[str], final_dir: str) -> DemoTarget:
