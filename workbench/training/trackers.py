@@ -181,6 +181,8 @@ class WandbTracker:
         self.run = wandb.init(
             project=os.environ.get("WANDB_PROJECT") or DEFAULT_PROJECT,
             name=run_id,
+            id=run_id,  # a resumed run continues the same wandb run (online; offline logs a new one)
+            resume="allow",
             dir=str(directory),
             mode=os.environ.get("WANDB_MODE") or "offline",
             config=_flat(spec),
