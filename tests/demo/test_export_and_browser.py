@@ -123,3 +123,44 @@ def test_the_page_renders_in_a_headless_browser(tmp_path, run_folder, served):
     keep = os.environ.get("WORKBENCH_SCREENSHOTS_DIR")  # docs/screenshots/demo.png is made this way
     if keep:
         shutil.copy(screenshot, Path(keep) / "demo.png")
+
+
+def _import_app(folder: Path):
+    """The exported app.py as a module (it builds its Blocks on import; only `python app.py` launches)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"exported_app_{folder.name}", folder / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("model", ["ner", "qa", "mlm", "gpt2"])
+def test_the_exported_app_answers_like_the_served_demo(tmp_path, tiny, model):
+    """Each task's standalone code (no workbench) gives the served demo's answers."""
+    pytest.importorskip("gradio")
+    from workbench.core.demo.answers import Answerer
+    from workbench.core.demo.export import export_app
+
+    target = resolve_target(str(tiny[model]))
+    loaded = load_target(target)
+    app = _import_app(export_app(target, loaded, tmp_path / model))
+    served = Answerer(loaded)
+    assert app.TASK == target.head
+
+    if model == "ner":
+        text = "Sylvain works at Hugging Face"
+        assert app.entities(text) == {
+            "text": text,
+            "entities": [{k: v for k, v in e.items() if k != "score"} for e in served.entities(text)["entities"]],
+        }
+    elif model == "qa":
+        context = "The workbench was written in Brooklyn by a small team."
+        answer, marked = app.answer("Where was it written?", context)
+        assert answer == served.answer("Where was it written?", context)[0]
+        assert marked["entities"][0]["start"] == context.index(answer)
+    elif model == "mlm":
+        got = app.fill_mask("Paris is the [MASK] of France.")
+        assert got == pytest.approx(served.fill_mask("Paris is the [MASK] of France."), abs=1e-4)
+    else:
+        assert list(app.generate("Once upon a time", 8, 0.0))[-1] == list(served.generate("Once upon a time", 8))[-1]

@@ -123,7 +123,9 @@ def generate(text, max_new_tokens=40, temperature=0.0):
     streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
     encoded = encode(text)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    options = dict(**encoded, max_new_tokens=int(max_new_tokens), streamer=streamer, pad_token_id=pad or 0)
+    # Only ids and mask: a BERT-style tokenizer adds token_type_ids, which a decoder would embed as extra input.
+    options = dict(input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"])
+    options.update(max_new_tokens=int(max_new_tokens), streamer=streamer, pad_token_id=pad or 0)
     if temperature > 0:
         options.update(do_sample=True, temperature=float(temperature))
     else:
