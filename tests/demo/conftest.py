@@ -47,7 +47,7 @@ def save(model, tokenizer, folder: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory, tokenizer) -> dict[str, Path]:
-    """name -> folder: sentiment (2 labels), ner (O/B-PER/I-PER, biased to I-PER), qa, mlm, gpt2."""
+    """name -> folder: sentiment (2 labels), ner (O/B-PER/I-PER, biased to I-PER), qa, mlm, gpt2, t5."""
     import torch
     import transformers
 
@@ -68,6 +68,17 @@ def tiny(tmp_path_factory, tokenizer) -> dict[str, Path]:
         transformers.GPT2Config(vocab_size=tokenizer.vocab_size, n_embd=32, n_layer=1, n_head=2, n_positions=128)
     ).eval()
     models["gpt2"] = save(gpt2, tokenizer, root / "gpt2")
+    torch.manual_seed(0)
+    t5_config = transformers.T5Config(
+        vocab_size=tokenizer.vocab_size,
+        d_model=32,
+        d_kv=16,
+        d_ff=37,
+        num_layers=1,
+        num_heads=2,
+        decoder_start_token_id=0,
+    )
+    models["t5"] = save(transformers.T5ForConditionalGeneration(t5_config).eval(), tokenizer, root / "t5")
     return models
 
 

@@ -108,6 +108,18 @@ def test_generation_streams_the_text_as_it_grows(served, tiny):
     assert job.result().strip() == partials[-1].strip()
 
 
+def test_seq2seq_streams_what_greedy_generation_gives(tiny):
+    from workbench.core.models.inference import PlaygroundInput, predict
+
+    target = resolve_target(str(tiny["t5"]))
+    assert target.head == "seq2seq-lm"  # T5ForConditionalGeneration, is_encoder_decoder
+    loaded = load_target(target)
+
+    partials = list(Answerer(loaded).generate("translate: the cat", 6, 0.0))
+    greedy = predict(loaded, PlaygroundInput(text="translate: the cat", max_new_tokens=6, temperature=0)).result
+    assert partials[-1].strip() == greedy["generated"].strip()
+
+
 def test_a_run_folder_serves_its_final_model_with_validation_examples(served, run_folder):
     target = resolve_target(str(run_folder))
     assert target.run_dir == run_folder
