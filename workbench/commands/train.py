@@ -28,6 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="KEY=VALUE",
         help="override a spec field, e.g. --set training.learning_rate=3e-5 (repeatable)",
     )
+    parser.add_argument(
+        "--print-launch",
+        action="store_true",
+        help="create the run folder and print the command for each machine (one line per machine rank, run"
+        " each on its machine); nothing is started",
+    )
     parser.add_argument("--init", action="store_true", help="write a commented example spec (to SPEC or stdout)")
     parser.add_argument("--model", help="with --init: the model folder or Hub id")
     parser.add_argument("--data", help="with --init: the training data file")
@@ -53,7 +59,17 @@ def run(args: argparse.Namespace) -> int:
     errors = specs.validate_spec(spec)
     if errors:
         raise specs.SpecError(errors, source=args.spec)
+    several = spec.get("training", {}).get("num_machines", 1) > 1
+    if args.print_launch:
+        return print_launch(spec)
+    if several and spec["training"].get("machine_rank", 0) != 0:
+        raise WorkbenchError(
+            "`workbench train` starts the main machine (training.machine_rank = 0) and creates the run folder.",
+            hint="On the other machines run their line of `workbench train SPEC --print-launch`.",
+        )
     info = launch.launch_run(spec)
+    if several and not args.json:
+        print_other_nodes(info.path)
     if args.detach:
         if args.json:
             print(json.dumps(run_info_record(info)))
@@ -66,6 +82,29 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"started run {info.run_id} ({info.path})", flush=True)
     return attach(info.path, as_json=args.json)
+
+
+def print_launch(spec: dict) -> int:
+    """The run folder (spec only; nothing starts) and one command line per machine rank on stdout."""
+    from workbench.core.runs.listing import load_spec_quietly
+    from workbench.training import launch, nodes
+
+    info = launch.launch_run(spec, start=False)
+    commands = nodes.node_commands(load_spec_quietly(info.path), info.path)
+    print(f"run folder {info.path}: run line N on machine rank N (line 1: the main machine)", file=sys.stderr)
+    for command in commands:
+        print(nodes.shell_line(command))
+    return 0
+
+
+def print_other_nodes(run_dir: Path) -> None:
+    from workbench.core.runs.listing import load_spec_quietly
+    from workbench.training import nodes
+
+    commands = nodes.node_commands(load_spec_quietly(run_dir), run_dir)
+    print("on the other machines, from the same folder on shared storage:", file=sys.stderr)
+    for rank, command in enumerate(commands[1:], start=1):
+        print(f"  machine {rank}: {nodes.shell_line(command)}", file=sys.stderr)
 
 
 def attach(run_dir: Path, *, as_json: bool = False) -> int:

@@ -77,13 +77,9 @@ class Run:
             f" {setup.total_steps} steps on {accelerator.device.type} x{accelerator.num_processes}"
             f" (load {time.time() - started:.1f} s)"
         )
-        interval = spec["monitor"]["system_sample_interval_s"]
-        if accelerator.is_main_process and interval > 0:
-            from workbench.training.system import SystemMonitor, run_root_process
+        from workbench.training.system import start_run_monitor
 
-            monitor = SystemMonitor(events.emit, interval, root=run_root_process(self.run_dir))
-            events.add_background(monitor)  # stopped and joined before the final event
-            monitor.start()
+        start_run_monitor(events, self.run_dir, spec["monitor"]["system_sample_interval_s"], accelerator)
         return self.finish(loop.train())
 
     def summary(self, status: str) -> dict:

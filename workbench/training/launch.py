@@ -65,6 +65,10 @@ from workbench.training.spec import (
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+FSDP_FLAGS = (
+    "--use_fsdp --fsdp_version 2 --fsdp_auto_wrap_policy TRANSFORMER_BASED_WRAP"
+    " --fsdp_state_dict_type SHARDED_STATE_DICT --fsdp_reshard_after_forward true"
+).split()
 ENDING_WAIT_S = 20.0  # how long a resume waits for a run that wrote its final event to finish exiting
 
 
@@ -114,53 +118,51 @@ def cpu_threads() -> int:
     return max(1, min(physical, allowed))
 
 
-def launch_command(spec: dict, run_dir: Path, *, resume: bool = False, gpus: int | None = None) -> list[str]:
-    """The child's command: `accelerate launch` for several processes or a user's Accelerate config;
-    one process starts the child directly. Its Accelerator is built from the spec's settings either
-    way, and the launcher would only add a Python start and a second import of torch (2-4 s of a
-    short job's wall time)."""
+def launch_command(
+    spec: dict, run_dir: Path, *, resume: bool = False, gpus: int | None = None, machine_rank: int | None = None
+) -> list[str]:
+    """The child's command: `accelerate launch` for several processes, several machines (always; the
+    node's rank is `machine_rank`, else the spec's) or a user's Accelerate config; one process starts the
+    child directly. Its Accelerator is built from the spec's settings either way, and the launcher would
+    only add a Python start and a second import of torch (2-4 s of a short job's wall time)."""
+    from workbench.training import nodes
+
     training = spec["training"]
+    several = nodes.machines(spec) > 1
     gpus = gpu_count() if gpus is None else gpus
-    on_cpu = bool(training.get("use_cpu")) or gpus == 0
-    processes = 1 if on_cpu else min(training.get("num_processes", 1), gpus)
+    # On several machines num_processes counts one machine's processes, and `--cpu` is never passed (its
+    # launcher starts no process group): the command may be printed on a login node without GPUs.
+    on_cpu = (bool(training.get("use_cpu")) or gpus == 0) and not several
+    if several:
+        processes = training.get("num_processes", 1)
+    else:
+        processes = 1 if on_cpu else min(training.get("num_processes", 1), gpus)
     child = ["-m", "workbench.training.child", "--run-dir", str(absolute(run_dir))] + (["--resume"] if resume else [])
-    if processes == 1 and not training.get("accelerate_config"):
-        return [sys.executable, *child] + (["--cpu-threads", str(cpu_threads())] if on_cpu else [])
-    command = [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--num_machines",
-        "1",
-        "--num_processes",
-        str(processes),
-        "--mixed_precision",
-        training.get("mixed_precision", "no"),
-        "--dynamo_backend",
-        "no",
-    ]
+    threads = ["--cpu-threads", str(cpu_threads())] if on_cpu or (several and training.get("use_cpu")) else []
+    if processes == 1 and not training.get("accelerate_config") and not several:
+        return [sys.executable, *child, *threads]
+    command = [sys.executable, "-m", "accelerate.commands.launch"]
+    if several:
+        rank = training.get("machine_rank", 0) if machine_rank is None else machine_rank
+        command += nodes.node_flags(spec, rank, processes)
+    else:
+        command += ["--num_machines", "1", "--num_processes", str(processes)]
+    command += ["--mixed_precision", training.get("mixed_precision", "no"), "--dynamo_backend", "no"]
     if training.get("accelerate_config"):
         # The user's Accelerate config; the flags above still win where they are given.
         command += ["--config_file", str(absolute(training["accelerate_config"]))]
     if on_cpu:
         command += ["--cpu", "--num_cpu_threads_per_process", str(cpu_threads())]
+        threads = []
     elif processes > 1 and training.get("distributed") == "fsdp":
         # FSDP2, one shard per GPU, wrapping the model's own blocks (its `_no_split_modules`).
-        command += [
-            "--use_fsdp",
-            "--fsdp_version",
-            "2",
-            "--fsdp_auto_wrap_policy",
-            "TRANSFORMER_BASED_WRAP",
-            "--fsdp_state_dict_type",
-            "SHARDED_STATE_DICT",
-            "--fsdp_reshard_after_forward",
-            "true",
-        ]
-    elif processes > 1:
+        command += FSDP_FLAGS
+    elif processes > 1 or several:
+        # torchrun's launcher, also for CPU nodes (Accelerate's --cpu launcher starts no process group;
+        # the child's Accelerator(cpu=True) then joins one over gloo).
         command.append("--multi_gpu")
     # The child runs in its run folder: a relative --run-dir would be doubled (`child` is absolute).
-    return command + child
+    return command + child + threads
 
 
 def child_environment() -> dict[str, str]:
@@ -206,7 +208,7 @@ def _start_child(spec: dict, run_dir: Path, resume: bool, lock_fd: int) -> int:
     return process.pid
 
 
-def prepare_spec(spec: dict | Path | str) -> dict:
+def prepare_spec(spec: dict | Path | str, *, check_network: bool = True) -> dict:
     """Load (when a path), fill defaults and validate; raises SpecError listing every problem."""
     source = None
     if isinstance(spec, (str, Path)):
@@ -216,6 +218,10 @@ def prepare_spec(spec: dict | Path | str) -> dict:
         # The child runs in its run folder: relative paths in a spec built in code mean the caller's folder.
         spec = resolve_paths(spec, Path.cwd())
     errors = validate_spec(spec)
+    if not errors and check_network:  # a multi-node spec: a name that does not resolve, a busy port
+        from workbench.training.nodes import launch_problems
+
+        errors = launch_problems(complete_spec(spec))
     if errors:
         raise SpecError(errors, source=source)
     return complete_spec(spec)
@@ -237,10 +243,12 @@ def no_space_error(folder: Path) -> WorkbenchError:
     )
 
 
-def launch_run(spec: dict | Path | str, runs_directory: Path | None = None) -> RunInfo:
-    """Create the run folder and start its child. The folder appears whole (spec written, lock held) or not
-    at all: it is built under a hidden name and renamed into place."""
-    full = prepare_spec(spec)
+def launch_run(
+    spec: dict | Path | str, runs_directory: Path | None = None, *, start: bool = True, check_network: bool = True
+) -> RunInfo:
+    """Create the run folder (whole or not at all: built under a hidden name, then renamed) and start its
+    child; `start=False` only creates it (for `nodes.node_commands`), `check_network=False` skips DNS/port."""
+    full = prepare_spec(spec, check_network=check_network)
     base = absolute(runs_directory) if runs_directory is not None else runs_dir()
     run_id = new_run_id(full)
     building = base / f".{run_id}.creating"
@@ -256,7 +264,8 @@ def launch_run(spec: dict | Path | str, runs_directory: Path | None = None) -> R
             raise FileExistsError(errno.EEXIST, "a run with this id exists", str(run_dir))
         os.rename(building, run_dir)
         made[0] = run_dir
-        _start_child(full, run_dir, resume=False, lock_fd=lock_fd)
+        if start:
+            _start_child(full, run_dir, resume=False, lock_fd=lock_fd)
     except BaseException as error:
         for folder in made:
             shutil.rmtree(folder, ignore_errors=True)
@@ -475,8 +484,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     split = argv.index("--")
     options, command = argv[:split], argv[split + 1 :]
-    run_dir = Path(options[options.index("--run-dir") + 1])
-    lock_fd = int(options[options.index("--lock-fd") + 1])
+    run_dir = absolute(options[options.index("--run-dir") + 1])
+    if "--lock-fd" in options:
+        lock_fd = int(options[options.index("--lock-fd") + 1])
+    else:  # started by hand on a multi-node run's main machine (`node_commands`)
+        from workbench.training.nodes import take_run
+
+        lock_fd = take_run(run_dir)
     return supervise(run_dir, command, lock_fd)
 
 

@@ -26,6 +26,7 @@ HEADS = ("sequence-classification",)
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "polynomial", "cosine_with_restarts")
 MIXED_PRECISION = ("no", "fp16", "bf16")
 DISTRIBUTED = ("ddp", "fsdp")
+RDZV_BACKENDS = ("static", "c10d", "etcd", "etcd-v2")
 METRICS = ("accuracy", "f1", "precision", "recall", "matthews_correlation", "pearsonr", "spearmanr")
 EVAL_STRATEGIES = ("no", "steps", "epoch")
 NAN_POLICIES = ("stop", "skip")
@@ -90,7 +91,12 @@ SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
         "logging_steps": (10, "a step event every N optimizer steps"),
         "metrics": (["accuracy", "f1"], " | ".join(METRICS) + "; [] = the loss only"),
         "metric_for_best_model": ("", "empty = the first metric"),
-        "num_processes": (1, "processes (GPUs) for accelerate launch"),
+        "num_processes": (1, "processes (GPUs) for accelerate launch; of each machine when num_machines > 1"),
+        "num_machines": (1, "machines (nodes) of the run; > 1 always goes through accelerate launch"),
+        "machine_rank": (0, "this machine's rank, 0 to num_machines - 1 (0 is the main one)"),
+        "main_process_ip": ("", "the main machine's IP or host name, reachable from every machine"),
+        "main_process_port": (0, "the rendezvous port on the main machine; 0 = Accelerate's 29500"),
+        "rdzv_backend": ("static", " | ".join(RDZV_BACKENDS) + ": torchrun's rendezvous"),
         "distributed": ("ddp", "ddp | fsdp: how several processes share the work (FSDP2 shards the model)"),
         "accelerate_config": ("", "an Accelerate config file (from `accelerate config`) for the launch; empty = none"),
         "use_cpu": (False, "train on the CPU even when a GPU is present"),
@@ -293,6 +299,7 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
     choice("training.lr_scheduler_type", SCHEDULERS)
     choice("training.mixed_precision", MIXED_PRECISION)
     choice("training.distributed", DISTRIBUTED)
+    _check_machines(value, error)
     config_file = spec.get("training", {}).get("accelerate_config")
     if isinstance(config_file, str) and config_file and not Path(config_file).expanduser().is_file():
         error("training.accelerate_config", f"{config_file} is not a file")
@@ -319,6 +326,26 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
     choice("monitor.nan_policy", NAN_POLICIES)
     check("monitor.loss_spike_factor", lambda v: v == 0 or v > 1, "must be 0 (off) or more than 1")
     return errors
+
+
+def _check_machines(value, error) -> None:
+    """Several machines: a rank in range, a port in 1-65535 (0 = 29500), the main address given."""
+    machines, rank = value("training.num_machines"), value("training.machine_rank")
+    if machines is not None and machines < 1:
+        error("training.num_machines", "must be 1 or more")
+    elif machines is not None and rank is not None and not 0 <= rank < machines:
+        error("training.machine_rank", f"must be 0 to {machines - 1} (training.num_machines is {machines})")
+    port = value("training.main_process_port")
+    if port is not None and not 0 <= port <= 65535:
+        error("training.main_process_port", "must be a port from 1 to 65535 (0 = Accelerate's 29500)")
+    choice_value = value("training.rdzv_backend")
+    if choice_value is not None and choice_value not in RDZV_BACKENDS:
+        error("training.rdzv_backend", f"{choice_value!r} is not one of {', '.join(RDZV_BACKENDS)}")
+    if machines is not None and machines > 1 and not str(value("training.main_process_ip") or "").strip():
+        error(
+            "training.main_process_ip",
+            f"is empty; give the main machine's IP or host name (training.num_machines is {machines})",
+        )
 
 
 def _resolve(path: str, base_dir: Path | None) -> Path:

@@ -168,3 +168,22 @@ class SystemMonitor:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+def start_run_monitor(events, run_dir: Path, interval: float, accelerator) -> SystemMonitor | None:
+    """The run's sampler, started in the local main process of each machine (one per node); stopped with
+    the events (`add_background`). On one machine it writes to events.jsonl as it always did; on several
+    each sample is tagged with its host and node rank (see `workbench.training.nodes`)."""
+    if interval <= 0 or not accelerator.is_local_main_process:
+        return None
+    emit = events.emit
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", "0") or 0) or accelerator.num_processes
+    if accelerator.num_processes > local:  # several machines
+        from workbench.training.nodes import NodeSamples, node_rank
+
+        emit = NodeSamples(run_dir, node_rank(), events.emit, interval)
+        events.add_background(emit)
+    monitor = SystemMonitor(emit, interval, root=run_root_process(run_dir))
+    events.add_background(monitor)  # stopped and joined before the final event (after the node file)
+    monitor.start()
+    return monitor

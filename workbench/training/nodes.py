@@ -1,0 +1,213 @@
+"""Several machines: the `accelerate launch` flags of each node, the checks made before a launch, and the
+per-node system samples.
+
+Accelerate (torchrun underneath) is the engine; this module only writes its command line. The spec's keys
+carry Accelerate's names: `training.num_machines`, `machine_rank`, `main_process_ip`, `main_process_port`
+(0 = Accelerate's 29500) and `rdzv_backend`; `training.num_processes` counts the processes of ONE machine
+and `--num_processes` is the total over all machines, as Accelerate expects.
+
+One run folder on shared storage. The global main process writes events.jsonl, checkpoints and final/
+(`accelerator.is_main_process` in loop.py and child.py). Every node's local main process samples its own
+host; a node other than the main one cannot write events.jsonl, so it appends its samples to
+`events-node<R>.jsonl` (one writer per file), and the main process's sampler relays the new lines of
+those files into events.jsonl on each of its ticks, tagged `host` and `node_rank` (extra keys, kept by
+readers in `.extra`). A node whose samples stop for a while is reported by an alert naming its host.
+The stop request (control/stop) is read by every rank, and the ranks agree on the step to stop at.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shlex
+import socket
+import sys
+import time
+from pathlib import Path
+
+from workbench.training.spec import FieldError
+
+DEFAULT_PORT = 29500  # Accelerate's and torchrun's
+NODE_EVENTS = "events-node{rank}.jsonl"
+SILENT_INTERVALS = 5  # a node whose samples stop for this many intervals is reported
+
+
+def machines(spec: dict) -> int:
+    return int(spec["training"].get("num_machines", 1) or 1)
+
+
+def port(spec: dict) -> int:
+    return int(spec["training"].get("main_process_port", 0) or DEFAULT_PORT)
+
+
+def node_flags(spec: dict, machine_rank: int, processes_per_node: int) -> list[str]:
+    """`accelerate launch`'s multi-node flags for one machine."""
+    training = spec["training"]
+    return [
+        "--num_machines",
+        str(machines(spec)),
+        "--machine_rank",
+        str(machine_rank),
+        "--main_process_ip",
+        str(training.get("main_process_ip", "")),
+        "--main_process_port",
+        str(port(spec)),
+        "--rdzv_backend",
+        str(training.get("rdzv_backend", "static")),
+        "--num_processes",
+        str(processes_per_node * machines(spec)),
+    ]
+
+
+def port_in_use(number: int, host: str = "") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, number))
+        except OSError as error:
+            return error.errno in (errno.EADDRINUSE, errno.EACCES)
+    return False
+
+
+def is_this_host(address: str) -> bool:
+    try:
+        wanted = {info[4][0] for info in socket.getaddrinfo(address, None)}
+    except OSError:
+        return False
+    if any(item.startswith("127.") or item == "::1" for item in wanted):
+        return True
+    try:
+        mine = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None)}
+    except OSError:
+        mine = set()
+    return bool(wanted & mine)
+
+
+def launch_problems(spec: dict, machine_rank: int | None = None) -> list[FieldError]:
+    """What the network says about a multi-node spec, by field: a main address that does not
+    resolve, and on the main node a port already in use. Checked just before a launch, not in
+    `validate_spec` (a DNS lookup may take seconds, and a running run holds its own port)."""
+    if machines(spec) < 2:
+        return []
+    training = spec["training"]
+    address = str(training.get("main_process_ip", ""))
+    rank = training.get("machine_rank", 0) if machine_rank is None else machine_rank
+    try:
+        socket.getaddrinfo(address, None)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        return [
+            FieldError(
+                "training.main_process_ip",
+                f"{address!r} does not resolve ({reason}); give the main machine's IP or a host name every node knows",
+            )
+        ]
+    if rank == 0 and is_this_host(address) and port_in_use(port(spec)):
+        return [
+            FieldError(
+                "training.main_process_port",
+                f"port {port(spec)} is in use on this machine; pick another (1-65535), e.g. {free_port()}",
+            )
+        ]
+    return []
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def shell_line(command: list[str]) -> str:
+    return shlex.join(command)
+
+
+# Per-node samples ------------------------------------------------------------------------------
+
+
+def node_rank() -> int:
+    """This process's machine rank: torchrun's GROUP_RANK, else 0."""
+    value = os.environ.get("GROUP_RANK", "0")
+    return int(value) if value.isdigit() else 0
+
+
+class NodeSamples:
+    """The sampler's `emit` on one node of a multi-node run: tags each sample with the host and node rank;
+    on the main node writes it and relays the other nodes' files, elsewhere appends to its own file."""
+
+    def __init__(self, run_dir: Path, rank: int, emit, interval: float) -> None:
+        from workbench.core.runs.protocol import EventReader, EventWriter
+
+        self.run_dir, self.rank, self.main_emit, self.interval = Path(run_dir), rank, emit, interval
+        self.host = socket.gethostname()
+        self.writer = None if rank == 0 else EventWriter(self.run_dir / NODE_EVENTS.format(rank=rank))
+        self.readers: dict[Path, EventReader] = {}
+        self.last_seen: dict[int, tuple[str, float]] = {}
+        self.reported: set[int] = set()
+        self._reader_class = EventReader
+
+    def __call__(self, sample) -> None:
+        sample.extra = {**sample.extra, "host": self.host, "node_rank": self.rank}
+        if self.writer is not None:
+            self.writer.emit(sample)
+            return
+        self.main_emit(sample)
+        self.relay()
+
+    def relay(self) -> None:
+        from workbench.core.runs.protocol import Alert, SystemSample
+
+        for path in sorted(self.run_dir.glob(NODE_EVENTS.format(rank="*"))):
+            reader = self.readers.setdefault(path, self._reader_class(path))
+            for event in reader.poll():
+                if isinstance(event, SystemSample):
+                    rank = event.extra.get("node_rank")
+                    if isinstance(rank, int):
+                        self.last_seen[rank] = (str(event.extra.get("host", "?")), time.time())
+                        self.reported.discard(rank)
+                    self.main_emit(event)
+        for rank, (host, seen) in self.last_seen.items():
+            silent = time.time() - seen
+            if rank not in self.reported and silent > SILENT_INTERVALS * self.interval:
+                self.reported.add(rank)
+                self.main_emit(
+                    Alert(
+                        kind="node_lost",
+                        message=f"Node {rank} ({host}) has sent no system sample for {silent:.0f} s;"
+                        " it may have died (its processes, its network or the shared folder)",
+                    )
+                )
+
+    def stop(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def node_commands(spec: dict, run_dir: Path) -> list[list[str]]:
+    """One command per machine rank, to run on that machine; rank 0's runs under the supervisor
+    (`python -m workbench.training.launch`), which takes the run's lock and records a crash."""
+    from workbench.core.runs.folder import absolute
+    from workbench.training.launch import launch_command
+
+    run_dir = absolute(run_dir)
+    supervisor = [sys.executable, "-m", "workbench.training.launch", "--run-dir", str(run_dir), "--"]
+    return [
+        (supervisor if rank == 0 else []) + launch_command(spec, run_dir, machine_rank=rank)
+        for rank in range(machines(spec))
+    ]
+
+
+def take_run(run_dir: Path) -> int:
+    """The supervisor's start on a multi-node run's main machine, by hand: the run's lock (exits with a
+    one-line message when another process owns the run), the launch time and the pid file."""
+    from workbench.core.errors import WorkbenchError
+    from workbench.core.runs.folder import CONTROL_DIR, LAUNCHED_FILE, PID_FILE, acquire_lock
+
+    try:
+        lock_fd = acquire_lock(run_dir)
+    except WorkbenchError as error:
+        print(f"workbench: {error}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
+    (run_dir / CONTROL_DIR).mkdir(exist_ok=True)
+    (run_dir / LAUNCHED_FILE).write_text(repr(time.time()), encoding="utf-8")
+    (run_dir / PID_FILE).write_text(str(os.getpid()), encoding="utf-8")
+    return lock_fd
