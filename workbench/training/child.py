@@ -49,7 +49,12 @@ class Run:
         spec = self.spec
         hardware = configure.make_accelerator(spec)
         accelerator = hardware.accelerator
-        self.events = events = RunEvents(self.run_dir, accelerator.is_main_process)
+        mirror = None
+        if accelerator.is_main_process and spec["training"].get("report_to"):
+            from workbench.training.trackers import TrackerMirror
+
+            mirror = TrackerMirror.from_spec(spec, self.run_dir)
+        self.events = events = RunEvents(self.run_dir, accelerator.is_main_process, mirror)
         self.stop.install_handlers()
         if accelerator.is_main_process:
             for path in checkpoints.clean_leftovers(self.run_dir):

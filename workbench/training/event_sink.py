@@ -21,13 +21,23 @@ class Background(Protocol):
     def stop(self) -> None: ...
 
 
+class Mirror(Protocol):
+    """training/trackers.TrackerMirror: emit and close never raise; they return alerts to write."""
+
+    def emit(self, event: Event) -> list[Event]: ...
+
+    def close(self) -> list[Event]: ...
+
+
 class RunEvents:
     """The main process's event writer (thread-safe); other processes write nothing."""
 
-    def __init__(self, run_dir: Path, enabled: bool) -> None:
+    def __init__(self, run_dir: Path, enabled: bool, mirror: Mirror | None = None) -> None:
         self.enabled = enabled
         self._lock = threading.Lock()
         self._writer = EventWriter(Path(run_dir) / EVENTS_FILE) if enabled else None
+        # training.report_to's trackers: they see what the run folder gets; their failures come back as alerts.
+        self._mirror = mirror if enabled else None
         self._background: list[Background] = []
         self.sealed = False
 
@@ -37,6 +47,9 @@ class RunEvents:
         with self._lock:
             if not self.sealed:
                 self._writer.emit(event)
+                if self._mirror is not None:
+                    for alert in self._mirror.emit(event):
+                        self._writer.emit(alert)
 
     def log(self, message: str, level: str = "info") -> None:
         if self.enabled and not self.sealed:
@@ -58,6 +71,9 @@ class RunEvents:
             return
         with self._lock:
             try:
+                if not self.sealed and self._mirror is not None:
+                    for alert in self._mirror.close():  # flushed and closed before the run's last line
+                        self._writer.emit(alert)
                 if not self.sealed:
                     self._writer.emit(event)
                     self._writer.sync()
@@ -67,6 +83,8 @@ class RunEvents:
 
     def close(self) -> None:
         self.stop_background()
+        if self._mirror is not None:
+            self._mirror.close()
         if self._writer is not None:
             with self._lock:
                 try:

@@ -105,6 +105,7 @@ SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
         "dataloader_num_workers": (0, ""),
         "dataloader_pin_memory": (True, "pinned host memory for faster copies to the GPU"),
         "fused_optimizer": (True, "fused AdamW kernel (CUDA, CPU, XPU, MPS), as Trainer's default adamw_torch_fused"),
+        "report_to": ([], 'mirror events to trackers: "tensorboard", "trackio", "wandb" (each an optional extra)'),
     },
     "monitor": {
         "step_events": (True, "write step events (the loss curve)"),
@@ -317,6 +318,14 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
     best = value("training.metric_for_best_model")
     if best and metrics is not None and best not in metrics and best not in ("loss", "eval_loss"):
         error("training.metric_for_best_model", f"{best!r} is not in training.metrics")
+    report_to = value("training.report_to")
+    if report_to is not None:
+        from workbench.training.trackers import parse_report_to
+
+        try:
+            parse_report_to(report_to)
+        except ValueError as problem:
+            error("training.report_to", str(problem))
     if value("training.mixed_precision") in ("fp16", "bf16") and value("training.use_cpu") is True:
         if value("training.mixed_precision") == "fp16":
             error("training.mixed_precision", "fp16 needs a GPU; use bf16 or no with training.use_cpu")
