@@ -163,8 +163,8 @@ def test_node_samples_are_tagged_relayed_by_the_main_node_and_a_silent_node_is_n
     relayed = []
     node1 = NodeSamples(tmp_path, 1, relayed.append, interval=0.01)
     main_node = NodeSamples(tmp_path, 0, relayed.append, interval=0.01)
+    main_node.silent_after = 0.05
     node1(SystemSample(cpu_percent=1.0, rss_mb=2.0))
-    node1.stop()
     assert relayed == []  # a non-main node never writes events.jsonl
     (written,) = EventReader(tmp_path / NODE_EVENTS.format(rank=1)).poll()
     assert written.extra["node_rank"] == 1 and written.extra["host"] == socket.gethostname()
@@ -174,3 +174,27 @@ def test_node_samples_are_tagged_relayed_by_the_main_node_and_a_silent_node_is_n
     main_node(SystemSample(cpu_percent=3.0, rss_mb=4.0))
     alerts = [event for event in relayed if isinstance(event, Alert)]
     assert len(alerts) == 1 and alerts[0].kind == "node_lost" and socket.gethostname() in alerts[0].message
+    assert "Node 1" in alerts[0].message
+
+
+def test_a_node_that_ends_cleanly_is_not_reported_and_one_that_vanishes_is(tmp_path):
+    relayed = []
+    main_node = NodeSamples(tmp_path, 0, relayed.append, interval=1.0, end_wait_s=0.2)
+    clean, vanished = (NodeSamples(tmp_path, rank, relayed.append, interval=1.0) for rank in (1, 2))
+    for node in (clean, vanished):
+        node(SystemSample(cpu_percent=1.0, rss_mb=2.0))
+    clean.stop()  # writes its end record; `vanished` never does (SIGKILL, a lost machine)
+    main_node(SystemSample(cpu_percent=3.0, rss_mb=4.0))
+    main_node.stop()
+    alerts = [event.message for event in relayed if isinstance(event, Alert)]
+    assert len(alerts) == 1 and alerts[0].startswith("Node 2 (") and "without ending" in alerts[0]
+
+
+def test_a_resumed_run_relays_only_the_new_samples(tmp_path):
+    old = NodeSamples(tmp_path, 1, lambda event: None, interval=1.0)
+    old(SystemSample(cpu_percent=1.0, rss_mb=2.0))
+    old.stop()
+    relayed = []
+    main_node = NodeSamples(tmp_path, 0, relayed.append, interval=1.0, end_wait_s=0)
+    main_node(SystemSample(cpu_percent=3.0, rss_mb=4.0))
+    assert [sample.extra["node_rank"] for sample in relayed] == [0]

@@ -3,18 +3,18 @@
 
 from __future__ import annotations
 
-import os
-import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import tomllib
 
 from workbench.core.runs.folder import FINAL_DIR, SPEC_FILE
 from workbench.core.runs.listing import read_events, read_run
-from workbench.core.runs.protocol import EventReader, Finished, RunStarted, Step, SystemSample
+from workbench.core.runs.protocol import Alert, EventReader, Finished, RunStarted, Step, SystemSample
 from workbench.training.launch import child_environment, launch_run, stop_run
 from workbench.training.nodes import NODE_EVENTS, free_port, node_commands
 
@@ -52,8 +52,22 @@ def wait_all(processes: list[subprocess.Popen], run_dir: Path, timeout: float = 
         pytest.fail(f"the nodes did not end in {timeout} s:\n{logs}")
     finally:
         for process in processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
+            kill_node(process)
+
+
+def kill_node(process: subprocess.Popen) -> None:
+    """SIGKILL a node: `accelerate launch` and its ranks (torchrun starts each rank in a session of its own,
+    so killing the launcher's process group alone leaves the ranks running)."""
+    try:
+        tree = psutil.Process(process.pid).children(recursive=True) + [psutil.Process(process.pid)]
+    except psutil.NoSuchProcess:
+        return
+    for member in tree:
+        try:
+            member.kill()
+        except psutil.NoSuchProcess:
+            pass
+    process.wait(timeout=30)
 
 
 def logs(run_dir: Path) -> str:
@@ -98,3 +112,18 @@ def test_stop_ends_both_nodes(tiny_spec, tmp_path):
     assert read_run(run_dir).status == "stopped"
     finals = [event for event in read_events(run_dir).events if isinstance(event, Finished)]
     assert [event.status for event in finals] == ["stopped"]
+
+
+def test_a_node_that_dies_is_reported_with_its_host(tiny_spec, tmp_path):
+    tiny_spec["training"].update(max_steps=100000, save_steps=0, logging_steps=1)
+    run_dir, processes = start_nodes(tiny_spec, tmp_path / "runs")
+    deadline = time.monotonic() + 120
+    node_file = run_dir / NODE_EVENTS.format(rank=1)
+    while not (node_file.exists() and any(isinstance(event, Step) for event in read_events(run_dir).events)):
+        assert time.monotonic() < deadline and all(p.poll() is None for p in processes), logs(run_dir)
+        time.sleep(0.2)
+    kill_node(processes[1])  # machine 1 is lost
+    wait_all(processes, run_dir, timeout=90)
+    assert read_run(run_dir).status in ("failed", "crashed"), logs(run_dir)
+    alerts = [event.message for event in read_events(run_dir).events if isinstance(event, Alert)]
+    assert any(message.startswith(f"Node 1 ({socket.gethostname()})") for message in alerts), (alerts, logs(run_dir))

@@ -29,7 +29,7 @@ from workbench.training.spec import FieldError
 
 DEFAULT_PORT = 29500  # Accelerate's and torchrun's
 NODE_EVENTS = "events-node{rank}.jsonl"
-SILENT_INTERVALS = 5  # a node whose samples stop for this many intervals is reported
+SILENT_INTERVALS = 5  # a node whose samples stop for this many intervals (10 s at least) is reported
 
 
 def machines(spec: dict) -> int:
@@ -132,18 +132,32 @@ def node_rank() -> int:
 
 class NodeSamples:
     """The sampler's `emit` on one node of a multi-node run: tags each sample with the host and node rank;
-    on the main node writes it and relays the other nodes' files, elsewhere appends to its own file."""
+    on the main node writes it and relays the other nodes' files, elsewhere appends to its own file.
 
-    def __init__(self, run_dir: Path, rank: int, emit, interval: float) -> None:
+    A node that ends cleanly writes an end record (a log line tagged `node_end`) when its sampler stops.
+    The main node reports as `node_lost`, naming the host: a node silent for `silent_after` seconds while
+    the run goes on (a dead peer can hang the others' all-reduce), and, when the run ends, every node that
+    sent samples but no end record within `end_wait_s`."""
+
+    def __init__(self, run_dir: Path, rank: int, emit, interval: float, end_wait_s: float = 5.0) -> None:
         from workbench.core.runs.protocol import EventReader, EventWriter
 
-        self.run_dir, self.rank, self.main_emit, self.interval = Path(run_dir), rank, emit, interval
+        self.run_dir, self.rank, self.main_emit = Path(run_dir), rank, emit
+        self.silent_after = max(SILENT_INTERVALS * interval, 10.0)
+        self.end_wait_s = end_wait_s
         self.host = socket.gethostname()
         self.writer = None if rank == 0 else EventWriter(self.run_dir / NODE_EVENTS.format(rank=rank))
         self.readers: dict[Path, EventReader] = {}
+        if rank == 0:  # a resumed run's files: relay this session's lines only
+            for path in self._node_files():
+                self.readers[path] = reader = EventReader(path)
+                reader.offset = path.stat().st_size
         self.last_seen: dict[int, tuple[str, float]] = {}
+        self.ended: set[int] = set()
         self.reported: set[int] = set()
-        self._reader_class = EventReader
+
+    def _node_files(self) -> list[Path]:
+        return sorted(self.run_dir.glob(NODE_EVENTS.format(rank="*")))
 
     def __call__(self, sample) -> None:
         sample.extra = {**sample.extra, "host": self.host, "node_rank": self.rank}
@@ -154,32 +168,52 @@ class NodeSamples:
         self.relay()
 
     def relay(self) -> None:
-        from workbench.core.runs.protocol import Alert, SystemSample
+        from workbench.core.runs.protocol import EventReader, LogLine, SystemSample
 
-        for path in sorted(self.run_dir.glob(NODE_EVENTS.format(rank="*"))):
-            reader = self.readers.setdefault(path, self._reader_class(path))
+        for path in self._node_files():
+            reader = self.readers.setdefault(path, EventReader(path))
             for event in reader.poll():
-                if isinstance(event, SystemSample):
-                    rank = event.extra.get("node_rank")
-                    if isinstance(rank, int):
-                        self.last_seen[rank] = (str(event.extra.get("host", "?")), time.time())
-                        self.reported.discard(rank)
+                rank = event.extra.get("node_rank")
+                if not isinstance(rank, int):
+                    continue
+                if isinstance(event, LogLine) and event.extra.get("node_end"):
+                    self.ended.add(rank)
+                elif isinstance(event, SystemSample):
+                    self.last_seen[rank] = (str(event.extra.get("host", "?")), time.time())
+                    self.reported.discard(rank)
                     self.main_emit(event)
-        for rank, (host, seen) in self.last_seen.items():
+        for rank, (_, seen) in list(self.last_seen.items()):
             silent = time.time() - seen
-            if rank not in self.reported and silent > SILENT_INTERVALS * self.interval:
-                self.reported.add(rank)
-                self.main_emit(
-                    Alert(
-                        kind="node_lost",
-                        message=f"Node {rank} ({host}) has sent no system sample for {silent:.0f} s;"
-                        " it may have died (its processes, its network or the shared folder)",
-                    )
-                )
+            if rank not in self.reported and rank not in self.ended and silent > self.silent_after:
+                self.lost(rank, f"has sent no system sample for {silent:.0f} s")
+
+    def lost(self, rank: int, what: str) -> None:
+        from workbench.core.runs.protocol import Alert
+
+        self.reported.add(rank)
+        host = self.last_seen[rank][0]
+        message = f"Node {rank} ({host}) {what}; it may have died (its processes, its network or the shared folder)"
+        print(f"workbench: {message}", flush=True)
+        self.main_emit(Alert(kind="node_lost", message=message))
 
     def stop(self) -> None:
+        from workbench.core.runs.protocol import LogLine
+
         if self.writer is not None:
+            end = LogLine(message=f"node {self.rank} ({self.host}) ended")
+            end.extra = {"host": self.host, "node_rank": self.rank, "node_end": True}
+            self.writer.emit(end)
             self.writer.close()
+            return
+        deadline = time.monotonic() + self.end_wait_s
+        while True:
+            self.relay()
+            missing = [rank for rank in self.last_seen if rank not in self.ended and rank not in self.reported]
+            if not missing or time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)
+        for rank in missing:
+            self.lost(rank, "stopped without ending its part of the run")
 
 
 def node_commands(spec: dict, run_dir: Path) -> list[list[str]]:
