@@ -73,6 +73,11 @@ def test_missing_header_offer(snap_compare, tmp_path, monkeypatch):
         pilot.app.screen.query_one(DatasetsPane).open_path("in_domain_train.tsv")
         await settle(pilot)
         await pilot.pause()
+        from textual.widgets import Input
+
+        for field in pilot.app.screen.query(Input):  # the offered dialog's inputs: no blinking cursor
+            field.cursor_blink = False
+        await pilot.pause()
 
     assert snap_compare(make_app(probe_hub_on_start=False), terminal_size=SIZE, run_before=run_before)
 
