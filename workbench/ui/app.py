@@ -64,10 +64,20 @@ class WorkbenchApp(App[int]):
             for number, (pane_id, title, _) in enumerate(PANES, start=1)
         ),
         Binding("f1,question_mark", "help", "Help", id="app.help", tooltip="List every key"),
+        Binding(
+            "f2",
+            "report_last_error",
+            "Report",
+            show=False,
+            id="app.report",
+            tooltip="A forum-ready report of the last error shown: versions, the error, what was done",
+        ),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Quit; running trainings carry on"),
     ]
 
     active_model: reactive[str] = reactive(EMBEDDED_MODEL_NAME)
+    # The last error a notification or a failed worker showed: what f2 reports (title, text).
+    last_error: tuple[str, str] | None = None
     active_model_path: reactive[str] = reactive("")
     hub_status: reactive[str] = reactive(HubStatus.UNKNOWN.value)
     # The Datasets pane's current dataset as a plain dict (see ActiveDatasetChanged), or None.
@@ -216,8 +226,27 @@ class WorkbenchApp(App[int]):
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         """One place that turns a worker's unexpected error into a notification."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
+            import traceback
+
             error = event.worker.error
-            self.notify(f"{event.worker.name or 'background task'} failed: {error}", severity="error", timeout=10)
+            title = f"{event.worker.name or 'background task'} failed"
+            self.notify(f"{title}: {error}", severity="error", timeout=10)
+            self.last_error = (title, "".join(traceback.format_exception(error)))
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information", **options) -> None:
+        """Textual's notify; an error shown is also kept for `f2` (a report to paste into a forum post)."""
+        if severity == "error":
+            self.last_error = (title or "An error the workbench showed", str(message))
+        super().notify(message, title=title, severity=severity, **options)
+
+    def action_report_last_error(self) -> None:
+        from workbench.ui.widgets.report_dialog import ReportDialog
+
+        if self.last_error is None:
+            self.notify("No error to report: f2 reports the last error a pane showed", timeout=4)
+            return
+        title, error = self.last_error
+        self.push_screen(ReportDialog.for_error(title, error, {"model": self.active_model}))
 
     # -- actions ---------------------------------------------------------------
     @property
@@ -279,6 +308,13 @@ class WorkbenchApp(App[int]):
     def palette_commands(self) -> list[PaletteCommand]:
         commands = pane_switch_commands(self, [(pane_id, title) for pane_id, title, _ in PANES])
         commands.append(PaletteCommand("app: help", self.action_help, "List every key"))
+        commands.append(
+            PaletteCommand(
+                "app: report the last error",
+                self.action_report_last_error,
+                "A forum-ready report (versions, the error, what was done), copied or saved",
+            )
+        )
         commands.append(PaletteCommand("app: quit", self.exit, "Quit; running trainings carry on"))
         commands.append(
             PaletteCommand(

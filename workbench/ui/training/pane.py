@@ -68,6 +68,14 @@ class TrainingPane(Vertical):
         ),
         Binding("p", "push", "Push", id="training.push", tooltip="Push the run's final model to the Hub"),
         Binding("f", "show_folder", "Folder", id="training.folder", tooltip="Show (and copy) the run folder's path"),
+        Binding(
+            "e",
+            "report",
+            "Report",
+            show=False,  # the footer is full: F1 and the palette ("run: report …") list it
+            id="training.report",
+            tooltip="A forum-ready report of a failed run: versions, error, spec, a script that reproduces it",
+        ),
     ]
 
     @dataclass
@@ -369,6 +377,13 @@ class TrainingPane(Vertical):
             return
         self.post_message(PushRequested(str(final), str(folder)))
 
+    def action_report(self) -> None:
+        from workbench.ui.widgets.report_dialog import ReportDialog
+
+        folder = self._require_target()
+        if folder is not None:  # built in a worker; saved as report.md in the run folder
+            self.app.push_screen(ReportDialog.for_run(folder))
+
     def action_show_folder(self) -> None:
         folder = self._require_target()
         if folder is None:
@@ -434,6 +449,7 @@ class TrainingPane(Vertical):
                 ("open model", self.action_open_model, "Open the final model in the Models pane"),
                 ("push", self.action_push, "Push the final model to the Hub"),
                 ("folder", self.action_show_folder, "Show and copy the run folder path"),
+                ("report", self.action_report, "A forum-ready report of its failure (e)"),
             ):
                 commands.append(PaletteCommand(f"run: {verb} {name}", action, help_text))
         return commands
