@@ -41,6 +41,15 @@ def number(value: float | None, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
+def human_size(size: float) -> str:
+    """Bytes for people: `512 B`, `86.7 MB`, `1.2 GB` (files, datasets, uploads)."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TB"
+
+
 def mebibytes(value_mb: float | None) -> str:
     if value_mb is None:
         return "—"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.formatting import human_size  # noqa: F401  (re-exported: its callers import it here)
 
 # Extension -> format. The format names are ours; `builder_for` maps them to `datasets` builders.
 EXTENSIONS = {
@@ -167,11 +168,3 @@ def _check_text(path: Path, head: bytes, *, whole: bool) -> None:
                 f"{path.name} line {line}: not valid UTF-8 (byte 0x{head[error.start]:02x} at offset {error.start}).",
                 hint="Convert the file to UTF-8 first (iconv -f latin1 -t utf-8).",
             ) from None
-
-
-def human_size(size: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TB"

@@ -6,6 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbench.core.formatting import human_size  # noqa: F401  (re-exported: its callers import it here)
+
 # Never worth uploading; users add their own patterns on top.
 DEFAULT_EXCLUDE = (
     ".git/*",
@@ -102,11 +104,3 @@ def mark_remote_status(files: list[LocalFile], remote_files: dict | None) -> Non
         kind, value = local.content_id()
         same = value == (remote.oid if kind == "git" else remote.lfs_sha256)
         local.status = "unchanged" if same else "changed"
-
-
-def human_size(size: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TB"
