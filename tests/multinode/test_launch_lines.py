@@ -42,6 +42,7 @@ def test_each_node_gets_accelerate_launch_with_its_rank_and_the_total_processes(
         assert flag(command, "--run-dir") == str(tmp_path)
     assert commands[0][1:3] == ["-m", "workbench.training.launch"]  # the main node is supervised
     assert commands[1][1:3] == ["-m", "accelerate.commands.launch"]
+    assert all("--resume" in command for command in node_commands(two_nodes(), tmp_path, resume=True))
 
 
 def test_port_zero_means_accelerates_default_and_one_machine_is_unchanged(tmp_path):

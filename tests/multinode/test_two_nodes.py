@@ -14,7 +14,7 @@ import tomllib
 
 from workbench.core.runs.folder import FINAL_DIR, SPEC_FILE
 from workbench.core.runs.listing import read_events, read_run
-from workbench.core.runs.protocol import Alert, EventReader, Finished, RunStarted, Step, SystemSample
+from workbench.core.runs.protocol import Alert, EventReader, Finished, LogLine, RunStarted, Step, SystemSample
 from workbench.training.launch import child_environment, launch_run, stop_run
 from workbench.training.nodes import NODE_EVENTS, free_port, node_commands
 
@@ -91,7 +91,10 @@ def test_two_nodes_train_one_run_folder(tiny_spec, tmp_path):
     assert {sample.extra.get("node_rank") for sample in samples} == {0, 1}
     assert all(sample.extra.get("host") for sample in samples)
     node_events = EventReader(run_dir / NODE_EVENTS.format(rank=1)).poll()  # node 1 writes its samples only
-    assert node_events and all(isinstance(event, SystemSample) for event in node_events)
+    *samples_of_node1, end = node_events  # its samples, then its end record: never a step or a final event
+    assert samples_of_node1 and all(isinstance(event, SystemSample) for event in samples_of_node1)
+    assert isinstance(end, LogLine) and end.extra["node_end"] is True
+    assert not [event for event in events if isinstance(event, Alert)]  # a clean end reports no lost node
     assert not list(run_dir.glob(NODE_EVENTS.format(rank=0)))
     from transformers import AutoModelForSequenceClassification
 

@@ -216,16 +216,17 @@ class NodeSamples:
             self.lost(rank, "stopped without ending its part of the run")
 
 
-def node_commands(spec: dict, run_dir: Path) -> list[list[str]]:
+def node_commands(spec: dict, run_dir: Path, *, resume: bool = False) -> list[list[str]]:
     """One command per machine rank, to run on that machine; rank 0's runs under the supervisor
-    (`python -m workbench.training.launch`), which takes the run's lock and records a crash."""
+    (`python -m workbench.training.launch`), which takes the run's lock and records a crash. A resume
+    needs every node's line with `resume=True`: each rank loads the checkpoint."""
     from workbench.core.runs.folder import absolute
     from workbench.training.launch import launch_command
 
     run_dir = absolute(run_dir)
     supervisor = [sys.executable, "-m", "workbench.training.launch", "--run-dir", str(run_dir), "--"]
     return [
-        (supervisor if rank == 0 else []) + launch_command(spec, run_dir, machine_rank=rank)
+        (supervisor if rank == 0 else []) + launch_command(spec, run_dir, resume=resume, machine_rank=rank)
         for rank in range(machines(spec))
     ]
 
