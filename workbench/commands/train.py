@@ -173,9 +173,17 @@ def write_example(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
     path = Path(args.spec)
+    if path.is_dir():
+        raise WorkbenchError(
+            f"{path} is a folder, not a spec file; nothing was written",
+            hint=f"Give a file name, e.g. workbench train --init {path / 'spec.toml'}",
+        )
     if path.exists() and not args.force:
         raise WorkbenchError(f"{path} exists", hint="Pass --force to overwrite it.")
-    path.write_text(text, encoding="utf-8")
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise WorkbenchError(f"Cannot write the spec {path}: {error.strerror or error}") from None
     problems = specs.validate_spec(specs.load_spec(path))
     print(f"wrote {path}")
     if problems:

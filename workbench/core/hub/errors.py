@@ -129,6 +129,10 @@ def translate_errors(
             hint="Nothing is committed until the final step succeeds. Push again: files already on the Hub"
             " are not sent twice and no empty commit is made.",
         ) from None
+    except (httpx2.HTTPError, OSError, RuntimeError) as error:
+        # huggingface_hub wraps an LFS upload failure as RuntimeError("Error while uploading 'x' to the Hub.")
+        # from the network error; a socket error may also come through bare (OSError).
+        raise wrapped_error(error, endpoint=endpoint, token=token, action=action) from None
     except ValueError as error:
         text = scrub(str(error), token)
         if "Invalid metadata in README.md" in text:
@@ -138,6 +142,41 @@ def translate_errors(
                 hint="Fix the YAML block at the top of the model card and push again.",
             ) from None
         raise HubError("invalid_input", text) from None
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        yield error
+        error = error.__cause__ or error.__context__
+
+
+def wrapped_error(error: BaseException, *, endpoint: str, token: str | None, action: str) -> HubError:
+    """A network or Hub failure that reached us wrapped (RuntimeError from an upload thread) or bare (OSError)."""
+    import httpx2
+    from huggingface_hub.errors import HfHubHTTPError
+
+    outer = scrub(str(error), token).strip().rstrip(".")
+    for cause in _causes(error):
+        if isinstance(cause, HfHubHTTPError):
+            status = cause.response.status_code if cause.response is not None else None
+            return http_error(status, scrub(_server_message(cause), token), repo_id=None, action=action, user=None)
+        if isinstance(cause, (httpx2.HTTPError, OSError)):
+            reason = scrub(str(cause), token).strip().splitlines()
+            detail = (reason[0].rstrip(".") if reason else "") or type(cause).__name__
+            where = f" ({outer})" if cause is not error and outer else ""
+            return HubError(
+                "network",
+                f"The connection to {endpoint} failed while trying to {action}: {detail}{where}.",
+                hint="Nothing is committed until the final step succeeds. Push again: files already on the Hub"
+                " are not sent twice and no empty commit is made.",
+            )
+    return HubError(
+        "server",
+        f"The upload failed while trying to {action}: {outer or type(error).__name__}.",
+        hint="Push again in a moment; nothing is committed until the final step succeeds.",
+    )
 
 
 def http_error(status: int | None, detail: str, *, repo_id: str | None, action: str, user: str | None) -> HubError:
