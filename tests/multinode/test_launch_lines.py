@@ -199,3 +199,15 @@ def test_a_resumed_run_relays_only_the_new_samples(tmp_path):
     main_node = NodeSamples(tmp_path, 0, relayed.append, interval=1.0, end_wait_s=0)
     main_node(SystemSample(cpu_percent=3.0, rss_mb=4.0))
     assert [sample.extra["node_rank"] for sample in relayed] == [0]
+
+
+def test_train_on_a_machine_other_than_the_main_one_points_to_print_launch(tiny_spec, tmp_path, monkeypatch, capsys):
+    from workbench.training.spec import dump_spec
+
+    monkeypatch.setenv("WORKBENCH_RUNS_DIR", str(tmp_path / "runs"))
+    tiny_spec["training"].update(num_machines=2, machine_rank=1, main_process_ip="127.0.0.1")
+    spec_file = tmp_path / "spec.toml"
+    spec_file.write_text(dump_spec(tiny_spec), encoding="utf-8")
+    assert main(["train", str(spec_file), "--detach"]) == 2
+    assert "--print-launch" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()  # nothing created
