@@ -63,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         return run_app()
+    from workbench.core.settings import load_settings
+
+    for problem in load_settings().problems:  # once per command; the app shows them as notifications
+        print(f"workbench: warning: {problem}", file=sys.stderr)
     try:
         return int(args.handler(args) or 0)
     except WorkbenchError as error:

@@ -5,6 +5,7 @@ Unknown keys are kept in the file (so nothing a user wrote is lost) and reported
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -13,6 +14,7 @@ import tomli_w
 import tomllib
 
 from workbench.core import paths
+from workbench.core.errors import WorkbenchError
 
 # Environment variable -> settings key.
 ENV_OVERRIDES = {
@@ -33,19 +35,30 @@ class Settings:
     # Problems found while loading, for the UI to report; never written back.
     problems: tuple[str, ...] = field(default=(), compare=False)
     unknown: dict = field(default_factory=dict, compare=False)
+    # Why the file could not be read at all ("" when it could, or when there is none): it is then never written.
+    unreadable: str = field(default="", compare=False)
 
     @property
     def runs_path(self) -> Path:
         return Path(self.runs_dir).expanduser() if self.runs_dir else paths.default_runs_dir()
 
 
-_KEYS = {f.name: f for f in fields(Settings) if f.name not in ("problems", "unknown")}
+_KEYS = {f.name: f for f in fields(Settings) if f.name not in ("problems", "unknown", "unreadable")}
+
+
+class SettingsFileError(WorkbenchError):
+    """The settings file exists but cannot be read, so it is not overwritten."""
 
 
 def _coerce(key: str, value: object) -> object:
     default = _KEYS[key].default
     if isinstance(default, float):
-        return float(value)  # type: ignore[arg-type]
+        if isinstance(value, bool):
+            raise TypeError(f"expected a number, got {value!r}")
+        number = float(value)  # type: ignore[arg-type]
+        if not math.isfinite(number) or number <= 0:
+            raise ValueError(f"expected a positive number, got {value!r}")
+        return number
     if isinstance(default, str) and not isinstance(value, str):
         raise TypeError(f"expected text, got {type(value).__name__}")
     return value
@@ -58,12 +71,11 @@ def load_settings(path: Path | None = None, environ: dict | None = None) -> Sett
     problems: list[str] = []
     values: dict = {}
     unknown: dict = {}
+    unreadable = ""
     if path.exists():
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raw = {}
-            problems.append(f"{path}: not valid TOML ({error}); using defaults")
+        raw, unreadable = _read(path)
+        if unreadable:
+            problems.append(f"settings file {path} {unreadable}; using the defaults (the file is left as it is)")
         for key, value in raw.items():
             if key not in _KEYS:
                 unknown[key] = value
@@ -79,7 +91,23 @@ def load_settings(path: Path | None = None, environ: dict | None = None) -> Sett
                 values[key] = _coerce(key, environ[variable])
             except (TypeError, ValueError) as error:
                 problems.append(f"${variable}: {error}; ignored")
-    return Settings(**values, problems=tuple(problems), unknown=unknown)
+    return Settings(**values, problems=tuple(problems), unknown=unknown, unreadable=unreadable)
+
+
+def _read(path: Path) -> tuple[dict, str]:
+    """The file's table, or ({}, why it cannot be read) in one line."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return {}, f"cannot be read ({error.strerror or error})"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return {}, f"is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start})"
+    try:
+        return tomllib.loads(text), ""
+    except tomllib.TOMLDecodeError as error:
+        return {}, f"is not valid TOML ({str(error).splitlines()[0]})"
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
@@ -98,6 +126,11 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
 def update_setting(key: str, value: object, path: Path | None = None) -> Settings:
     """Change one key in the file on disk (not the environment-overridden view)."""
     on_disk = load_settings(path, environ={})
+    if on_disk.unreadable:
+        raise SettingsFileError(
+            f"{key} not saved: the settings file {path or paths.config_file()} {on_disk.unreadable}",
+            hint="Fix or remove the file; it was left as it is.",
+        )
     updated = replace(on_disk, **{key: value})
     save_settings(updated, path)
     return updated

@@ -18,7 +18,7 @@ from textual.worker import Worker, WorkerState
 from workbench.core import paths
 from workbench.core.embedded import EMBEDDED_MODEL_NAME
 from workbench.core.hub.status import HubStatus, current_status, probe_hub
-from workbench.core.settings import Settings, load_settings, update_setting
+from workbench.core.settings import Settings, SettingsFileError, load_settings, update_setting
 from workbench.ui.messages import (
     ActiveDatasetChanged,
     ActiveModelChanged,
@@ -132,6 +132,8 @@ class WorkbenchApp(App[int]):
             update_setting("theme", theme.name, self.config_path)
         except OSError as error:
             self.notify(f"Could not save the theme to {self.config_path}: {error}", severity="warning")
+        except SettingsFileError as error:  # an unreadable settings file is never overwritten
+            self.notify(error.message, severity="warning")
 
     # -- lifecycle -------------------------------------------------------------
     last_input_at = 0.0  # monotonic time of the last key or click: panes are prebuilt only when quiet
