@@ -19,7 +19,7 @@ parse_style = Style.parse  # cached by Rich
 
 class TokenLines(ScrollView, can_focus=True):
     class Resized(Message):
-        """The width changed: the owner re-wraps the lines."""
+        """The lines were wrapped to another width than the view has now: the owner re-wraps them."""
 
     DEFAULT_CSS = """
     TokenLines { height: 1fr; padding: 0 1; overflow-x: hidden; }
@@ -29,7 +29,7 @@ class TokenLines(ScrollView, can_focus=True):
         super().__init__(id=id, classes=classes)
         self._lines: list[list[tuple[str, str]]] = []
         self._strips: dict[int, Strip] = {}
-        self._last_width: int | None = None
+        self._wrapped_for: int | None = None  # the wrap width of the lines shown; None: wrapped while hidden
         self._base_style: Style | None = None  # the widget's own style, computed once per theme/CSS change
 
     @property
@@ -37,13 +37,20 @@ class TokenLines(ScrollView, can_focus=True):
         """All lines as text (for tests and copying)."""
         return "\n".join("".join(text for text, _ in row) for row in self._lines)
 
+    @property
+    def wrap_width(self) -> int:
+        """The width to wrap lines to: the text columns, less one (at least 40, also while hidden)."""
+        return max(self.scrollable_content_region.width - 1, 40)
+
     def set_lines(self, rows: list[list[tuple[str, str]]]) -> None:
-        """Rows of (text, style) pieces, already wrapped to this view's width.
+        """Rows of (text, style) pieces, already wrapped to `wrap_width`.
 
         Only rows on screen that changed are repainted: typing usually changes a row or two, and
         repainting the whole view makes Textual redraw every row it spans, the widgets beside it too.
         """
         old, self._lines = self._lines, rows
+        # A hidden view (its pane not laid out yet) has no width: the fallback's lines are re-wrapped on Show.
+        self._wrapped_for = self.wrap_width if self.scrollable_content_region.width else None
         top = self.scroll_offset.y
         bottom = top + self.scrollable_content_region.height
         kept = {index: strip for index, strip in self._strips.items() if top <= index < bottom}
@@ -87,8 +94,16 @@ class TokenLines(ScrollView, can_focus=True):
         self._strips.clear()
 
     def on_resize(self, event: events.Resize) -> None:
-        if event.size.width != self._last_width:
-            self._last_width = event.size.width
+        self._check_wrap()
+
+    def on_show(self, event: events.Show) -> None:
+        # Shown again at the same size there is no Resize: lines set while hidden would keep the fallback width.
+        self._check_wrap()
+
+    def _check_wrap(self) -> None:
+        """Ask the owner to wrap again when the lines were wrapped to another width than the view has now."""
+        if self.scrollable_content_region.width and self.wrap_width != self._wrapped_for:
+            self._wrapped_for = self.wrap_width  # asked once per width; set_lines records what it got
             self.post_message(self.Resized())
 
     def render_line(self, y: int) -> Strip:

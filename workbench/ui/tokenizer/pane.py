@@ -421,8 +421,7 @@ class TokenizerPane(Vertical):
         self.query_one("#tok-tokens-out", TokenLines).set_lines(render.wrap_rows([(message, "")], self._lines_width()))
 
     def _lines_width(self) -> int:
-        output = self.query_one("#tok-tokens-out", TokenLines)
-        return max(output.scrollable_content_region.width - 1, 40)
+        return self.query_one("#tok-tokens-out", TokenLines).wrap_width
 
     @on(TokenLines.Resized)
     def _token_view_resized(self) -> None:
