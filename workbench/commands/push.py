@@ -47,14 +47,15 @@ def _run_folder_or_target(target: str) -> str:
     return str(resolve_run(target, runs_dir()))
 
 
-def _local_dry_run(plan, unreachable, card_text: str, *, as_json: bool) -> int:
+def _local_dry_run(plan, unreachable, card_text: str, skipped: list[str], *, as_json: bool) -> int:
     from workbench.core.hub.files import human_size
 
     files = [{"path": f.path_in_repo, "size": f.size, "status": "local"} for f in plan.files()]
     note = f"Not checked against the Hub: {unreachable.message}"
     if as_json:
         record = {"ok": True, "dry_run": True, "offline": True, "repo_id": plan.repo_id, "user": None}
-        print(json.dumps({**record, "files": files, "problem": None, "note": note, "card": card_text}, indent=2))
+        record.update(files=files, skipped=skipped, problem=None, note=note, card=card_text)
+        print(json.dumps(record, indent=2))
         return 0
     print(
         f"Would push {plan.folder} to {plan.repo_id} ({'private' if plan.private else 'public'}, branch {plan.branch})"
@@ -150,6 +151,9 @@ def _run(args: argparse.Namespace) -> int:
         log(source.note)
     for warning in check_card(card_text).warnings:
         log(f"model card: {warning}")
+    skipped = [link.describe() for link in plan.skipped()]
+    for item in skipped:
+        log(f"not uploaded: {item}")
 
     if args.dry_run and unreachable is None:
         try:
@@ -159,7 +163,7 @@ def _run(args: argparse.Namespace) -> int:
                 raise
             unreachable = error
     if args.dry_run and unreachable is not None:
-        return _local_dry_run(plan, unreachable, card_text, as_json=args.json)
+        return _local_dry_run(plan, unreachable, card_text, skipped, as_json=args.json)
     if args.dry_run:
         files = [{"path": f.path_in_repo, "size": f.size, "status": f.status} for f in check.files]
         problem = check.problem.to_dict() if check.problem else None
@@ -173,6 +177,7 @@ def _run(args: argparse.Namespace) -> int:
                         "user": check.account.name,
                         "token_source": token.label,
                         "files": files,
+                        "skipped": skipped,
                         "problem": problem,
                         "card": card_text,
                     },
@@ -204,7 +209,7 @@ def _run(args: argparse.Namespace) -> int:
     result = push(plan, client, on_progress=show)
     record_push(source.run_dir, result)
     if args.json:
-        print(json.dumps({"ok": True, **result.to_dict()}, indent=2))
+        print(json.dumps({"ok": True, **result.to_dict(), "skipped": skipped}, indent=2))
         return 0
     if result.nothing_changed:
         print(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,21 +69,88 @@ def split_patterns(text: str) -> list[str]:
     return [part.strip() for chunk in text.splitlines() for part in chunk.split(",") if part.strip()]
 
 
+@dataclass(frozen=True)
+class SkippedLink:
+    """A symbolic link in the folder that is not uploaded, and why."""
+
+    path_in_repo: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.path_in_repo}: {self.reason}"
+
+
+def link_roots(folder: Path) -> list[Path]:
+    """Where a link may point to be followed: inside the folder, and for a Hugging Face cache snapshot
+    (models--org--name/snapshots/REV, whose files are links to ../../blobs/*) the repository's blobs."""
+    root = Path(folder).resolve()
+    roots = [root]
+    if root.parent.name == "snapshots" and (root.parent.parent / "blobs").is_dir():
+        roots.append((root.parent.parent / "blobs").resolve())
+    return roots
+
+
+def _link_target(link: Path, roots: list[Path], folder: Path) -> tuple[Path | None, str]:
+    """(the file a link resolves to, "") or (None, why it is skipped)."""
+    try:
+        target = link.resolve(strict=True)
+    except (OSError, RuntimeError):  # missing target, or a loop of links
+        return None, f"broken link (to {os.readlink(link) if link.is_symlink() else '?'})"
+    if target.is_dir():
+        return None, "a link to a folder (not followed)"
+    if not target.is_file():
+        return None, "a link to something that is not a file"
+    if not any(target == root or root in target.parents for root in roots):
+        return None, f"points outside {folder} (to {target})"
+    return target, ""
+
+
+def scan_folder(
+    folder: Path,
+    include: list[str] | tuple[str, ...] = DEFAULT_INCLUDE,
+    exclude: list[str] | tuple[str, ...] = DEFAULT_EXCLUDE,
+) -> tuple[list[LocalFile], list[SkippedLink]]:
+    """Files under `folder` (relative POSIX paths, sorted) that match include and not exclude, and the links
+    skipped. A link to a file inside the folder (or to a cache snapshot's blobs) is uploaded under the link's
+    name with the target's content; links pointing elsewhere, broken links and links to folders are skipped."""
+    from huggingface_hub.utils import filter_repo_objects
+
+    folder = Path(folder)
+    roots = link_roots(folder)
+    found: dict[str, Path | str] = {}  # relative path -> file to read, or why the link is skipped
+    for directory, dirnames, filenames in os.walk(folder):
+        base = Path(directory)
+        for name in dirnames:
+            if (base / name).is_symlink():
+                found[(base / name).relative_to(folder).as_posix()] = "a link to a folder (not followed)"
+        for name in filenames:
+            path = base / name
+            relative = path.relative_to(folder).as_posix()
+            if path.is_symlink():
+                target, reason = _link_target(path, roots, folder)
+                found[relative] = target if target is not None else reason
+            elif path.is_file():
+                found[relative] = path
+    kept = set(
+        filter_repo_objects(sorted(found), allow_patterns=list(include) or None, ignore_patterns=list(exclude) or None)
+    )
+    files, skipped = [], []
+    for relative in sorted(kept):
+        source = found[relative]
+        if isinstance(source, Path):
+            files.append(LocalFile(relative, source, source.stat().st_size))
+        else:
+            skipped.append(SkippedLink(relative, source))
+    return files, skipped
+
+
 def list_files(
     folder: Path,
     include: list[str] | tuple[str, ...] = DEFAULT_INCLUDE,
     exclude: list[str] | tuple[str, ...] = DEFAULT_EXCLUDE,
 ) -> list[LocalFile]:
-    """Files under `folder` (relative POSIX paths, sorted) that match include and not exclude."""
-    from huggingface_hub.utils import filter_repo_objects
-
-    folder = Path(folder)
-    paths = sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
-    relative = [p.relative_to(folder).as_posix() for p in paths]
-    kept = set(
-        filter_repo_objects(relative, allow_patterns=list(include) or None, ignore_patterns=list(exclude) or None)
-    )
-    return [LocalFile(rel, path, path.stat().st_size) for rel, path in zip(relative, paths) if rel in kept]
+    """The files `scan_folder` uploads (without the skipped links)."""
+    return scan_folder(folder, include, exclude)[0]
 
 
 def with_card(files: list[LocalFile], card_text: str | None) -> list[LocalFile]:

@@ -24,8 +24,10 @@ from workbench.core.hub.files import (
     DEFAULT_EXCLUDE,
     DEFAULT_INCLUDE,
     LocalFile,
+    SkippedLink,
     list_files,
     mark_remote_status,
+    scan_folder,
     with_card,
 )
 from workbench.core.hub.token import Account
@@ -51,6 +53,11 @@ class PushPlan:
 
     def files(self) -> list[LocalFile]:
         return with_card(list_files(self.folder, self.include, self.exclude), self.card_text)
+
+    def skipped(self) -> list[SkippedLink]:
+        """Links in the folder that are not uploaded (broken, to a folder, or pointing outside it)."""
+        links = scan_folder(self.folder, self.include, self.exclude)[1]
+        return [link for link in links if self.card_text is None or link.path_in_repo != "README.md"]
 
 
 @dataclass
