@@ -211,3 +211,15 @@ def test_train_on_a_machine_other_than_the_main_one_points_to_print_launch(tiny_
     assert main(["train", str(spec_file), "--detach"]) == 2
     assert "--print-launch" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()  # nothing created
+
+
+def test_the_run_history_keeps_every_gpu_of_every_node():
+    from workbench.core.runs.history import RunHistory
+    from workbench.core.runs.protocol import GpuSample
+
+    history = RunHistory()
+    for node in (0, 1):
+        sample = SystemSample(cpu_percent=1.0, rss_mb=1.0, gpus=[GpuSample(index=i, name="H200") for i in (0, 1)])
+        sample.extra = {"host": f"node{node}", "node_rank": node}
+        history.ingest([sample])
+    assert len(history.gpus) == 4

@@ -55,7 +55,7 @@ class RunHistory:
         self.last_step: Step | None = None
         self.evaluations: list[Evaluation] = []
         self.metrics: dict[str, Series] = {}
-        self.gpus: dict[int, GpuHistory] = {}
+        self.gpus: dict[int | tuple[int, int], GpuHistory] = {}  # (node_rank, index) beyond node 0
         self.system: SystemSample | None = None
         self.cpu_percent: deque = deque(maxlen=SYSTEM_HISTORY)
         self.rss_mb: deque = deque(maxlen=SYSTEM_HISTORY)
@@ -137,10 +137,12 @@ class RunHistory:
         self.system = event
         self.cpu_percent.append(event.cpu_percent)
         self.rss_mb.append(event.rss_mb)
+        node = event.extra.get("node_rank")  # several machines: every node's GPU 0 is a GPU of its own
         for gpu in event.gpus:
-            history = self.gpus.get(gpu.index)
+            key = (node, gpu.index) if isinstance(node, int) and node > 0 else gpu.index
+            history = self.gpus.get(key)
             if history is None:
-                history = self.gpus[gpu.index] = GpuHistory(gpu.index, gpu.name, gpu)
+                history = self.gpus[key] = GpuHistory(gpu.index, gpu.name, gpu)
             history.last = gpu
             history.utilization.append(gpu.utilization or 0.0)
             if gpu.memory_used_mb is not None and gpu.memory_total_mb:
