@@ -136,9 +136,12 @@ def translate_errors(
     except ValueError as error:
         text = scrub(str(error), token)
         if "Invalid metadata in README.md" in text:
+            # the Hub's list of errors, else (an empty list) its one-line message
+            details = text.split("\n", 1)[1].strip() if "\n" in text else ""
+            details = details or scrub(_server_message(error.__cause__), token) or "no reason given"
             raise HubError(
                 "invalid_card",
-                "The Hub rejected the model card metadata:\n" + text.split("\n", 1)[-1],
+                "The Hub rejected the model card metadata:\n" + details,
                 hint="Fix the YAML block at the top of the model card and push again.",
             ) from None
         raise HubError("invalid_input", text) from None
