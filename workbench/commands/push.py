@@ -127,8 +127,16 @@ def _run(args: argparse.Namespace) -> int:
     if args.card:
         try:
             card_text = Path(args.card).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise HubError("invalid_input", f"Cannot read the model card {args.card}: {error}") from None
+        except OSError as error:
+            raise HubError(
+                "invalid_input", f"Cannot read the model card {args.card}: {error.strerror or error}"
+            ) from None
+        except UnicodeDecodeError as error:
+            raise HubError(
+                "invalid_input",
+                f"Cannot read the model card {args.card}: not UTF-8 text (byte 0x{error.object[error.start]:02x}"
+                f" at offset {error.start})",
+            ) from None
     else:
         card_text = default_card(source, repo_id)
     default_message = f"Upload {source.run_id} with workbench" if source.run_id else DEFAULT_COMMIT_MESSAGE
@@ -146,6 +154,8 @@ def _run(args: argparse.Namespace) -> int:
     )
     if not repo_id.startswith(UNKNOWN_USER):
         validate_plan(plan)  # a bad repository id is the one line printed, before any card warning
+    if not args.dry_run:
+        client.check_ready()  # offline or no token: that one message, before any warning or progress line
     log = (lambda text: None) if args.json else (lambda text: print(text, file=sys.stderr))
     if source.note:
         log(source.note)

@@ -84,6 +84,11 @@ class HubClient:
             raise no_token_error()
         return self._token
 
+    def check_ready(self) -> None:
+        """Raise the offline or no-token error a push would meet, without a request."""
+        self._require_online()
+        self._require_token()
+
     # -- read ------------------------------------------------------------------
     def whoami(self) -> Account:
         self._require_online()
