@@ -106,7 +106,8 @@ def datasets_module():
     import datasets
 
     datasets.disable_progress_bars()
-    datasets.logging.set_verbosity_error()
+    # CRITICAL, not ERROR: a loader's own "Failed to load JSON ..." line would precede the message we give instead
+    datasets.logging.set_verbosity(datasets.logging.CRITICAL)
     return datasets
 
 
