@@ -15,7 +15,7 @@ SIZE = (120, 36)
 
 
 async def _open_rte(pilot, path) -> DatasetsPane:
-    await pilot.press("3")
+    await pilot.press("alt+3")  # from anywhere: the Tokenizer's editor may have the focus
     pane = pilot.app.screen.query_one(DatasetsPane)
     pane.open_path(path)
     await settle(pilot)
@@ -68,7 +68,7 @@ async def test_t_sends_text_and_pair_and_the_token_view_shows_both(tmp_path):
         _assert_shows_the_pair(tokenizer, 2)
 
         # The row detail dialog's "send" does the same.
-        await pilot.press("3")
+        await pilot.press("alt+3")  # from anywhere: the Tokenizer's editor may have the focus
         await pilot.pause()
         datasets.query_one("#datasets-table").focus()
         await pilot.press("down", "enter")

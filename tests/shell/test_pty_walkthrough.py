@@ -55,10 +55,10 @@ def test_newcomer_walkthrough_on_a_real_terminal(app_env, tmp_path):
     app = PtyApp(app_env, cwd=tmp_path)
     try:
         app.wait_for("Tokenizer")
-        # 2: the Tokenizer; type into its editor and see the tokens.
+        # 2: the Tokenizer, focus in its editor: type right away (no tab) and see the tokens.
         app.press("2")
         app.wait_for("[CLS]")  # the sample text's tokens: the tokenizer is loaded
-        app.press("tab", "end")
+        app.press("end")
         app.type(" hello world")
         app.wait_for("7592")  # the id of "hello" in the embedded WordPiece vocabulary
         # esc leaves the editor, 3 shows the Datasets pane; open a TSV without a header row.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from textual.widgets import TabbedContent
+from textual.widgets import TabbedContent, TextArea
 
 from workbench.core import paths
 from workbench.ui.app import make_app
@@ -20,6 +20,8 @@ async def test_number_keys_switch_panes():
             await pilot.press(key)
             await pilot.pause()
             assert tabs.active == pane
+            if isinstance(app.focused, TextArea):  # the Tokenizer focuses its editor: esc leaves it, then keys switch
+                await pilot.press("escape")
 
 
 async def test_palette_runs_a_namespaced_command():

@@ -170,6 +170,14 @@ class TokenizerPane(Vertical):
                 self._show_view(self._pending_view)
         if self._built:
             self.ensure_loaded()
+            self._focus_editor()
+
+    def _focus_editor(self) -> None:
+        """Shown: keys go to the text box (the pane exists to type into; esc leaves it for the pane's
+        keys and 1-4). Focus the user put elsewhere in the pane stays where it is."""
+        focused = self.screen.focused
+        if focused is None or focused is self or self not in focused.ancestors:
+            self.query_one("#tok-text", TokenizerEditor).focus(scroll_visible=False)
 
     def ensure_loaded(self) -> None:
         if not self._load_started:
