@@ -30,6 +30,7 @@ async def test_a_sent_pair_is_tokenized_and_drawn_at_once_and_a_single_text_clea
         assert app.screen.query_one("#panes", TabbedContent).active == "tokenizer"
         assert pane.query_one("#tok-views", TabbedContent).active == "view-tokens"
         assert pane.query_one("#tok-text").text == LONG and pair_box.value == "The cabinet met."
+        assert app.focused is pane, "sent from another pane: 1-4 go back (they would type into the editor)"
         tokens = pane.result.windows[0].tokens
         texts = [t.text for t in tokens]
         assert texts.count("[SEP]") == 2 and texts[-5:] == ["the", "cabinet", "met", ".", "[SEP]"]

@@ -30,7 +30,9 @@ async def _form_columns(pilot) -> tuple[str, str, str]:
 
 async def _choose(pilot, pane: DatasetsPane, text, pair) -> None:
     """Pick the text and pair columns in the Prepare view, as a user does with its selects."""
-    await pilot.press("3", "p")
+    await pilot.press("3")
+    if pane.query_one("DatasetBrowser").current_view != "prepare":
+        await pilot.press("p")  # shows the view (pressed there again, p would run a preparation)
     for role, column in (("text", text), ("pair", pair)):
         select = pane.query_one(f"#datasets-prepare-{role}")
         if column is None:
@@ -41,8 +43,20 @@ async def _choose(pilot, pane: DatasetsPane, text, pair) -> None:
     await wait_for(pilot, lambda: (pane.selection.text_column, pane.selection.text_pair_column) == (text, pair))
 
 
-async def test_the_pair_chosen_in_prepare_reaches_the_new_run_form(tmp_path):
+async def test_the_pair_chosen_in_prepare_reaches_the_new_run_form(tmp_path, monkeypatch):
+    import threading
+
+    import workbench.core.data.prepare as prepare_module
+
     path = write_rte(tmp_path / "rte.tsv")
+    go_on = threading.Event()  # holds the preparation until the user has chosen other columns
+    real_prepare = prepare_module.prepare
+
+    def held_prepare(*args, **kwargs):
+        go_on.wait(30)
+        return real_prepare(*args, **kwargs)
+
+    monkeypatch.setattr(prepare_module, "prepare", held_prepare)
     app = make_app(probe_hub_on_start=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("3")
@@ -53,7 +67,15 @@ async def test_the_pair_chosen_in_prepare_reaches_the_new_run_form(tmp_path):
         await _choose(pilot, pane, "sentence1", None)  # the user says: no pair
         assert await _form_columns(pilot) == ("sentence1", "", "label")
 
-        await _choose(pilot, pane, "sentence1", "sentence2")  # and then picks the hypothesis
+        # A preparation started with no pair, then the user picks the hypothesis while it runs: when it
+        # finishes it must not bring its old columns back (it did: the form then trained without the pair).
+        pane.focus()  # off the column select, which takes letters for its type-to-search
+        await pilot.press("p")
+        assert pane.query_one("DatasetsPrepareView").running
+        await _choose(pilot, pane, "sentence1", "sentence2")
+        go_on.set()
+        await wait_for(pilot, lambda: not pane.query_one("DatasetsPrepareView").running, timeout=60)
+        await pilot.pause()
         assert app.active_dataset.text_pair_column == "sentence2"
         assert "pair" not in app.active_dataset.guessed
         assert await _form_columns(pilot) == ("sentence1", "sentence2", "label")

@@ -351,8 +351,16 @@ class DatasetsPane(Vertical, can_focus=True):
     def _prepared(self, message: DatasetsPrepareView.DatasetPrepared) -> None:
         from workbench.core.data.prepare import prepared_selection
 
-        if self.selection is not None:
-            self.selection = prepared_selection(self.selection, message.prepared)
+        selection, plan = self.selection, message.prepared.plan
+        if selection is None:
+            return
+        if (plan.text_column, plan.pair_column, plan.label_column) != (
+            selection.text_column,
+            selection.text_pair_column,
+            selection.label_column,
+        ):
+            return  # started before the user chose other columns: it must not bring the old ones back
+        self.selection = prepared_selection(selection, message.prepared)
 
     # -- status ------------------------------------------------------------------------------------
     @on(DatasetTable.CursorMoved)

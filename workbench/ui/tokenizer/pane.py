@@ -143,6 +143,7 @@ class TokenizerPane(Vertical):
         self._built: bool | None = None  # None: not built; False: building; True: built
         self._pending_text: tuple[str, str | None] | None = None
         self._pending_view: str | None = None
+        self._keep_pane_focus = False  # the next Show leaves the focus on the pane (a text sent from elsewhere)
         self._cache: dict[str, LoadedTokenizer] = {}  # source -> tokenizer, so one folder loads once
         self._loading: dict[str, set[str]] = {}  # source -> roles waiting for it
 
@@ -170,11 +171,12 @@ class TokenizerPane(Vertical):
                 self._show_view(self._pending_view)
         if self._built:
             self.ensure_loaded()
-            self._focus_editor()
+            if not self._keep_pane_focus:
+                self._focus_editor()
+            self._keep_pane_focus = False
 
     def _focus_editor(self) -> None:
-        """Shown: keys go to the text box (the pane exists to type into; esc leaves it for the pane's
-        keys and 1-4). Focus the user put elsewhere in the pane stays where it is."""
+        """Keys go to the text box (esc leaves it); focus the user put elsewhere in the pane stays."""
         focused = self.screen.focused
         if focused is None or focused is self or self not in focused.ancestors:
             self.query_one("#tok-text", TokenizerEditor).focus(scroll_visible=False)
@@ -190,6 +192,8 @@ class TokenizerPane(Vertical):
     # -- public --------------------------------------------------------------------
     def show_text(self, text: str, pair: str | None = None) -> None:
         """Show this text (and pair) in the pane: the Datasets pane's "send to tokenizer"."""
+        if not self.region:  # sent from another pane: focus stays on this pane, so 1-4 go back (not typed)
+            self._keep_pane_focus = True
         if not self._built:
             self._pending_text = (text, pair)  # shown once the pane is built (on its first Show)
             return
