@@ -26,7 +26,6 @@ row's processes (NVML), validation F1 (short job).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import os
@@ -40,19 +39,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-BF16_DENSE_PEAK = {"H200": 989e12, "H100": 989e12, "A100": 312e12}
+from gpu_throughput import BF16_DENSE_PEAK, read_mrpc  # noqa: E402  (one MRPC reader, one peak table)
+
 ROWS = ("trainer-course", "trainer-tuned", "trainer-compile", "workbench", "workbench-graphs")
 LOGGING_STEPS = 10
 
 
 def read_pairs(path: Path) -> list[dict]:
-    """GLUE pair TSVs (MRPC: a BOM and unbalanced quotes) or JSON lines with sentence1/sentence2/label."""
+    """MRPC's TSV (gpu_throughput's reader) or JSON lines with sentence1/sentence2/label."""
     if path.suffix in {".jsonl", ".json"}:
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    with open(path, encoding="utf-8-sig", newline="") as file:
-        rows = list(csv.DictReader(file, delimiter="\t", quoting=csv.QUOTE_NONE))
-    return [{"sentence1": r["#1 String"], "sentence2": r["#2 String"], "label": int(r["Quality"])} for r in rows]
+    return read_mrpc(path)
 
 
 def write_jsonl(rows: list[dict], path: Path, count: int | None = None) -> Path:
@@ -268,10 +267,6 @@ def workbench_row(name: str, job: dict, workdir: Path) -> dict:
         (e.time - started for e in events if isinstance(e, LogLine) and e.message.startswith("first optimizer step")),
         None,
     )
-    if first_step is None and LOGGING_STEPS in step_times:  # an older child: back out of the first window
-        steps = sorted(step_times)
-        typical = statistics.median(b - a for a, b in zip(steps, steps[1:])) / LOGGING_STEPS
-        first_step = step_times[LOGGING_STEPS] - (LOGGING_STEPS - 1) * typical
     started_event = next(e for e in events if isinstance(e, RunStarted))
     return {
         "wall_s": wall,
