@@ -47,8 +47,8 @@ def run_trainer(mrpc: Path) -> dict:
     )
 
     from workbench.core.embedded import embedded_model_path
+    from workbench.core.tasks.metric_set import MetricSet
     from workbench.training.data import load_raw
-    from workbench.training.evaluation import MetricSet
 
     checkpoint = str(embedded_model_path())
     raw = load_raw({"train_file": str(mrpc / "train.tsv"), "validation_file": str(mrpc / "dev.tsv")})

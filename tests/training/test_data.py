@@ -48,12 +48,13 @@ def test_mrpc_tokenizes_as_pairs(mrpc_dir, tiny_model_dir):
     spec["data"] = mrpc_data(mrpc_dir)
     spec["data"]["max_train_samples"] = 50
     spec["data"]["max_length"] = 16
-    tokenized, labels = run_data.prepare(spec, tokenizer)
+    prepared = run_data.prepare(spec, tokenizer)
+    labels, train = prepared.labels, prepared.train
     assert labels.num_labels == 2 and not labels.regression
-    assert tokenized["train"].num_rows == 50
-    assert set(tokenized["train"].column_names) == {"input_ids", "token_type_ids", "attention_mask", "labels"}
-    assert max(len(ids) for ids in tokenized["train"]["input_ids"]) == 16
-    assert 1 in tokenized["train"][0]["token_type_ids"]  # the second sentence is there
+    assert train.num_rows == 50
+    assert set(train.column_names) == {"input_ids", "token_type_ids", "attention_mask", "labels"}
+    assert max(len(ids) for ids in train["input_ids"]) == 16
+    assert 1 in train[0]["token_type_ids"]  # the second sentence is there
 
 
 def test_string_labels_become_class_labels(tmp_path):

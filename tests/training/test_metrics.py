@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from workbench.training.evaluation import METRICS_DIR, MetricSet, metric_path
+from workbench.core.tasks.metric_set import METRICS_DIR, MetricSet, metric_path
 from workbench.training.spec import METRICS
 
 

@@ -27,7 +27,7 @@ def test_default_spec_with_data_is_valid(tiny_data):
 
 def test_every_problem_is_reported_by_field(tiny_data, tmp_path):
     spec = {
-        "model": {"name_or_path": "", "head": "seq2seq", "compile_mode": "reduce_overhead"},
+        "model": {"name_or_path": "", "head": "summarisation", "compile_mode": "reduce_overhead"},
         "data": {"train_file": str(tmp_path / "missing.csv"), "validation_file": "notes.docx", "max_length": 0},
         "training": {
             "learning_rate": "fast",

@@ -37,22 +37,6 @@ def resolve_model(name: str) -> str:
     return name
 
 
-def head_options(labels) -> dict:
-    """`from_pretrained` arguments for the head: one output for regression, else the class names.
-
-    Passing `id2label=None` (as for regression before) leaves transformers 5's `num_labels` unset
-    and the head's Linear fails with `empty(): argument 'size' ... NoneType`."""
-    if labels.regression:
-        return {"num_labels": 1, "problem_type": "regression"}
-    id2label = {int(k): v for k, v in labels.id2label.items()}
-    options: dict[str, Any] = {"num_labels": labels.num_labels}
-    if id2label:
-        options.update(id2label=id2label, label2id={v: k for k, v in id2label.items()})
-    if labels.num_labels > 1:
-        options["problem_type"] = "single_label_classification"
-    return options
-
-
 def decay_groups(model, weight_decay: float) -> list[dict]:
     """No weight decay on biases and normalization weights (as Trainer does)."""
     decay, no_decay = [], []
@@ -155,8 +139,9 @@ class Setup:
     optimizer: Any
     scheduler: Any
     tokenizer: Any
-    labels: Any  # training.data.LabelInfo
-    metrics: Any  # training.evaluation.MetricSet
+    task: Any  # core.tasks.base.Task
+    prepared: Any  # core.tasks.base.Prepared
+    make_evaluator: Any  # () -> core.tasks.base.Evaluator, a fresh one per evaluation
     train_loader: Any
     eval_loader: Any | None
     sampler: Any  # training.sampling.EpochSampler
@@ -190,11 +175,9 @@ def make_accelerator(spec: dict) -> Hardware:
     return Hardware(accelerator, compiling, mark_step)
 
 
-def _load_metrics(names: list[str], num_labels: int, box: dict) -> None:
+def _check_evaluator(make_evaluator, box: dict) -> None:
     try:
-        from workbench.training.evaluation import MetricSet
-
-        box["metrics"] = MetricSet(names, num_labels)
+        make_evaluator()  # imports the metric libraries (evaluate, seqeval, …) and fails early
     except Exception as error:  # re-raised in the main thread
         box["error"] = error
 
@@ -202,36 +185,39 @@ def _load_metrics(names: list[str], num_labels: int, box: dict) -> None:
 def build(spec: dict, hardware: Hardware, events: RunEvents) -> Setup:
     import torch
     from accelerate.utils import set_seed
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_scheduler
+    from transformers import AutoTokenizer, get_scheduler
 
-    from workbench.training import data as run_data
+    from workbench.core.tasks import get_task
     from workbench.training.preflight import check_loaded
 
     accelerator, training = hardware.accelerator, spec["training"]
     set_seed(training["seed"])
+    task = get_task(spec["model"].get("head") or "sequence-classification")
     model_path = resolve_model(spec["model"]["name_or_path"])
-    events.log(f"Loading the tokenizer and data ({spec['model']['name_or_path']})")
+    events.log(f"Loading the tokenizer and data ({spec['model']['name_or_path']}, {task.name})")
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     with accelerator.main_process_first():
-        tokenized, labels = run_data.prepare(spec, tokenizer)
+        prepared = task.prepare(task.load_raw(spec["data"]), spec, tokenizer)
+    for note in prepared.notes:
+        events.log(note, level="warning")
+    labels = prepared.labels
+
+    def make_evaluator():
+        return task.evaluator(prepared, spec, tokenizer, accelerator)
+
     # Load the metric modules (evaluate's import is slow) while the model loads.
     metrics_box: dict = {}
-    metrics_thread = threading.Thread(
-        target=_load_metrics, args=(training["metrics"], labels.num_labels, metrics_box), daemon=True
-    )
-    metrics_thread.start()
+    metrics_thread = None
+    if prepared.validation is not None and training["eval_strategy"] != "no":
+        metrics_thread = threading.Thread(target=_check_evaluator, args=(make_evaluator, metrics_box), daemon=True)
+        metrics_thread.start()
 
-    events.log(f"Loading the model: {labels.num_labels} label(s){' (regression)' if labels.regression else ''}")
-    model = AutoModelForSequenceClassification.from_pretrained(
-        model_path,
-        attn_implementation=spec["model"].get("attn_implementation") or None,
-        # A checkpoint with a head of another size (2 classes, trained here for regression) gets a new head.
-        ignore_mismatched_sizes=True,
-        use_safetensors=True,  # never unpickle: pickle-only models are refused (training.preflight)
-        **head_options(labels),
-    )
+    described = f"{labels.num_labels} label(s)" if labels.num_labels else task.name
+    events.log(f"Loading the model: {described}{' (regression)' if labels.regression else ''}")
+    model = task.load_model(spec, model_path, labels)
     check_loaded(model, tokenizer, spec["data"]["max_length"])
-    train_loader, eval_loader, sampler = make_loaders(tokenized, tokenizer, training, hardware)
+    collator = task.collator(tokenizer, pad_multiple(training, hardware.compiling), model)
+    train_loader, eval_loader, sampler = make_loaders(prepared, collator, training, hardware)
     optimizer = torch.optim.AdamW(
         decay_groups(model, training["weight_decay"]),
         lr=training["learning_rate"],
@@ -256,7 +242,8 @@ def build(spec: dict, hardware: Hardware, events: RunEvents) -> Setup:
         num_training_steps=total_steps * accelerator.num_processes,
     )
     scheduler = accelerator.prepare(scheduler)
-    metrics_thread.join()
+    if metrics_thread is not None:
+        metrics_thread.join()
     if "error" in metrics_box:
         raise metrics_box["error"]
     return Setup(
@@ -265,12 +252,13 @@ def build(spec: dict, hardware: Hardware, events: RunEvents) -> Setup:
         optimizer=optimizer,
         scheduler=scheduler,
         tokenizer=tokenizer,
-        labels=labels,
-        metrics=metrics_box["metrics"],
+        task=task,
+        prepared=prepared,
+        make_evaluator=make_evaluator,
         train_loader=train_loader,
         eval_loader=eval_loader,
         sampler=sampler,
-        train_rows=len(tokenized["train"]),
+        train_rows=len(prepared.train),
         total_steps=total_steps,
         steps_per_epoch=steps_per_epoch,
         num_epochs=math.ceil(total_steps / steps_per_epoch),
@@ -285,7 +273,7 @@ def row_lengths(dataset) -> list[int]:
     return pc.list_value_length(dataset.with_format("arrow")["input_ids"]).to_pylist()
 
 
-def make_loaders(tokenized, tokenizer, training: dict, hardware: Hardware):
+def make_loaders(prepared, collator, training: dict, hardware: Hardware):
     """The train loader, the evaluation loader (None without validation data or evaluation) and the
     train loader's `EpochSampler` (the order of epoch e depends on the seed and e only).
 
@@ -294,12 +282,10 @@ def make_loaders(tokenized, tokenizer, training: dict, hardware: Hardware):
     already seen) then shifted every dropout mask after the resume."""
     import torch
     from torch.utils.data import DataLoader
-    from transformers import DataCollatorWithPadding
 
     from workbench.training.sampling import EpochSampler
 
-    collator = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=pad_multiple(training, hardware.compiling))
-    train = tokenized["train"]
+    train = prepared.train
     lengths = row_lengths(train) if training["group_by_length"] else None
     sampler = EpochSampler(len(train), training["seed"], lengths, training["per_device_train_batch_size"])
     common = {"collate_fn": collator, **loader_options(training, hardware.accelerator.device.type)}
@@ -315,9 +301,9 @@ def make_loaders(tokenized, tokenizer, training: dict, hardware: Hardware):
         **common,
     )
     eval_loader = None
-    if "validation" in tokenized and training["eval_strategy"] != "no":
+    if prepared.validation is not None and training["eval_strategy"] != "no":
         eval_loader = DataLoader(
-            tokenized["validation"],
+            prepared.validation,
             batch_size=training["per_device_eval_batch_size"],
             shuffle=False,
             generator=torch.Generator().manual_seed(training["seed"]),

@@ -345,14 +345,16 @@ class TrainingLoop:
     # Evaluation, checkpoints, the final model -------------------------------------------------
 
     def evaluate(self) -> dict | None:
+        """One pass over the validation data: the mean loss, the task's metrics, and its per-example
+        predictions kept in the run folder (the newest `training.predictions_keep` evaluations)."""
         import torch
 
         setup, accelerator, model = self.setup, self.accelerator, self.setup.model
         if setup.eval_loader is None:
             return None
-        global_step, regression = self.state.global_step, setup.labels.regression
+        global_step = self.state.global_step
+        evaluator = setup.make_evaluator()
         model.eval()
-        predictions, references = [], []
         loss_sum = torch.zeros((), device=accelerator.device)
         batches = 0
         with torch.no_grad():
@@ -360,27 +362,48 @@ class TrainingLoop:
                 if setup.hardware.mark_step is not None:
                     setup.hardware.mark_step()
                 outputs = model(**batch)
-                loss_sum += outputs.loss.detach()
-                batches += 1
-                logits = outputs.logits
-                predicted = logits.squeeze(-1) if regression else logits.argmax(dim=-1)
-                predicted, labels = accelerator.gather_for_metrics((predicted, batch["labels"]))
-                predictions.append(predicted.float().cpu() if regression else predicted.cpu())
-                references.append(labels.cpu())
+                if getattr(outputs, "loss", None) is not None:
+                    loss_sum += outputs.loss.detach().float()
+                    batches += 1
+                evaluator.add(batch, outputs, model)
         model.train()
         if accelerator.num_processes > 1:
             loss_sum = accelerator.reduce(loss_sum, "mean")
-        metrics = {"eval_loss": float(loss_sum.item()) / max(batches, 1)}
-        metrics.update(setup.metrics.compute(torch.cat(predictions).tolist(), torch.cat(references).tolist()))
+        eval_loss = float(loss_sum.item()) / max(batches, 1) if batches else float("nan")
+        result = evaluator.finish(eval_loss)
+        metrics = {"eval_loss": eval_loss, **{key: float(value) for key, value in result.metrics.items()}}
         self.state.last_metrics = metrics
-        self.events.emit(Evaluation(step=global_step, epoch=self.epoch_float(global_step), metrics=metrics))
+        extra = {}
+        if accelerator.is_main_process:
+            extra = self.keep_predictions(global_step, result)
+        self.events.emit(Evaluation(step=global_step, epoch=self.epoch_float(global_step), metrics=metrics, **extra))
         if accelerator.is_main_process:
             print(f"eval step {global_step}: " + " ".join(f"{k} {v:.4f}" for k, v in metrics.items()), flush=True)
-        name = self.spec["training"]["metric_for_best_model"] or (setup.metrics.names or ["eval_loss"])[0]
+        name = self.spec["training"]["metric_for_best_model"] or setup.task.best_metric(
+            self.spec["training"].get("metrics")
+        )
         name = "eval_loss" if name == "loss" else name
         if name in metrics and is_better(name, metrics[name], (self.state.best or {}).get("value")):
             self.state.best = {"name": name, "value": metrics[name], "step": global_step}
         return metrics
+
+    def keep_predictions(self, step: int, result) -> dict:
+        """Write this evaluation's per-example records; the event's extra fields (path, samples)."""
+        from workbench.core.runs import predictions
+
+        extra: dict = {}
+        if result.samples:
+            extra["samples"] = result.samples
+        keep = self.spec["training"].get("predictions_keep", 0)
+        if not keep or not result.records:
+            return extra
+        try:
+            path = predictions.write(self.run_dir, step, result.records, keep=keep)
+        except OSError as error:
+            self.events.log(f"Could not keep the predictions of step {step}: {error}", level="warning")
+            return extra
+        extra["predictions"] = str(path.relative_to(self.run_dir))
+        return extra
 
     def checkpoint(self) -> None:
         accelerator, global_step = self.accelerator, self.state.global_step

@@ -20,14 +20,29 @@ import tomli_w
 import tomllib
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.tasks import TASK_NAMES
 
 EMBEDDED_MODEL = "embedded"  # alias for the encoder shipped with workbench
-HEADS = ("sequence-classification",)
+HEADS = TASK_NAMES
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "polynomial", "cosine_with_restarts")
 MIXED_PRECISION = ("no", "fp16", "bf16")
 DISTRIBUTED = ("ddp", "fsdp")
 RDZV_BACKENDS = ("static", "c10d", "etcd", "etcd-v2")
 METRICS = ("accuracy", "f1", "precision", "recall", "matthews_correlation", "pearsonr", "spearmanr")
+# Every task's metric names; `validate_spec` checks them against the chosen task's own list.
+ALL_METRICS = (
+    *METRICS,
+    "exact_match",
+    "has_answer_f1",
+    "no_answer_f1",
+    "perplexity",
+    "bleu",
+    "chrf",
+    "rouge1",
+    "rouge2",
+    "rougeL",
+    "rougeLsum",
+)
 EVAL_STRATEGIES = ("no", "steps", "epoch")
 NAN_POLICIES = ("stop", "skip")
 COMPILE_MODES = ("reduce-overhead", "default", "max-autotune", "max-autotune-no-cudagraphs")
@@ -37,13 +52,19 @@ DATA_EXTENSIONS = {
     ".json": "json",
     ".jsonl": "json",
     ".parquet": "parquet",
+    # token classification (CoNLL column files) and language modelling (raw text)
+    ".txt": "text",
+    ".raw": "text",
+    ".conll": "text",
+    ".iob": "text",
+    ".bio": "text",
 }
 
 # The schema: section -> key -> (default, comment). The default's type is the expected type.
 SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
     "model": {
         "name_or_path": (EMBEDDED_MODEL, 'local folder, Hub id, or "embedded" for the shipped encoder'),
-        "head": ("sequence-classification", "task head put on the encoder"),
+        "head": ("sequence-classification", "the task: " + " | ".join(TASK_NAMES)),
         "num_labels": (0, "0 = infer from the label column (float labels mean regression)"),
         "id2label": ({}, 'e.g. {0 = "negative", 1 = "positive"}; empty = from the data'),
         "attn_implementation": ("sdpa", '"sdpa" (fused attention), "eager"'),
@@ -53,9 +74,15 @@ SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
             " batches padded to a multiple of 32",
         ),
         "compile_mode": ("reduce-overhead", '"reduce-overhead" (CUDA graphs), "default", "max-autotune"'),
+        "from_config": (False, "start from the model's config with random weights (train from scratch)"),
+        "lora": (
+            {},
+            "LoRA through peft, under peft's names: {r = 8, lora_alpha = 16, lora_dropout = 0.05,"
+            " target_modules = [...], save_merged = false}; r > 0 turns it on",
+        ),
     },
     "data": {
-        "train_file": ("", "CSV, TSV, JSON, JSONL or Parquet file"),
+        "train_file": ("", "CSV, TSV, JSON, JSONL or Parquet file (or CoNLL, raw text, parallel text, SQuAD JSON)"),
         "validation_file": ("", "optional; evaluation is skipped without it"),
         "dataset": ("", "a Hub dataset id instead of files (needs the network)"),
         "dataset_config": ("", "the dataset's configuration name, if it has several"),
@@ -64,7 +91,32 @@ SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
         "text_column": ("text", "column with the input text"),
         "text_pair_column": ("", "second text for pair tasks (paraphrase, NLI); empty = none"),
         "label_column": ("label", "strings become class labels; floats mean regression"),
-        "max_length": (128, "tokens; longer inputs are truncated"),
+        "max_length": (128, "tokens; longer inputs are truncated (seq2seq: the source)"),
+        # token classification
+        "label_all_tokens": (False, "token classification: label every sub-token (else the first; the rest -100)"),
+        "conll_tag_index": (-1, "CoNLL column files: the column holding the tag (-1 = the last)"),
+        # question answering (the names of transformers' run_qa.py)
+        "question_column": ("question", "question answering: the question"),
+        "context_column": ("context", "question answering: the passage"),
+        "answers_column": ("answers", "question answering: {text: [...], answer_start: [...]}"),
+        "id_column": ("id", "question answering: the example id"),
+        "doc_stride": (128, "question answering: tokens shared by consecutive windows of a long context"),
+        "max_answer_length": (30, "question answering: longest answer, in tokens"),
+        "n_best_size": (20, "question answering: start and end candidates per window"),
+        "version_2_with_negative": (False, "question answering: some questions have no answer (SQuAD 2.0)"),
+        "null_score_diff_threshold": (0.0, "question answering: predict no answer above this score difference"),
+        # language modelling
+        "block_size": (0, "masked/causal LM: tokens per training block; 0 = data.max_length"),
+        "mlm_probability": (0.15, "masked LM: share of tokens masked"),
+        "whole_word_mask": (False, "masked LM: mask whole words, not single sub-tokens"),
+        "text_file_mode": ("line", "raw .txt files: line = a document per line, paragraph = blank-line separated"),
+        # sequence to sequence
+        "source_column": ("", "seq2seq: the input text column (translation: empty = data.source_lang)"),
+        "target_column": ("", "seq2seq: the output text column (translation: empty = data.target_lang)"),
+        "source_lang": ("", 'translation: the source language code, e.g. "en" (parallel files train.en + train.de)'),
+        "target_lang": ("", 'translation: the target language code, e.g. "de"'),
+        "source_prefix": ("", 'seq2seq: text put before every input (T5: "translate English to German: ")'),
+        "max_target_length": (128, "seq2seq: tokens of the target; longer targets are truncated"),
         "max_train_samples": (0, "0 = all rows"),
         "max_eval_samples": (0, "0 = all rows"),
     },
@@ -106,6 +158,9 @@ SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
         "dataloader_pin_memory": (True, "pinned host memory for faster copies to the GPU"),
         "fused_optimizer": (True, "fused AdamW kernel (CUDA, CPU, XPU, MPS), as Trainer's default adamw_torch_fused"),
         "report_to": ([], 'mirror events to trackers: "tensorboard", "trackio", "wandb" (each an optional extra)'),
+        "generation_num_beams": (1, "seq2seq evaluation: beams of generate()"),
+        "generation_max_length": (128, "seq2seq evaluation: longest generated output, in tokens"),
+        "predictions_keep": (3, "evaluations whose per-example predictions are kept (predictions/); 0 = none"),
     },
     "monitor": {
         "step_events": (True, "write step events (the loss curve)"),
@@ -154,7 +209,33 @@ def complete_spec(spec: dict) -> dict:
             full[section].update(copy.deepcopy(values))
         else:
             full[section] = copy.deepcopy(values)
+    given_training = spec.get("training") if isinstance(spec.get("training"), dict) else {}
+    if "metrics" not in given_training:
+        full["training"]["metrics"] = task_default_metrics(full["model"].get("head"))
     return full
+
+
+def task_default_metrics(head) -> list[str]:
+    """The metrics a run of this task computes when the spec names none."""
+    from workbench.core.tasks import TASK_MODULES, get_task
+
+    if head not in TASK_MODULES:
+        return list(SCHEMA["training"]["metrics"][0])
+    try:
+        return list(get_task(head).default_metrics)
+    except WorkbenchError:
+        return []
+
+
+def task_metric_names(head) -> tuple[str, ...]:
+    from workbench.core.tasks import TASK_MODULES, get_task
+
+    if head not in TASK_MODULES:
+        return METRICS
+    try:
+        return tuple(get_task(head).metric_names)
+    except WorkbenchError:
+        return ALL_METRICS
 
 
 def _type_name(value: Any) -> str:
@@ -240,6 +321,13 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
         for field, message in model_problems(name, value("data.max_length"), base_dir):
             error(field, message)
     choice("model.head", HEADS)
+    if value("model.head") in HEADS:
+        from workbench.core.tasks import get_task
+
+        try:
+            get_task(value("model.head"))
+        except WorkbenchError as problem:
+            error("model.head", problem.message)
     check("model.num_labels", lambda v: v >= 0, "must be 0 (infer) or more")
     id2label = value("model.id2label")
     if id2label:
@@ -251,6 +339,7 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
     choice("model.compile_mode", COMPILE_MODES)
 
     # data
+    head = value("model.head")
     train_file, dataset = value("data.train_file"), value("data.dataset")
     if train_file == "" and dataset == "":
         error("data.train_file", "is empty; give a data file (or data.dataset for a Hub dataset)")
@@ -259,12 +348,13 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
         if not current:
             continue
         suffix = Path(current).suffix.lower()
-        if suffix not in DATA_EXTENSIONS:
+        if suffix not in DATA_EXTENSIONS and head != "seq2seq":  # seq2seq: parallel files train.en + train.de
             error(field, f"unsupported file type {suffix or '(none)'!r}; use {', '.join(DATA_EXTENSIONS)}")
         elif check_files and not _resolve(current, base_dir).is_file():
             error(field, f"file not found: {_resolve(current, base_dir)}")
-    check("data.text_column", lambda v: v.strip() != "", "is empty; name the column with the input text")
-    check("data.label_column", lambda v: v.strip() != "", "is empty; name the label column")
+    if head in ("sequence-classification", "token-classification"):
+        check("data.text_column", lambda v: v.strip() != "", "is empty; name the column with the input text")
+        check("data.label_column", lambda v: v.strip() != "", "is empty; name the label column")
     check("data.max_length", lambda v: 1 <= v <= 131072, "must be between 1 and 131072")
     check("data.max_train_samples", lambda v: v >= 0, "must be 0 (all) or more")
     check("data.max_eval_samples", lambda v: v >= 0, "must be 0 (all) or more")
@@ -309,11 +399,12 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
         error("training.eval_steps", 'must be more than 0 when training.eval_strategy is "steps"')
     metrics = value("training.metrics")
     if metrics is not None:
+        known = task_metric_names(head)
         for index, metric in enumerate(metrics):
-            if metric not in METRICS:
+            if metric not in known:
                 error(
                     f"training.metrics[{index}]",
-                    f"unknown metric {metric!r}{_suggest(str(metric), METRICS)} (known: {', '.join(METRICS)})",
+                    f"unknown metric {metric!r} for {head}{_suggest(str(metric), known)} (known: {', '.join(known)})",
                 )
     best = value("training.metric_for_best_model")
     if best and metrics is not None and best not in metrics and best not in ("loss", "eval_loss"):

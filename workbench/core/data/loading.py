@@ -198,6 +198,18 @@ def open_files(
     if not header and fmt not in {"csv", "tsv"}:
         raise WorkbenchError(f"'No header row' applies to CSV and TSV files, not {fmt.upper()}.")
     stamps = [check_readable(path, formats[path]) for path in all_files]
+    special = _special_format(all_files)
+    if special is not None:
+        splits = {name: special.read_files(paths) for name, paths in split_files.items()}
+        return OpenedDataset(
+            source=source,
+            kind="files",
+            splits=order_splits(splits),
+            fmt=special.NAME,
+            split_files=split_files,
+            stamps=stamps,
+            header=header,
+        )
     if fmt == "parquet":
         return open_parquet(split_files, source=source, stamps=stamps, cache_dir=cache_dir)
     if fmt == "json":
@@ -263,6 +275,16 @@ def open_files(
         warnings=warnings,
         header=header,
     )
+
+
+def _special_format(files: list[Path]):
+    """The task-shaped format (CoNLL, SQuAD, …) all these files share, or None."""
+    from workbench.core.data.formats import sniff_format
+
+    found = {sniff_format(path) for path in files}
+    if len(found) == 1 and None not in found:
+        return found.pop()
+    return None
 
 
 def open_parquet(

@@ -40,6 +40,7 @@ LOCK_FILE = "lock"
 SUMMARY_FILE = "summary.json"
 FINAL_DIR = "final"
 CHECKPOINTS_DIR = "checkpoints"
+PREDICTIONS_DIR = "predictions"  # per-example predictions of each evaluation: step-<N>.parquet
 CHECKPOINT_PREFIX = "checkpoint-"
 CONTROL_DIR = "control"
 STOP_FILE = f"{CONTROL_DIR}/stop"

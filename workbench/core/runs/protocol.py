@@ -84,6 +84,10 @@ class Evaluation(Event):
     epoch: float
     metrics: dict[str, float]
     split: str = "validation"
+    # The per-example predictions of this evaluation, relative to the run folder ("" = not kept).
+    predictions: str = ""
+    # A few predictions next to their references (generation tasks), shown by the monitor.
+    samples: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Metrics through `evaluate`, from the local metric modules shipped in `workbench/training/metrics/`.
+"""Metrics through `evaluate`, from the local metric modules shipped in `workbench/core/tasks/metrics/`.
 
 `evaluate.load("accuracy")` fetches the module from the Hub, which fails offline; loading the
 same kind of module by path works with no network.
