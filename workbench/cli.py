@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "workbench.commands.tokenize",
     "workbench.commands.data",
     "workbench.commands.train",
+    "workbench.commands.eval",
     "workbench.commands.slurm",
     "workbench.commands.runs",
     "workbench.commands.attach",
