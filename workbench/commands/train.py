@@ -36,7 +36,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--init", action="store_true", help="write a commented example spec (to SPEC or stdout)")
     parser.add_argument("--model", help="with --init: the model folder or Hub id")
-    parser.add_argument("--data", help="with --init: the training data file")
+    parser.add_argument("--data", help="with --init: the training data file (its columns and labels are read)")
+    parser.add_argument(
+        "--validation", help="with --init: the validation file (default: a dev/valid/val file beside --data)"
+    )
+    parser.add_argument(
+        "--task",
+        default="sequence-classification",
+        help="with --init: sequence-classification (default), token-classification, question-answering,"
+        " masked-lm, causal-lm or seq2seq",
+    )
     parser.add_argument("--force", action="store_true", help="with --init: overwrite an existing SPEC file")
     parser.set_defaults(handler=run)
 
@@ -165,9 +174,14 @@ def write_example(args: argparse.Namespace) -> int:
     from workbench.core.errors import WorkbenchError
     from workbench.training import spec as specs
 
-    spec = specs.default_spec(model=args.model, data=args.data)
+    if args.task not in specs.HEADS:
+        raise WorkbenchError(f"Unknown task {args.task!r}.", hint=f"Tasks: {', '.join(specs.HEADS)}.")
+    spec = specs.default_spec(model=args.model, data=args.data, head=args.task)
+    if args.data and Path(args.data).expanduser().is_file():
+        spec = fill_from_data(spec, args.data, args.validation)
     if args.overrides:
         spec = specs.apply_overrides(spec, args.overrides)
+    spec = specs.for_task(spec, spec["model"]["head"])
     text = specs.dump_spec(spec, comments=True)
     if not args.spec:
         sys.stdout.write(text)
@@ -189,3 +203,41 @@ def write_example(args: argparse.Namespace) -> int:
     if problems:
         print("fill in before training:\n" + "\n".join(f"  {problem}" for problem in problems))
     return 0
+
+
+def fill_from_data(spec: dict, train: str, validation: str | None) -> dict:
+    """The spec's data keys (columns, languages, …) and labels read from the files themselves."""
+    from workbench.core.data.files import validation_sibling
+    from workbench.core.tasks import get_task
+
+    train_path = Path(train).expanduser().resolve()
+    if validation:
+        spec["data"]["validation_file"] = str(Path(validation).expanduser().resolve())
+    else:
+        sibling = validation_sibling(train_path)
+        spec["data"]["validation_file"] = str(sibling) if sibling else ""
+    spec["data"]["train_file"] = str(train_path)
+    task = get_task(spec["model"]["head"])
+    raw = task.load_raw(spec["data"])
+    spec["data"].update(task.guess_data(raw))
+    labels = task_labels(task, raw, spec)
+    if labels is not None and labels.id2label:
+        spec["model"]["num_labels"] = labels.num_labels
+        spec["model"]["id2label"] = {str(index): name for index, name in labels.id2label.items()}
+    return spec
+
+
+def task_labels(task, raw, spec: dict):
+    """The head's labels for --init: classification labels read without tokenizing; other tasks
+    with labels go through the task's own preparation (its tokenizer is the model's)."""
+    from workbench.core.tasks.sequence_classification import label_info
+    from workbench.training.configure import resolve_model
+
+    if task.name == "sequence-classification":
+        return label_info(raw, spec["data"], spec["model"])[1]
+    if task.name != "token-classification":
+        return None
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model(spec["model"]["name_or_path"]))
+    return task.prepare(raw, spec, tokenizer).labels

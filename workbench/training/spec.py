@@ -171,6 +171,67 @@ SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
 }
 
 
+# Keys that only some tasks read: the start form hides the others and `--init` leaves them out.
+_CLASSIFIERS = ("sequence-classification", "token-classification")
+_LANGUAGE_MODELS = ("masked-lm", "causal-lm")
+TASK_KEYS: dict[str, tuple[str, ...]] = {
+    "model.num_labels": _CLASSIFIERS,
+    "model.id2label": _CLASSIFIERS,
+    "data.text_column": (*_CLASSIFIERS, *_LANGUAGE_MODELS),
+    "data.text_pair_column": ("sequence-classification",),
+    "data.label_column": _CLASSIFIERS,
+    "data.label_all_tokens": ("token-classification",),
+    "data.conll_tag_index": ("token-classification",),
+    **{
+        f"data.{key}": ("question-answering",)
+        for key in (
+            "question_column",
+            "context_column",
+            "answers_column",
+            "id_column",
+            "doc_stride",
+            "max_answer_length",
+            "n_best_size",
+            "version_2_with_negative",
+            "null_score_diff_threshold",
+        )
+    },
+    "data.block_size": _LANGUAGE_MODELS,
+    "data.text_file_mode": _LANGUAGE_MODELS,
+    "data.mlm_probability": ("masked-lm",),
+    "data.whole_word_mask": ("masked-lm",),
+    **{
+        f"data.{key}": ("seq2seq",)
+        for key in (
+            "source_column",
+            "target_column",
+            "source_lang",
+            "target_lang",
+            "source_prefix",
+            "max_target_length",
+        )
+    },
+    "training.generation_num_beams": ("seq2seq",),
+    "training.generation_max_length": ("seq2seq",),
+}
+
+
+def key_applies(dotted: str, head: str) -> bool:
+    """Whether a run of task `head` reads the spec key `dotted` (keys of every task: always)."""
+    tasks = TASK_KEYS.get(dotted)
+    return tasks is None or head in tasks
+
+
+def for_task(spec: dict, head: str) -> dict:
+    """The spec without the keys other tasks read (what `--init` writes)."""
+    return {
+        section: {key: value for key, value in values.items() if key_applies(f"{section}.{key}", head)}
+        if isinstance(values, dict)
+        else values
+        for section, values in spec.items()
+    }
+
+
 @dataclass(frozen=True)
 class FieldError:
     field: str
@@ -190,7 +251,7 @@ class SpecError(WorkbenchError):
         super().__init__(f"The run spec{where} has {len(self.errors)} problem(s):\n{lines}")
 
 
-def default_spec(model: str | None = None, data: str | Path | None = None) -> dict:
+def default_spec(model: str | None = None, data: str | Path | None = None, head: str | None = None) -> dict:
     spec = {
         section: {key: copy.deepcopy(value) for key, (value, _) in keys.items()} for section, keys in SCHEMA.items()
     }
@@ -198,6 +259,9 @@ def default_spec(model: str | None = None, data: str | Path | None = None) -> di
         spec["model"]["name_or_path"] = str(model)
     if data:
         spec["data"]["train_file"] = str(data)
+    if head and head != spec["model"]["head"]:
+        spec["model"]["head"] = head
+        spec["training"]["metrics"] = task_default_metrics(head)
     return spec
 
 

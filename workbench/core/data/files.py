@@ -76,6 +76,20 @@ def guess_split(name: str) -> str | None:
     return None
 
 
+def validation_sibling(path: Path) -> Path | None:
+    """The validation file beside a training file: same folder, same suffix, a name that says
+    validation (train.tsv -> dev.tsv, train.txt -> valid.txt, train.en -> val.en), or None."""
+    path = Path(path)
+    if guess_split(path.name) != "train" or not path.parent.is_dir():
+        return None
+    found = [
+        candidate
+        for candidate in sorted(path.parent.iterdir())
+        if candidate.is_file() and candidate.suffix == path.suffix and guess_split(candidate.name) == "validation"
+    ]
+    return found[0] if found else None
+
+
 def split_name_from_stem(name: str) -> str:
     """A valid split name made from a file name that names no known split."""
     stem = Path(name).name.split(".")[0]
