@@ -80,3 +80,29 @@ async def test_a_failed_start_gives_the_form_back_with_every_edit(mrpc_dir, monk
         await pilot.press("n")  # the same selection: the draft again
         await pilot.pause()
         assert _field(app.screen, "training.max_steps").value == "7"
+
+
+async def test_choosing_another_task_shows_its_keys_and_its_metrics(mrpc_dir):
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.active_dataset = _mrpc_selection(mrpc_dir, "Quality")
+        await pilot.press("4", "n")
+        form = app.screen
+        assert isinstance(form, StartRunScreen)
+        row = form.query_one("#field-data--doc_stride-row")
+        assert not row.display and form.query_one("#field-data--text_pair_column-row").display
+        _field(form, "model.head").value = "question-answering"
+        await wait_for(pilot, lambda: row.display)
+        assert not form.query_one("#field-data--text_pair_column-row").display
+        assert _field(form, "training.metrics").value == "exact_match, f1"
+        _field(form, "model.head").value = "sequence-classification"
+        await wait_for(pilot, lambda: not row.display)
+        assert _field(form, "training.metrics").value == "accuracy, f1"
+
+
+def test_a_conll_file_from_the_datasets_pane_asks_for_token_classification(tmp_path):
+    from workbench.ui.training.start_form import spec_from_selection
+
+    spec = spec_from_selection("embedded", {"path": str(tmp_path / "train.txt"), "format": "conll"})
+    assert spec["model"]["head"] == "token-classification"
+    assert (spec["data"]["text_column"], spec["data"]["label_column"]) == ("tokens", "ner_tags")

@@ -37,6 +37,8 @@ class DatasetSelection:
     """Class names, by id; () for regression or without labels."""
     task: str | None = None
     """"classification" or "regression" (see `core.data.labels.infer_labels`); None without labels."""
+    format: str = ""
+    """The file format as read ("csv", "jsonl", …, "conll" or "squad" for task-shaped files)."""
     guessed: tuple[str, ...] = ()
     """Which of "text", "pair", "label" were guessed (not chosen by the user)."""
     # After a preparation in the Prepare view:
@@ -64,6 +66,7 @@ class DatasetSelection:
             label_column=info.get("label_column"),
             label_names=tuple(info.get("label_names") or ()),
             task=info.get("task"),
+            format=str(info.get("format") or ""),
             guessed=tuple(role for role, key in guess if info.get(key)),
         )
 

@@ -63,9 +63,23 @@ def _data_files(path: Path) -> tuple[str, str]:
     return str(path), ""
 
 
+# Task-shaped files say which task they are for, and which columns it reads.
+FORMAT_TASKS = {
+    "conll": ("token-classification", {"text_column": "tokens", "label_column": "ner_tags"}),
+    "squad": ("question-answering", {}),
+}
+
+
 def spec_from_selection(model_path: str, dataset: dict | None) -> dict:
     """A default spec with the Models pane's model and the Datasets pane's columns and labels."""
     spec = run_spec.default_spec(model=model_path or None)
+    shaped = FORMAT_TASKS.get(str((dataset or {}).get("format") or ""))
+    if shaped and dataset.get("path"):
+        head, columns = shaped
+        spec = run_spec.default_spec(model=model_path or None, head=head)
+        train, validation = _data_files(Path(dataset["path"]))
+        spec["data"].update(train_file=train, validation_file=validation, **columns)
+        return spec
     if dataset and dataset.get("path"):
         train, validation = _data_files(Path(dataset["path"]))
         spec["data"]["train_file"] = train
@@ -198,6 +212,7 @@ class StartRunScreen(ModalScreen[dict | None]):
         self._columns_key: tuple | None = None  # the data files and columns last sent to be checked
         self._columns_checked: tuple | None = None  # ... and the ones `_column_problems` answers for
         self._column_problems: dict[str, str] = {}
+        self._head = self.initial["model"].get("head", "")  # the task whose default metrics the form shows
 
     # -- building ---------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -240,10 +255,16 @@ class StartRunScreen(ModalScreen[dict | None]):
         label = Label(key)
         if help_text:
             control.tooltip = label.tooltip = help_text
-        with Horizontal(classes="field"):
+        # Keys other tasks read are hidden (not removed): switching the task back shows them again.
+        shown = run_spec.key_applies(dotted, self.initial["model"].get("head", ""))
+        row = Horizontal(classes="field", id=field_id(dotted) + "-row")
+        row.display = shown
+        with row:
             yield label
             yield control
-        yield Static("", classes="field-error", id=field_id(dotted) + "-error", markup=False)
+        error = Static("", classes="field-error", id=field_id(dotted) + "-error", markup=False)
+        error.display = shown
+        yield error
 
     def on_mount(self) -> None:
         self.revalidate()
@@ -278,6 +299,22 @@ class StartRunScreen(ModalScreen[dict | None]):
     @on(Switch.Changed)
     def _changed(self) -> None:
         self.revalidate()
+
+    @on(Select.Changed, "#" + field_id("model.head"))
+    def _task_changed(self, event: Select.Changed) -> None:
+        """Show the keys the chosen task reads; hide the others."""
+        head = str(event.value)
+        metrics = self.query_one("#" + field_id("training.metrics"), Input)
+        before = parse_value(metrics.value, [])
+        if before == run_spec.task_default_metrics(self._head) or not before:
+            metrics.value = format_value(run_spec.task_default_metrics(head))
+        self._head = head
+        for section, values in self.initial.items():
+            for key in values:
+                dotted = f"{section}.{key}"
+                shown = run_spec.key_applies(dotted, head)
+                self.query_one("#" + field_id(dotted) + "-row").display = shown
+                self.query_one("#" + field_id(dotted) + "-error").display = shown
 
     def revalidate(self) -> None:
         spec, errors = self.read_form()
