@@ -32,6 +32,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     predict.add_argument("--pair", help="second sentence (sequence classification)")
     predict.add_argument("--context", default="", help="passage for question answering")
     predict.add_argument("--choice", action="append", default=[], help="a choice (multiple choice; repeat)")
+    predict.add_argument(
+        "--aggregation",
+        choices=["simple", "first", "max"],
+        help="token classification: how sub-tokens become entities, as the pipeline's aggregation_strategy"
+        " (default simple)",
+    )
     predict.add_argument("--labels", help='label names ("neg, pos", "0=neg, 1=pos" or a count)')
     predict.add_argument(
         "--fresh-head", action="store_true", help="new head when the label count differs (ignore_mismatched_sizes)"
@@ -153,6 +159,7 @@ def run_predict(args: argparse.Namespace) -> int:
         temperature=args.temperature,
         top_p=args.top_p,
         seed=args.seed,
+        aggregation=args.aggregation or "simple",
     )
     validate(head.key, inputs)
     info = _open(args.model)
@@ -176,6 +183,7 @@ _INPUT_FLAGS = {
     "context": ("--context", ("question-answering",)),
     "pair": ("--pair", ("sequence-classification",)),
     "choice": ("--choice", ("multiple-choice",)),
+    "aggregation": ("--aggregation", ("token-classification",)),
 }
 
 

@@ -21,6 +21,7 @@ class PlaygroundInput:
     temperature: float = 1.0  # 0 = greedy
     top_p: float = 1.0
     seed: int = 0
+    aggregation: str = "simple"  # token classification: the pipeline's aggregation_strategy
 
 
 @dataclass
@@ -126,79 +127,72 @@ def _run_sequence_classification(loaded: LoadedModel, inputs: PlaygroundInput) -
     )
 
 
-def _entity(label: str) -> tuple[str, str]:
-    """("B", "PER") from "B-PER"; ("", label) when there is no BIO prefix."""
-    if len(label) > 2 and label[1] == "-" and label[0] in "BIES":
-        return label[0], label[2:]
-    return "", label
-
-
 def _run_token_classification(loaded: LoadedModel, inputs: PlaygroundInput) -> Prediction:
-    encoded = _encode(loaded, inputs.text, return_offsets_mapping=True)
+    from workbench.core.tasks.token_classification import group_entities
+
+    encoded = _encode(loaded, inputs.text, return_offsets_mapping=True, return_special_tokens_mask=True)
     offsets = encoded.pop("offset_mapping")[0].tolist()
+    special = encoded.pop("special_tokens_mask")[0].tolist()
     logits = loaded.model(**encoded).logits
-    probabilities = logits.softmax(-1)[0]
-    scores, indices = probabilities.max(-1)
-    special = loaded.tokenizer.get_special_tokens_mask(
-        encoded["input_ids"][0].tolist(), already_has_special_tokens=True
+    scores, indices = logits.softmax(-1)[0].max(-1)
+    ids = encoded["input_ids"][0].tolist()
+    tokens = loaded.tokenizer.convert_ids_to_tokens(ids)
+    rows = [
+        {
+            "token": token,
+            "label": _label(loaded, int(indices[position])),
+            "score": round(float(scores[position]), 4),
+            "start": offsets[position][0],
+            "end": offsets[position][1],
+        }
+        for position, token in enumerate(tokens)
+        if not special[position]
+    ]
+    id2label = {index: _label(loaded, index) for index in range(logits.shape[-1])}
+    # Grouped as transformers' TokenClassificationPipeline groups them (aggregation_strategy).
+    entities = group_entities(
+        inputs.text, loaded.tokenizer, ids, offsets, special, logits[0], id2label, inputs.aggregation
     )
-    tokens = loaded.tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
-    rows, spans = [], []
-    for position, token in enumerate(tokens):
-        if special[position]:
-            continue
-        label = _label(loaded, int(indices[position]))
-        score = float(scores[position])
-        start, end = offsets[position]
-        rows.append({"token": token, "label": label, "score": round(score, 4), "start": start, "end": end})
-        prefix, entity = _entity(label)
-        if label == "O":
-            continue
-        current = spans[-1] if spans else None
-        continues = current and current["label"] == entity and prefix != "B" and current["_next"] == position
-        if continues:
-            current["end"] = end
-            current["_scores"].append(score)
-            current["_next"] = position + 1
-        else:
-            spans.append({"label": entity, "start": start, "end": end, "_scores": [score], "_next": position + 1})
-    for span in spans:
-        scores_of_span = span.pop("_scores")
-        span.pop("_next")
-        span["text"] = inputs.text[span["start"] : span["end"]]
-        span["score"] = round(sum(scores_of_span) / len(scores_of_span), 4)
-    return Prediction("token-classification", [_raw("logits", logits)], {"tokens": rows, "spans": spans})
+    spans = [
+        {
+            "label": entity["entity_group"],
+            "start": entity["start"],
+            "end": entity["end"],
+            "text": inputs.text[entity["start"] : entity["end"]],
+            "score": round(entity["score"], 4),
+        }
+        for entity in entities
+    ]
+    result = {
+        "tokens": rows,
+        "spans": spans,
+        "entities": [{"type": entity["entity_group"], **entity} for entity in entities],
+        "aggregation": inputs.aggregation,
+    }
+    return Prediction("token-classification", [_raw("logits", logits)], result)
 
 
-def _run_question_answering(loaded: LoadedModel, inputs: PlaygroundInput, max_answer_tokens: int = 30) -> Prediction:
-    encoded = _encode(loaded, inputs.text, inputs.context, return_offsets_mapping=True)
-    offsets = encoded.pop("offset_mapping")[0].tolist()
-    sequence_ids = encoded.sequence_ids(0)
-    outputs = loaded.model(**encoded)
-    start_probs = outputs.start_logits.softmax(-1)[0]
-    end_probs = outputs.end_logits.softmax(-1)[0]
-    context_positions = [index for index, sequence in enumerate(sequence_ids) if sequence == 1]
-    if not context_positions:
-        raise WorkbenchError("The question fills the whole input; no room was left for the context.")
-    best = (0.0, context_positions[0], context_positions[0])
-    for start in context_positions:
-        for end in context_positions:
-            if start <= end < start + max_answer_tokens:
-                score = float(start_probs[start] * end_probs[end])
-                if score > best[0]:
-                    best = (score, start, end)
-    score, start, end = best
-    char_start, char_end = offsets[start][0], offsets[end][1]
+def _run_question_answering(loaded: LoadedModel, inputs: PlaygroundInput, max_answer_tokens: int = 15) -> Prediction:
+    """As transformers' QuestionAnsweringPipeline answers (core/tasks/question_answering.answer_question)."""
+    from workbench.core.tasks.question_answering import answer_question
+
+    found = answer_question(
+        loaded.tokenizer, loaded.model, inputs.text, inputs.context, max_answer_len=max_answer_tokens
+    )
+    best = found.answers[0] if found.answers else {"answer": "", "score": 0.0, "start": 0, "end": 0}
+    start_logits, end_logits = found.first_window_logits
     return Prediction(
         "question-answering",
-        [_raw("start_logits", outputs.start_logits), _raw("end_logits", outputs.end_logits)],
+        [_raw("start_logits", start_logits), _raw("end_logits", end_logits)],
         {
-            "answer": inputs.context[char_start:char_end],
-            "score": round(score, 4),
-            "start": char_start,
-            "end": char_end,
-            "start_token": start,
-            "end_token": end,
+            "answer": best["answer"],
+            "score": best["score"],
+            "start": best["start"],
+            "end": best["end"],
+            "start_token": found.best_tokens[0],
+            "end_token": found.best_tokens[1],
+            "window": found.best_window,
+            "windows": found.windows,
         },
     )
 
