@@ -51,13 +51,15 @@ HEAD_KINDS: tuple[HeadKind, ...] = (
     ),
 )
 HEADS_BY_KEY = {head.key: head for head in HEAD_KINDS}
+# The Hub's pipeline names (and the training task names) for the generating heads.
+HEAD_ALIASES = {"text2text-generation": "seq2seq-lm", "seq2seq": "seq2seq-lm", "text-generation": "causal-lm"}
 
 
 def head_kind(key: str) -> HeadKind:
     from workbench.core.errors import WorkbenchError
 
     try:
-        return HEADS_BY_KEY[key]
+        return HEADS_BY_KEY[HEAD_ALIASES.get(key, key)]
     except KeyError:
         raise WorkbenchError(f"Unknown head {key!r}.", hint=f"Heads: {', '.join(HEADS_BY_KEY)}.") from None
 
