@@ -187,7 +187,7 @@ def build(spec: dict, hardware: Hardware, events: RunEvents) -> Setup:
     from accelerate.utils import set_seed
     from transformers import AutoTokenizer, get_scheduler
 
-    from workbench.core.tasks import get_task
+    from workbench.core.tasks import get_task, lora
     from workbench.training.preflight import check_loaded
 
     accelerator, training = hardware.accelerator, spec["training"]
@@ -215,6 +215,9 @@ def build(spec: dict, hardware: Hardware, events: RunEvents) -> Setup:
     described = f"{labels.num_labels} label(s)" if labels.num_labels else task.name
     events.log(f"Loading the model: {described}{' (regression)' if labels.regression else ''}")
     model = task.load_model(spec, model_path, labels)
+    model, counts = lora.apply(model, spec, task.name)
+    if lora.enabled(spec["model"].get("lora")):
+        events.log(f"LoRA: {counts.describe()}")
     check_loaded(model, tokenizer, spec["data"]["max_length"])
     collator = task.collator(tokenizer, pad_multiple(training, hardware.compiling), model)
     train_loader, eval_loader, sampler = make_loaders(prepared, collator, training, hardware)

@@ -438,9 +438,17 @@ class TrainingLoop:
             model = accelerator.unwrap_model(setup.model)
             model = getattr(model, "_orig_mod", model)  # torch.compile's wrapper
 
+            from workbench.core.tasks import lora
+
+            adapter = lora.is_adapter_model(model)
+
             def write(folder: Path) -> None:
-                model.save_pretrained(folder, state_dict=state_dict, safe_serialization=True)
+                if adapter:  # the adapter and head config only (+ final/merged/ with model.lora.save_merged)
+                    for note in lora.save_adapter(model, folder, state_dict, self.spec, setup.tokenizer):
+                        self.events.log(note, level="warning")
+                else:
+                    model.save_pretrained(folder, state_dict=state_dict, safe_serialization=True)
                 setup.tokenizer.save_pretrained(folder)
 
             checkpoints.save_folder_atomically(self.run_dir / FINAL_DIR, write)
-            self.events.log("Saved the model and tokenizer to final/")
+            self.events.log(f"Saved the {'LoRA adapter' if adapter else 'model'} and tokenizer to final/")

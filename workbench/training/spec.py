@@ -401,6 +401,11 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
             error("model.id2label", f"has {len(id2label)} labels but model.num_labels is {value('model.num_labels')}")
     choice("model.attn_implementation", ("sdpa", "eager", "flash_attention_2"))
     choice("model.compile_mode", COMPILE_MODES)
+    if isinstance(value("model.lora"), dict):
+        from workbench.core.tasks.lora import validate_lora
+
+        for field, message in validate_lora(value("model.lora"), from_config=value("model.from_config") is True):
+            error(field, message)
 
     # data
     head = value("model.head")

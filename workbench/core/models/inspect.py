@@ -70,6 +70,7 @@ class CheckpointInfo:
     known_architecture: bool | None = None
     needs_remote_code: bool = False
     warnings: list[str] = field(default_factory=list)
+    adapter: Path | None = None  # a peft (LoRA) adapter folder loaded over this base (models.loading)
 
     @property
     def model_type(self) -> str:
@@ -246,6 +247,10 @@ def inspect_checkpoint(folder: Path | str, name: str | None = None, *, check: bo
         raise WorkbenchError(f"{folder} does not exist.", hint="Check the path, or pick a model from the list.")
     if not folder.is_dir():
         raise WorkbenchError(f"{folder} is a file; a checkpoint is a folder with config.json and weights.")
+    if (folder / "adapter_config.json").is_file() and not (folder / "config.json").is_file():
+        from workbench.core.models.loading import inspect_adapter  # its base, with the adapter on top
+
+        return inspect_adapter(folder, name, check=check)
     config = read_config(folder)
     weights = summarise_weights(folder)
     tokenizer_class, tokenizer_fast = _tokenizer_details(folder)

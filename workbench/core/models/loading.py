@@ -1,9 +1,13 @@
-"""What loading a checkpoint with a head means (on the meta device), and loading it for real."""
+"""What loading a checkpoint with a head means (on the meta device), and loading it for real.
+
+A peft adapter folder (adapter_config.json, no config.json: what a LoRA run leaves in final/) opens
+as its base model, named in adapter_config.json, with the adapter loaded on top and merged in."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.lazy_imports import TRANSFORMERS_LOCK, transformers_module
@@ -220,6 +224,10 @@ def analyse_head(
         report.new = sorted(loading["missing_keys"])
         report.unused = sorted(loading["unexpected_keys"])
         report.mismatched = sorted((key, tuple(old), tuple(new)) for key, old, new in loading["mismatched_keys"])
+    if info.adapter is not None:  # the adapter brings these (a classifier trained in full, ...)
+        provided = adapter_weight_keys(info.adapter)
+        report.new = [key for key in report.new if key not in provided]
+        report.mismatched = [item for item in report.mismatched if item[0] not in provided]
     fresh = set(report.new) | {key for key, _, _ in report.mismatched}
     report.from_checkpoint = [key for key in state_keys if key not in fresh] if compare else []
     report.new_params = sum(_numel(shapes.get(key, ())) for key in fresh)
@@ -276,6 +284,8 @@ def load_model(
     available_bytes: int | None = None,
 ) -> LoadedModel:
     """Load the checkpoint with the chosen head; check `should_stop` between steps."""
+    if info.adapter is not None:
+        options = adapter_options(info, options)
     check_loadable(info, options)
     check_memory(info, available_bytes)
 
@@ -299,10 +309,12 @@ def load_model(
         )
     step("loading tokenizer", 0.3)
     tokenizer = None
-    if info.tokenizer_class:
+    # An adapter run saves its tokenizer next to the adapter: that one, else the base's.
+    tokenizer_folder = info.adapter if info.adapter and (info.adapter / "tokenizer_config.json").is_file() else None
+    if info.tokenizer_class or tokenizer_folder:
         from workbench.core.tokenizer.loader import load_hf_tokenizer
 
-        tokenizer = load_hf_tokenizer(info.path, trust_remote_code=options.trust_remote_code)
+        tokenizer = load_hf_tokenizer(tokenizer_folder or info.path, trust_remote_code=options.trust_remote_code)
     step("loading weights", 0.5)
     import torch
 
@@ -321,6 +333,138 @@ def load_model(
             )
         except (OSError, ValueError, RuntimeError, KeyError, TypeError) as error:
             raise WorkbenchError(f"Loading {info.name} failed: {error}") from error
+    if info.adapter is not None:
+        step("loading the adapter", 0.8)
+        model = apply_adapter(model, info)
     model.eval()
     step("ready", 1.0)
     return LoadedModel(info=info, options=options, model=model, tokenizer=tokenizer, report=report)
+
+
+# -- peft adapter folders -------------------------------------------------------------------------
+
+
+def adapter_base(folder: Path, adapter_config: dict) -> tuple[Path, str]:
+    """The folder and the name of the base model an adapter names (`base_model_name_or_path`): the
+    embedded encoder, a local folder, or a Hub id (cached, or downloaded when online)."""
+    from workbench.core.embedded import EMBEDDED_MODEL_NAME, embedded_model_path, is_embedded
+    from workbench.core.hub.card import EMBEDDED_BASE_MODEL
+
+    config_file = folder / "adapter_config.json"
+    base = adapter_config.get("base_model_name_or_path")
+    if not isinstance(base, str) or not base.strip():
+        raise WorkbenchError(
+            f"{config_file} names no base model (base_model_name_or_path is empty).",
+            hint="Write the base model's Hub id or folder there, then open the adapter again.",
+        )
+    if base == EMBEDDED_BASE_MODEL or is_embedded(base):
+        return embedded_model_path(), EMBEDDED_MODEL_NAME
+    candidate = Path(base).expanduser()
+    if candidate.is_dir():
+        return candidate, base
+    fix = f"Put the base model back, or write where it is now as base_model_name_or_path in {config_file}."
+    if base.startswith(("/", ".", "~")) or candidate.exists():
+        raise WorkbenchError(f"The adapter's base model {base} (named in {config_file}) is not there.", hint=fix)
+    from workbench.core.models.catalog import resolve
+
+    try:
+        return resolve(base)
+    except WorkbenchError as error:
+        raise WorkbenchError(
+            f"The adapter's base model {base!r} (named in {config_file}) cannot be found: {error.message}",
+            hint=error.hint or fix,
+        ) from None
+
+
+def inspect_adapter(folder: Path, name: str | None = None, *, check: bool = True) -> CheckpointInfo:
+    """The base checkpoint's summary, with the adapter folder attached and the trained head's config
+    (labels, architecture) read from head_config.json when the run left one."""
+    from workbench.core.models.inspect import inspect_checkpoint
+    from workbench.core.tasks.lora import read_adapter_config, read_head_config
+
+    folder = Path(folder)
+    adapter_config = read_adapter_config(folder)
+    base_path, base_name = adapter_base(folder, adapter_config)
+    if (base_path / "adapter_config.json").is_file() and not (base_path / "config.json").is_file():
+        raise WorkbenchError(
+            f"{folder}: its base model {base_name} is an adapter too; adapters on adapters are not supported."
+        )
+    info = inspect_checkpoint(base_path, name=base_name, check=check)
+    shown = name or folder.name
+    if shown == "final":  # a run's final/ folder: the run names it
+        shown = f"{folder.resolve().parent.name}/final"
+    info.name = f"{shown} (LoRA adapter on {base_name})"
+    info.adapter = folder
+    head_config = read_head_config(folder)
+    if head_config.get("model_type") == info.model_type:
+        info.config = head_config
+    targets = adapter_config.get("target_modules")
+    targets = ", ".join(targets) if isinstance(targets, list) else targets
+    info.warnings.insert(
+        0,
+        f"A {adapter_config.get('peft_type', 'peft')} adapter (r={adapter_config.get('r')}, on {targets}) over"
+        f" {base_name}: the base is loaded and the adapter merged into it.",
+    )
+    return info
+
+
+def adapter_head(adapter: Path) -> str | None:
+    """The head an adapter was trained with (a HeadKind key), from its task type or head config."""
+    from workbench.core.tasks.lora import TASK_TYPE_HEADS, read_adapter_config, read_head_config
+
+    head = TASK_TYPE_HEADS.get(str(read_adapter_config(adapter).get("task_type")))
+    if head is not None:
+        return head
+    for architecture in read_head_config(adapter).get("architectures") or []:
+        if architecture.endswith("ForMaskedLM"):
+            return "masked-lm"
+    return None
+
+
+def adapter_options(info: CheckpointInfo, options: LoadOptions) -> LoadOptions:
+    """Load options for an adapter: its own head, and the trained head's labels unless others were given."""
+    from dataclasses import replace
+
+    from workbench.core.models.labels import Labels
+
+    trained = adapter_head(info.adapter)
+    if trained is not None and trained != options.head.key:
+        raise WorkbenchError(
+            f"{info.adapter.name} is a {trained} adapter; open it with the {trained} head, not {options.head.key}.",
+            hint=f"CLI: --head {trained}",
+        )
+    labels = options.labels
+    if labels is None and options.head.takes_labels and info.id2label:
+        labels = Labels(tuple(info.id2label[index] for index in sorted(info.id2label)))
+    # The head's weights come from the adapter, whatever size the base's own head has.
+    return replace(options, labels=labels, ignore_mismatched_sizes=True)
+
+
+def adapter_weight_keys(adapter: Path) -> set[str]:
+    """The base model's weight names an adapter file replaces (modules trained in full, e.g. the head)."""
+    from workbench.core.models.inspect import read_safetensors_header
+
+    path = adapter / "adapter_model.safetensors"
+    if not path.is_file():
+        return set()
+    keys = set()
+    for key in read_safetensors_header(path):
+        if "lora_" not in key:
+            keys.add(key.removeprefix("base_model.model."))
+    return keys
+
+
+def apply_adapter(model, info: CheckpointInfo):
+    """The base model with the adapter loaded and merged in: a plain transformers model again."""
+    import warnings
+
+    from peft import PeftModel
+
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+            with TRANSFORMERS_LOCK:
+                peft_model = PeftModel.from_pretrained(model, str(info.adapter))
+            return peft_model.merge_and_unload()
+    except (OSError, ValueError, RuntimeError, KeyError, TypeError) as error:
+        raise WorkbenchError(f"Loading the adapter in {info.adapter} over {info.name} failed: {error}") from error
