@@ -1,6 +1,8 @@
 """The model card: metadata through huggingface_hub's ModelCard/ModelCardData, a body from the run.
 
-`card_facts` gathers what the run knows (spec.toml, summary.json, events.jsonl, config.json);
+`card_facts` gathers what the run knows (spec.toml, summary.json, events.jsonl, config.json); the
+pipeline tag and the model-index task come from the run's task (`core.tasks`, `card_info`), and a
+LoRA run's card (adapter_config.json in the folder) says so: `library_name: peft`, the base model;
 `build_card` writes the README; `check_card` validates an edited card before anything is sent.
 """
 
@@ -104,6 +106,42 @@ TASK_NAMES = {
     "text2text-generation": "Text2Text Generation",
     "feature-extraction": "Feature Extraction",
     "multiple-choice": "Multiple Choice",
+    "translation": "Translation",
+    "summarization": "Summarization",
+}
+# How a metric is shown (the rest: "exact_match" -> "Exact Match").
+METRIC_TITLES = {
+    "f1": "F1",
+    "mcc": "MCC",
+    "bleu": "BLEU",
+    "chrf": "chrF",
+    "rouge1": "ROUGE-1",
+    "rouge2": "ROUGE-2",
+    "rougeL": "ROUGE-L",
+    "rougeLsum": "ROUGE-Lsum",
+    "has_answer_f1": "HasAns F1",
+    "no_answer_f1": "NoAns F1",
+    "pearsonr": "Pearson r",
+    "spearmanr": "Spearman r",
+}
+# The Hub metric ids (the card's `metrics:`) of what each task computes, when not the name itself.
+TASK_METRIC_IDS = {"token-classification": "seqeval"}  # entity-level precision, recall, F1, accuracy
+METRIC_IDS = {
+    "rouge1": "rouge",
+    "rouge2": "rouge",
+    "rougeL": "rouge",
+    "rougeLsum": "rouge",
+    "has_answer_f1": "squad_v2",
+    "no_answer_f1": "squad_v2",
+}
+# peft task types -> pipeline tag and the transformers Auto class of the head.
+ADAPTER_TASKS = {
+    "SEQ_CLS": ("text-classification", "AutoModelForSequenceClassification"),
+    "TOKEN_CLS": ("token-classification", "AutoModelForTokenClassification"),
+    "QUESTION_ANS": ("question-answering", "AutoModelForQuestionAnswering"),
+    "CAUSAL_LM": ("text-generation", "AutoModelForCausalLM"),
+    "SEQ_2_SEQ_LM": ("text2text-generation", "AutoModelForSeq2SeqLM"),
+    "FEATURE_EXTRACTION": ("feature-extraction", "AutoModel"),
 }
 NOT_METRICS = {"loss", "runtime", "samples_per_second", "steps_per_second", "epoch", "step"}
 FRAMEWORKS = (
@@ -125,6 +163,11 @@ class CardFacts:
     dataset_config: str | None = None
     dataset_label: str = ""  # "GLUE MRPC", "train.tsv"
     pipeline_tag: str | None = None
+    task_type: str | None = None  # the model-index task (None: the pipeline tag)
+    task_name: str | None = None
+    metric_ids: list[str] = field(default_factory=list)  # the card's `metrics:` (None: the metric names)
+    adapter: dict = field(default_factory=dict)  # adapter_config.json of a LoRA (peft) folder
+    head_class: str = ""  # the trained head's transformers class (BertForSequenceClassification)
     library_name: str = "transformers"
     license: str | None = None
     language: list[str] = field(default_factory=list)
@@ -172,6 +215,41 @@ def _dataset(spec_data: dict, summary_dataset: str) -> tuple[list[str], str | No
     return [], None, Path(train_file).name if train_file else ""
 
 
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def task_card(head: str, spec: dict):
+    """The task's `CardInfo` for a spec's `model.head` (None: not a task, or one not built)."""
+    import inspect
+
+    from workbench.core.errors import WorkbenchError
+    from workbench.core.tasks import TASK_MODULES, get_task
+
+    if head not in TASK_MODULES:
+        return None
+    try:
+        task = get_task(head)
+    except WorkbenchError:
+        return None
+    takes_spec = len(inspect.signature(task.card_info).parameters) > 0
+    return task.card_info(spec) if takes_spec else task.card_info()
+
+
+def metric_ids(head: str, metrics) -> list[str]:
+    """The Hub metric ids for these metric names of this task, in order, each once."""
+    ids: list[str] = []
+    for metric in metrics:
+        metric_id = TASK_METRIC_IDS.get(head) or METRIC_IDS.get(metric, metric)
+        if metric_id not in ids:
+            ids.append(metric_id)
+    return ids
+
+
 def _versions(source: PushSource, events: list) -> dict[str, str]:
     from workbench.core.runs.protocol import RunStarted
 
@@ -191,19 +269,24 @@ def _versions(source: PushSource, events: list) -> dict[str, str]:
 def card_facts(source: PushSource, repo_id: str = "") -> CardFacts:
     from workbench.core.runs.folder import EVENTS_FILE
     from workbench.core.runs.protocol import Evaluation, Step, read_events
+    from workbench.core.tasks.lora import ADAPTER_CONFIG, HEAD_CONFIG
 
     spec = source.spec or {}
     summary = source.summary or {}
-    config = {}
-    try:
-        config = json.loads((source.folder / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
+    config = _read_json(source.folder / "config.json")
+    adapter = _read_json(source.folder / ADAPTER_CONFIG)
+    if adapter and not config:
+        config = _read_json(source.folder / HEAD_CONFIG)  # the trained head's config, kept next to the adapter
     name = repo_id.split("/")[-1] if repo_id else (source.run_id or source.folder.name)
     facts = CardFacts(model_name=name, run_id=source.run_id)
 
     model_spec = spec.get("model", {}) if isinstance(spec.get("model"), dict) else {}
     base_name = model_spec.get("name_or_path") or summary.get("model") or ""
+    if adapter:
+        facts.adapter = adapter
+        facts.library_name = "peft"
+        facts.tags.append("lora")
+        base_name = adapter.get("base_model_name_or_path") or base_name
     if source.run_dir is not None or base_name:
         facts.base_model = _base_model(str(base_name))
     if facts.base_model == EMBEDDED_BASE_MODEL:
@@ -211,7 +294,12 @@ def card_facts(source: PushSource, repo_id: str = "") -> CardFacts:
 
     head = model_spec.get("head") or summary.get("head") or ""
     architectures = config.get("architectures") or []
-    facts.pipeline_tag = HEAD_TAGS.get(head)
+    facts.head_class = architectures[0] if architectures else ""
+    info = task_card(head, spec) if head else None
+    if info is not None:
+        facts.pipeline_tag, facts.task_type, facts.task_name = info.pipeline_tag, info.task_type, info.task_name
+    else:
+        facts.pipeline_tag = HEAD_TAGS.get(head) or ADAPTER_TASKS.get(str(adapter.get("task_type")), (None,))[0]
     for architecture in architectures:
         for suffix, tag in HEAD_TAGS.items():
             if facts.pipeline_tag is None and suffix[0].isupper() and architecture.endswith(suffix):
@@ -246,6 +334,7 @@ def card_facts(source: PushSource, repo_id: str = "") -> CardFacts:
     facts.final_metrics = _clean_metrics(summary.get("final_metrics") or {})
     if not facts.final_metrics and facts.evaluations:
         facts.final_metrics = dict(facts.evaluations[-1]["metrics"])
+    facts.metric_ids = metric_ids(head, [k for k in facts.final_metrics if k not in NOT_METRICS])
     facts.versions = _versions(source, events) if source.run_dir is not None else {}
     return facts
 
@@ -257,7 +346,7 @@ def _fmt(value) -> str:
 
 
 def _title(metric: str) -> str:
-    return metric.replace("_", " ").title() if metric not in ("f1", "mcc") else metric.upper()
+    return METRIC_TITLES.get(metric) or metric.replace("_", " ").title()
 
 
 def build_card(facts: CardFacts, repo_id: str = "") -> str:
@@ -269,8 +358,8 @@ def build_card(facts: CardFacts, repo_id: str = "") -> str:
     if scores and facts.pipeline_tag:
         eval_results = [
             EvalResult(
-                task_type=facts.pipeline_tag,
-                task_name=TASK_NAMES.get(facts.pipeline_tag, facts.pipeline_tag),
+                task_type=facts.task_type or facts.pipeline_tag,
+                task_name=facts.task_name or TASK_NAMES.get(facts.pipeline_tag, facts.pipeline_tag),
                 dataset_type=facts.datasets[0] if facts.datasets else "custom",
                 dataset_name=facts.dataset_label or "custom",
                 dataset_config=facts.dataset_config,
@@ -284,7 +373,7 @@ def build_card(facts: CardFacts, repo_id: str = "") -> str:
     data = ModelCardData(
         base_model=facts.base_model,
         datasets=facts.datasets or None,
-        metrics=list(scores) or None,
+        metrics=(facts.metric_ids or list(scores)) or None,
         pipeline_tag=facts.pipeline_tag,
         library_name=facts.library_name,
         license=facts.license,
@@ -301,7 +390,14 @@ def _body(facts: CardFacts, repo_id: str = "") -> str:
     lines = [f"# {facts.model_name}", ""]
     base = f"[{facts.base_model}](https://huggingface.co/{facts.base_model})" if facts.base_model else "a local model"
     data = f" on {facts.dataset_label}" if facts.dataset_label else ""
-    if facts.run_id:
+    if facts.adapter:
+        trained = f", trained with workbench (run `{facts.run_id}`)" if facts.run_id else ""
+        lines.append(
+            f"This is a LoRA adapter (peft) for {base}{data}{trained}: only the adapter's weights are here"
+            f" (rank r={facts.adapter.get('r')}, on {_targets(facts.adapter)}); load the base model and this"
+            " adapter on top."
+        )
+    elif facts.run_id:
         lines.append(
             f"This model is a fine-tuned version of {base}{data}, trained with workbench (run `{facts.run_id}`)."
         )
@@ -324,7 +420,9 @@ def _body(facts: CardFacts, repo_id: str = "") -> str:
         " split listed below; check its behaviour (and biases inherited from the base model and the data) on"
         " your own data before relying on it."
     )
-    if facts.pipeline_tag and facts.library_name == "transformers":
+    if facts.adapter:
+        lines += ["", "## How to use", "", "```python", *_adapter_usage(facts, repo_id), "```"]
+    elif facts.pipeline_tag and facts.library_name == "transformers":
         lines += [
             "",
             "## How to use",
@@ -369,6 +467,34 @@ def _body(facts: CardFacts, repo_id: str = "") -> str:
         lines += ["", "### Framework versions", ""]
         lines += [f"- {VERSION_NAMES.get(key, key)} {value}" for key, value in facts.versions.items() if key != "error"]
     return "\n".join(lines) + "\n"
+
+
+def _targets(adapter: dict) -> str:
+    targets = adapter.get("target_modules")
+    if isinstance(targets, list):
+        return ", ".join(f"`{name}`" for name in sorted(targets))
+    return f"`{targets}`" if targets else "the default modules"
+
+
+def _adapter_usage(facts: CardFacts, repo_id: str) -> list[str]:
+    """Python that loads the base with the trained head and this adapter on top (peft)."""
+    auto = ADAPTER_TASKS.get(str(facts.adapter.get("task_type")), (None, "AutoModel"))[1]
+    if facts.head_class.endswith("ForMaskedLM"):
+        auto = "AutoModelForMaskedLM"
+    base = facts.base_model or str(facts.adapter.get("base_model_name_or_path") or "BASE_MODEL")
+    options = ""
+    if facts.labels:
+        id2label = dict(enumerate(facts.labels))
+        options = f", num_labels={len(facts.labels)}, id2label={id2label!r}"
+    return [
+        "from peft import PeftModel",
+        f"from transformers import {auto}, AutoTokenizer",
+        "",
+        f'base = {auto}.from_pretrained("{base}"{options})',
+        f'model = PeftModel.from_pretrained(base, "{repo_id or facts.model_name}")',
+        "model = model.merge_and_unload()  # optional: a plain transformers model",
+        f'tokenizer = AutoTokenizer.from_pretrained("{repo_id or facts.model_name}")',
+    ]
 
 
 @dataclass
