@@ -22,6 +22,8 @@ from workbench.core.settings import Settings, SettingsFileError, load_settings, 
 from workbench.ui.messages import (
     ActiveDatasetChanged,
     ActiveModelChanged,
+    DatasetRowRequested,
+    DemoRequested,
     HubStatusChanged,
     OpenModelRequested,
     PaneRequested,
@@ -29,6 +31,7 @@ from workbench.ui.messages import (
     SendToTokenizer,
 )
 from workbench.ui.palette import PaletteCommand, WorkbenchCommands, pane_switch_commands
+from workbench.ui.shell.demo_control import DemoControl
 from workbench.ui.shell.gc_pauses import freeze_long_lived_objects
 from workbench.ui.shell.header import WorkbenchHeader
 from workbench.ui.shell.help_screen import HelpScreen
@@ -101,6 +104,7 @@ class WorkbenchApp(App[int]):
         self.probe_hub_on_start = probe_hub_on_start
         self.attach_run = attach_run
         self._startup_problems: list[str] = list(self.settings.problems)
+        self.demo = DemoControl(self)
         self._register_theme_files()
         self.theme = self._initial_theme()
 
@@ -194,9 +198,34 @@ class WorkbenchApp(App[int]):
     async def _open_model(self, message: OpenModelRequested) -> None:
         await self._route("models", "open_model", message.path)
 
+    @on(DatasetRowRequested)
+    async def _dataset_row(self, message: DatasetRowRequested) -> None:
+        await self._route(
+            "datasets", "show_row", message.source, message.row, message.split, message.splits, message.config
+        )
+
     @on(PaneRequested)
     def _pane_requested(self, message: PaneRequested) -> None:
         self.action_show_pane(message.pane_id)
+
+    @on(DemoRequested)
+    def _demo_requested(self, message: DemoRequested) -> None:
+        if message.target is None:
+            self.demo.stop()
+        else:
+            self.demo.start(message.target)
+
+    def on_unmount(self) -> None:
+        self.demo.shutdown()
+
+    def action_demo_active_model(self) -> None:
+        from workbench.ui.hub.target import push_target
+
+        target = self.active_model_path or (push_target(None, self.settings.runs_path) or (None,))[0]
+        if not target:
+            self.notify("No model for a demo yet: open a model folder or finish a run.", severity="warning")
+            return
+        self.demo.start(str(target))
 
     @on(PushRequested)
     def _push_requested(self, message: PushRequested) -> None:
@@ -323,6 +352,15 @@ class WorkbenchApp(App[int]):
                 "hub: push", self.action_push_to_hub, "Push the active model folder or the newest run to the Hub"
             )
         )
+        commands.append(
+            PaletteCommand(
+                "demo: start",
+                self.action_demo_active_model,
+                "A Gradio demo of the active model (or the newest run's), on 127.0.0.1; prints the ssh -L line",
+            )
+        )
+        if self.demo.active:
+            commands.append(PaletteCommand("demo: stop", self.demo.stop, f"Stop the demo of {self.demo.state.target}"))
         if self.main_screen is not None:
             for pane_id in PANE_IDS:
                 for pane in self.main_screen.query(f"#{pane_id}-pane"):

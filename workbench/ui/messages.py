@@ -65,3 +65,22 @@ class PaneRequested(Message):
     """Show this pane (by id: models, tokenizer, datasets, training)."""
 
     pane_id: str
+
+
+@dataclass
+class DatasetRowRequested(Message):
+    """Open this dataset in the Datasets pane (unless it is the one open) with the cursor on `row` of
+    `split` (e.g. an example of the Errors view). `splits` and `config` as `DatasetsPane.open_path` takes them."""
+
+    source: str
+    row: int
+    split: str | None = None
+    splits: dict[str, list[str]] | None = None
+    config: str | None = None
+
+
+@dataclass
+class DemoRequested(Message):
+    """Start a Gradio demo of this model folder or run (`target`), or stop the running one (None)."""
+
+    target: str | None

@@ -25,7 +25,7 @@ from workbench.core.models.catalog import CatalogEntry, embedded_entry, folder_e
 from workbench.core.models.heads import HEADS_BY_KEY
 from workbench.core.models.inspect import CheckpointInfo, inspect_checkpoint
 from workbench.core.models.labels import Labels
-from workbench.ui.messages import ActiveModelChanged
+from workbench.ui.messages import ActiveModelChanged, DemoRequested
 from workbench.ui.models.catalog import CatalogList, FolderSuggester
 from workbench.ui.models.heads_view import HeadsView
 from workbench.ui.models.playground import Playground
@@ -66,6 +66,14 @@ class ModelsPane(Horizontal):
         ),
         Binding(
             "ctrl+s", "save_model", "Save", id="models.save", tooltip="save_pretrained the loaded model and tokenizer"
+        ),
+        Binding(
+            "ctrl+d",
+            "demo",
+            "Demo",
+            show=False,  # the footer is full: F1 and the palette ("demo: start") list it
+            id="models.demo",
+            tooltip="Serve a Gradio demo of this model (127.0.0.1; the ssh -L line is shown)",
         ),
     ]
 
@@ -373,6 +381,12 @@ class ModelsPane(Horizontal):
             return
         path = "" if self.entry.source == "embedded" else str(self.info.path)
         self.post_message(ActiveModelChanged(self.info.name, path))
+
+    def action_demo(self) -> None:
+        if self.info is None or self.entry is None:
+            self.notify("Open a model first", severity="warning")
+            return
+        self.post_message(DemoRequested("embedded" if self.entry.source == "embedded" else str(self.info.path)))
 
     def action_focus_path(self) -> None:
         self.query_one("#model-path", Input).focus()

@@ -21,7 +21,7 @@ from textual.widgets import ContentSwitcher, DataTable, Static
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.runs.follow import resolve_run
-from workbench.ui.messages import OpenModelRequested, PaneRequested, PushRequested
+from workbench.ui.messages import DemoRequested, OpenModelRequested, PaneRequested, PushRequested
 from workbench.ui.palette import PaletteCommand
 from workbench.ui.training.compare import CompareView
 from workbench.ui.training.monitor import RunMonitor
@@ -68,6 +68,22 @@ class TrainingPane(Vertical):
         ),
         Binding("p", "push", "Push", id="training.push", tooltip="Push the run's final model to the Hub"),
         Binding("f", "show_folder", "Folder", id="training.folder", tooltip="Show (and copy) the run folder's path"),
+        Binding(
+            "x",
+            "errors",
+            "Errors",
+            show=False,  # the footer is full: F1 and the palette ("run: errors …") list it
+            id="training.errors",
+            tooltip="Where the run's latest evaluation went wrong: confusion matrix, worst examples",
+        ),
+        Binding(
+            "d",
+            "demo",
+            "Demo",
+            show=False,  # the footer is full: F1 and the palette ("demo: start") list it
+            id="training.demo",
+            tooltip="Serve a Gradio demo of the run's final model (127.0.0.1; the ssh -L line is shown)",
+        ),
         Binding(
             "e",
             "report",
@@ -269,7 +285,7 @@ class TrainingPane(Vertical):
             return view == "runs-view"
         if action == "show_list":
             return view != "runs-view"
-        if action in ("stop", "kill", "resume", "open_model", "push", "show_folder"):
+        if action in ("stop", "kill", "resume", "open_model", "push", "show_folder", "errors"):
             if view == "compare":
                 return False
             status = self.target_status()
@@ -377,6 +393,28 @@ class TrainingPane(Vertical):
             return
         self.post_message(PushRequested(str(final), str(folder)))
 
+    def action_demo(self) -> None:
+        folder = self._require_target()
+        if folder is None:
+            return
+        if not (folder / "final").is_dir():
+            self.notify(f"{folder.name} has no final model yet", severity="warning")
+            return
+        self.post_message(DemoRequested(str(folder)))
+
+    def action_errors(self) -> None:
+        from workbench.ui.training.errors_parts import has_predictions
+
+        folder = self._require_target()
+        if folder is None:
+            return
+        if not has_predictions(folder):
+            self.notify(f"{folder.name} kept no predictions (yet): they come with its evaluations", severity="warning")
+            return
+        from workbench.ui.training.errors_view import ErrorsView
+
+        self.app.push_screen(ErrorsView(folder))
+
     def action_report(self) -> None:
         from workbench.ui.widgets.report_dialog import ReportDialog
 
@@ -450,6 +488,7 @@ class TrainingPane(Vertical):
                 ("push", self.action_push, "Push the final model to the Hub"),
                 ("folder", self.action_show_folder, "Show and copy the run folder path"),
                 ("report", self.action_report, "A forum-ready report of its failure (e)"),
+                ("errors", self.action_errors, "Where its latest evaluation went wrong (x)"),
             ):
                 commands.append(PaletteCommand(f"run: {verb} {name}", action, help_text))
         return commands
