@@ -229,6 +229,23 @@ class DatasetsPane(Vertical, can_focus=True):
         """Open a file, folder or Hub id in a worker (public: tests and other panes call it)."""
         self._start_open(OpenRequest(str(source), splits, config, split, header=header, names=names))
 
+    def show_row(self, source: str, row: int, split: str | None = None, splits=None, config=None) -> None:
+        """Put the cursor on `row` of `split`, opening `source` first unless it is the dataset open
+        (public: the Errors view's jump to an example, routed by the app)."""
+        last = self.last_request
+        is_open = last is not None and (last.source, last.splits, last.config) == (str(source), splits, config)
+        if self.opened is not None and is_open:
+            self._go_to_row(split, row)
+        else:
+            self._start_open(OpenRequest(str(source), splits, config, None if splits else split, {"row": (split, row)}))
+
+    def _go_to_row(self, split: str | None, row: int) -> None:
+        if split is not None and split != self.split and split in self.opened.rows:
+            self.show_split(split)
+        self.rows_view.clear_query()
+        self.rows_view.table.go_to(row)
+        self.rows_view.table.focus()
+
     def _start_open(self, request: OpenRequest) -> None:
         self.last_request = request
         self.opening = True
@@ -301,6 +318,9 @@ class DatasetsPane(Vertical, can_focus=True):
         self.show_split(next(iter(opened.rows)))
         self.query_one(DatasetTable).focus()
         self.opening = False
+        pending = self.last_request.extra.pop("row", None) if self.last_request is not None else None
+        if pending is not None:  # opened by show_row: go to its row (once; a reload keeps the cursor at 0)
+            self._go_to_row(*pending)
 
     def watch_selection(self, selection: DatasetSelection | None) -> None:
         if selection is not None:

@@ -1,0 +1,292 @@
+"""What the Errors view loads and shows besides its widgets: the evaluation to open, the loaded
+predictions with their analysis (`core/evaluation/analysis`), the code that reproduces the table,
+and the dialog that shows it.
+
+`load_errors` runs in the view's thread worker: it finds the evaluation (a run's latest that kept
+predictions, or a predictions file named directly, as `workbench eval` writes), reads the Parquet
+file and, for classification, builds the confusion matrix and per-class scores.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import tomllib
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static, TextArea
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.runs import predictions
+from workbench.core.runs.folder import EVENTS_FILE, FINAL_DIR, PREDICTIONS_DIR, SPEC_FILE
+from workbench.core.runs.protocol import Evaluation, EventReader, RunStarted
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from workbench.core.evaluation.analysis import ClassScore, ConfusionMatrix
+
+CLASSIFICATION_HEADS = ("sequence-classification",)
+MAX_CLASSES = 100  # more distinct gold/predicted values than this (or than half the rows): not classes
+
+
+@dataclass(frozen=True)
+class ErrorsSource:
+    """What to open: a run (its latest evaluation that kept predictions, or the one at `step`), or a
+    predictions file with the model and data file it came from (a `workbench eval` result)."""
+
+    run_dir: Path | None = None
+    step: int | None = None
+    predictions: Path | None = None
+    model: str | None = None  # the folder the Playground opens
+    data_file: str | None = None  # the evaluated file, for the Datasets pane
+    split: str = "validation"
+    head: str | None = None
+
+
+@dataclass
+class ErrorsData:
+    """One evaluation's predictions, read and analysed."""
+
+    table: pa.Table
+    path: Path
+    title: str
+    kind: str  # "classification" or "generic"
+    matrix: ConfusionMatrix | None = None
+    scores: list[ClassScore] = field(default_factory=list)
+    model: str | None = None
+    dataset: dict[str, Any] | None = None  # DatasetRowRequested's fields but the row
+
+
+def latest_evaluation(run_dir: Path, step: int | None = None) -> tuple[Evaluation | None, dict]:
+    """The run's latest evaluation whose predictions file is still there (or the one at `step`) and
+    the run's spec. Only the lines of evaluations and starts are decoded."""
+    reader = EventReader(run_dir / EVENTS_FILE)
+    found: Evaluation | None = None
+    spec: dict = {}
+    try:
+        with open(reader.path, "rb") as file:
+            for line in file:
+                if b'"evaluation"' not in line and b'"run_started"' not in line:
+                    continue
+                event = reader.decode_line(line)
+                if isinstance(event, RunStarted):
+                    spec = event.spec or spec
+                elif isinstance(event, Evaluation) and event.predictions and (step is None or event.step == step):
+                    if (run_dir / event.predictions).is_file():
+                        found = event
+    except FileNotFoundError:
+        pass
+    if not spec and (run_dir / SPEC_FILE).is_file():
+        try:
+            spec = tomllib.loads((run_dir / SPEC_FILE).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+            spec = {}
+    return found, spec
+
+
+def load_errors(source: ErrorsSource) -> ErrorsData:
+    """Find, read and analyse the predictions (in a worker: reads files)."""
+    from workbench.core.evaluation.analysis import confusion_matrix, per_class_scores, read_predictions
+
+    spec: dict = {}
+    metrics: dict = {}
+    step = source.step
+    model, dataset = source.model, _dataset_of_file(source.data_file, source.split)
+    if source.predictions is not None:
+        path = Path(source.predictions)
+        name = path.stem
+    elif source.run_dir is not None:
+        run_dir = Path(source.run_dir)
+        event, spec = latest_evaluation(run_dir, step)
+        if event is not None:
+            path, step, metrics = run_dir / event.predictions, event.step, event.metrics
+        else:
+            path, step = _newest_file(run_dir, step)
+        name = run_dir.name if step is not None else f"{run_dir.name} · {path.stem}"
+        model = model or (str(run_dir / FINAL_DIR) if (run_dir / FINAL_DIR).is_dir() else None)
+        dataset = dataset or _dataset_of_spec(spec.get("data") or {})
+    else:
+        raise WorkbenchError("nothing to open: give a run or a predictions file")
+    table = read_predictions(path)
+    about = eval_about(table)  # what `workbench eval` wrote with its predictions
+    model = model or about.get("model") or None
+    dataset = dataset or _dataset_of_file(about.get("data_file"), source.split)
+    metrics = metrics or about.get("metrics") or {}
+    head = source.head or (spec.get("model") or {}).get("head") or about.get("task")
+    kind = "classification" if _is_classification(table, head) else "generic"
+    parts = [name, f"step {step:,}" if step is not None else "", f"{table.num_rows:,} examples"]
+    parts += [f"{_short(key)} {value:.4f}" for key, value in list(metrics.items())[:4] if isinstance(value, float)]
+    data = ErrorsData(table, path, " · ".join(part for part in parts if part), kind, model=model, dataset=dataset)
+    if kind == "classification":
+        labels = [str(label) for _, label in sorted(_id2label(spec).items())] or list(about.get("labels") or [])
+        data.matrix = confusion_matrix(table, [str(label) for label in labels] or None)
+        data.scores = per_class_scores(data.matrix)
+    return data
+
+
+def _newest_file(run_dir: Path, step: int | None) -> tuple[Path, int | None]:
+    """No evaluation event names a kept file: the newest step-N.parquet, else the newest `workbench eval` result."""
+    kept = [entry for entry in predictions.listing(run_dir) if step is None or entry[0] == step]
+    if kept:
+        return kept[-1][1], kept[-1][0]
+    results = sorted((run_dir / PREDICTIONS_DIR).glob("eval-*.parquet"), key=lambda path: path.stat().st_mtime)
+    if step is None and results:
+        return results[-1], None
+    raise WorkbenchError(
+        f"{run_dir.name} has no kept predictions" + (f" for step {step}" if step is not None else ""),
+        hint="Runs keep the predictions of their newest evaluations (training.predictions_keep);"
+        " `workbench eval RUN --data FILE` writes more.",
+    )
+
+
+def has_predictions(run_dir: Path) -> bool:
+    """Whether the run kept any predictions (an evaluation's or a `workbench eval` result)."""
+    folder = Path(run_dir) / PREDICTIONS_DIR
+    return folder.is_dir() and any(folder.glob("*.parquet"))
+
+
+def eval_about(table: pa.Table) -> dict:
+    """The `workbench.eval` metadata `workbench eval` writes (task, model, data file, labels, metrics), or {}."""
+    raw = (table.schema.metadata or {}).get(b"workbench.eval")
+    try:
+        about = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return about if isinstance(about, dict) else {}
+
+
+def _short(name: str) -> str:
+    return name.removeprefix("eval_")
+
+
+def _id2label(spec: dict) -> dict[int, str]:
+    mapping = (spec.get("model") or {}).get("id2label") or {}
+    try:
+        return {int(key): value for key, value in mapping.items()}
+    except (TypeError, ValueError, AttributeError):
+        return {}
+
+
+def _is_classification(table: pa.Table, head: str | None) -> bool:
+    from workbench.core.evaluation.analysis import is_regression, text_column
+
+    names = table.column_names
+    if "gold" not in names or "predicted" not in names or is_regression(table):
+        return False
+    if head is not None:
+        return head in CLASSIFICATION_HEADS
+    import pyarrow as pa
+
+    if not all(pa.types.is_string(table.schema.field(n).type) for n in ("gold", "predicted")):
+        return False
+    classes = set(text_column(table, "gold")) | set(text_column(table, "predicted"))
+    return len(classes) <= min(MAX_CLASSES, max(2, table.num_rows // 2))
+
+
+def _dataset_of_file(data_file: str | None, split: str) -> dict | None:
+    if not data_file:
+        return None
+    if Path(data_file).is_dir():  # a folder of split files: the Datasets pane opens its first split
+        return {"source": str(data_file), "split": None, "splits": None, "config": None}
+    return {"source": str(data_file), "split": split, "splits": {split: [str(data_file)]}, "config": None}
+
+
+def _dataset_of_spec(data: dict) -> dict | None:
+    """Where the evaluated rows are: the spec's validation file, or its Hub dataset's validation split."""
+    if data.get("validation_file"):
+        return _dataset_of_file(str(data["validation_file"]), "validation")
+    if data.get("dataset"):
+        split = data.get("validation_split") or "validation"
+        return {"source": data["dataset"], "split": split, "splits": None, "config": data.get("dataset_config") or None}
+    return None
+
+
+def examples_code(
+    data: ErrorsData, by: str, descending: bool | None, gold: str | None, predicted: str | None, wrong: bool
+) -> str:
+    """pandas/pyarrow code that reproduces what the view shows, filters and order included."""
+    path, kind = data.path, data.kind
+    ascending = not (by == "loss" if descending is None else descending)
+    lines = [
+        "import pyarrow.parquet as pq",
+        "",
+        f"records = pq.read_table({str(path)!r}).to_pandas()",
+        'records.insert(0, "row", range(len(records)))  # the row in the evaluated file',
+    ]
+    if kind == "classification":
+        lines += [
+            "",
+            "# Confusion matrix: gold classes in rows, predicted classes in columns",
+            'matrix = pd.crosstab(records["gold"], records["predicted"])',
+            f"labels = {data.matrix.labels if data.matrix else []!r}  # the model's order",
+            "matrix = matrix.reindex(index=labels, columns=labels, fill_value=0)",
+            "print(matrix)",
+            "print(matrix.div(matrix.sum(axis=1), axis=0).round(3))  # row-normalised",
+            "",
+            "# Precision, recall, F1 and support per class",
+            "true_positive = np.diag(matrix)",
+            "precision = true_positive / np.maximum(matrix.sum(axis=0).to_numpy(), 1)",
+            "recall = true_positive / np.maximum(matrix.sum(axis=1).to_numpy(), 1)",
+            "f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0)",
+            "print(pd.DataFrame({'precision': precision, 'recall': recall, 'f1': f1,",
+            "                    'support': matrix.sum(axis=1).to_numpy()}, index=labels).round(4))",
+        ]
+        lines[0:0] = ["import numpy as np", "import pandas as pd"]
+    lines += ["", "# The examples, worst first"]
+    conditions = []
+    if gold is not None:
+        conditions.append(f'(records["gold"] == {gold!r})')
+    if predicted is not None:
+        conditions.append(f'(records["predicted"] == {predicted!r})')
+    if wrong:
+        conditions.append('(records["gold"] != records["predicted"])')
+    selected = f"records[{' & '.join(conditions)}]" if conditions else "records"
+    lines += [
+        f'examples = {selected}.sort_values("{by}", ascending={ascending}, na_position="last", kind="stable")',
+        "print(examples.head(50).to_string())",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+class ErrorsCodeDialog(ModalScreen[None]):
+    """The code behind the Errors view, selectable and copyable."""
+
+    DEFAULT_CSS = """
+    ErrorsCodeDialog { align: center middle; }
+    ErrorsCodeDialog > Vertical { width: 92%; height: 85%; border: round $accent; background: $surface; padding: 0 1; }
+    ErrorsCodeDialog TextArea { height: 1fr; }
+    ErrorsCodeDialog #errors-code-title { text-style: bold; height: 1; }
+    ErrorsCodeDialog Horizontal { height: auto; align-horizontal: right; }
+    """
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="errors.code.close", tooltip="Close the code"),
+        Binding("ctrl+y", "copy", "Copy all", id="errors.code.copy", tooltip="Copy the code to the clipboard"),
+    ]
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self.code = code
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Code that reproduces this table (pandas and pyarrow)", id="errors-code-title")
+            yield TextArea(self.code, read_only=True, id="errors-code", show_line_numbers=True)
+            with Horizontal():
+                yield Button("Copy all (ctrl+y)", id="errors-code-copy")
+                yield Button("Close", variant="primary", id="errors-code-close")
+
+    @on(Button.Pressed, "#errors-code-copy")
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.code)
+        self.notify("Code copied.")
+
+    @on(Button.Pressed, "#errors-code-close")
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,398 @@
+"""The Errors view: where one evaluation went wrong, and a key from any example to its row, its tokens
+and the model.
+
+Opened from the Training pane (`x`) on a run's latest evaluation that kept predictions, or on a
+`workbench eval` result (`ErrorsView(ErrorsSource(predictions=..., model=..., data_file=...))`).
+A thread worker reads the Parquet file and analyses it (`errors_parts.load_errors`); the handler
+fills the widgets. Classification: the confusion matrix (counts or row-normalised, `n`), precision,
+recall, F1 and support per class, and the examples sorted by loss or confidence (`s`), filtered by
+gold and predicted class (the two selects, or enter on a cell of the matrix) and to the wrong ones
+(`w`). Other tasks: the worst examples by loss or score, input, gold and predicted side by side.
+From the highlighted example, `d` opens its row in the Datasets pane, `t` its text in the
+Tokenizer, `m` the model in the Playground; `c` shows the pandas code behind the table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.coordinate import Coordinate
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Select, Static
+
+from workbench.core.errors import WorkbenchError
+from workbench.ui.messages import DatasetRowRequested, OpenModelRequested, SendToTokenizer
+from workbench.ui.shell.footer import WorkbenchFooter
+from workbench.ui.training.errors_parts import ErrorsCodeDialog, ErrorsData, ErrorsSource, examples_code, load_errors
+
+MAX_SHOWN = 500  # examples in the table; the title says how many matched
+CLIP = 60  # characters of a text cell; the detail line below the table shows it whole
+# (column, descending, label) per press of `s`; descending None: the column's natural "worst first"
+SORTS = {
+    "classification": (
+        ("loss", None, "loss, highest first"),
+        ("score", True, "confidence, highest first"),
+        ("score", False, "confidence, lowest first"),
+    ),
+    "generic": (("loss", None, "loss, highest first"), ("score", None, "score, lowest first")),
+}
+KNOWN = ("row", "id", "gold", "predicted", "score", "loss", "input", "input_pair")
+
+
+def cell(value, clip: int = CLIP) -> str:
+    """One table cell: numbers with four decimals, text on one line, cut at `clip` characters."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    text = str(value).replace("\n", " ⏎ ")
+    return text if len(text) <= clip else text[: clip - 1] + "…"
+
+
+class ErrorsView(Screen[None]):
+    DEFAULT_CSS = """
+    ErrorsView { background: $surface; }
+    ErrorsView #errors-title { height: 1; padding: 0 1; text-style: bold; }
+    ErrorsView #errors-top { height: auto; max-height: 16; }
+    ErrorsView #errors-matrix { width: auto; max-width: 70%; height: auto; max-height: 16;
+        border: round $panel-lighten-2; }
+    ErrorsView #errors-scores { width: 1fr; height: auto; max-height: 16; border: round $panel-lighten-2; }
+    ErrorsView #errors-filters { height: auto; }
+    ErrorsView #errors-filters Select { width: 36; }
+    ErrorsView #errors-sort { width: 1fr; height: 3; content-align: left middle; padding: 0 1; color: $text-muted; }
+    ErrorsView #errors-examples { height: 1fr; border: round $panel-lighten-2; }
+    ErrorsView #errors-detail { height: 5; padding: 0 1; border-top: hkey $panel-lighten-2; }
+    ErrorsView.-generic #errors-top, ErrorsView.-generic #errors-filters { display: none; }
+    """
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="errors.close", tooltip="Back to the Training pane"),
+        Binding("s", "sort", "Sort", id="errors.sort", tooltip="Sort the examples by loss or by confidence/score"),
+        Binding("w", "wrong_only", "Wrong only", id="errors.wrong_only", tooltip="Only wrong predictions, or all"),
+        Binding("n", "normalise", "Counts/%", id="errors.normalise", tooltip="Confusion matrix: counts or row %"),
+        Binding("a", "all_classes", "All classes", id="errors.all", tooltip="Clear the gold and predicted filters"),
+        Binding("d", "datasets", "Datasets", id="errors.datasets", tooltip="Open the example's row in Datasets"),
+        Binding("t", "tokenizer", "Tokenizer", id="errors.tokenizer", tooltip="Tokenize the example's text"),
+        Binding("m", "playground", "Playground", id="errors.playground", tooltip="Load the model in the Playground"),
+        Binding("c", "show_code", "Show code", id="errors.code", tooltip="The pandas code that gives this table"),
+    ]
+
+    @dataclass
+    class Loaded(Message):
+        data: ErrorsData
+
+    @dataclass
+    class LoadFailed(Message):
+        error: str
+
+    def __init__(self, source: ErrorsSource | Path, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.source = source if isinstance(source, ErrorsSource) else ErrorsSource(run_dir=Path(source))
+        self.data: ErrorsData | None = None
+        self.sort_index = 0
+        self.normalised = False
+        self.wrong_only = False
+        self.gold: str | None = None
+        self.predicted: str | None = None
+        self.shown: list[dict] = []  # the examples in the table, in its order
+        self.matching = 0  # examples that pass the filters (the table shows the first MAX_SHOWN)
+
+    def compose(self) -> ComposeResult:
+        yield Static("Reading the predictions …", id="errors-title", markup=False)
+        with Horizontal(id="errors-top"):
+            yield DataTable(id="errors-matrix", cursor_type="cell")
+            yield DataTable(id="errors-scores", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="errors-filters"):
+            yield Select([], prompt="gold: any", id="errors-gold")
+            yield Select([], prompt="predicted: any", id="errors-predicted")
+            yield Static("", id="errors-sort", markup=False)
+        yield DataTable(id="errors-examples", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="errors-detail", markup=False)
+        yield WorkbenchFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#errors-examples").loading = True
+        self.load(self.source)
+
+    @property
+    def loading(self) -> bool:
+        """The worker has not answered yet (tests wait on this)."""
+        return self.query_one("#errors-examples").loading
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="errors-load", name="errors loader")
+    def load(self, source: ErrorsSource) -> None:
+        try:
+            data = load_errors(source)
+        except (WorkbenchError, OSError) as error:
+            self.post_message(self.LoadFailed(str(error)))
+            return
+        self.post_message(self.Loaded(data))
+
+    @on(LoadFailed)
+    def _load_failed(self, message: LoadFailed) -> None:
+        self.query_one("#errors-examples").loading = False
+        self.query_one("#errors-title", Static).update(f"Could not open the predictions: {message.error}")
+        self.add_class("-generic")
+        self.notify(message.error, title="Errors view", severity="error", timeout=10, markup=False)
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        data = self.data = message.data
+        self.query_one("#errors-title", Static).update(f"Errors · {data.title}")
+        self.set_class(data.kind != "classification", "-generic")
+        if "loss" not in data.table.column_names and "score" in data.table.column_names:
+            self.sort_index = 1
+        if data.matrix is not None:
+            self._fill_matrix()
+            self._fill_scores()
+            options = [(label, label) for label in data.matrix.labels]
+            self.query_one("#errors-gold", Select).set_options(options)
+            self.query_one("#errors-predicted", Select).set_options(options)
+        self.query_one("#errors-examples").loading = False
+        self.refresh_examples()
+        self.query_one("#errors-examples").focus()
+        self.refresh_bindings()
+
+    # -- classification: matrix and scores --------------------------------------------------
+    def _fill_matrix(self) -> None:
+        matrix = self.data.matrix
+        table = self.query_one("#errors-matrix", DataTable)
+        table.add_column("gold \\ predicted", key="gold")
+        for index, label in enumerate(matrix.labels):
+            table.add_column(cell(label, 14), key=str(index))
+        for index, label in enumerate(matrix.labels):
+            table.add_row(Text(cell(label, 20), style="bold"), *self._matrix_cells(index), key=str(index))
+        self._title_matrix()
+
+    def _matrix_cells(self, row: int) -> list[Text]:
+        matrix = self.data.matrix
+        cells = []
+        for column, count in enumerate(matrix.counts[row]):
+            value = f"{matrix.normalised[row, column]:.1%}" if self.normalised else f"{int(count):,}"
+            style = "bold" if row == column else ("dim" if count == 0 else "")
+            cells.append(Text(value, style=style, justify="right"))
+        return cells
+
+    def _title_matrix(self) -> None:
+        table = self.query_one("#errors-matrix", DataTable)
+        table.border_title = "confusion matrix · " + ("row %" if self.normalised else "counts")
+        table.border_subtitle = "enter: filter · n: counts/%"
+
+    def _fill_scores(self) -> None:
+        table = self.query_one("#errors-scores", DataTable)
+        table.add_columns("class", "precision", "recall", "F1", "support")
+        scores = self.data.scores
+        for score in scores:
+            numbers = (score.precision, score.recall, score.f1)
+            table.add_row(
+                cell(score.label, 24),
+                *(Text(f"{n:.4f}", justify="right") for n in numbers),
+                Text(f"{score.support:,}", justify="right"),
+            )
+        if scores:
+            means = [sum(getattr(s, name) for s in scores) / len(scores) for name in ("precision", "recall", "f1")]
+            total = sum(score.support for score in scores)
+            table.add_row(
+                Text("macro average", style="italic"),
+                *(Text(f"{n:.4f}", justify="right") for n in means),
+                Text(f"{total:,}", justify="right"),
+            )
+        table.border_title = "per class"
+
+    def action_normalise(self) -> None:
+        self.normalised = not self.normalised
+        table = self.query_one("#errors-matrix", DataTable)
+        for row in range(len(self.data.matrix.labels)):
+            for column, value in enumerate(self._matrix_cells(row), start=1):
+                table.update_cell_at(Coordinate(row, column), value)
+        self._title_matrix()
+
+    @on(DataTable.CellSelected, "#errors-matrix")
+    def _cell_selected(self, event: DataTable.CellSelected) -> None:
+        """Enter on a cell: the examples of that gold class predicted as that class (first column: gold only)."""
+        labels = self.data.matrix.labels
+        row, column = event.coordinate
+        self.set_filters(labels[row], labels[column - 1] if column > 0 else None)
+        self.query_one("#errors-examples").focus()
+
+    def set_filters(self, gold: str | None, predicted: str | None) -> None:
+        """Show only examples of this gold and predicted class (None: any); the selects follow."""
+        for selector, value in (("#errors-gold", gold), ("#errors-predicted", predicted)):
+            select = self.query_one(selector, Select)
+            if value is None:
+                select.clear()
+            else:
+                select.value = value
+        self.gold, self.predicted = gold, predicted
+        self.refresh_examples()
+
+    @on(Select.Changed, "#errors-filters Select")
+    def _filter_changed(self) -> None:
+        gold, predicted = (self.query_one(name, Select) for name in ("#errors-gold", "#errors-predicted"))
+        values = tuple(None if select.is_blank() else str(select.value) for select in (gold, predicted))
+        if values != (self.gold, self.predicted):
+            self.gold, self.predicted = values
+            self.refresh_examples()
+
+    def action_all_classes(self) -> None:
+        self.set_filters(None, None)
+
+    def action_wrong_only(self) -> None:
+        self.wrong_only = not self.wrong_only
+        self.refresh_examples()
+
+    def action_sort(self) -> None:
+        sorts = SORTS[self.data.kind]
+        names = self.data.table.column_names
+        for _ in sorts:  # the next order whose column the predictions have
+            self.sort_index = (self.sort_index + 1) % len(sorts)
+            if sorts[self.sort_index][0] in names:
+                break
+        self.refresh_examples()
+
+    # -- the examples -------------------------------------------------------------------------
+    @property
+    def sort(self) -> tuple[str, bool | None, str]:
+        return SORTS[self.data.kind][self.sort_index]
+
+    def refresh_examples(self) -> None:
+        """Filter and sort the examples (numpy over the table: milliseconds for 10,000) and show the first."""
+        from workbench.core.evaluation.analysis import worst_examples
+
+        data = self.data
+        if data is None:
+            return
+        table = self.query_one("#errors-examples", DataTable)
+        by, descending, label = self.sort
+        if by not in data.table.column_names:
+            picked = data.table.add_column(0, "row", [list(range(data.table.num_rows))])
+        else:
+            picked = worst_examples(
+                data.table, by, self.gold, self.predicted, None, wrong_only=self.wrong_only, descending=descending
+            )
+        self.matching = picked.num_rows
+        self.shown = picked.slice(0, MAX_SHOWN).to_pylist()
+        columns = self._columns(picked.column_names)
+        table.clear(columns=True)
+        for name, title in columns:
+            table.add_column(title, key=name)
+        right = {"row", "score", "loss"}
+        for index, example in enumerate(self.shown):
+            cells = [cell(example.get(name)) for name, _ in columns]
+            table.add_row(
+                *(Text(text, justify="right") if name in right else text for (name, _), text in zip(columns, cells)),
+                key=str(index),
+            )
+        self._describe(label)
+        self._show_detail()
+
+    def _columns(self, names: list[str]) -> list[tuple[str, str]]:
+        """(column, title): classification shows the classes first; other tasks the numbers first."""
+        if self.data.kind == "classification":
+            order = ("row", "gold", "predicted", "score", "loss", "input", "input_pair")
+        else:
+            order = ("row", "loss", "score", "input", "input_pair", "gold", "predicted")
+        titles = {"score": "confidence" if self.data.kind == "classification" else "score", "input_pair": "pair"}
+        columns = [(name, titles.get(name, name)) for name in order if name in names]
+        extra = [name for name in names if name not in KNOWN][:4]
+        return columns + [(name, name) for name in extra]
+
+    def _describe(self, label: str) -> None:
+        filters = [f"gold {self.gold}" if self.gold else "", f"predicted {self.predicted}" if self.predicted else ""]
+        filters.append("wrong only" if self.wrong_only else "")
+        where = " · ".join(text for text in filters if text)
+        count = f"{len(self.shown):,} of {self.matching:,}" if self.matching > len(self.shown) else f"{self.matching:,}"
+        table = self.query_one("#errors-examples", DataTable)
+        table.border_title = f"examples · {count}" + (f" · {where}" if where else "")
+        table.border_subtitle = f"sorted by {label} · s: sort"
+        hint = "enter on a matrix cell: its examples · w: wrong only · a: all"
+        self.query_one("#errors-sort", Static).update(f"showing {where}" if where else hint)
+
+    @on(DataTable.RowHighlighted, "#errors-examples")
+    def _show_detail(self) -> None:
+        example = self.current_example()
+        detail = Text()
+        if example is not None:
+            for name, title in (
+                ("input", "input"),
+                ("input_pair", "pair"),
+                ("gold", "gold"),
+                ("predicted", "predicted"),
+            ):
+                if name in example:
+                    detail.append(f"{title:>9} ", style="bold").append(cell(example[name], 400) + "\n")
+        self.query_one("#errors-detail", Static).update(detail)
+
+    def current_example(self) -> dict | None:
+        """The highlighted example (a row of the predictions, with its `row` in the file)."""
+        table = self.query_one("#errors-examples", DataTable)
+        if not self.shown or not 0 <= table.cursor_row < len(self.shown):
+            return None
+        return self.shown[table.cursor_row]
+
+    # -- jumps --------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "close":
+            return True
+        if self.data is None:
+            return None
+        classification = self.data.kind == "classification"
+        if action in ("normalise", "all_classes", "wrong_only"):
+            return classification
+        if action == "playground":
+            return True if self.data.model else None
+        if action == "datasets":
+            return True if self.data.dataset else None
+        return True
+
+    def _example(self) -> dict | None:
+        example = self.current_example()
+        if example is None:
+            self.notify("No example selected.", severity="warning")
+        return example
+
+    def action_datasets(self) -> None:
+        example, dataset = self._example(), self.data.dataset
+        if example is None:
+            return
+        if dataset is None:
+            self.notify("Which file these predictions came from is not known.", severity="warning")
+            return
+        self.dismiss()
+        self.app.post_message(
+            DatasetRowRequested(
+                dataset["source"], int(example["row"]), dataset["split"], dataset["splits"], dataset["config"]
+            )
+        )
+
+    def action_tokenizer(self) -> None:
+        example = self._example()
+        if example is None:
+            return
+        if example.get("input") is None:
+            self.notify("These predictions keep no input text.", severity="warning")
+            return
+        pair = example.get("input_pair")
+        self.dismiss()
+        self.app.post_message(SendToTokenizer(str(example["input"]), None if pair is None else str(pair)))
+
+    def action_playground(self) -> None:
+        if not self.data.model:
+            self.notify("This run has no final model yet.", severity="warning")
+            return
+        self.dismiss()
+        self.app.post_message(OpenModelRequested(self.data.model))
+
+    def action_show_code(self) -> None:
+        by, descending, _ = self.sort
+        code = examples_code(self.data, by, descending, self.gold, self.predicted, self.wrong_only)
+        self.app.push_screen(ErrorsCodeDialog(code))
+
+    def action_close(self) -> None:
+        self.dismiss()
