@@ -1,0 +1,236 @@
+"""`workbench eval` end to end on a tiny run: the metrics equal the run's final evaluation event, the
+predictions equal the run's own, `--compare` reports the flips of two real models, bad input is one
+message and exit code 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.training.conftest import one_thread_per_run, tiny_data, tiny_model_dir  # noqa: F401  (fixtures)
+from tests.training.helpers import dump_log, run_child
+from workbench.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, tiny_model_dir, tiny_data) -> Path:  # noqa: F811
+    """tests/training/conftest.py's tiny_spec, trained for real in the child (one process, CPU)."""
+    from workbench.training.spec import default_spec
+
+    spec = default_spec(model=str(tiny_model_dir), data=str(tiny_data["train"]))
+    spec["data"]["validation_file"] = str(tiny_data["dev"])
+    spec["training"].update(
+        learning_rate=1e-3,
+        max_steps=12,
+        logging_steps=2,
+        per_device_train_batch_size=16,
+        per_device_eval_batch_size=16,  # 60 rows: 4 batches, the last one short (eval_loss is a mean of batches)
+        save_steps=6,
+        metrics=["accuracy", "f1"],
+    )
+    spec["monitor"]["system_sample_interval_s"] = 0.5
+    run_dir = tmp_path_factory.mktemp("runs") / "tiny-run"
+    result = run_child(spec, run_dir, env={"OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-3000:] + dump_log(run_dir)
+    assert (run_dir / "final" / "config.json").is_file()
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def other_model(tmp_path_factory, tiny_model_dir, tiny_data) -> Path:  # noqa: F811
+    """A second real model with the same labels: the tiny BERT with other random weights, its classifier
+    scaled up and centred on the dev file, so that it predicts both classes (a random tiny BERT
+    predicts one class for every input)."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    folder = tmp_path_factory.mktemp("other-model")
+    config = BertConfig.from_pretrained(tiny_model_dir, id2label={0: "neg", 1: "pos"}, label2id={"neg": 0, "pos": 1})
+    torch.manual_seed(7)
+    model = BertForSequenceClassification(config).eval()
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    texts = [line.split(",")[0] for line in tiny_data["dev"].read_text(encoding="utf-8").splitlines()[1:]]
+    with torch.no_grad():
+        model.classifier.weight.mul_(100.0)
+        logits = model(**tokenizer(texts, padding=True, return_tensors="pt")).logits
+        margin = (logits[:, 1] - logits[:, 0]).median()
+        model.classifier.bias[1] -= margin
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def final_evaluation(run_dir: Path) -> dict:
+    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines() if line.strip()]
+    return [event for event in events if event["type"] == "evaluation"][-1]
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["eval", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_eval_of_a_run_equals_its_final_evaluation(tiny_run, tiny_data, capsys):  # noqa: F811
+    import pyarrow.parquet as pq
+
+    code, out, err = run_cli(capsys, str(tiny_run), "--data", str(tiny_data["dev"]), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    event = final_evaluation(tiny_run)
+    assert set(report["metrics"]) == set(event["metrics"])
+    for name, value in event["metrics"].items():
+        assert report["metrics"][name] == pytest.approx(value, abs=5e-5), name
+    assert report["examples"] == 60 and report["task"] == "sequence-classification"
+    written = tiny_run / "predictions" / "eval-dev.parquet"
+    assert report["predictions"] == str(written)
+    ours = pq.read_table(written).to_pydict()
+    theirs = pq.read_table(tiny_run / event["predictions"]).to_pydict()
+    assert ours["id"] == theirs["id"] == list(range(60))
+    assert ours["gold"] == theirs["gold"]
+    assert ours["predicted"] == theirs["predicted"]
+    assert ours["input"] == theirs["input"]
+    assert ours["loss"] == pytest.approx(theirs["loss"], abs=1e-5)
+    about = json.loads(pq.read_schema(written).metadata[b"workbench.eval"])
+    assert about["labels"] == ["neg", "pos"]
+
+
+def test_text_report_has_metrics_classes_and_matrix(tiny_run, tiny_data, capsys, tmp_path):  # noqa: F811
+    output = tmp_path / "out" / "dev.parquet"
+    code, out, err = run_cli(capsys, str(tiny_run), "--data", str(tiny_data["dev"]), "--output", str(output))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith(f"run {tiny_run.name}: sequence-classification on 60 example(s)")
+    event = final_evaluation(tiny_run)
+    assert f"accuracy  {event['metrics']['accuracy']:>10.4f}".split() in [line.split() for line in lines]
+    assert any(line.split()[:1] == ["class"] and "support" in line for line in lines)
+    assert any(line.startswith("gold \\ predicted") for line in lines)
+    assert "eval [" in err  # the progress bar (stderr)
+    assert lines[-1] == f"predictions: {output}" and output.is_file()
+
+
+def test_evaluate_api_unpacks_and_matches_sklearn(tiny_run, tiny_data):  # noqa: F811
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    from workbench.training.evaluate_model import evaluate
+
+    seen = []
+    metrics, records = evaluate(
+        str(tiny_run), tiny_data["dev"], write=False, batch_size=7, progress=lambda d, t: seen.append((d, t))
+    )
+    assert seen[-1] == (9, 9)  # 60 rows in batches of 7
+    assert metrics["accuracy"] == pytest.approx(sklearn_metrics.accuracy_score(records["gold"], records["predicted"]))
+    assert metrics["f1"] == pytest.approx(
+        sklearn_metrics.f1_score(records["gold"], records["predicted"], pos_label="pos")
+    )
+
+
+def test_compare_reports_the_flips_of_two_models(tiny_run, tiny_data, other_model, capsys, tmp_path):  # noqa: F811
+    from workbench.training.evaluate_model import evaluate
+
+    a = evaluate(str(tiny_run), tiny_data["dev"], write=False)
+    b = evaluate(str(other_model), tiny_data["dev"], write=False)
+    right_a = [g == p for g, p in zip(a.records["gold"], a.records["predicted"])]
+    right_b = [g == p for g, p in zip(b.records["gold"], b.records["predicted"])]
+    fixed = [i for i, (x, y) in enumerate(zip(right_a, right_b)) if not x and y]
+    broken = [i for i, (x, y) in enumerate(zip(right_a, right_b)) if x and not y]
+    assert fixed or broken, "the two models should disagree somewhere"
+    output = tmp_path / "a.parquet"
+    code, out, err = run_cli(
+        capsys, str(tiny_run), "--data", str(tiny_data["dev"]), "--compare", str(other_model), "--json",
+        "--output", str(output),
+    )  # fmt: skip
+    assert code == 0, err
+    report = json.loads(out)
+    flips = report["flips"]
+    assert (flips["fixed"], flips["broken"], flips["compared"]) == (len(fixed), len(broken), 60)
+    assert (flips["correct_a"], flips["correct_b"]) == (sum(right_a), sum(right_b))
+    shown = flips["examples"]
+    assert len(shown) == min(10, len(fixed) + len(broken))
+    assert [row["id"] for row in shown] == (fixed + broken)[:10]
+    assert output.is_file() and (tmp_path / "a-compare.parquet").is_file()
+
+    code, out, err = run_cli(capsys, str(tiny_run), "--data", str(tiny_data["dev"]), "--compare", str(other_model))
+    assert code == 0, err
+    assert f"{len(fixed)} fixed by B (A wrong, B right), {len(broken)} broken by B" in out
+    assert f"of {len(fixed) + len(broken)} flip(s):" in out
+
+
+# -- bad input ---------------------------------------------------------------------------------------------------
+
+
+def assert_clean_failure(code: int, out: str, err: str, *fragments: str) -> None:
+    assert code == 2, (out, err)
+    assert "Traceback" not in err + out
+    message = [line for line in err.splitlines() if line.startswith("workbench: ")]
+    assert message, err
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+
+
+def test_columns_the_task_cannot_use(tiny_run, tmp_path, capsys):
+    data = tmp_path / "other.csv"
+    data.write_text("sentence,label\ngood film,pos\nbad film,neg\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, str(tiny_run), "--data", str(data))
+    assert_clean_failure(code, out, err, "other.csv: data.text_column: no column 'text'", "Columns: sentence, label")
+
+
+def test_unknown_labels_are_listed_counted_and_the_rest_evaluated(tiny_run, tiny_data, tmp_path, capsys):  # noqa: F811
+    rows = tiny_data["dev"].read_text(encoding="utf-8").splitlines()
+    data = tmp_path / "mixed.csv"
+    data.write_text("\n".join(rows[:21] + ["the film,neutral", "a plot,neutral", "the actor,meh"]) + "\n")
+    code, out, err = run_cli(capsys, str(tiny_run), "--data", str(data), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["dropped_labels"] == {"neutral": 2, "meh": 1}
+    assert report["examples"] == 20
+    assert "Left out 3 row(s) with labels the model does not know: 'neutral' (2), 'meh' (1)" in err
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(report["predictions"]).column("id").to_pylist() == list(range(20))
+
+    only_unknown = tmp_path / "unknown.csv"
+    only_unknown.write_text("text,label\ngood,meh\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, str(tiny_run), "--data", str(only_unknown))
+    assert_clean_failure(code, out, err, "no row has a label the model knows: 'meh'", "neg, pos")
+
+
+def test_unknown_rows_keep_their_row_number(tiny_run, tiny_data, tmp_path):  # noqa: F811
+    from workbench.training.evaluate_model import evaluate
+
+    rows = tiny_data["dev"].read_text(encoding="utf-8").splitlines()
+    data = tmp_path / "gap.csv"
+    data.write_text("\n".join([rows[0], rows[1], "the film,neutral", rows[2], rows[3]]) + "\n")
+    report = evaluate(str(tiny_run), data, write=False)
+    assert report.records["id"] == [0, 2, 3]  # the file's data rows, the unknown one skipped
+    assert report.records["input"] == [rows[1].split(",")[0], rows[2].split(",")[0], rows[3].split(",")[0]]
+
+
+def test_a_model_without_a_head_for_the_task(tiny_run, tiny_model_dir, tiny_data, tmp_path, capsys):  # noqa: F811
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    encoder = tmp_path / "encoder"
+    BertModel(BertConfig.from_pretrained(tiny_model_dir)).save_pretrained(encoder)
+    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(encoder)
+    code, out, err = run_cli(capsys, str(encoder), "--data", str(tiny_data["dev"]))
+    assert_clean_failure(code, out, err, "is a BertModel: it has no head")
+
+    code, out, err = run_cli(capsys, str(tiny_model_dir), "--data", str(tiny_data["dev"]), "--task", "masked-lm")
+    assert_clean_failure(code, out, err, "is a BertForSequenceClassification: it has no head for masked-lm")
+
+    code, out, err = run_cli(capsys, str(tiny_run), "--data", str(tiny_data["dev"]), "--task", "seq2seq")
+    assert_clean_failure(code, out, err, "trained a sequence-classification head: it has no head for seq2seq")
+
+
+def test_other_bad_arguments(tiny_run, tiny_data, tmp_path, capsys):  # noqa: F811
+    code, out, err = run_cli(capsys, str(tiny_run), "--data", str(tmp_path / "missing.csv"))
+    assert_clean_failure(code, out, err, "missing.csv: no such file or folder")
+    code, out, err = run_cli(capsys, str(tmp_path), "--data", str(tiny_data["dev"]))
+    assert_clean_failure(code, out, err, "is not a model folder")
+    code, out, err = run_cli(capsys, str(tiny_run), "--data", str(tiny_data["dev"]), "--batch-size", "0")
+    assert_clean_failure(code, out, err, "--batch-size must be 1 or more")
+    code, out, err = run_cli(capsys, str(tiny_run), "--data", str(tiny_data["dev"]), "--task", "nonsense")
+    assert_clean_failure(code, out, err, "Unknown task 'nonsense'")

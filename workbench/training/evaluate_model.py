@@ -1,0 +1,570 @@
+"""`workbench eval`'s engine: evaluate a run's final model, a saved model or an adapter on a file.
+
+The same pipeline as training, so the numbers agree with the run's evaluation events: the task's
+`load_raw` reads the file as the validation split, `prepare` tokenizes it with the spec's data
+settings, the model is loaded with `task.load_model`, the batches go through the task's collator and
+`Evaluator` in order, and `eval_loss` is the mean of the batches' losses (as `training/loop.py`).
+
+What is evaluated (`resolve_source`):
+- a run (its folder, id, a unique part of it, or `latest`): its `final/` model, with the run's task,
+  data settings (columns, max_length, …), metrics and evaluation batch size;
+- a saved model folder (`config.json`): the task from `config.json`'s `architectures` (or `task=`),
+  the columns guessed from the file as `workbench train --init` guesses them;
+- an adapter folder (`adapter_config.json`, peft): its base model with the task's head, the adapter on top.
+
+Labels are the MODEL's (`config.json` `id2label`): rows whose label the model does not know are left
+out, and listed with their counts in `EvalReport.dropped`; no row left is an error.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.runs.folder import FINAL_DIR, PREDICTIONS_DIR, SPEC_FILE, is_run_folder, resolve_run
+
+CONFIG_FILE = "config.json"
+ADAPTER_CONFIG_FILE = "adapter_config.json"
+HEAD_CONFIG_FILE = "head_config.json"  # a LoRA run's trained head (class, labels) next to its adapter
+DEFAULT_OUTPUT = "eval-predictions.parquet"
+# How many rows of the evaluated file stand in for the training split that `prepare` expects.
+STAND_IN_TRAIN_ROWS = 8
+
+# The head a model class name ends with -> the task (`model.head`) it serves.
+ARCHITECTURE_TASKS = (
+    ("ForSequenceClassification", "sequence-classification"),
+    ("ForTokenClassification", "token-classification"),
+    ("ForQuestionAnswering", "question-answering"),
+    ("ForMaskedLM", "masked-lm"),
+    ("ForPreTraining", "masked-lm"),
+    ("ForCausalLM", "causal-lm"),
+    ("LMHeadModel", "causal-lm"),
+    ("ForConditionalGeneration", "seq2seq"),
+    ("MTModel", "seq2seq"),
+    ("ForSeq2SeqLM", "seq2seq"),
+)
+# peft's `task_type` -> the task.
+ADAPTER_TASKS = {
+    "SEQ_CLS": "sequence-classification",
+    "TOKEN_CLS": "token-classification",
+    "QUESTION_ANS": "question-answering",
+    "CAUSAL_LM": "causal-lm",
+    "SEQ_2_SEQ_LM": "seq2seq",
+}
+LABELLED_TASKS = ("sequence-classification", "token-classification")
+
+
+@dataclass
+class Source:
+    """What `model_or_run` named, resolved."""
+
+    kind: str  # "run", "model" or "adapter"
+    name: str  # as the user gave it
+    model_path: Path  # the folder loaded: final/, the model folder or the adapter folder
+    spec: dict  # a complete spec: the run's, or the defaults for a model
+    run_dir: Path | None = None
+    base_model: str | None = None  # an adapter's base model
+    config: dict = field(default_factory=dict)  # the model's config.json (the base's for an adapter)
+    task: str | None = None  # the task the model's head serves, when known
+
+    @property
+    def id2label(self) -> dict[int, str]:
+        return {int(key): str(value) for key, value in (self.config.get("id2label") or {}).items()}
+
+
+@dataclass
+class EvalReport:
+    """One evaluation. Unpacks as `(metrics, records)`."""
+
+    metrics: dict[str, float]  # eval_loss first, then the task's metrics (as the Evaluation event)
+    records: dict[str, list]  # the predictions (`id` is the row in the evaluated split)
+    task: str
+    source: Source
+    data_file: str
+    examples: int  # rows evaluated
+    dropped: dict[str, int] = field(default_factory=dict)  # label the model does not know -> rows
+    notes: list[str] = field(default_factory=list)  # the task's warnings (truncation, …)
+    predictions_path: Path | None = None
+    seconds: float = 0.0  # loading, preparing and evaluating
+
+    def __iter__(self):
+        return iter((self.metrics, self.records))
+
+
+# -- what is evaluated ---------------------------------------------------------------------------
+
+
+def read_json(path: Path) -> dict:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise WorkbenchError(f"{path}: cannot read it ({error})") from None
+    if not isinstance(value, dict):
+        raise WorkbenchError(f"{path}: not a JSON object")
+    return value
+
+
+def architecture_task(config: dict) -> tuple[str | None, str]:
+    """(task, class name) from config.json's first architecture; task None for a model without a head."""
+    architectures = config.get("architectures") or []
+    name = str(architectures[0]) if architectures else ""
+    for suffix, task in ARCHITECTURE_TASKS:
+        if name.endswith(suffix):
+            return task, name
+    return None, name
+
+
+def check_head(config: dict, asked: str | None, where: Path) -> str:
+    """The task to evaluate: the one asked for, which the model's head must serve, else the head's."""
+    from workbench.core.tasks import TASK_NAMES
+
+    if asked is not None and asked not in TASK_NAMES:
+        raise WorkbenchError(f"Unknown task {asked!r}.", hint=f"Tasks: {', '.join(TASK_NAMES)}.")
+    head, class_name = architecture_task(config)
+    if head is None:
+        what = f"a {class_name}" if class_name else "a model whose config.json names no architecture"
+        if asked is not None and not class_name:
+            return asked  # nothing says otherwise; the weights decide
+        raise WorkbenchError(
+            f"{where} is {what}: it has no head for {asked or 'any task workbench evaluates'}",
+            hint="Evaluate a model trained for the task (a run, or its final/ folder)"
+            + ("" if class_name else ", or name the task with --task")
+            + ".",
+        )
+    if asked is not None and asked != head:
+        raise WorkbenchError(
+            f"{where} is a {class_name}: it has no head for {asked}",
+            hint=f"Evaluate it as {head} (--task {head}), or train a {asked} model first.",
+        )
+    return head
+
+
+def resolve_source(model_or_run: str | Path, task: str | None = None) -> Source:
+    """A run, a model folder, an adapter folder or `embedded`, as `Source`; a clear error otherwise."""
+    from workbench.core.embedded import EMBEDDED_MODEL, embedded_model_path
+    from workbench.core.tasks import TASK_NAMES
+    from workbench.training.spec import complete_spec, default_spec, load_spec
+
+    if task is not None and task not in TASK_NAMES:
+        raise WorkbenchError(f"Unknown task {task!r}.", hint=f"Tasks: {', '.join(TASK_NAMES)}.")
+    text = str(model_or_run).strip()
+    path = Path(text).expanduser() if text else Path()
+    if text == EMBEDDED_MODEL:
+        path = embedded_model_path()
+    if text and path.is_dir() and not is_run_folder(path):
+        return _folder_source(text, path.resolve(), task, default_spec(model=str(path.resolve())))
+    run_dir = resolve_run(text)  # a run folder, id, part of one or `latest`; else its own message
+    spec = complete_spec(load_spec(run_dir / SPEC_FILE))
+    final = run_dir / FINAL_DIR
+    if not final.is_dir():
+        raise WorkbenchError(
+            f"run {run_dir.name} has no final model ({final} does not exist)",
+            hint="A run saves final/ when it finishes; wait for it, or resume it with `workbench train --resume`.",
+        )
+    run_task = spec["model"].get("head") or "sequence-classification"
+    if task is not None and task != run_task:
+        raise WorkbenchError(
+            f"run {run_dir.name} trained a {run_task} head: it has no head for {task}",
+            hint=f"Leave out --task (it is {run_task}).",
+        )
+    source = _folder_source(text, final, run_task, spec)
+    source.kind = "adapter" if source.kind == "adapter" else "run"
+    source.run_dir = run_dir
+    return source
+
+
+def _folder_source(name: str, folder: Path, task: str | None, spec: dict) -> Source:
+    if (folder / ADAPTER_CONFIG_FILE).is_file():
+        adapter = read_json(folder / ADAPTER_CONFIG_FILE)
+        base = str(adapter.get("base_model_name_or_path") or "")
+        if not base:
+            raise WorkbenchError(f"{folder / ADAPTER_CONFIG_FILE}: no base_model_name_or_path")
+        from workbench.training.configure import resolve_model
+
+        base_path = Path(resolve_model(base)).expanduser()
+        config = {}
+        for candidate in (folder / HEAD_CONFIG_FILE, folder / CONFIG_FILE, base_path / CONFIG_FILE):
+            if candidate.is_file():  # the trained head's labels first, else the base's
+                config = read_json(candidate)
+                break
+        adapter_task = ADAPTER_TASKS.get(str(adapter.get("task_type") or ""))
+        chosen = task or adapter_task
+        if chosen is None:
+            raise WorkbenchError(
+                f"{folder}: an adapter of task type {adapter.get('task_type')!r}; say which task with --task"
+            )
+        return Source("adapter", name, folder, spec, base_model=str(base_path), config=config, task=chosen)
+    if not (folder / CONFIG_FILE).is_file():
+        raise WorkbenchError(
+            f"{folder} is not a model folder (no {CONFIG_FILE} or {ADAPTER_CONFIG_FILE})",
+            hint="Give a run id, a run folder, a saved model folder or an adapter folder.",
+        )
+    config = read_json(folder / CONFIG_FILE)
+    return Source("model", name, folder, spec, config=config, task=check_head(config, task, folder))
+
+
+# -- the data ---------------------------------------------------------------------------------------
+
+
+def load_eval_data(task, data: dict, data_file: str, split: str | None):
+    """The raw DatasetDict with `validation` = the file (or the folder's split), read the way the task
+    reads training files, and `train` = its first rows (what `prepare` expects to exist)."""
+    import datasets
+
+    path = Path(data_file).expanduser()
+    if not path.exists():
+        raise WorkbenchError(f"{data_file}: no such file or folder", hint="Check the path; ~ is expanded.")
+    if path.is_dir() or split is not None:
+        from workbench.core.data.loading import open_dataset
+
+        opened = open_dataset(path)
+        names = list(opened.splits)
+        chosen = split or next((name for name in ("validation", "test", "dev") if name in names), names[0])
+        if chosen not in names:
+            raise WorkbenchError(f"{data_file} has no split {chosen!r}", hint=f"Splits: {', '.join(names)}.")
+        validation = opened.splits[chosen]
+    else:
+        loaded = task.load_raw({**data, "train_file": str(path), "validation_file": str(path), "dataset": ""})
+        validation = loaded["validation"] if "validation" in loaded else loaded["train"]
+    if len(validation) == 0:
+        raise WorkbenchError(f"{data_file}: no rows to evaluate")
+    # validation first: a task's column check then names the evaluated file's split, not the stand-in
+    return datasets.DatasetDict(
+        {"validation": validation, "train": validation.select(range(min(STAND_IN_TRAIN_ROWS, len(validation))))}
+    )
+
+
+def _label_names(dataset, column: str) -> tuple[Any, list[str] | None]:
+    """The dataset with ClassLabel ids turned back into their names, and those names (None: plain values)."""
+    import datasets
+
+    feature = dataset.features[column]
+    inner = feature.feature if isinstance(feature, (datasets.Sequence, datasets.List)) else feature
+    if not isinstance(inner, datasets.ClassLabel):
+        return dataset, None
+    names = list(inner.names)
+    nested = inner is not feature
+
+    def to_names(batch):
+        values = batch[column]
+        return {column: [[names[v] for v in row] for row in values] if nested else [names[v] for v in values]}
+
+    target = datasets.Value("string")
+    features = dataset.features.copy()
+    features[column] = datasets.List(target) if nested else target
+    return dataset.map(to_names, batched=True, features=features), names
+
+
+def drop_unknown_labels(raw, column: str, id2label: dict[int, str]):
+    """Rows whose label (or any tag, for token labels) the model does not know, left out.
+
+    Returns (raw, kept row indices or None when all are kept, {label: rows}). String labels are known
+    when they are one of the model's class names; integer labels when 0 <= id < the classes."""
+    validation, _ = _label_names(raw["validation"], column)
+    names = set(id2label.values())
+    count = len(id2label)
+
+    def known(value) -> bool:
+        if isinstance(value, bool) or value is None:
+            return False
+        if isinstance(value, int):
+            return 0 <= value < count
+        return str(value) in names
+
+    unknown: Counter = Counter()
+    keep = []
+    for index, value in enumerate(validation[column]):
+        values = value if isinstance(value, list) else [value]
+        bad = [item for item in values if not known(item)]
+        if bad:
+            unknown.update(str(item) for item in set(map(str, bad)))
+        else:
+            keep.append(index)
+    raw["validation"] = validation
+    raw["train"], _ = _label_names(raw["train"], column)
+    if not unknown:
+        return raw, None, {}
+    if not keep:
+        shown = ", ".join(repr(name) for name, _ in unknown.most_common(5))
+        raise WorkbenchError(
+            f"no row has a label the model knows: {shown} are not among its {count} label(s)",
+            hint=f"The model's labels: {', '.join(sorted(names)[:10])}.",
+        )
+    raw["validation"] = validation.select(keep)
+    raw["train"] = raw["validation"].select(range(min(STAND_IN_TRAIN_ROWS, len(keep))))
+    return raw, keep, dict(unknown.most_common())
+
+
+def eval_spec(source: Source, task_name: str, raw, batch_size: int | None, max_length: int | None) -> dict:
+    """The spec the pipeline reads: the run's (files and row limits cleared), or the defaults with
+    the columns guessed from the file; the model's labels; the evaluation batch size."""
+    import copy
+
+    from workbench.core.tasks import get_task
+    from workbench.training.preflight import position_limit, read_json
+    from workbench.training.spec import task_default_metrics
+
+    spec = copy.deepcopy(source.spec)
+    data, model, training = spec["data"], spec["model"], spec["training"]
+    if source.run_dir is None:  # a model or adapter folder: the columns guessed from the file
+        model["head"] = task_name
+        training["metrics"] = task_default_metrics(task_name)
+        data.update(get_task(task_name).guess_data({"train": raw["validation"]}))
+        limit = position_limit(source.config, read_json(source.model_path / "tokenizer_config.json"))
+        if limit is not None and max_length is None:
+            data["max_length"] = min(data["max_length"], limit)
+    model["head"] = task_name
+    model["from_config"] = False
+    data.update(max_train_samples=0, max_eval_samples=0, dataset="")
+    if max_length is not None:
+        data["max_length"] = max_length
+    if batch_size is not None:
+        training["per_device_eval_batch_size"] = batch_size
+    if task_name in LABELLED_TASKS:
+        id2label = source.id2label
+        problem = source.config.get("problem_type")
+        if problem == "regression" or (source.config.get("num_labels") == 1 and not id2label):
+            model.update(num_labels=1, id2label={})
+        elif id2label:
+            model.update(num_labels=len(id2label), id2label={str(k): v for k, v in id2label.items()})
+    return spec
+
+
+def check_head_size(source: Source, task_name: str, labels, say: Callable[[str], None]) -> None:
+    """The file's classes must fit the model's head: a model whose config names no labels has
+    `num_labels` outputs (2 by default), and its classes are the file's, in sorted order."""
+    if task_name not in LABELLED_TASKS or labels.regression or source.id2label:
+        return
+    outputs = int(source.config.get("num_labels") or 2)
+    if labels.num_labels != outputs:
+        raise WorkbenchError(
+            f"the file has {labels.num_labels} label(s) but {source.model_path}'s head has {outputs} output(s)",
+            hint="Evaluate a model trained on these labels.",
+        )
+    names = ", ".join(f"{name} = {index}" for index, name in sorted(labels.id2label.items())[:10])
+    say(f"The model's config names no labels; the file's are taken in sorted order: {names}")
+
+
+# -- the model ---------------------------------------------------------------------------------------
+
+
+def load_tokenizer(source: Source):
+    from transformers import AutoTokenizer
+
+    candidates = [source.model_path] + ([Path(source.base_model)] if source.base_model else [])
+    for folder in candidates:
+        if (folder / "tokenizer_config.json").is_file() or (folder / "tokenizer.json").is_file():
+            return AutoTokenizer.from_pretrained(str(folder))
+    raise WorkbenchError(
+        f"{source.model_path} has no tokenizer (no tokenizer.json or tokenizer_config.json)",
+        hint="Save the tokenizer next to the model (tokenizer.save_pretrained(folder)).",
+    )
+
+
+def load_model(source: Source, task, spec: dict, labels):
+    """The model with the task's head; for an adapter, the base with the adapter on top (peft)."""
+    from workbench.training.preflight import model_problems
+
+    if source.kind == "adapter":
+        from peft import PeftModel
+
+        base_spec = {**spec, "model": {**spec["model"], "name_or_path": source.base_model}}
+        problems = model_problems(source.base_model, None)
+        if problems:
+            raise WorkbenchError(f"the adapter's base model: {problems[0][1]}")
+        base = task.load_model(base_spec, source.base_model, labels)
+        try:
+            return PeftModel.from_pretrained(base, str(source.model_path))
+        except (OSError, ValueError, RuntimeError, KeyError) as error:
+            raise WorkbenchError(f"{source.model_path}: cannot load the adapter ({error})") from None
+    problems = model_problems(str(source.model_path), spec["data"]["max_length"])
+    if problems:
+        raise WorkbenchError(f"{problems[0][0]}: {problems[0][1]}")
+    return task.load_model(spec, str(source.model_path), labels)
+
+
+def pick_device(device: str | None) -> str:
+    import torch
+
+    if device and device != "auto":
+        return device
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+# -- evaluating -----------------------------------------------------------------------------------------
+
+
+def evaluate(
+    model_or_run: str | Path | Source,
+    data_file: str | Path,
+    *,
+    task: str | None = None,
+    split: str | None = None,
+    batch_size: int | None = None,
+    max_length: int | None = None,
+    output: str | Path | None = None,
+    write: bool = True,
+    device: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> EvalReport:
+    """Evaluate a run's final model, a model folder or an adapter on `data_file`.
+
+    `progress(done, total)` is called after each batch; `log(text)` with what happens (loading,
+    dropped labels, the task's notes). The predictions go to `output` (default `default_output`)
+    unless `write=False`. Returns an `EvalReport`, which unpacks as `(metrics, records)`."""
+    from workbench.core.tasks import get_task
+    from workbench.training.configure import pad_multiple
+
+    started = time.perf_counter()
+    say = log or (lambda text: None)
+    source = model_or_run if isinstance(model_or_run, Source) else resolve_source(model_or_run, task)
+    task_name = source.task or task or "sequence-classification"
+    task_object = get_task(task_name)
+    say(f"Reading {data_file} for {task_name}")
+    raw = load_eval_data(task_object, source.spec["data"], str(data_file), split)
+    spec = eval_spec(source, task_name, raw, batch_size, max_length)
+    kept, dropped = None, {}
+    label_column = spec["data"].get("label_column")
+    if task_name in LABELLED_TASKS and spec["model"].get("id2label") and label_column in raw["validation"].column_names:
+        raw, kept, dropped = drop_unknown_labels(raw, label_column, source.id2label)
+        if dropped:
+            listed = ", ".join(f"{name!r} ({rows})" for name, rows in list(dropped.items())[:10])
+            say(f"Left out {sum(dropped.values())} row(s) with labels the model does not know: {listed}")
+    tokenizer = load_tokenizer(source)
+    try:
+        prepared = task_object.prepare(raw, spec, tokenizer)
+    except WorkbenchError as error:
+        settings = "the run's spec.toml" if source.run_dir is not None else "the columns guessed from the file"
+        hint = f"{error.hint + ' ' if error.hint else ''}({settings})"
+        raise WorkbenchError(f"{data_file}: {error.message}", hint=hint) from None
+    check_head_size(source, task_name, prepared.labels, say)
+    if prepared.validation is None or len(prepared.validation) == 0:
+        raise WorkbenchError(f"{data_file}: nothing to evaluate after preparing it for {task_name}")
+    for note in prepared.notes:
+        say(note)
+    say(f"Loading {source.model_path}")
+    model = load_model(source, task_object, spec, prepared.labels)
+    target = pick_device(device)
+    model.to(target)
+    model.eval()
+    evaluator = task_object.evaluator(prepared, spec, tokenizer, None)
+    training = spec["training"]
+    result, metrics = run_batches(
+        model,
+        prepared.validation,
+        task_object.collator(tokenizer, pad_multiple(training, False), model),
+        evaluator,
+        batch_size=training["per_device_eval_batch_size"],
+        device=target,
+        mixed_precision=training.get("mixed_precision", "no"),
+        progress=progress,
+    )
+    records = dict(result.records)
+    if kept is not None and _row_ids(records, len(kept)):
+        records["id"] = [kept[index] for index in records["id"]]
+    report = EvalReport(
+        metrics=metrics,
+        records=records,
+        task=task_name,
+        source=source,
+        data_file=str(data_file),
+        examples=len(raw["validation"]),
+        dropped=dropped,
+        notes=list(prepared.notes),
+    )
+    if write and records:
+        labels = [prepared.labels.id2label[index] for index in sorted(prepared.labels.id2label)]
+        report.predictions_path = write_predictions(
+            Path(output) if output else default_output(source, data_file), records, report, labels
+        )
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _row_ids(records: dict, count: int) -> bool:
+    ids = records.get("id")
+    return isinstance(ids, list) and all(isinstance(value, int) and 0 <= value < count for value in ids)
+
+
+def run_batches(model, dataset, collator, evaluator, *, batch_size, device, mixed_precision="no", progress=None):
+    """One pass as `training/loop.py` makes it: (the evaluator's result, metrics with eval_loss first)."""
+    import contextlib
+
+    import torch
+    from torch.utils.data import DataLoader
+
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collator)
+    total = len(loader)
+    autocast = contextlib.nullcontext()
+    if device.startswith("cuda") and mixed_precision in ("fp16", "bf16"):
+        autocast = torch.autocast("cuda", dtype=torch.float16 if mixed_precision == "fp16" else torch.bfloat16)
+    loss_sum = torch.zeros((), device=device)
+    batches = 0
+    with torch.inference_mode(), autocast:
+        for done, batch in enumerate(loader, start=1):
+            batch = {key: value.to(device) if hasattr(value, "to") else value for key, value in batch.items()}
+            outputs = model(**batch)
+            if getattr(outputs, "loss", None) is not None:
+                loss_sum += outputs.loss.detach().float()
+                batches += 1
+            evaluator.add(batch, outputs, model)
+            if progress is not None:
+                progress(done, total)
+    eval_loss = float(loss_sum.item()) / batches if batches else math.nan
+    result = evaluator.finish(eval_loss)
+    return result, {"eval_loss": eval_loss, **{key: float(value) for key, value in result.metrics.items()}}
+
+
+# -- the predictions file ---------------------------------------------------------------------------------
+
+
+def default_output(source: Source, data_file: str | Path) -> Path:
+    """`<run>/predictions/eval-<file stem>.parquet` for a run, else `./eval-predictions.parquet`."""
+    if source.run_dir is not None:
+        stem = Path(str(data_file)).name.split(".")[0] or "data"
+        return source.run_dir / PREDICTIONS_DIR / f"eval-{stem}.parquet"
+    return Path(DEFAULT_OUTPUT)
+
+
+def write_predictions(path: Path, records: dict[str, list], report: EvalReport, labels: list[str]) -> Path:
+    """The records as Parquet (the columns a run's predictions have), written atomically.
+
+    The schema metadata holds `workbench.eval` (JSON: task, model, data file, the model's labels in
+    id order, the metrics), which the Errors view reads for the label order."""
+    import os
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = {}
+    for name, values in records.items():
+        try:
+            columns[name] = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            columns[name] = pa.array([None if value is None else str(value) for value in values])
+    table = pa.table(columns)
+    about = {
+        "task": report.task,
+        "model": str(report.source.model_path),
+        "data_file": report.data_file,
+        "labels": labels,
+        "metrics": {key: value for key, value in report.metrics.items() if math.isfinite(value)},
+        "dropped": report.dropped,
+    }
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"workbench.eval": json.dumps(about)})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".partial")
+        pq.write_table(table, temporary)
+        os.replace(temporary, path)
+    except OSError as error:
+        raise WorkbenchError(f"cannot write the predictions to {path}: {error.strerror or error}") from None
+    return path
