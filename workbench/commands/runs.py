@@ -33,6 +33,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     resume_parser.add_argument("run", help=RUN_HELP)
     resume_parser.add_argument("--detach", action="store_true", help="return at once instead of following it")
     resume_parser.add_argument("--json", action="store_true", help="JSON output")
+    resume_parser.add_argument(
+        "--print-launch",
+        action="store_true",
+        help="a run over several machines: print each machine's resume command (one line per rank); nothing starts",
+    )
     resume_parser.set_defaults(handler=resume_command)
 
 
@@ -151,6 +156,12 @@ def resume_command(args: argparse.Namespace) -> int:
     from workbench.training import launch
 
     run_dir = _find(args.run)
+    if args.print_launch:
+        from workbench.training.nodes import resume_commands, shell_line
+
+        for rank, command in enumerate(resume_commands(run_dir)):
+            print(f"# machine rank {rank}\n{shell_line(command)}")
+        return 0
     info = launch.resume_run(run_dir)
     if args.detach:
         print(json.dumps(run_info_record(info)) if args.json else f"resumed run {info.run_id}")

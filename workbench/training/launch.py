@@ -30,6 +30,7 @@ from workbench.core.runs import protocol
 from workbench.core.runs.folder import (
     CONTROL_DIR,
     EVENTS_FILE,
+    KILL_FILE,
     LAUNCHED_FILE,
     PID_FILE,
     SPEC_FILE,
@@ -38,6 +39,7 @@ from workbench.core.runs.folder import (
     RunBusy,
     absolute,
     acquire_lock,
+    clear_requests,
     is_run_folder,
     process_alive,
     runs_dir,
@@ -367,8 +369,13 @@ def stop_run(run_dir: Path) -> None:
 
 
 def kill_run(run_dir: Path, wait_s: float = 5.0) -> None:
-    """SIGKILL the run's process group; the run then reads as crashed (killed on request)."""
+    """SIGKILL the run's process group; the run then reads as crashed (killed on request). Over several
+    machines, `control/kill` too: every other node's sampler reads it and kills its own node."""
     run_dir = absolute(run_dir)
+    spec = load_spec_quietly(run_dir)
+    if int((spec.get("training") or {}).get("num_machines", 1) or 1) > 1:
+        (run_dir / CONTROL_DIR).mkdir(exist_ok=True)
+        (run_dir / KILL_FILE).write_text(repr(time.time()), encoding="utf-8")
     pids = [pid for pid in run_pids(run_dir) if process_alive(pid, run_dir)]
     if not pids:
         info = read_run(run_dir)
@@ -429,7 +436,13 @@ def resume_run(run_dir: Path) -> RunInfo:
             f"Run {seen.run_id} is already running (it is {seen.status}); stop it before resuming.",
             hint=f"Follow it with `workbench attach {seen.run_id}`.",
         )
-    _check_resumable(run_dir, seen)  # refused before the lock file is even created: nothing changes on disk
+    spec = _check_resumable(run_dir, seen)  # refused before the lock file is even created: nothing changes on disk
+    machines = int(spec["training"].get("num_machines", 1) or 1)
+    if machines > 1:
+        raise WorkbenchError(
+            f"Run {seen.run_id} runs on {machines} machines: each one resumes with its own command.",
+            hint=f"Print them with `workbench resume {seen.run_id} --print-launch` and run each on its machine.",
+        )
     fd = _take_for_resume(run_dir)
     try:
         # Again under the lock: another launcher may have resumed it meanwhile.
@@ -441,10 +454,7 @@ def resume_run(run_dir: Path) -> RunInfo:
             record_crash(run_dir)  # we own it now: the earlier session's end is written before the next starts
             info.status = "crashed"
         spec = _check_resumable(run_dir, info)
-        try:
-            (run_dir / STOP_FILE).unlink()
-        except FileNotFoundError:
-            pass
+        clear_requests(run_dir)
         try:
             _start_child(spec, run_dir, resume=True, lock_fd=fd)
         except OSError as error:

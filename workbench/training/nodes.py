@@ -161,11 +161,37 @@ class NodeSamples:
 
     def __call__(self, sample) -> None:
         sample.extra = {**sample.extra, "host": self.host, "node_rank": self.rank}
+        if self.rank != 0 and self.kill_requested():
+            self.kill_this_node()
         if self.writer is not None:
             self.writer.emit(sample)
             return
         self.main_emit(sample)
         self.relay()
+
+    def kill_requested(self) -> bool:
+        from workbench.core.runs.folder import KILL_FILE
+
+        return (self.run_dir / KILL_FILE).exists()
+
+    def kill_this_node(self) -> None:
+        """`workbench stop --kill` on another host: SIGKILL this node's launcher and ranks. torchrun starts
+        each rank in a session of its own, so the process group is not enough: the launcher (this rank's
+        parent, `accelerate launch`) and everything under it are killed, this process last."""
+        import psutil
+
+        print(f"workbench: node {self.rank} ({self.host}) killed on request", flush=True)
+        me = psutil.Process()
+        launcher = me.parent()
+        command = " ".join(launcher.cmdline()) if launcher is not None else ""
+        members = [me]
+        if launcher is not None and any(word in command for word in ("accelerate", "torchrun", "torch.distributed")):
+            members = [launcher, *launcher.children(recursive=True)]
+        for member in sorted(members, key=lambda process: process.pid == me.pid):
+            try:
+                member.kill()
+            except psutil.NoSuchProcess:
+                pass
 
     def relay(self) -> None:
         from workbench.core.runs.protocol import EventReader, LogLine, SystemSample
@@ -229,6 +255,21 @@ def node_commands(spec: dict, run_dir: Path, *, resume: bool = False) -> list[li
         (supervisor if rank == 0 else []) + launch_command(spec, run_dir, resume=resume, machine_rank=rank)
         for rank in range(machines(spec))
     ]
+
+
+def resume_commands(run_dir: Path) -> list[list[str]]:
+    """A multi-machine run's resume: one command per machine rank (each rank loads the checkpoint)."""
+    from workbench.core.runs.folder import RunBusy, absolute, clear_requests
+    from workbench.core.runs.listing import read_run
+    from workbench.training.launch import _check_resumable
+
+    run_dir = absolute(run_dir)
+    seen = read_run(run_dir)
+    if seen.is_active:
+        raise RunBusy(f"Run {seen.run_id} is already running (it is {seen.status}); stop it before resuming.")
+    spec = _check_resumable(run_dir, seen)
+    clear_requests(run_dir)
+    return node_commands(spec, run_dir, resume=True)
 
 
 def take_run(run_dir: Path) -> int:

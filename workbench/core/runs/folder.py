@@ -44,6 +44,7 @@ PREDICTIONS_DIR = "predictions"  # per-example predictions of each evaluation: s
 CHECKPOINT_PREFIX = "checkpoint-"
 CONTROL_DIR = "control"
 STOP_FILE = f"{CONTROL_DIR}/stop"
+KILL_FILE = f"{CONTROL_DIR}/kill"  # several machines: every node's sampler kills its own processes
 LAUNCHED_FILE = f"{CONTROL_DIR}/launched"  # time of the latest launch (a resume re-launches)
 HUB_PUSHES_FILE = "hub_pushes.jsonl"
 # Any of these makes a folder a run folder (a run being created has spec.toml before anything else).
@@ -221,3 +222,12 @@ def owner_alive(run_dir: Path, pids: list[int] | tuple[int, ...] = ()) -> bool |
     if held is False or answers:
         return False
     return None
+
+
+def clear_requests(run_dir: Path) -> None:
+    """A resumed run starts with no stop or kill request pending."""
+    for name in (STOP_FILE, KILL_FILE):
+        try:
+            (Path(run_dir) / name).unlink()
+        except FileNotFoundError:
+            pass

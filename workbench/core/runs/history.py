@@ -36,6 +36,8 @@ class GpuHistory:
     index: int
     name: str
     last: GpuSample
+    node_rank: int = 0  # several machines: which node this GPU is on
+    host: str = ""
     utilization: deque = field(default_factory=lambda: deque(maxlen=SYSTEM_HISTORY))
     memory: deque = field(default_factory=lambda: deque(maxlen=SYSTEM_HISTORY))  # fraction used
 
@@ -138,11 +140,13 @@ class RunHistory:
         self.cpu_percent.append(event.cpu_percent)
         self.rss_mb.append(event.rss_mb)
         node = event.extra.get("node_rank")  # several machines: every node's GPU 0 is a GPU of its own
+        node = node if isinstance(node, int) and node > 0 else 0
+        host = str(event.extra.get("host") or "")
         for gpu in event.gpus:
-            key = (node, gpu.index) if isinstance(node, int) and node > 0 else gpu.index
+            key = (node, gpu.index) if node else gpu.index
             history = self.gpus.get(key)
             if history is None:
-                history = self.gpus[key] = GpuHistory(gpu.index, gpu.name, gpu)
+                history = self.gpus[key] = GpuHistory(gpu.index, gpu.name, gpu, node_rank=node, host=host)
             history.last = gpu
             history.utilization.append(gpu.utilization or 0.0)
             if gpu.memory_used_mb is not None and gpu.memory_total_mb:
@@ -168,6 +172,11 @@ class RunHistory:
             self._last_session_time = max(self._last_session_time, when)
 
     # -- derived --------------------------------------------------------------
+    @property
+    def nodes(self) -> int:
+        """How many machines' GPUs the samples came from."""
+        return len({gpu.node_rank for gpu in self.gpus.values()})
+
     @property
     def status(self) -> str:
         """From the events alone; the monitor adds "crashed" when the child is gone without a final event."""

@@ -150,7 +150,8 @@ class SystemPanel(MarkupPanel):
             self.set_markup("[$text-muted]no system samples yet[/]")
             return
         lines = []
-        for gpu in sorted(history.gpus.values(), key=lambda g: g.index):
+        several_nodes = len({gpu.node_rank for gpu in history.gpus.values()}) > 1
+        for gpu in sorted(history.gpus.values(), key=lambda g: (g.node_rank, g.index)):
             last = gpu.last
             util = last.utilization
             # The theme's GPU colours ($gpu-hot / $gpu-cool, see ui/themes.py): a user theme recolours them.
@@ -158,7 +159,9 @@ class SystemPanel(MarkupPanel):
             used, total = last.memory_used_mb, last.memory_total_mb
             memory_fraction = used / total if used is not None and total else None
             memory_colour = GPU_HOT if memory_fraction is not None and memory_fraction >= 0.95 else GPU_COOL
-            lines.append(f"[b]GPU{gpu.index}[/b] [$text-muted]{escape(gpu.name)}[/]")
+            where = f"node{gpu.node_rank}:" if several_nodes else ""
+            host = f" {escape(gpu.host)}" if several_nodes and gpu.host else ""
+            lines.append(f"[b]{where}GPU{gpu.index}[/b]{host} [$text-muted]{escape(gpu.name)}[/]")
             lines.append(
                 f" util [{hot}]{f'{util:.0f}' if util is not None else '—':>3}%[/] "
                 f"[{hot}]{sparkline(gpu.utilization, self.SPARK, 0, 100)}[/]"
