@@ -209,6 +209,7 @@ def fill_from_data(spec: dict, train: str, validation: str | None) -> dict:
     """The spec's data keys (columns, languages, …) and labels read from the files themselves."""
     from workbench.core.data.files import validation_sibling
     from workbench.core.tasks import get_task
+    from workbench.training.spec import task_default_metrics
 
     train_path = Path(train).expanduser().resolve()
     if validation:
@@ -220,6 +221,7 @@ def fill_from_data(spec: dict, train: str, validation: str | None) -> dict:
     task = get_task(spec["model"]["head"])
     raw = task.load_raw(spec["data"])
     spec["data"].update(task.guess_data(raw))
+    spec["training"]["metrics"] = task_default_metrics(task.name, spec["data"])  # seq2seq: BLEU or ROUGE
     labels = task_labels(task, raw, spec)
     if labels is not None and labels.id2label:
         spec["model"]["num_labels"] = labels.num_labels

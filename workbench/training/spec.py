@@ -275,20 +275,24 @@ def complete_spec(spec: dict) -> dict:
             full[section] = copy.deepcopy(values)
     given_training = spec.get("training") if isinstance(spec.get("training"), dict) else {}
     if "metrics" not in given_training:
-        full["training"]["metrics"] = task_default_metrics(full["model"].get("head"))
+        full["training"]["metrics"] = task_default_metrics(full["model"].get("head"), full["data"])
     return full
 
 
-def task_default_metrics(head) -> list[str]:
-    """The metrics a run of this task computes when the spec names none."""
+def task_default_metrics(head, data: dict | None = None) -> list[str]:
+    """The metrics a run of this task computes when the spec names none (seq2seq: BLEU/chrF for
+    translation data, ROUGE for the rest, told apart by `data`)."""
     from workbench.core.tasks import TASK_MODULES, get_task
 
     if head not in TASK_MODULES:
         return list(SCHEMA["training"]["metrics"][0])
     try:
-        return list(get_task(head).default_metrics)
+        task = get_task(head)
     except WorkbenchError:
         return []
+    if data is not None and hasattr(task, "default_metrics_for"):
+        return list(task.default_metrics_for(data))
+    return list(task.default_metrics)
 
 
 def task_metric_names(head) -> tuple[str, ...]:
