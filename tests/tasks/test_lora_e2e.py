@@ -80,3 +80,29 @@ def test_model_predict_runs_the_adapter_folder(lora_run, capsys):
     assert "LoRA adapter on" in output["model"] and output["loading"] == "all from checkpoint"
     assert main(["model", "predict", final, "--head", "causal-lm", "good"]) != 0
     assert "sequence-classification adapter" in capsys.readouterr().err
+
+
+async def test_the_models_pane_opens_the_adapter_and_the_playground_runs_it(lora_run):
+    from textual.widgets import Input, TabbedContent
+
+    from tests.models.test_models_pane import SIZE, _settle
+    from workbench.ui.app import make_app
+
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.screen.query_one("#models-pane")
+        pane.open_model(str(lora_run / "final"))
+        pane.query_one("#model-tabs", TabbedContent).active = "model-heads-tab"
+        await _settle(pilot)
+        assert "LoRA adapter on" in pane.info.name and pane.info.adapter == lora_run / "final"
+        assert pane.head_key == "sequence-classification"  # the head the run trained
+        assert pane.query_one("#model-labels", Input).value == "0=neg, 1=pos"
+        pane.action_load()
+        await _settle(pilot)
+        assert pane.loaded is not None and pane.loaded.report.status == "all from checkpoint"
+        pane.query_one("#model-tabs", TabbedContent).active = "model-playground-tab"
+        await _settle(pilot)
+        pane.query_one("#playground").set_text("the film was great good", "")
+        pane.action_run()
+        await _settle(pilot)
+        assert {item["label"] for item in pane.last_prediction[0].result["labels"]} == {"neg", "pos"}

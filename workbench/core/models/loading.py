@@ -284,6 +284,7 @@ def load_model(
     available_bytes: int | None = None,
 ) -> LoadedModel:
     """Load the checkpoint with the chosen head; check `should_stop` between steps."""
+    asked = options  # what the LoadedModel reports (the pane compares it with its widgets)
     if info.adapter is not None:
         options = adapter_options(info, options)
     check_loadable(info, options)
@@ -338,7 +339,7 @@ def load_model(
         model = apply_adapter(model, info)
     model.eval()
     step("ready", 1.0)
-    return LoadedModel(info=info, options=options, model=model, tokenizer=tokenizer, report=report)
+    return LoadedModel(info=info, options=asked, model=model, tokenizer=tokenizer, report=report)
 
 
 # -- peft adapter folders -------------------------------------------------------------------------

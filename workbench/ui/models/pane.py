@@ -279,6 +279,7 @@ class ModelsPane(Horizontal):
         current = self.loaded.options
         return (
             self.loaded.info.path == self.info.path
+            and self.loaded.info.adapter == self.info.adapter  # two adapters over one base differ
             and current.head == options.head
             and current.labels == options.labels
             and current.ignore_mismatched_sizes == options.ignore_mismatched_sizes
