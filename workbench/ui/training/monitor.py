@@ -33,6 +33,7 @@ from workbench.ui.training.chart import LineChart, Trace
 from workbench.ui.training.eval_table import EvalTable
 from workbench.ui.training.output_tail import OutputTail
 from workbench.ui.training.panels import AlertBar, ProgressLine, SystemPanel
+from workbench.ui.training.samples_view import SamplesView
 
 ZOOMS = (0, 100, 1_000, 10_000)  # "last N steps"; 0 is everything
 SMOOTHING_STEPS = (0.0, 0.6, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995)
@@ -134,6 +135,7 @@ class RunMonitor(Vertical, can_focus=True):
             yield EvalTable(id="eval-table")
             yield LineChart("no evaluation yet", id="metric-chart")
             yield SystemPanel(id="system-panel")
+        yield SamplesView(id="samples-view")  # seq2seq runs: the latest evaluation's samples
         yield OutputTail(id="log-tail")
 
     def on_mount(self) -> None:
@@ -278,6 +280,7 @@ class RunMonitor(Vertical, can_focus=True):
             self.query_one(ProgressLine).show(history, status, run_id)
             self.query_one(AlertBar).show(history, status)
             self._draw_evaluations()
+            self.query_one(SamplesView).show(next((e for e in reversed(history.evaluations) if e.samples), None))
             self.query_one(SystemPanel).show(history)
         except (TypeError, ValueError, AttributeError, OverflowError) as error:
             # A record with a value of the wrong type (a hand-edited or foreign events file): say so, stay up.
