@@ -239,7 +239,9 @@ async def test_a_workbench_eval_result_with_its_metadata(tmp_path):
     """A predictions file as `workbench eval` writes it: labels, model and data file come from its metadata."""
     import json
 
-    table = pa.table(nli_records())
+    records = nli_records()
+    records["input"][17] = "[b]not markup[/b] premise"  # row 17 has the highest loss: first in the table
+    table = pa.table(records)
     about = {"task": "sequence-classification", "model": str(tmp_path / "model"), "data_file": str(tmp_path / "x.csv")}
     about |= {"labels": ["contradiction", "neutral", "entailment"], "metrics": {"accuracy": 0.7333}}
     pq.write_table(table.replace_schema_metadata({b"workbench.eval": json.dumps(about)}), tmp_path / "eval.parquet")
@@ -251,6 +253,8 @@ async def test_a_workbench_eval_result_with_its_metadata(tmp_path):
         assert view.data.matrix.labels == ["contradiction", "neutral", "entailment"]
         assert view.data.model == about["model"] and view.data.dataset["source"] == about["data_file"]
         assert "accuracy 0.7333" in view.data.title
+        first = view.query_one("#errors-examples").get_row_at(0)
+        assert "[b]not markup[/b] premise" in [str(text) for text in first]
 
 
 def test_classification_snapshot(snap_compare, runs):

@@ -9,6 +9,7 @@ file and, for classification, builds the confusion matrix and per-class scores.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,41 @@ if TYPE_CHECKING:
 
 CLASSIFICATION_HEADS = ("sequence-classification",)
 MAX_CLASSES = 100  # more distinct gold/predicted values than this (or than half the rows): not classes
+
+
+MAX_SHOWN = 200  # examples in the table (DataTable measures every cell); the title says how many matched
+CLIP = 60  # characters of a text cell; the detail line below the table shows it whole
+# (column, descending, label) per press of `s`; descending None: the column's natural "worst first"
+SORTS = {
+    "classification": (
+        ("loss", None, "loss, highest first"),
+        ("score", True, "confidence, highest first"),
+        ("score", False, "confidence, lowest first"),
+    ),
+    "generic": (("loss", None, "loss, highest first"), ("score", None, "score, lowest first")),
+}
+KNOWN = ("row", "id", "gold", "predicted", "score", "loss", "input", "input_pair")
+
+
+def needs_data(action):
+    """An action that does nothing until the predictions are loaded."""
+
+    @functools.wraps(action)
+    def guarded(self, *args):
+        if self.data is not None:
+            return action(self, *args)
+
+    return guarded
+
+
+def cell(value, clip: int = CLIP) -> str:
+    """One table cell: numbers with four decimals, text on one line, cut at `clip` characters."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    text = str(value).replace("\n", " ⏎ ")
+    return text if len(text) <= clip else text[: clip - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -93,7 +129,7 @@ def latest_evaluation(run_dir: Path, step: int | None = None) -> tuple[Evaluatio
 
 def load_errors(source: ErrorsSource) -> ErrorsData:
     """Find, read and analyse the predictions (in a worker: reads files)."""
-    from workbench.core.evaluation.analysis import confusion_matrix, per_class_scores, read_predictions
+    from workbench.core.evaluation.analysis import confusion_matrix, number_column, per_class_scores
 
     spec: dict = {}
     metrics: dict = {}
@@ -124,6 +160,9 @@ def load_errors(source: ErrorsSource) -> ErrorsData:
     parts = [name, f"step {step:,}" if step is not None else "", f"{table.num_rows:,} examples"]
     parts += [f"{_short(key)} {value:.4f}" for key, value in list(metrics.items())[:4] if isinstance(value, float)]
     data = ErrorsData(table, path, " · ".join(part for part in parts if part), kind, model=model, dataset=dataset)
+    for column in ("loss", "score"):  # pyarrow's to_numpy imports pandas (1-3 s): here, not in the UI thread
+        if column in table.column_names:
+            number_column(table, column)
     if kind == "classification":
         labels = [str(label) for _, label in sorted(_id2label(spec).items())] or list(about.get("labels") or [])
         data.matrix = confusion_matrix(table, [str(label) for label in labels] or None)
@@ -144,6 +183,20 @@ def _newest_file(run_dir: Path, step: int | None) -> tuple[Path, int | None]:
         hint="Runs keep the predictions of their newest evaluations (training.predictions_keep);"
         " `workbench eval RUN --data FILE` writes more.",
     )
+
+
+def read_predictions(path: Path) -> pa.Table:
+    """The predictions file as a table. `ParquetFile.read`, not `pq.read_table`: that one imports
+    pyarrow.dataset first (1-2 s on a busy machine, 20 times the read of 10,000 examples)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        raise WorkbenchError(f"{path}: no such predictions file")
+    try:
+        return pq.ParquetFile(path).read()
+    except (pa.ArrowException, OSError) as error:
+        raise WorkbenchError(f"{path}: not a predictions file ({error})") from None
 
 
 def has_predictions(run_dir: Path) -> bool:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -30,30 +31,18 @@ from textual.widgets import DataTable, Select, Static
 from workbench.core.errors import WorkbenchError
 from workbench.ui.messages import DatasetRowRequested, OpenModelRequested, SendToTokenizer
 from workbench.ui.shell.footer import WorkbenchFooter
-from workbench.ui.training.errors_parts import ErrorsCodeDialog, ErrorsData, ErrorsSource, examples_code, load_errors
-
-MAX_SHOWN = 500  # examples in the table; the title says how many matched
-CLIP = 60  # characters of a text cell; the detail line below the table shows it whole
-# (column, descending, label) per press of `s`; descending None: the column's natural "worst first"
-SORTS = {
-    "classification": (
-        ("loss", None, "loss, highest first"),
-        ("score", True, "confidence, highest first"),
-        ("score", False, "confidence, lowest first"),
-    ),
-    "generic": (("loss", None, "loss, highest first"), ("score", None, "score, lowest first")),
-}
-KNOWN = ("row", "id", "gold", "predicted", "score", "loss", "input", "input_pair")
-
-
-def cell(value, clip: int = CLIP) -> str:
-    """One table cell: numbers with four decimals, text on one line, cut at `clip` characters."""
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.4f}"
-    text = str(value).replace("\n", " ⏎ ")
-    return text if len(text) <= clip else text[: clip - 1] + "…"
+from workbench.ui.training.errors_parts import (
+    KNOWN,
+    MAX_SHOWN,
+    SORTS,
+    ErrorsCodeDialog,
+    ErrorsData,
+    ErrorsSource,
+    cell,
+    examples_code,
+    load_errors,
+    needs_data,
+)
 
 
 class ErrorsView(Screen[None]):
@@ -157,7 +146,8 @@ class ErrorsView(Screen[None]):
         self.query_one("#errors-examples").loading = False
         self.refresh_examples()
         self.query_one("#errors-examples").focus()
-        self.refresh_bindings()
+        if any(self.check_action(binding.action, ()) is not True for binding in self.BINDINGS):
+            self.refresh_bindings()
 
     # -- classification: matrix and scores --------------------------------------------------
     def _fill_matrix(self) -> None:
@@ -205,6 +195,7 @@ class ErrorsView(Screen[None]):
             )
         table.border_title = "per class"
 
+    @needs_data
     def action_normalise(self) -> None:
         self.normalised = not self.normalised
         table = self.query_one("#errors-matrix", DataTable)
@@ -240,13 +231,16 @@ class ErrorsView(Screen[None]):
             self.gold, self.predicted = values
             self.refresh_examples()
 
+    @needs_data
     def action_all_classes(self) -> None:
         self.set_filters(None, None)
 
+    @needs_data
     def action_wrong_only(self) -> None:
         self.wrong_only = not self.wrong_only
         self.refresh_examples()
 
+    @needs_data
     def action_sort(self) -> None:
         sorts = SORTS[self.data.kind]
         names = self.data.table.column_names
@@ -279,15 +273,17 @@ class ErrorsView(Screen[None]):
         self.matching = picked.num_rows
         self.shown = picked.slice(0, MAX_SHOWN).to_pylist()
         columns = self._columns(picked.column_names)
+        rows = [[cell(example.get(name)) for name, _ in columns] for example in self.shown]
         table.clear(columns=True)
-        for name, title in columns:
-            table.add_column(title, key=name)
-        right = {"row", "score", "loss"}
-        for index, example in enumerate(self.shown):
-            cells = [cell(example.get(name)) for name, _ in columns]
+        # Widths given, not measured: DataTable measures every cell of an auto-width column through
+        # Rich (a second for 500 rows on a busy machine); text lengths are enough here.
+        for position, (name, title) in enumerate(columns):
+            width = max([cell_len(title), *(cell_len(row[position]) for row in rows)])
+            table.add_column(title, key=name, width=width)
+        right = [name in ("row", "score", "loss") for name, _ in columns]
+        for index, row in enumerate(rows):  # Text, not str: a str cell would be read as markup
             table.add_row(
-                *(Text(text, justify="right") if name in right else text for (name, _), text in zip(columns, cells)),
-                key=str(index),
+                *(Text(text, justify="right" if r else "left") for r, text in zip(right, row)), key=str(index)
             )
         self._describe(label)
         self._show_detail()
@@ -338,10 +334,8 @@ class ErrorsView(Screen[None]):
 
     # -- jumps --------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "close":
-            return True
-        if self.data is None:
-            return None
+        if self.data is None:  # the keys of a classification view, so a loaded one keeps the footer as it is
+            return True  # (a footer rebuild costs more than reading 10,000 examples); `needs_data` guards them
         classification = self.data.kind == "classification"
         if action in ("normalise", "all_classes", "wrong_only"):
             return classification
@@ -357,6 +351,7 @@ class ErrorsView(Screen[None]):
             self.notify("No example selected.", severity="warning")
         return example
 
+    @needs_data
     def action_datasets(self) -> None:
         example, dataset = self._example(), self.data.dataset
         if example is None:
@@ -371,6 +366,7 @@ class ErrorsView(Screen[None]):
             )
         )
 
+    @needs_data
     def action_tokenizer(self) -> None:
         example = self._example()
         if example is None:
@@ -382,6 +378,7 @@ class ErrorsView(Screen[None]):
         self.dismiss()
         self.app.post_message(SendToTokenizer(str(example["input"]), None if pair is None else str(pair)))
 
+    @needs_data
     def action_playground(self) -> None:
         if not self.data.model:
             self.notify("This run has no final model yet.", severity="warning")
@@ -389,6 +386,7 @@ class ErrorsView(Screen[None]):
         self.dismiss()
         self.app.post_message(OpenModelRequested(self.data.model))
 
+    @needs_data
     def action_show_code(self) -> None:
         by, descending, _ = self.sort
         code = examples_code(self.data, by, descending, self.gold, self.predicted, self.wrong_only)
