@@ -32,9 +32,9 @@ FILLER = ["the", "a", "met", "in", "visited", "works", "for", "today", "and", "f
 PIECES = ["##s", "##ing", "##ton", "##er", "new", "york", "wash"]
 
 
-def tiny_ner_model(folder: Path, labels: list[str] = COURSE_LABELS) -> Path:
-    """A 2-layer, 32-wide BERT token classifier from a config (random head, large weights so the
-    argmax varies from token to token) with a WordPiece tokenizer that splits some words."""
+def tiny_ner_model(folder: Path, labels: list[str] = COURSE_LABELS, initializer_range: float = 0.5) -> Path:
+    """A 2-layer, 32-wide BERT token classifier from a config (random head; by default large
+    weights, so the argmax varies from token to token) with a WordPiece tokenizer that splits some words."""
     from transformers import BertConfig, BertForTokenClassification, BertTokenizerFast
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -48,7 +48,7 @@ def tiny_ner_model(folder: Path, labels: list[str] = COURSE_LABELS) -> Path:
         num_attention_heads=2,
         intermediate_size=64,
         max_position_embeddings=128,
-        initializer_range=0.5,
+        initializer_range=initializer_range,
         num_labels=len(labels),
         id2label=dict(enumerate(labels)),
         label2id={label: index for index, label in enumerate(labels)},
