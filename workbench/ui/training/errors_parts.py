@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from workbench.core.evaluation.analysis import ClassScore, ConfusionMatrix
 
 CLASSIFICATION_HEADS = ("sequence-classification",)
+BLOCK_HEADS = ("causal-lm", "masked-lm")
 MAX_CLASSES = 100  # more distinct gold/predicted values than this (or than half the rows): not classes
 
 
@@ -157,6 +158,8 @@ def load_errors(source: ErrorsSource) -> ErrorsData:
     metrics = metrics or about.get("metrics") or {}
     head = source.head or (spec.get("model") or {}).get("head") or about.get("task")
     kind = "classification" if _is_classification(table, head) else "generic"
+    if head in BLOCK_HEADS:
+        dataset = None  # language-model examples are blocks of the concatenated text, not rows of the file
     parts = [name, f"step {step:,}" if step is not None else "", f"{table.num_rows:,} examples"]
     parts += [f"{_short(key)} {value:.4f}" for key, value in list(metrics.items())[:4] if isinstance(value, float)]
     data = ErrorsData(table, path, " · ".join(part for part in parts if part), kind, model=model, dataset=dataset)

@@ -374,7 +374,7 @@ class ErrorsView(Screen[None]):
         if example.get("input") is None:
             self.notify("These predictions keep no input text.", severity="warning")
             return
-        pair = example.get("input_pair")
+        pair = example.get("input_pair", example.get("context"))  # question answering: the passage
         self.dismiss()
         self.app.post_message(SendToTokenizer(str(example["input"]), None if pair is None else str(pair)))
 
