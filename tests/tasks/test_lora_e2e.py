@@ -106,3 +106,85 @@ async def test_the_models_pane_opens_the_adapter_and_the_playground_runs_it(lora
         pane.action_run()
         await _settle(pilot)
         assert {item["label"] for item in pane.last_prediction[0].result["labels"]} == {"neg", "pos"}
+
+
+def test_causal_lm_with_lora_trains_the_adapter_and_generates(tiny_model_dir, tmp_path, capsys):  # noqa: F811
+    from transformers import AutoTokenizer
+
+    from tests.tasks.test_language_modeling_e2e import check_evaluations, lm_spec
+    from workbench.cli import main
+    from workbench.core.models.create import create_model, save_model
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    gpt2 = save_model(
+        create_model("gpt2", "tiny", overrides={"n_embd": 32, "n_positions": 64}, tokenizer=tokenizer),
+        tokenizer,
+        tmp_path / "gpt2",
+    )
+    spec = lm_spec("causal-lm", gpt2, tmp_path)
+    spec["data"]["max_length"] = 64
+    spec["model"]["lora"] = {"r": 4, "lora_alpha": 8}
+    run_dir = tmp_path / "run"
+    result = run_child(spec, run_dir, env={"OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, dump_log(run_dir) + result.stderr[-3000:]
+    check_evaluations(run_dir)
+    config = json.loads((run_dir / "final" / "adapter_config.json").read_text())
+    assert config["task_type"] == "CAUSAL_LM" and config["target_modules"] == ["c_attn"]
+    assert config["base_model_name_or_path"] == str(gpt2.resolve())
+    capsys.readouterr()
+    assert main(["model", "predict", str(run_dir / "final"), "--head", "causal-lm", "good movie", "--json"]) == 0
+    output = json.loads(capsys.readouterr().out)
+    assert output["head"] == "causal-lm" and "LoRA adapter on" in output["model"]
+
+
+def test_seq2seq_with_lora_generates_during_evaluation(tmp_path, capsys):
+    from tests.tasks.test_seq2seq import make_tiny_t5, write_parallel
+    from workbench.cli import main
+    from workbench.training.spec import default_spec
+
+    model = make_tiny_t5(tmp_path / "t5")
+    train = write_parallel(tmp_path, "train", 16, 0)
+    write_parallel(tmp_path, "val", 4, 1)
+    spec = default_spec(model=str(model), data=str(train), head="seq2seq")
+    spec["model"]["lora"] = {"r": 4, "target_modules": ["q", "k", "v", "o"]}
+    spec["data"].update(validation_file=str(tmp_path / "val.en"), source_lang="en", target_lang="de", max_length=16)
+    spec["training"].update(
+        learning_rate=3e-3, max_steps=4, per_device_train_batch_size=8, save_steps=0, generation_max_length=8
+    )
+    spec["monitor"]["system_sample_interval_s"] = 0
+    run_dir = tmp_path / "run"
+    result = run_child(spec, run_dir, env={"OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, dump_log(run_dir) + result.stderr[-3000:]
+    evaluations = [e for e in protocol.read_events(run_dir / "events.jsonl") if isinstance(e, protocol.Evaluation)]
+    assert evaluations and {"eval_loss", "bleu", "chrf"} <= set(evaluations[-1].metrics)
+    assert evaluations[-1].samples
+    config = json.loads((run_dir / "final" / "adapter_config.json").read_text())
+    assert config["task_type"] == "SEQ_2_SEQ_LM" and sorted(config["target_modules"]) == ["k", "o", "q", "v"]
+    capsys.readouterr()
+    assert main(["model", "predict", str(run_dir / "final"), "--head", "seq2seq-lm", "the dog", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["head"] == "seq2seq-lm"
+
+
+def test_a_stopped_lora_run_resumes_with_the_same_losses(tiny_spec, tmp_path):  # noqa: F811
+    from workbench.training.loop import STOP_AT_ENV
+
+    spec = tiny_spec
+    spec["model"]["lora"] = {"r": 4, "lora_dropout": 0.1}
+    spec["data"]["max_train_samples"] = 64
+    spec["training"].update(max_steps=8, logging_steps=1, save_steps=0, metrics=[], eval_strategy="no")
+    spec["monitor"].update(system_sample_interval_s=0, loss_spike_factor=0)
+
+    def losses(run_dir):
+        return {e.step: e.loss for e in protocol.read_events(run_dir / "events.jsonl") if isinstance(e, protocol.Step)}
+
+    straight = tmp_path / "straight"
+    assert run_child(spec, straight, env={"OMP_NUM_THREADS": "1"}).returncode == 0, dump_log(straight)
+    resumed = tmp_path / "resumed"
+    first = run_child(spec, resumed, env={"OMP_NUM_THREADS": "1", STOP_AT_ENV: "3"})
+    assert first.returncode == 0, dump_log(resumed)
+    second = run_child(spec, resumed, resume=True, env={"OMP_NUM_THREADS": "1"})
+    assert second.returncode == 0, dump_log(resumed) + second.stderr[-3000:]
+    expected, got = losses(straight), losses(resumed)
+    assert sorted(got) == list(range(1, 9))
+    assert all(abs(expected[step] - got[step]) < 1e-6 for step in expected), (expected, got)
+    assert (resumed / "final" / "adapter_model.safetensors").is_file()
