@@ -241,8 +241,8 @@ def test_block_losses_match_the_models_own_loss(head, tokenizer):
     assert len(result.records["input"]) == 3 and all(len(text) <= lm.RECORD_CHARS for text in result.records["input"])
     if head == "masked-lm":
         assert [len(gold.split()) for gold in result.records["gold"]] == (labels != -100).sum(dim=1).tolist()
-    else:
-        assert result.samples == []  # blocks shorter than a prompt and its continuation
+    else:  # greedy continuations of the first blocks' first halves
+        assert [sample["input"] for sample in result.samples] == tokenizer.batch_decode(ids[:2, :8])
 
 
 def test_causal_samples_are_greedy_continuations(tokenizer):

@@ -517,8 +517,9 @@ class PerplexityEvaluator(Evaluator):
     def masked_tokens(self, ids) -> list[str]:
         rows = []
         for row in ids.cpu().tolist():
-            tokens = self.tokenizer.convert_ids_to_tokens([token for token in row if token != -100])
-            rows.append(" ".join(tokens)[:RECORD_CHARS])
+            ids = [token for token in row if token != -100]
+            tokens = self.tokenizer.convert_ids_to_tokens(ids)  # None for an id past the vocabulary
+            rows.append(" ".join(token or f"<{id_}>" for token, id_ in zip(tokens, ids))[:RECORD_CHARS])
         return rows
 
     def continuations(self, batch: dict, model) -> list[dict]:
@@ -528,28 +529,29 @@ class PerplexityEvaluator(Evaluator):
 
         if self.accelerator is not None and self.accelerator.num_processes > 1:
             return []
-        if batch["input_ids"].shape[1] < 2 * SAMPLE_TOKENS:
+        length = min(SAMPLE_TOKENS, batch["input_ids"].shape[1] // 2)  # the prompt, and as many new tokens
+        if length < 4:
             return []
         if self.accelerator is not None:
             model = self.accelerator.unwrap_model(model)
         model = getattr(model, "_orig_mod", model)  # torch.compile's wrapper
-        prompts = batch["input_ids"][:SAMPLE_PROMPTS, :SAMPLE_TOKENS]
+        prompts = batch["input_ids"][:SAMPLE_PROMPTS, :length]
         with torch.no_grad():
             generated = model.generate(
                 input_ids=prompts,
                 attention_mask=torch.ones_like(prompts),
-                max_new_tokens=SAMPLE_TOKENS,
+                max_new_tokens=length,
                 do_sample=False,
                 pad_token_id=self.tokenizer.pad_token_id,
             )
         samples = []
         for index in range(prompts.shape[0]):
-            reference = batch["input_ids"][index, SAMPLE_TOKENS : 2 * SAMPLE_TOKENS]
+            reference = batch["input_ids"][index, length : 2 * length]
             samples.append(
                 {
                     "input": self.tokenizer.decode(prompts[index], skip_special_tokens=True),
                     "reference": self.tokenizer.decode(reference, skip_special_tokens=True),
-                    "predicted": self.tokenizer.decode(generated[index, SAMPLE_TOKENS:], skip_special_tokens=True),
+                    "predicted": self.tokenizer.decode(generated[index, length:], skip_special_tokens=True),
                 }
             )
         return samples
