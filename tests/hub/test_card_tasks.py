@@ -157,3 +157,21 @@ def test_an_adapter_folder_outside_a_run_gets_its_task_from_the_adapter(tmp_path
     assert card.data.library_name == "peft" and card.data.base_model == "gpt2"
     assert card.data.pipeline_tag == "text-generation"
     assert "This is a LoRA adapter (peft) for [gpt2]" in card.text
+
+
+def test_pushing_an_adapter_run_uploads_the_adapter_and_its_peft_card(hub, monkeypatch, capsys, run_dir):
+    from huggingface_hub import ModelCard
+
+    from tests.hub.fake_hub import WRITE_TOKEN
+    from workbench.cli import main
+
+    monkeypatch.setenv("HF_TOKEN", WRITE_TOKEN)
+    write_adapter_final(run_dir / "final", "google-bert/bert-base-uncased")
+    assert main(["push", str(run_dir), "--repo", "alice/bert-lora", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"]
+    files = hub.repo("alice/bert-lora").head("main").files
+    assert {"README.md", "adapter_config.json", "adapter_model.safetensors", "head_config.json"} <= set(files)
+    assert "config.json" not in files and "model.safetensors" not in files
+    card = ModelCard(hub.file("alice/bert-lora", "README.md").decode())
+    assert card.data.library_name == "peft" and card.data.base_model == "google-bert/bert-base-uncased"
+    assert 'PeftModel.from_pretrained(base, "alice/bert-lora")' in card.text
