@@ -185,6 +185,13 @@ async def test_jump_to_the_datasets_pane_at_the_row(runs, tmp_path):
         assert pane.split == "validation"
         assert pane.dataset.num_rows == 30
         assert table.pager.row(table.cursor_row)["premise"] == example["input"]
+        opened = pane.opened
+        view = await open_view(pilot, runs / NLI_RUN)  # a second jump: the file is open, only the cursor moves
+        view.query_one("#errors-examples").move_cursor(row=len(view.shown) - 1)
+        last = view.current_example()
+        await pilot.press("d")
+        await wait_for(pilot, lambda: table.cursor_row == last["row"])
+        assert pane.opened is opened and table.pager.row(table.cursor_row)["premise"] == last["input"]
 
 
 async def test_jump_to_the_tokenizer_and_the_playground(runs):
