@@ -121,6 +121,25 @@ async def test_x_opens_the_latest_evaluation_with_predictions(runs):
         assert not isinstance(app.screen, ErrorsView)
 
 
+async def test_x_in_the_monitor_opens_the_highlighted_evaluation(runs):
+    from tests.training.pane.conftest import monitor_loaded
+
+    records = nli_records()
+    records["predicted"] = list(records["gold"])  # step 20 kept too, and right everywhere
+    pq.write_table(pa.table(records), runs / NLI_RUN / "predictions" / "step-20.parquet")
+    app = make_app(probe_hub_on_start=False, attach_run=NLI_RUN)
+    async with app.run_test(size=SIZE) as pilot:
+        await monitor_loaded(pilot)
+        evaluations = app.screen.query_one("#eval-table")
+        evaluations.focus()
+        await pilot.press("home", "x")  # the first evaluation: step 20
+        await pilot.pause()
+        view = app.screen
+        assert isinstance(view, ErrorsView)
+        await wait_for(pilot, lambda: not view.loading)
+        assert "step 20" in view.data.title and view.data.matrix.counts.trace() == 30
+
+
 async def test_sorting_by_loss_and_confidence(runs):
     app = make_app(probe_hub_on_start=False)
     async with app.run_test(size=SIZE) as pilot:

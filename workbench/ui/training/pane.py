@@ -411,9 +411,17 @@ class TrainingPane(Vertical):
         if not has_predictions(folder):
             self.notify(f"{folder.name} kept no predictions (yet): they come with its evaluations", severity="warning")
             return
+        from workbench.ui.training.errors_parts import ErrorsSource
         from workbench.ui.training.errors_view import ErrorsView
 
-        self.app.push_screen(ErrorsView(folder))
+        step = None  # the run's latest evaluation that kept predictions, or the one highlighted in the monitor
+        if self.view == "monitor":
+            monitor = self.query_one(RunMonitor)
+            row, evaluations = monitor.query_one("#eval-table").cursor_row, monitor.history.evaluations
+            chosen = evaluations[row] if 0 <= row < len(evaluations) else None
+            if chosen is not None and chosen.predictions and (folder / chosen.predictions).is_file():
+                step = chosen.step
+        self.app.push_screen(ErrorsView(ErrorsSource(run_dir=folder, step=step)))
 
     def action_report(self) -> None:
         from workbench.ui.widgets.report_dialog import ReportDialog
