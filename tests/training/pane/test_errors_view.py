@@ -283,6 +283,18 @@ async def test_a_workbench_eval_result_with_its_metadata(tmp_path):
         assert "[b]not markup[/b] premise" in [str(text) for text in first]
 
 
+async def test_an_unreadable_predictions_file_is_named_not_a_traceback(runs):
+    (runs / NLI_RUN / "predictions" / "step-30.parquet").write_text("not parquet")
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_view(pilot, runs / NLI_RUN)
+        title = str(view.query_one("#errors-title").render())
+        assert "Could not open the predictions" in title and "step-30.parquet: not a predictions file" in title
+        assert view.data is None and app.last_error is not None
+        await pilot.press("s", "d", "c")  # keys wait for data: nothing happens, nothing fails
+        assert app.screen is view
+
+
 def test_classification_snapshot(snap_compare, runs):
     """The NLI run's step-30 evaluation: title with accuracy, the 3x3 matrix (counts, diagonal bold),
     per-class precision/recall/F1/support with the macro average, the 30 examples by loss (wrong ones
