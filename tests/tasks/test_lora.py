@@ -323,3 +323,54 @@ def test_save_merged_writes_a_plain_model_that_predicts_the_same(base_folder, tm
     assert (final / "merged" / "tokenizer_config.json").is_file()
     with torch.no_grad():
         assert torch.allclose(merged(**batch).logits, expected, atol=1e-5)
+
+
+def test_a_lora_runs_final_folder_is_in_the_model_catalog(base_folder, tmp_path):
+    from workbench.core.models.catalog import run_models
+
+    _, final, _, _ = trained_adapter(base_folder, tmp_path)
+    (tmp_path / "run2" / "final").mkdir(parents=True)
+    (tmp_path / "run2" / "final" / "config.json").write_text("{}")
+    entries = {entry.name: entry for entry in run_models(tmp_path)}
+    assert entries["run run"].location == str(final) and "LoRA adapter" in entries["run run"].detail
+    assert entries["run run2"].detail == "saved by a training run"
+
+
+def test_masked_lm_lora_over_a_checkpoint_with_its_head_keeps_the_head_frozen(tmp_path):
+    from transformers import AutoModelForMaskedLM
+
+    folder = tmp_path / "mlm-base"
+    tiny("bert", "masked-lm").save_pretrained(folder)
+    model, _ = lora.apply(AutoModelForMaskedLM.from_pretrained(folder), spec_with({"r": 2}), "masked-lm")
+    trainable = [name for name, parameter in model.named_parameters() if parameter.requires_grad]
+    assert trainable and all("lora_" in name for name in trainable)
+
+
+def test_a_masked_lm_adapter_opens_with_the_masked_lm_head(base_folder, tmp_path):
+    import torch
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    from workbench.core.models.heads import head_kind
+    from workbench.core.models.inspect import inspect_checkpoint
+    from workbench.core.models.loading import LoadOptions, adapter_head, load_model
+
+    model = AutoModelForMaskedLM.from_pretrained(base_folder)  # the checkpoint has no MLM head
+    with pytest.raises(WorkbenchError, match="head would stay random") as caught:
+        lora.apply(model, spec_with({"r": 2}, name=str(base_folder)), "masked-lm")
+    assert 'modules_to_save = ["cls"]' in caught.value.hint
+    spec = spec_with({"r": 2, "modules_to_save": ["cls"]}, name=str(base_folder))
+    model, counts = lora.apply(model, spec, "masked-lm")
+    assert any("cls" in name for name, p in model.named_parameters() if p.requires_grad)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if "lora_B" in name:
+                parameter.fill_(0.1)
+    final = tmp_path / "mlm" / "final"
+    final.mkdir(parents=True)
+    lora.save_adapter(model, final, model.state_dict(), spec)
+    assert adapter_head(final) == "masked-lm"
+    loaded = load_model(inspect_checkpoint(final), LoadOptions(head_kind("masked-lm")))
+    batch = AutoTokenizer.from_pretrained(base_folder)(["the [MASK] was good"], return_tensors="pt")
+    model.eval()
+    with torch.no_grad():
+        assert torch.allclose(loaded.model(**batch).logits, model(**batch).logits, atol=1e-5)

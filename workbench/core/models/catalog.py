@@ -56,13 +56,18 @@ def cached_models(cache_dir: str | Path | None = None) -> list[CatalogEntry]:
 
 
 def run_models(runs_dir: Path) -> list[CatalogEntry]:
-    """Models saved by training runs: <runs>/<run-id>/final/ with a config.json."""
+    """Models saved by training runs: <runs>/<run-id>/final/ with a config.json (or a LoRA run's adapter)."""
     if not runs_dir.is_dir():
         return []
     entries = []
-    for final in sorted(runs_dir.glob("*/final/config.json"), key=lambda file: file.parent.parent.name, reverse=True):
-        run_id = final.parent.parent.name
-        entries.append(CatalogEntry(f"run {run_id}", "run", str(final.parent), "saved by a training run"))
+    finals = {
+        file.parent for name in ("config.json", "adapter_config.json") for file in runs_dir.glob(f"*/final/{name}")
+    }
+    for final in sorted(finals, key=lambda folder: folder.parent.name, reverse=True):
+        run_id = final.parent.name
+        adapter = not (final / "config.json").exists()
+        what = "a LoRA adapter saved by a training run" if adapter else "saved by a training run"
+        entries.append(CatalogEntry(f"run {run_id}", "run", str(final), what))
     return entries
 
 

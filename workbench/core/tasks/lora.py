@@ -282,6 +282,8 @@ def apply(model, spec: dict, task_name: str):
         raise WorkbenchError(validate_lora(table, from_config=True)[-1][1])
     from peft import get_peft_model
 
+    if TASK_TYPES.get(task_name, "") is None and not table.get("modules_to_save"):
+        refuse_fresh_head(model)
     base_name = base_model_name(str(spec["model"].get("name_or_path") or ""))
     config = lora_config(model, table, task_name)
     with warnings.catch_warnings():
@@ -296,6 +298,59 @@ def apply(model, spec: dict, task_name: str):
     for adapter_config in wrapped.peft_config.values():
         adapter_config.base_model_name_or_path = base_name
     return wrapped, count_parameters(wrapped)
+
+
+def checkpoint_keys(name_or_path: str) -> set[str]:
+    """The weight names in a checkpoint's safetensors files (a folder, or a Hub id in the cache);
+    empty when they cannot be read without downloading."""
+    from workbench.core.models.inspect import summarise_weights
+
+    folder = Path(name_or_path).expanduser() if name_or_path else None
+    if folder is None or not folder.is_dir():
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            cached = try_to_load_from_cache(name_or_path, "model.safetensors") if name_or_path else None
+        except ValueError:  # not a repo id
+            return set()
+        if not isinstance(cached, str):
+            return set()
+        folder = Path(cached).parent
+    try:
+        return set(summarise_weights(folder).tensors)
+    except (OSError, WorkbenchError):
+        return set()
+
+
+def fresh_head_modules(model) -> list[str]:
+    """The head's top-level modules (outside the base model, not tied to it) whose weights the
+    checkpoint lacks: an encoder-only checkpoint loaded with a masked-LM head, say."""
+    keys = checkpoint_keys(str(getattr(model, "name_or_path", "") or ""))
+    if not keys:
+        return []
+    prefix = getattr(model, "base_model_prefix", "")
+    base = getattr(model, "base_model", model)
+    base_ids = {id(parameter) for parameter in base.parameters()} if base is not model else set()
+    head: dict[str, list[str]] = {}
+    for name, parameter in model.named_parameters():
+        if (prefix and name.startswith(f"{prefix}.")) or id(parameter) in base_ids:
+            continue
+        head.setdefault(name.split(".")[0], []).append(name)
+    return [module for module, names in head.items() if not any(name in keys for name in names)]
+
+
+def refuse_fresh_head(model) -> None:
+    """LoRA without a task type (masked-lm) trains the adapter only: a head the checkpoint lacks would
+    start random and stay so, and reopening the adapter would draw another one."""
+    fresh = fresh_head_modules(model)
+    if fresh:
+        listed = ", ".join(f'"{name}"' for name in fresh)
+        raise WorkbenchError(
+            f"model.lora: {model.name_or_path} has no {type(model).__name__} head weights (its checkpoint holds"
+            " the encoder only): with LoRA the new head would stay random",
+            hint=f"Train the head in full with model.lora.modules_to_save = [{listed}], train without LoRA"
+            " (model.lora.r = 0), or start from a checkpoint that has the head.",
+        )
 
 
 def is_adapter_model(model) -> bool:
@@ -314,7 +369,9 @@ def save_adapter(model, folder: Path, state_dict: dict | None, spec: dict, token
     model.save_pretrained(str(folder), state_dict=state_dict, safe_serialization=True)
     (folder / "README.md").unlink(missing_ok=True)  # peft's empty card: push writes the run's own
     base = model.get_base_model()
-    (folder / HEAD_CONFIG).write_text(base.config.to_json_string(use_diff=False), encoding="utf-8")
+    head_config = base.config.to_dict()
+    head_config["architectures"] = [type(base).__name__]  # as save_pretrained writes it: the trained head
+    (folder / HEAD_CONFIG).write_text(json.dumps(head_config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     if not (spec.get("model", {}).get("lora") or {}).get("save_merged"):
         return []
     if _sharded(model):
