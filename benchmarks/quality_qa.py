@@ -365,7 +365,7 @@ def run_workbench(args, train_file: Path, validation_file: Path) -> list[dict]:
     for event in events:
         if isinstance(event, protocol.LogLine) and event.level == "warning":
             print(f"workbench note: {event.message}", flush=True)
-    return [
+    rows = [
         {
             "task": "qa",
             "side": "workbench",
@@ -379,6 +379,9 @@ def run_workbench(args, train_file: Path, validation_file: Path) -> list[dict]:
         }
         for epoch, metrics in sorted(by_epoch.items())
     ]
+    for row in rows:
+        print("workbench", row, flush=True)
+    return rows
 
 
 def run(args) -> list[dict]:
