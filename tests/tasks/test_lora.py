@@ -84,6 +84,18 @@ def test_an_architecture_peft_lacks_gets_its_attention_projections():
     assert counts.trainable < counts.total
 
 
+def test_head_modules_the_checkpoint_lacks_train_in_full(tmp_path):
+    from transformers import DistilBertForSequenceClassification
+
+    folder = tmp_path / "distilbert"
+    tiny_distilbert().distilbert.save_pretrained(folder)  # an encoder-only checkpoint
+    model = DistilBertForSequenceClassification.from_pretrained(folder, num_labels=2)
+    assert lora.fresh_head_modules(model) == ["pre_classifier", "classifier"]
+    wrapped, _ = lora.apply(model, spec_with({"r": 2}, name=str(folder)), "sequence-classification")
+    trainable = {name for name, parameter in wrapped.named_parameters() if parameter.requires_grad}
+    assert any("pre_classifier" in name for name in trainable) and any(".classifier." in name for name in trainable)
+
+
 def test_the_classifier_head_trains_in_full_for_classification():
     model, _ = lora.apply(tiny("bert", "sequence-classification"), spec_with({"r": 4}), "sequence-classification")
     trainable = {name for name, parameter in model.named_parameters() if parameter.requires_grad}

@@ -66,6 +66,9 @@ TASK_TYPE_HEADS = {
     "SEQ_2_SEQ_LM": "seq2seq-lm",
 }
 
+# The head modules peft itself keeps trainable for its task types.
+PEFT_HEAD_NAMES = ("classifier", "score", "qa_outputs")
+
 # Attention projections tried, in order, for architectures peft's table lacks: the first pair found
 # in the model is the default (LoRA's paper adapts the query and value projections).
 FALLBACK_TARGETS = (
@@ -248,6 +251,12 @@ def lora_config(model, table: dict, task_name: str):
     task_type = TASK_TYPES[task_name]
     if task_type is not None:
         options["task_type"] = getattr(TaskType, task_type)
+        if "modules_to_save" not in options:
+            # Head modules the checkpoint lacks train in full, as peft trains `classifier`/`score` (its
+            # own names, added to these): DistilBERT's `pre_classifier`, say, would otherwise stay random.
+            fresh = [name for name in fresh_head_modules(model) if name not in PEFT_HEAD_NAMES]
+            if fresh:
+                options["modules_to_save"] = fresh
     return LoraConfig(**options)
 
 
