@@ -19,6 +19,7 @@ from workbench.core.tasks.question_answering import (
     answer_question,
     answers_of,
     best_answers,
+    window_stats,
 )
 
 SQUAD_DEV = SHARED_DATA / "qa" / "squad" / "dev-v1.1.json"
@@ -275,6 +276,23 @@ def test_windows_match_the_tokenizer_and_map_answers_back_to_their_text(tmp_path
         after = [t for t, s in zip(own["input_ids"][feature], own.sequence_ids(feature)) if s == 1]
         assert before[-stride:] == after[:stride]
     assert any("windows for 6 questions" in note for note in prepared.notes)
+
+
+def test_window_stats_count_windows_and_lost_answers():
+    tokenizer = embedded_tokenizer()
+    context = " ".join(f"word{index}" for index in range(200)) + " the answer is Lisbon."
+    questions, contexts = ["Where?", "Where?"], ["Lisbon is short.", context]
+    answers = [
+        {"text": ["Lisbon"], "answer_start": [0]},
+        {"text": ["Lisbon"], "answer_start": [context.index("Lisbon")]},
+    ]
+    # windows of 64 tokens sharing 16: the answer at the end is held by the last window
+    stats = window_stats(tokenizer, questions, contexts, answers, 64, 16)
+    assert stats["questions"] == 2 and stats["longer_than_one_window"] == 1 and stats["max_windows"] > 2
+    assert stats["windows"] == 1 + stats["max_windows"] and stats["answers_lost"] == 0
+    # an answer longer than a window is lost
+    long_answer = {"text": [context[:400]], "answer_start": [0]}
+    assert window_stats(tokenizer, ["Where?"], [context], [long_answer], 64, 16)["answers_lost"] == 1
 
 
 def test_validation_batches_carry_positions_for_a_loss(tmp_path):

@@ -156,6 +156,42 @@ def cls_position(input_ids: list[int], cls_token_id) -> int:
     return 0
 
 
+def window_stats(
+    tokenizer, questions: list[str], contexts: list[str], answers: list, max_length: int, stride: int
+) -> dict:
+    """What the Datasets pane shows for QA at a `max_length`/`stride`: windows per question and the
+    answers no window holds whole (lost to truncation). `answers` are raw answer values (any shape
+    `answers_of` reads)."""
+    encoded = tokenize_windows(tokenizer, [q.lstrip() for q in questions], contexts, max_length, stride)
+    context_id = 1 if question_first(tokenizer) else 0
+    per_example = [0] * len(questions)
+    held = [False] * len(questions)
+    for window, sample in enumerate(encoded["overflow_to_sample_mapping"]):
+        per_example[sample] += 1
+        parsed = answers_of(answers[sample]) or ([], [])
+        if not parsed[0]:
+            continue
+        cls = cls_position(encoded["input_ids"][window], tokenizer.cls_token_id)
+        start = parsed[1][0]
+        positions = answer_positions(
+            encoded["offset_mapping"][window],
+            encoded.sequence_ids(window),
+            context_id,
+            start,
+            start + len(parsed[0][0]),
+            cls,
+        )
+        held[sample] |= positions[0] != cls
+    answered = [bool((answers_of(value) or ([], []))[0]) for value in answers]
+    return {
+        "questions": len(questions),
+        "windows": sum(per_example),
+        "max_windows": max(per_example, default=0),
+        "longer_than_one_window": sum(1 for count in per_example if count > 1),
+        "answers_lost": sum(1 for index, has in enumerate(answered) if has and not held[index]),
+    }
+
+
 @dataclass
 class Examples:
     """The raw questions of one split, as plain lists."""
