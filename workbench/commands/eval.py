@@ -290,6 +290,7 @@ def report_dict(report) -> dict:
         "metrics": report.metrics,
         "predictions": str(report.predictions_path) if report.predictions_path else None,
         "seconds": round(report.seconds, 3),
+        "timings": {name: round(value, 3) for name, value in report.timings.items()},
     }
 
 
