@@ -96,6 +96,13 @@ def test_head_modules_the_checkpoint_lacks_train_in_full(tmp_path):
     assert any("pre_classifier" in name for name in trainable) and any(".classifier." in name for name in trainable)
 
 
+def test_the_spec_table_is_left_as_it_was():
+    table = {"r": 4, "modules_to_save": ["classifier"], "target_modules": ["query"]}
+    lora.apply(tiny("bert", "sequence-classification"), spec_with(table), "sequence-classification")
+    assert table == {"r": 4, "modules_to_save": ["classifier"], "target_modules": ["query"]}
+    assert not lora.enabled({"r": True}) and not lora.enabled({"r": 0}) and lora.enabled({"r": 1})
+
+
 def test_the_classifier_head_trains_in_full_for_classification():
     model, _ = lora.apply(tiny("bert", "sequence-classification"), spec_with({"r": 4}), "sequence-classification")
     trainable = {name for name, parameter in model.named_parameters() if parameter.requires_grad}

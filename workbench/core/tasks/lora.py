@@ -102,7 +102,8 @@ class Counts:
 
 def enabled(table: Any) -> bool:
     """Whether the spec's `model.lora` turns LoRA on (a table with r > 0)."""
-    return isinstance(table, dict) and isinstance(table.get("r"), int) and table["r"] > 0
+    r = table.get("r") if isinstance(table, dict) else None
+    return isinstance(r, int) and not isinstance(r, bool) and r > 0
 
 
 def validate_lora(table: Any, *, from_config: bool = False) -> list[tuple[str, str]]:
@@ -238,7 +239,9 @@ def lora_config(model, table: dict, task_name: str):
     problems = validate_lora(table)
     if problems:
         raise WorkbenchError("; ".join(f"{field}: {message}" for field, message in problems))
-    options = {key: value for key, value in table.items() if key != "save_merged"}
+    # copies: peft extends modules_to_save in place, and the table is the run's spec
+    options = {key: list(value) if isinstance(value, list) else value for key, value in table.items()}
+    options.pop("save_merged", None)
     options["target_modules"] = options.get("target_modules") or default_targets(model)
     check_targets(model, options["target_modules"])
     if options.get("exclude_modules"):
@@ -288,7 +291,8 @@ def apply(model, spec: dict, task_name: str):
     if not enabled(table):
         return model, count_parameters(model)
     if spec["model"].get("from_config"):
-        raise WorkbenchError(validate_lora(table, from_config=True)[-1][1])
+        field, message = validate_lora(table, from_config=True)[-1]
+        raise WorkbenchError(f"{field}: {message}")
     from peft import get_peft_model
 
     if TASK_TYPES.get(task_name, "") is None and not table.get("modules_to_save"):
