@@ -16,9 +16,7 @@ from workbench.cli import main
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory, tiny_model_dir, tiny_data) -> Path:  # noqa: F811
-    """tests/training/conftest.py's tiny_spec, trained for real in the child (one process, CPU)."""
+def tiny_run_spec(tiny_model_dir, tiny_data) -> dict:  # noqa: F811
     from workbench.training.spec import default_spec
 
     spec = default_spec(model=str(tiny_model_dir), data=str(tiny_data["train"]))
@@ -33,9 +31,19 @@ def tiny_run(tmp_path_factory, tiny_model_dir, tiny_data) -> Path:  # noqa: F811
         metrics=["accuracy", "f1"],
     )
     spec["monitor"]["system_sample_interval_s"] = 0.5
-    run_dir = tmp_path_factory.mktemp("runs") / "tiny-run"
+    return spec
+
+
+def train(spec: dict, run_dir: Path) -> Path:
     result = run_child(spec, run_dir, env={"OMP_NUM_THREADS": "1"})
     assert result.returncode == 0, result.stderr[-3000:] + dump_log(run_dir)
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, tiny_model_dir, tiny_data) -> Path:  # noqa: F811
+    """tests/training/conftest.py's tiny_spec, trained for real in the child (one process, CPU)."""
+    run_dir = train(tiny_run_spec(tiny_model_dir, tiny_data), tmp_path_factory.mktemp("runs") / "tiny-run")
     assert (run_dir / "final" / "config.json").is_file()
     return run_dir
 
@@ -128,7 +136,7 @@ def test_evaluate_api_unpacks_and_matches_sklearn(tiny_run, tiny_data):  # noqa:
     )
 
 
-def test_compare_reports_the_flips_of_two_models(tiny_run, tiny_data, other_model, capsys, tmp_path):  # noqa: F811
+def test_compare_reports_the_flips_of_two_models(tiny_run, tiny_data, other_model, capsys, tmp_path, monkeypatch):  # noqa: F811
     from workbench.training.evaluate_model import evaluate
 
     a = evaluate(str(tiny_run), tiny_data["dev"], write=False)
@@ -153,10 +161,31 @@ def test_compare_reports_the_flips_of_two_models(tiny_run, tiny_data, other_mode
     assert [row["id"] for row in shown] == (fixed + broken)[:10]
     assert output.is_file() and (tmp_path / "a-compare.parquet").is_file()
 
+    monkeypatch.chdir(tmp_path)
     code, out, err = run_cli(capsys, str(tiny_run), "--data", str(tiny_data["dev"]), "--compare", str(other_model))
     assert code == 0, err
+    assert (tmp_path / "eval-predictions-compare.parquet").is_file()  # a model folder's: in the working folder
     assert f"{len(fixed)} fixed by B (A wrong, B right), {len(broken)} broken by B" in out
     assert f"of {len(fixed) + len(broken)} flip(s):" in out
+
+
+def test_eval_of_a_lora_run_loads_its_adapter(tmp_path_factory, tiny_model_dir, tiny_data, capsys):  # noqa: F811
+    """A LoRA run leaves an adapter in final/ (no config.json): evaluated over its base model with the
+    trained head's labels (head_config.json), the metrics equal the run's final evaluation."""
+    spec = tiny_run_spec(tiny_model_dir, tiny_data)
+    spec["model"]["lora"] = {"r": 4, "lora_alpha": 8, "lora_dropout": 0.0}
+    spec["training"]["learning_rate"] = 5e-3
+    run_dir = train(spec, tmp_path_factory.mktemp("lora-runs") / "lora-run")
+    assert (run_dir / "final" / "adapter_config.json").is_file()
+    assert not (run_dir / "final" / "config.json").exists()
+    code, out, err = run_cli(capsys, str(run_dir), "--data", str(tiny_data["dev"]), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["kind"] == "adapter" and report["run"] == "lora-run"
+    event = final_evaluation(run_dir)
+    assert set(report["metrics"]) == set(event["metrics"])
+    for name, value in event["metrics"].items():
+        assert report["metrics"][name] == pytest.approx(value, abs=5e-5), name
 
 
 # -- bad input ---------------------------------------------------------------------------------------------------

@@ -82,7 +82,7 @@ def check_arguments(args: argparse.Namespace) -> None:
             raise WorkbenchError(f"{flag} must be 1 or more, not {value}")
 
 
-def evaluate_one(args: argparse.Namespace, model: str, output, label: str):
+def evaluate_one(args: argparse.Namespace, model, output, label: str):
     from workbench.training.evaluate_model import evaluate
 
     quiet_libraries()
@@ -112,11 +112,15 @@ def quiet_libraries() -> None:
     transformers.utils.logging.disable_progress_bar()
 
 
-def compare_output(output: str | None) -> str | None:
-    if not output:
-        return None
+def compare_output(output: str | None, source) -> str | None:
+    """Where the compared model's predictions go: next to --output with `-compare` added; else a
+    run's own folder, or ./eval-predictions-compare.parquet (never over the first model's file)."""
     from pathlib import Path
 
+    from workbench.training.evaluate_model import DEFAULT_OUTPUT
+
+    if not output:
+        return None if source.run_dir is not None else str(Path(DEFAULT_OUTPUT).with_suffix("")) + "-compare.parquet"
     path = Path(output)
     return str(path.with_name(f"{path.stem}-compare{path.suffix or '.parquet'}"))
 
@@ -127,7 +131,10 @@ def eval_command(args: argparse.Namespace) -> int:
     first = evaluate_one(args, args.model, args.output, "eval")
     second = None
     if args.compare:
-        second = evaluate_one(args, args.compare, compare_output(args.output), "eval (compare)")
+        from workbench.training.evaluate_model import resolve_source
+
+        other = resolve_source(args.compare, args.task)
+        second = evaluate_one(args, other, compare_output(args.output, other), "eval (compare)")
     flipped = flips_of(first, second) if second is not None else None
     if args.json:
         print(json.dumps(json_report(first, second, flipped, time.perf_counter() - started), default=str))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -436,7 +437,10 @@ def load_model(source: Source, task, spec: dict, labels):
             raise WorkbenchError(f"the adapter's base model: {problems[0][1]}")
         base = task.load_model(base_spec, source.base_model, labels)
         try:
-            return PeftModel.from_pretrained(base, str(source.model_path))
+            with warnings.catch_warnings():
+                # transformers 5 deprecates the attribute peft reads; nothing for users to act on.
+                warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+                return PeftModel.from_pretrained(base, str(source.model_path))
         except (OSError, ValueError, RuntimeError, KeyError) as error:
             raise WorkbenchError(f"{source.model_path}: cannot load the adapter ({error})") from None
     problems = model_problems(str(source.model_path), spec["data"]["max_length"])
