@@ -603,9 +603,10 @@ class QuestionAnswering(Task):
             )
         lost_ids = [examples.ids[i] for i in range(len(examples)) if examples.answers[i] and not holds[i]]
         if lost_ids:
+            effect = "trained as no-answer" if split == "train" else "their loss uses the no-answer position"
             notes.append(
                 f"{split}: {len(lost_ids)} answer(s) lost to truncation (no window holds the whole answer;"
-                f" trained as no-answer): id {_names(lost_ids)}"
+                f" {effect}): id {_names(lost_ids)}"
             )
         return notes
 
