@@ -431,6 +431,14 @@ def test_validation_tags_missing_from_training_are_listed(embedded_tokenizer, tm
         TASK.prepare(TASK.load_raw(spec["data"]), spec, embedded_tokenizer)
 
 
+def test_tags_missing_from_model_id2label_are_listed(embedded_tokenizer, tmp_path):
+    train = write(tmp_path / "train.txt", "Ann B-PER\nran O\n\nParis B-LOC\n\n")
+    spec = spec_for(train)
+    spec["model"]["id2label"] = {"0": "O", "1": "B-PER"}
+    with pytest.raises(WorkbenchError, match=r"train.txt: the tag\(s\) B-LOC are not in the label list \(O, B-PER\)"):
+        TASK.prepare(TASK.load_raw(spec["data"]), spec, embedded_tokenizer)
+
+
 def test_a_text_file_given_for_token_classification_names_its_line(tmp_path):
     train = write(tmp_path / "train.txt", "It was the best of times.\nIt was the worst.\n")
     with pytest.raises(WorkbenchError, match=r"data.train_file: train.txt line 2: 4 column\(s\), but line 1 has 6"):

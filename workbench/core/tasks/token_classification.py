@@ -424,11 +424,17 @@ class TokenClassification(Task):
             extra = [f"I-{name[2:]}" for name in names if name.startswith("B-") and f"I-{name[2:]}" not in names]
             names = sorted(set(names) | set(extra), key=tag_sort_key)
         label2id = {name: index for index, name in enumerate(names)}
-        if "validation" in raw:
-            unknown = sorted({tag for tags in raw["validation"][tags_column] for tag in tags} - set(label2id))
+        for split in raw:
+            unknown = sorted({tag for tags in raw[split][tags_column] for tag in tags} - set(label2id))
+            if unknown and given:
+                raise WorkbenchError(
+                    f"{sources[split]}: the tag(s) {', '.join(unknown)} are not in the label list"
+                    f" ({', '.join(names)}).",
+                    hint="model.id2label (or the data's ClassLabel names) must name every tag of the data.",
+                )
             if unknown:
                 raise WorkbenchError(
-                    f"{sources['validation']}: the tag(s) {', '.join(unknown)} are not in the training data"
+                    f"{sources[split]}: the tag(s) {', '.join(unknown)} are not in the training data"
                     f" ({sources['train']}).",
                     hint=f"The model learns the training tags only: {', '.join(names)}.",
                 )
