@@ -1,0 +1,302 @@
+"""Quality of the seq2seq task: a workbench run against the course's Seq2SeqTrainer recipe.
+
+Translation (Multi30k en->de parallel files) or summarization (DialogSum: trained on its dev
+file, evaluated on its test file against `summary1`), the same model (by default a T5 made from a
+config with random weights, saved once so that both sides start from the same weights), the same
+files, hyper-parameters and seed; both sides score their generated texts with the same code
+(`workbench.core.tasks.generation_metrics`: sacrebleu BLEU/chrF, rouge-score ROUGE). One row per
+(side, epoch).
+
+    python benchmarks/task_quality.py --task translation [--preset small] [--train-rows N] [--epochs E]
+    python benchmarks/quality_seq2seq.py --task summarization --which trainer --cpu --preset tiny
+
+The course's recipe (chapter 7, sections 4 and 5): `tokenizer(inputs, text_target=targets,
+max_length=..., truncation=True)`, `DataCollatorForSeq2Seq(tokenizer, model=model)`,
+`Seq2SeqTrainingArguments(predict_with_generate=True, eval_strategy="epoch", weight_decay=0.01)`,
+metrics from the decoded generations with -100 replaced by the pad id.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+TASKS = {
+    # task -> (metrics, input max length, target max length, prefix)
+    "translation": (("bleu", "chrf"), 128, 128, ""),
+    "summarization": (("rouge1", "rouge2", "rougeL", "rougeLsum"), 512, 128, ""),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", choices=TASKS, required=True)
+    parser.add_argument("--data", type=Path, help="the multi30k or dialogsum folder (default: ../shared/data/...)")
+    parser.add_argument("--model", help="an encoder-decoder checkpoint; default: a T5 from a config (--preset)")
+    parser.add_argument("--preset", default="small", help="the T5 preset when no --model (tiny, small, base)")
+    parser.add_argument("--tokenizer", default="embedded", help="tokenizer of the T5 from a config")
+    parser.add_argument("--train-rows", type=int, default=0, help="0 = all")
+    parser.add_argument("--eval-rows", type=int, default=0, help="0 = all")
+    parser.add_argument("--epochs", type=float, default=3.0)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--eval-batch", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=5e-4)
+    parser.add_argument("--weight-decay", type=float, default=0.01)
+    parser.add_argument("--beams", type=int, default=1)
+    parser.add_argument("--generation-max-length", type=int, default=128)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--which", choices=["both", "trainer", "workbench"], default="both")
+    parser.add_argument("--cpu", action="store_true", help="train on the CPU even with a GPU")
+    parser.add_argument("--workdir", type=Path, help="where the model, the files and the runs go (default: a temp dir)")
+    return parser
+
+
+# -- data ------------------------------------------------------------------------------------
+
+
+def default_data(task: str) -> Path:
+    name = "translation/multi30k" if task == "translation" else "summarization/dialogsum"
+    for base in (ROOT.parent / "shared" / "data", Path("/work/shared/data"), ROOT / ".bench"):
+        if (base / name).is_dir():
+            return base / name
+    raise SystemExit(f"{name} not found; pass --data DIR")
+
+
+def read_pairs(args) -> dict[str, tuple[list[str], list[str]]]:
+    """split -> (sources, targets), cut to --train-rows / --eval-rows."""
+    folder = args.data or default_data(args.task)
+    if args.task == "translation":
+
+        def lines(name: str) -> list[str]:
+            return (folder / name).read_text(encoding="utf-8").splitlines()
+
+        pairs = {"train": (lines("train.en"), lines("train.de")), "validation": (lines("val.en"), lines("val.de"))}
+    else:
+
+        def rows(name: str, summary: str):
+            records = [json.loads(line) for line in (folder / name).read_text(encoding="utf-8").splitlines() if line]
+            return [r["dialogue"] for r in records], [r[summary] for r in records]
+
+        pairs = {
+            "train": rows("dialogsum.dev.jsonl", "summary"),
+            "validation": rows("dialogsum.test.jsonl", "summary1"),  # the first of its three references
+        }
+    for split, limit in (("train", args.train_rows), ("validation", args.eval_rows)):
+        if limit:
+            sources, targets = pairs[split]
+            pairs[split] = (sources[:limit], targets[:limit])
+    return pairs
+
+
+def write_files(pairs, folder: Path, task: str) -> dict:
+    """The files the workbench run reads, and the spec's data keys for them."""
+    if task == "translation":
+        for split, stem in (("train", "train"), ("validation", "val")):
+            sources, targets = pairs[split]
+            (folder / f"{stem}.en").write_text("\n".join(sources) + "\n", encoding="utf-8")
+            (folder / f"{stem}.de").write_text("\n".join(targets) + "\n", encoding="utf-8")
+        return {
+            "train_file": str(folder / "train.en"),
+            "validation_file": str(folder / "val.en"),
+            "source_lang": "en",
+            "target_lang": "de",
+        }
+    for split in ("train", "validation"):
+        sources, targets = pairs[split]
+        with open(folder / f"{split}.jsonl", "w", encoding="utf-8") as out:
+            for source, target in zip(sources, targets, strict=True):
+                out.write(json.dumps({"dialogue": source, "summary": target}) + "\n")
+    return {
+        "train_file": str(folder / "train.jsonl"),
+        "validation_file": str(folder / "validation.jsonl"),
+        "source_column": "dialogue",
+        "target_column": "summary",
+    }
+
+
+def make_model(args, folder: Path) -> str:
+    """The starting checkpoint both sides load: --model, or a T5 from a config saved once."""
+    if args.model:
+        return args.model
+    from transformers import AutoTokenizer
+
+    from workbench.core.models.create import create_model, save_model
+
+    tokenizer_path = args.tokenizer
+    if tokenizer_path == "embedded":
+        from workbench.core.embedded import embedded_model_path
+
+        tokenizer_path = str(embedded_model_path())
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_path)
+    model = create_model("t5", args.preset, None, {}, tokenizer, seed=args.seed)
+    return str(save_model(model, tokenizer, folder / f"t5-{args.preset}"))
+
+
+# -- the course's recipe -------------------------------------------------------------------
+
+
+def run_trainer(args, pairs, model_path: str, workdir: Path) -> list[dict]:
+    import datasets
+    import numpy as np
+    from transformers import (
+        AutoModelForSeq2SeqLM,
+        AutoTokenizer,
+        DataCollatorForSeq2Seq,
+        Seq2SeqTrainer,
+        Seq2SeqTrainingArguments,
+        set_seed,
+    )
+
+    from workbench.core.tasks import generation_metrics
+
+    names, max_input_length, max_target_length, prefix = TASKS[args.task]
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    raw = datasets.DatasetDict(
+        {split: datasets.Dataset.from_dict({"source": s, "target": t}) for split, (s, t) in pairs.items()}
+    )
+
+    def preprocess_function(examples):
+        inputs = [prefix + text for text in examples["source"]]
+        model_inputs = tokenizer(inputs, max_length=max_input_length, truncation=True)
+        labels = tokenizer(text_target=examples["target"], max_length=max_target_length, truncation=True)
+        model_inputs["labels"] = labels["input_ids"]
+        return model_inputs
+
+    tokenized = raw.map(preprocess_function, batched=True, remove_columns=["source", "target"])
+    set_seed(args.seed)
+    model = AutoModelForSeq2SeqLM.from_pretrained(model_path)
+    data_collator = DataCollatorForSeq2Seq(tokenizer, model=model)
+
+    def compute_metrics(eval_preds):
+        preds, labels = eval_preds
+        if isinstance(preds, tuple):
+            preds = preds[0]
+        preds = np.where(preds != -100, preds, tokenizer.pad_token_id)
+        decoded_preds = [text.strip() for text in tokenizer.batch_decode(preds, skip_special_tokens=True)]
+        labels = np.where(labels != -100, labels, tokenizer.pad_token_id)
+        decoded_labels = [text.strip() for text in tokenizer.batch_decode(labels, skip_special_tokens=True)]
+        return generation_metrics.compute(names, decoded_preds, decoded_labels)
+
+    training_args = Seq2SeqTrainingArguments(
+        str(workdir / "trainer"),
+        eval_strategy="epoch",
+        save_strategy="no",
+        learning_rate=args.lr,
+        per_device_train_batch_size=args.batch,
+        per_device_eval_batch_size=args.eval_batch,
+        weight_decay=args.weight_decay,
+        num_train_epochs=args.epochs,
+        predict_with_generate=True,
+        generation_max_length=args.generation_max_length,
+        generation_num_beams=args.beams,
+        seed=args.seed,
+        logging_steps=50,
+        report_to="none",
+        disable_tqdm=True,
+        use_cpu=args.cpu,
+    )
+    trainer = Seq2SeqTrainer(
+        model,
+        training_args,
+        train_dataset=tokenized["train"],
+        eval_dataset=tokenized["validation"],
+        data_collator=data_collator,
+        processing_class=tokenizer,
+        compute_metrics=compute_metrics,
+    )
+    started = time.perf_counter()
+    trainer.train()
+    runtime = time.perf_counter() - started
+    rows = []
+    for entry in trainer.state.log_history:
+        if f"eval_{names[0]}" in entry:
+            row = {"side": "trainer", "epoch": round(entry["epoch"], 2), "eval_loss": entry["eval_loss"]}
+            row.update({name: entry[f"eval_{name}"] for name in names})
+            rows.append(row)
+    rows[-1]["train_s"] = runtime
+    return rows
+
+
+# -- the workbench run -----------------------------------------------------------------------
+
+
+def run_workbench(args, data_keys: dict, model_path: str, workdir: Path) -> list[dict]:
+    from workbench.core.runs.protocol import read_events
+    from workbench.training import runs
+    from workbench.training.spec import default_spec
+
+    names, max_input_length, max_target_length, prefix = TASKS[args.task]
+    spec = default_spec(model=model_path, head="seq2seq")
+    spec["data"].update(
+        data_keys, max_length=max_input_length, max_target_length=max_target_length, source_prefix=prefix
+    )
+    spec["training"].update(
+        learning_rate=args.lr,
+        num_train_epochs=float(args.epochs),
+        per_device_train_batch_size=args.batch,
+        per_device_eval_batch_size=args.eval_batch,
+        weight_decay=args.weight_decay,
+        seed=args.seed,
+        metrics=list(names),
+        generation_num_beams=args.beams,
+        generation_max_length=args.generation_max_length,
+        eval_strategy="epoch",
+        logging_steps=50,
+        save_total_limit=1,
+        use_cpu=args.cpu,
+    )
+    info = runs.launch_run(spec, workdir / "runs")
+    print(f"workbench run {info.path}", flush=True)
+    while runs.read_run(info.path).is_active:
+        time.sleep(2)
+    summary = runs.read_summary(info.path) or {}
+    if summary.get("status") != "finished":
+        raise SystemExit(f"the workbench run ended {summary.get('status')}: see {info.path / 'stdout.log'}")
+    rows = []
+    for event in read_events(info.path / "events.jsonl"):
+        if getattr(event, "type", "") == "evaluation":
+            row = {"side": "workbench", "epoch": round(event.epoch, 2), "eval_loss": event.metrics["eval_loss"]}
+            row.update({name: event.metrics[name] for name in names})
+            rows.append(row)
+    rows[-1]["train_s"] = summary.get("train_runtime_s")
+    return rows
+
+
+def run(args) -> list[dict]:
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix=f"wb-{args.task}-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    pairs = read_pairs(args)
+    data_keys = write_files(pairs, workdir, args.task)
+    model_path = make_model(args, workdir)
+    print(
+        f"{args.task}: {len(pairs['train'][0]):,} training pairs, {len(pairs['validation'][0]):,} evaluated;"
+        f" model {model_path}; batch {args.batch}, lr {args.lr}, {args.epochs:g} epochs, seed {args.seed}",
+        flush=True,
+    )
+    rows: list[dict] = []
+    if args.which in ("both", "workbench"):
+        rows += run_workbench(args, data_keys, model_path, workdir)
+    if args.which in ("both", "trainer"):
+        rows += run_trainer(args, pairs, model_path, workdir)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    for row in run(args):
+        print(json.dumps(row))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
