@@ -192,11 +192,20 @@ class WorkbenchApp(App[int]):
 
     @on(SendToTokenizer)
     async def _send_to_tokenizer(self, message: SendToTokenizer) -> None:
-        await self._route("tokenizer", "show_text", message.text, message.pair)
+        await self._route(
+            "tokenizer",
+            "show_text",
+            message.text,
+            message.pair,
+            message.source,
+            message.max_length,
+            message.truncation,
+            message.windows,
+        )
 
     @on(OpenModelRequested)
     async def _open_model(self, message: OpenModelRequested) -> None:
-        await self._route("models", "open_model", message.path)
+        await self._route("models", "open_model", message.path, message.text, message.pair)
 
     @on(DatasetRowRequested)
     async def _dataset_row(self, message: DatasetRowRequested) -> None:
@@ -288,6 +297,13 @@ class WorkbenchApp(App[int]):
         """Show a pane now; one never shown is built first and shown when ready (see open_pane)."""
         if self.main_screen is not None:
             self.main_screen.show_pane(pane_id)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        # A full-screen view over the panes that holds their keys (the Errors view): 1-4 neither show in
+        # its footer nor switch panes under it.
+        if action == "open_pane" and any(getattr(screen, "HOLDS_PANE_KEYS", False) for screen in self.screen_stack):
+            return False
+        return True
 
     async def action_open_pane(self, pane_id: str) -> None:
         """Show a pane once it is built with all its children, so the next key reaches it."""

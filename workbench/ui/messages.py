@@ -39,17 +39,26 @@ class ActiveDatasetChanged(Message):
 
 @dataclass
 class SendToTokenizer(Message):
-    """Open this text (and optional pair) in the Tokenizer pane."""
+    """Open this text (and optional pair) in the Tokenizer pane; `source`: the tokenizer to load (a model
+    folder, e.g. a run's final/) and `max_length`/`truncation`/`windows`: cut as that model's inputs were
+    (`windows`: the cut-off tokens become more windows, as question answering does; else they are dropped)."""
 
     text: str
     pair: str | None = None
+    source: str | None = None
+    max_length: int | None = None
+    truncation: str | None = None
+    windows: bool = False
 
 
 @dataclass
 class OpenModelRequested(Message):
-    """Open this model folder in the Models pane (e.g. a run's final model)."""
+    """Open this model folder in the Models pane (e.g. a run's final model); `text`/`pair`: an example
+    to fill in the Playground."""
 
     path: str
+    text: str | None = None
+    pair: str | None = None
 
 
 @dataclass

@@ -1,7 +1,9 @@
-"""The Errors view (issue 20) on recorded predictions: a 3-class NLI run and a seq2seq run, written here.
+"""The Errors view (issue 20) on recorded predictions written here: a 3-class NLI run, a seq2seq run, a
+token-classification (NER) run and a question-answering run.
 
-Pilot tests of the jumps (Datasets row, Tokenizer, Playground), sorting, filtering, the matrix toggle and
-Show code; snapshots of the classification and the generic view.
+Pilot tests of the jumps (Datasets row, Tokenizer with the run's tokenizer, Playground with the example),
+sorting, filtering, the matrix toggle, Show code, the spans marked and the scores against seqeval and the
+SQuAD metric, the pane keys held; snapshots of the classification, generic, token and QA views.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from tests.training.pane.conftest import wait_for
 from workbench.core.runs.protocol import Evaluation, EventWriter, Finished, RunStarted
 from workbench.ui.app import make_app
 from workbench.ui.messages import DatasetRowRequested, OpenModelRequested, SendToTokenizer
-from workbench.ui.training.errors_parts import ErrorsCodeDialog, ErrorsSource
+from workbench.ui.training.errors_parts import ErrorsSource
 from workbench.ui.training.errors_view import ErrorsView
+from workbench.ui.widgets.code_dialog import CodeDialog
 
 SIZE = (140, 46)
 T0 = 1767268800.0
@@ -95,10 +98,12 @@ def runs(tmp_path, monkeypatch):
     return runs_dir
 
 
-async def open_view(pilot, folder) -> ErrorsView:
+async def open_view(pilot, folder, timeout: float = 60) -> ErrorsView:
+    """The view on a run, loaded (the first token view imports seqeval, which imports scikit-learn: seconds
+    on a busy machine)."""
     view = ErrorsView(ErrorsSource(run_dir=folder))
     await pilot.app.push_screen(view)
-    await wait_for(pilot, lambda: not view.loading)
+    await wait_for(pilot, lambda: not view.loading, timeout)
     return view
 
 
@@ -239,7 +244,7 @@ async def test_show_code_reproduces_the_table(runs):
         await pilot.press("c")
         await pilot.pause()
         dialog = app.screen
-        assert isinstance(dialog, ErrorsCodeDialog)
+        assert isinstance(dialog, CodeDialog) and dialog.query_one("#errors-code").text == dialog.code
         namespace: dict = {}
         with contextlib.redirect_stdout(io.StringIO()):
             exec(dialog.code, namespace)  # noqa: S102 - the code the view shows, run as a user would
@@ -313,5 +318,342 @@ def test_generic_snapshot(snap_compare, runs):
     async def opened(pilot):
         await open_view(pilot, runs / SEQ2SEQ_RUN)
         await pilot.press("s")
+
+    assert snap_compare(make_app(probe_hub_on_start=False), terminal_size=SIZE, run_before=opened)
+
+
+# -- token classification and question answering ------------------------------------------------
+
+NER_RUN = "20260101-140000-tiny-ner-7a1c"
+QA_RUN = "20260101-150000-tiny-qa-3b9d"
+# (sentence, gold tags, predicted tags); sentence 7's tags stop at 6 of its 10 words (max_length cut it)
+NER = [
+    ("John Smith lives in Paris .", "B-PER I-PER O O B-LOC O", "B-PER I-PER O O B-LOC O"),
+    ("Acme Corp hired Mary last week .", "B-ORG I-ORG O B-PER O O O", "B-ORG I-ORG O O O O O"),
+    ("The Berlin office of Siemens opened .", "O B-LOC O O B-ORG O O", "O B-ORG O O B-ORG O O"),
+    ("Yesterday it rained in the valley .", "O O O O O O O", "B-MISC O O O O O O"),
+    ("Anna met Peter in Rome and London .", "B-PER O B-PER O B-LOC O B-LOC O", "B-PER O B-ORG O O O B-LOC O"),
+    ("Google and Microsoft compete .", "B-ORG O B-ORG O O", "B-ORG O B-ORG O O"),
+    (
+        "The European Union met in Brussels on Monday to discuss trade rules with officials from Germany and France .",
+        "O B-ORG I-ORG O O B-LOC O O O O O O O O O B-LOC O B-LOC O",
+        "O B-ORG O O O B-LOC O O O O O O O O O B-LOC O O O",
+    ),
+    ("Maria said the Lisbon talks went well today .", "B-PER O O O O O", "B-PER O O B-LOC O O"),
+    ("Tokyo is large .", "B-LOC O O O", "B-LOC O O O"),
+    ("Lena works for Bosch .", "B-PER O O B-ORG O", "B-PER O O B-ORG O"),
+]
+# sentence -> (missed, spurious, wrong type)
+NER_MISTAKES = {1: (1, 0, 0), 2: (0, 0, 1), 3: (0, 1, 0), 4: (1, 0, 1), 6: (2, 1, 0), 7: (0, 1, 0)}
+
+
+def ner_records() -> dict[str, list]:
+    records = {name: [] for name in ("id", "input", "gold", "predicted", "score", "loss")}
+    for row, (sentence, gold, predicted) in enumerate(NER):
+        wrong = sum(NER_MISTAKES.get(row, (0,)))
+        records["id"].append(str(row))
+        records["input"].append(sentence)
+        records["gold"].append(gold)
+        records["predicted"].append(predicted)
+        records["score"].append(round(0.97 - 0.11 * wrong - 0.005 * row, 4))
+        records["loss"].append(round(0.05 + 0.4 * wrong + 0.01 * row, 4))
+    return records
+
+
+TURING = (
+    "Bletchley Park was the central site for British codebreakers during the Second World War. "
+    "Many mathematicians worked there in huts spread across the grounds of the estate. "
+    "The work of the codebreakers shortened the war by an estimated two years, historians say. "
+    "Among them, the mathematician Alan Turing designed the bombe, an electromechanical machine "
+    "that helped decipher messages encrypted by the Enigma machine."
+)
+# (question, context, gold answers, predicted, windows, confidence)
+QA = [
+    (
+        "When was the Eiffel Tower completed?",
+        "The Eiffel Tower was completed in 1889 in Paris, France.",
+        ["1889"],
+        "1889",
+        1,
+        0.93,
+    ),
+    (
+        "Where was Marie Curie born?",
+        "Marie Curie was born in Warsaw in 1867. She later moved to Paris to study physics.",
+        ["Warsaw"],
+        "Paris",
+        1,
+        0.71,
+    ),
+    (
+        "Where does the Nile flow into?",
+        "The Nile is the longest river in Africa and flows north into the Mediterranean Sea.",
+        ["the Mediterranean Sea", "Mediterranean Sea"],
+        "north into the Mediterranean Sea",
+        1,
+        0.55,
+    ),
+    ("Who designed the bombe?", TURING, ["Alan Turing"], "", 3, 0.42),
+    (
+        "Which band recorded Abbey Road?",
+        "Abbey Road is an album recorded by the Beatles in 1969.",
+        ["The Beatles"],
+        "Beatles",
+        1,
+        0.88,
+    ),
+    (
+        "How high is Mount Everest?",
+        "Mount Everest is 8,849 metres high, the highest mountain above sea level.",
+        ["8,849 metres"],
+        "8,849",
+        2,
+        0.64,
+    ),
+]
+QA_WRONG = [1, 2, 3, 5]
+
+
+def qa_records() -> dict[str, list]:
+    records = {name: [] for name in ("id", "input", "context", "gold", "predicted", "score", "windows", "start")}
+    for row, (question, context, answers, predicted, windows, score) in enumerate(QA):
+        records["id"].append(f"q{row}")
+        records["input"].append(question)
+        records["context"].append(context)
+        records["gold"].append(" | ".join(answers))
+        records["predicted"].append(predicted)
+        records["score"].append(score)
+        records["windows"].append(windows)
+        records["start"].append(context.find(predicted) if predicted else -1)
+    return records
+
+
+def write_span_run(runs_dir, run_id: str, head: str, records: dict, max_length: int) -> object:
+    folder = runs_dir / run_id
+    (folder / "predictions").mkdir(parents=True)
+    (folder / "final").mkdir()
+    spec = {"model": {"name_or_path": "tiny", "head": head}, "data": {"max_length": max_length}, "training": {}}
+    (folder / "spec.toml").write_text(tomli_w.dumps(spec))
+    pq.write_table(pa.table(records), folder / "predictions" / "step-10.parquet")
+    metrics = {"eval_f1": 0.6} if head == "token-classification" else {"eval_exact_match": 33.3333}
+    with EventWriter(folder / "events.jsonl") as writer:
+        writer.emit(RunStarted(run_id, spec, time=T0))
+        writer.emit(Evaluation(10, 0.4, metrics, predictions="predictions/step-10.parquet", time=T0 + 30))
+        writer.emit(Finished("finished", time=T0 + 31))
+    return folder
+
+
+@pytest.fixture
+def span_runs(tmp_path, monkeypatch):
+    runs_dir = tmp_path / "runs"
+    write_span_run(runs_dir, NER_RUN, "token-classification", ner_records(), 8)
+    write_span_run(runs_dir, QA_RUN, "question-answering", qa_records(), 64)
+    monkeypatch.setenv("WORKBENCH_RUNS_DIR", str(runs_dir))
+    return runs_dir
+
+
+def seqeval_report(records: dict) -> dict:
+    from seqeval.metrics import classification_report
+
+    gold = [tags.split() for tags in records["gold"]]
+    predicted = [tags.split() for tags in records["predicted"]]
+    return classification_report(gold, predicted, output_dict=True, zero_division=0)
+
+
+async def test_token_classification_view_marks_the_mistakes_and_scores_each_type(span_runs):
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_view(pilot, span_runs / NER_RUN)
+        assert view.data.kind == "token" and view.has_class("-spans") and view.wrong_only
+        # Per entity type: seqeval's classification_report, then its micro/macro/weighted averages
+        report = seqeval_report(ner_records())
+        for score in view.data.tokens.scores:
+            expected = report[score.label]
+            assert (score.precision, score.recall, score.f1) == pytest.approx(
+                (expected["precision"], expected["recall"], expected["f1-score"])
+            )
+            assert score.support == expected["support"]
+        assert [s.label for s in view.data.tokens.scores] == ["LOC", "MISC", "ORG", "PER"]
+        micro = view.data.tokens.averages[0]
+        assert micro.label == "micro average" and micro.f1 == pytest.approx(report["micro avg"]["f1-score"])
+        assert view.query_one("#errors-scores").row_count == 4 + 3
+        # The sentences with mistakes, most first; each one's counts as the records make them
+        assert sorted(e["row"] for e in view.shown) == sorted(NER_MISTAKES)
+        errors = [sum(NER_MISTAKES[e["row"]]) for e in view.shown]
+        assert errors == sorted(errors, reverse=True) and view.shown[0]["row"] == 6
+        for example in view.shown:
+            spans = view.data.tokens.spans[example["row"]]
+            counts = tuple(sum(s.kind == kind for s in spans) for kind in ("missed", "spurious", "wrong_type"))
+            assert counts == NER_MISTAKES[example["row"]]
+        wrong_type = [s for s in view.data.tokens.spans[2] if s.kind == "wrong_type"]
+        assert [(s.start, s.end, s.label, s.predicted) for s in wrong_type] == [(1, 1, "LOC", "ORG")]
+        # The marks: annotated in the text (not only by colour), styled from the theme
+        cell = view.query_one("#errors-examples").get_row_at(0)[-1]
+        assert cell.plain.startswith("The European‹+ORG› Union‹−ORG›") and cell.plain.endswith("…")
+        assert str(cell.spans[0].style)  # the marks have styles
+        variables = app.get_css_variables()
+        assert variables["error-muted"].lower() in view.styles_of_spans["spurious"].lower()
+        detail = str(view.query_one("#errors-detail").render())
+        assert "missed ORG “European Union”" in detail and "spurious ORG “European”" in detail
+        assert "missed LOC “France”" in detail and "France‹−LOC›" in detail
+        # Filters: a mistake kind, an entity type; w shows every sentence
+        view.query_one("#errors-predicted").value = "wrong_type"
+        await pilot.pause()
+        assert sorted(e["row"] for e in view.shown) == [2, 4]
+        view.query_one("#errors-gold").value = "PER"
+        await pilot.pause()
+        assert [e["row"] for e in view.shown] == [4]
+        await pilot.press("a")
+        assert len(view.shown) == len(NER_MISTAKES)
+        await pilot.press("w")
+        assert len(view.shown) == len(NER)
+        table = view.query_one("#errors-examples")
+        table.move_cursor(row=[e["row"] for e in view.shown].index(7))
+        await pilot.pause()
+        assert "6 tags for 9 words" in str(view.query_one("#errors-detail").render())
+        await pilot.press("s")
+        losses = [e["loss"] for e in view.shown]
+        assert losses == sorted(losses, reverse=True)
+
+
+async def test_question_answering_view_marks_gold_and_predicted_spans(span_runs):
+    from workbench.core.tasks import squad_metric
+
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_view(pilot, span_runs / QA_RUN)
+        assert view.data.kind == "qa" and view.has_class("-qa")
+        assert sorted(e["row"] for e in view.shown) == QA_WRONG  # the wrong answers (Beatles: right, normalised)
+        f1 = [view.data.numbers["f1"][e["row"]] for e in view.shown]
+        assert f1 == sorted(f1) and view.shown[0]["row"] in (1, 3)
+        records = qa_records()
+        expected = squad_metric.compute(
+            records["predicted"], [g.split(" | ") for g in records["gold"]], version_2=False
+        )
+        summary = dict(view.data.qa.summary)
+        assert summary["exact match"] == f"{expected['exact_match']:.2f}" and summary["F1"] == f"{expected['f1']:.2f}"
+        assert summary["questions over >1 window"] == "2 (up to 3)"
+        qa = view.data.qa
+        context = QA[1][1]
+        assert qa.gold_spans[1] == (context.index("Warsaw"), context.index("Warsaw") + 6)
+        assert qa.predicted_spans[1] == (context.index("Paris"), context.index("Paris") + 5)
+        assert qa.predicted_spans[3] is None and qa.gold_spans[3] == (
+            TURING.index("Alan Turing"),
+            TURING.index("Alan Turing") + 11,
+        )
+        start = QA[2][1].index("the Mediterranean Sea")  # the gold answer with the best F1 against the prediction
+        assert qa.gold_spans[2] == (start, start + len("the Mediterranean Sea"))
+        table = view.query_one("#errors-examples")
+        table.move_cursor(row=[e["row"] for e in view.shown].index(3))
+        await pilot.pause()
+        detail = str(view.query_one("#errors-detail").render())
+        assert "(no answer)" in detail and "3 windows" in detail and "Alan Turing" in detail
+        row = table.get_row_at(table.cursor_row)
+        assert row[3].plain == "3" and "Alan Turing" in row[-1].plain
+        await pilot.press("w")
+        assert len(view.shown) == len(QA)
+        assert view.check_action("normalise", ()) is False and view.check_action("all_classes", ()) is False
+
+
+async def test_show_code_of_the_token_and_qa_views(span_runs):
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        for run, kind in ((NER_RUN, "token"), (QA_RUN, "qa")):
+            view = await open_view(pilot, span_runs / run)
+            if kind == "token":
+                view.query_one("#errors-gold").value = "LOC"
+                await pilot.pause()
+            await pilot.press("c")
+            await pilot.pause()
+            dialog = app.screen
+            assert isinstance(dialog, CodeDialog) and dialog.query_one("#errors-code").text == dialog.code
+            namespace: dict = {}
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(dialog.code, namespace)  # noqa: S102 - the code the view shows, run as a user would
+            assert list(namespace["examples"]["row"]) == [example["row"] for example in view.shown]
+            if kind == "qa":
+                assert list(namespace["records"]["f1"]) == pytest.approx(list(view.data.numbers["f1"]))
+            await pilot.press("escape", "escape")
+            await pilot.pause()
+
+
+async def test_tokenizer_jump_loads_the_runs_tokenizer_and_cuts_at_its_max_length(span_runs):
+    from transformers import BertTokenizerFast
+
+    from workbench.ui.tokenizer.pane import TokenizerPane
+
+    final = span_runs / NER_RUN / "final"
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "european", "union", "met", "in", "."]
+    (final / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    BertTokenizerFast(vocab_file=str(final / "vocab.txt")).save_pretrained(final)
+    posted = []
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE, message_hook=posted.append) as pilot:
+        view = await open_view(pilot, span_runs / NER_RUN)
+        example = view.current_example()
+        await pilot.press("t")
+        await pilot.pause()
+        sent = [m for m in posted if isinstance(m, SendToTokenizer)][0]
+        assert (sent.text, sent.source, sent.max_length) == (example["input"], str(final), 8)
+        pane = app.screen.query_one(TokenizerPane)
+        await wait_for(pilot, lambda: pane.loaded is not None and pane.result is not None, timeout=30)
+        assert pane.loaded.source == str(final) and pane.query_one("#opt-source").value == str(final)
+        await wait_for(pilot, lambda: pane.result.options.max_length == 8, timeout=10)
+        result = pane.result
+        assert result.text == example["input"] and result.options.truncation == "longest_first"
+        assert result.truncated[0]  # the sentence is longer than 8 tokens: the rest is shown dropped
+        tokens = result.windows[0].tokens
+        assert len(tokens) == 8 and any(token.unknown for token in tokens)  # "brussels" is not in the vocabulary
+
+
+async def test_playground_jump_fills_the_example(span_runs):
+    from textual.widgets import Input, TabbedContent
+
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_view(pilot, span_runs / QA_RUN)
+        example = view.current_example()
+        await pilot.press("m")
+        await pilot.pause()
+        pane = app.screen.query_one("#models-pane")
+        await wait_for(pilot, lambda: pane.query_one("#play-text", Input).value == example["input"])
+        assert pane.query_one("#play-second", Input).value == example["context"]
+        assert pane.query_one("#model-tabs", TabbedContent).active == "model-playground-tab"
+
+
+async def test_the_pane_keys_do_nothing_under_the_view(span_runs):
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        before = app.main_screen.active_pane_id
+        view = await open_view(pilot, span_runs / NER_RUN)
+        shown = {b.binding.key for b in view.active_bindings.values() if b.binding.show}
+        assert not shown & {"1", "2", "3", "4"} and {"t", "m", "c"} <= shown
+        assert not any(b.binding.action.startswith("open_pane") for b in view.active_bindings.values())
+        await pilot.press("2", "3", "alt+4")
+        assert app.screen is view and app.main_screen.active_pane_id == before
+        await pilot.press("escape")
+        await pilot.press("2")
+        await pilot.pause()
+        assert app.main_screen.active_pane_id != before  # back on the panes, the keys work again
+
+
+def test_token_classification_snapshot(snap_compare, span_runs):
+    """The NER run: per-entity-type P/R/F1/support (seqeval) with micro/macro/weighted averages; the 6
+    sentences with mistakes, most first, each cut around its first mistake (missed ‹−T›, spurious ‹+T›,
+    wrong type ‹G→P›, theme colours); below, the first one whole with its mistakes and the legend."""
+
+    async def opened(pilot):
+        await open_view(pilot, span_runs / NER_RUN)
+
+    assert snap_compare(make_app(probe_hub_on_start=False), terminal_size=SIZE, run_before=opened)
+
+
+def test_question_answering_snapshot(snap_compare, span_runs):
+    """The QA run: exact match, F1, wrong answers and windows in the scores box; the 4 wrong answers by F1
+    (lowest first) with the windows column and the context cut around the gold (green) and predicted (red)
+    answers; below, the first one's question, context, gold, prediction and windows."""
+
+    async def opened(pilot):
+        await open_view(pilot, span_runs / QA_RUN)
 
     assert snap_compare(make_app(probe_hub_on_start=False), terminal_size=SIZE, run_before=opened)

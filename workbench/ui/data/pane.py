@@ -27,12 +27,14 @@ from workbench.core.data.selection import DatasetSelection
 from workbench.core.errors import WorkbenchError
 from workbench.ui.data.browser import DatasetBrowser, DatasetsSide
 from workbench.ui.data.dialogs import DatasetsOpenDialog, OpenRequest
-from workbench.ui.data.prepare import CodeDialog, DatasetsPrepareView
+from workbench.ui.data.prepare import DatasetsPrepareView
 from workbench.ui.data.rows_view import DatasetsRowsView
 from workbench.ui.data.stats import DatasetsStatsView
 from workbench.ui.data.table import DatasetTable
+from workbench.ui.data.task_stats_view import TaskStatsView
 from workbench.ui.messages import ActiveDatasetChanged
 from workbench.ui.palette import PaletteCommand
+from workbench.ui.widgets.code_dialog import CodeDialog
 from workbench.ui.widgets.empty_state import EmptyState
 
 if TYPE_CHECKING:
@@ -207,6 +209,7 @@ class DatasetsPane(Vertical, can_focus=True):
         return (
             self.rows_view.query_running
             or self.query_one(DatasetsStatsView).running
+            or self.query_one(TaskStatsView).running
             or self.query_one(DatasetsPrepareView).running
         )
 
@@ -507,7 +510,9 @@ class DatasetsPane(Vertical, can_focus=True):
     @on(DatasetsPrepareView.CodeRequested)
     def action_show_code(self) -> None:
         if self._need_dataset():
-            self.app.push_screen(CodeDialog(self.query_one(DatasetsPrepareView).preparation_code()))
+            code = self.query_one(DatasetsPrepareView).preparation_code()
+            ids = ("datasets-code", "datasets-code-copy", "datasets-code-close")
+            self.app.push_screen(CodeDialog(code, "Code that reproduces this preparation", ids=ids))
 
     def palette_commands(self) -> list:
         commands = PALETTE if self.opened is not None else PALETTE[:1]

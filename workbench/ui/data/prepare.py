@@ -7,12 +7,10 @@ from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, ProgressBar, Select, Static, TextArea
+from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
 from workbench.core.errors import WorkbenchError
 
@@ -368,39 +366,3 @@ def preview_text(summary: list[str], tokens: list[list[str]], tensors: dict, pad
         else:
             lines.append(f"    {values}")
     return "\n".join(lines)
-
-
-class CodeDialog(ModalScreen[None]):
-    """The code that reproduces the preparation, selectable and copyable."""
-
-    DEFAULT_CSS = """
-    CodeDialog { align: center middle; }
-    CodeDialog > Vertical { width: 92%; height: 85%; border: round $accent; background: $surface; padding: 0 1; }
-    CodeDialog TextArea { height: 1fr; }
-    CodeDialog .dialog-buttons { height: auto; align-horizontal: right; }
-    """
-    BINDINGS = [
-        Binding("escape", "close", "Close", id="datasets.code.close", tooltip="Close"),
-        Binding("ctrl+y", "copy", "Copy all", id="datasets.code.copy", tooltip="Copy the code to the clipboard"),
-    ]
-
-    def __init__(self, code: str) -> None:
-        super().__init__()
-        self.code = code
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static("Code that reproduces this preparation", classes="dialog-title")
-            yield TextArea(self.code, read_only=True, id="datasets-code", show_line_numbers=True)
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Copy all (ctrl+y)", id="datasets-code-copy")
-                yield Button("Close", variant="primary", id="datasets-code-close")
-
-    @on(Button.Pressed, "#datasets-code-copy")
-    def action_copy(self) -> None:
-        self.app.copy_to_clipboard(self.code)
-        self.notify("Code copied.")
-
-    @on(Button.Pressed, "#datasets-code-close")
-    def action_close(self) -> None:
-        self.dismiss(None)

@@ -1,4 +1,4 @@
-"""Dialogs of the Models pane: Show code, create a model from a config, save a model."""
+"""Dialogs of the Models pane: create a model from a config, save a model (Show code: ui.widgets.code_dialog)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Input, Label, Select, Static
 
 from workbench.core.models.create import DEFAULT_HEAD, FAMILIES
+from workbench.ui.widgets.code_dialog import CodeDialog as ShowCodeScreen  # noqa: F401 - the shared Show code dialog
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -20,40 +21,6 @@ DIALOG_CSS = """
 {name} .dialog-buttons Button {{ margin-right: 1; }}
 {name} .dialog-error {{ color: $error; height: auto; }}
 """
-
-
-class ShowCodeScreen(ModalScreen[None]):
-    """The Python that reproduces what the pane did, ready to copy."""
-
-    DEFAULT_CSS = DIALOG_CSS.format(name="ShowCodeScreen") + "ShowCodeScreen TextArea { height: 24; }"
-    BINDINGS = [
-        Binding("escape", "dismiss", "Close", id="models.code.close", tooltip="Close the code view"),
-        Binding("ctrl+y", "copy", "Copy", id="models.code.copy", tooltip="Copy the code to the clipboard"),
-    ]
-
-    def __init__(self, code: str) -> None:
-        super().__init__()
-        self.code = code
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label("Show code: what the pane just did, with transformers alone", classes="dialog-title")
-            yield TextArea(self.code, read_only=True, show_line_numbers=True, id="code-text")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Copy  ^y", id="code-copy", variant="primary")
-                yield Button("Close  esc", id="code-close")
-
-    def action_copy(self) -> None:
-        self.app.copy_to_clipboard(self.code)
-        self.notify("Code copied to the clipboard.")
-
-    @on(Button.Pressed, "#code-copy")
-    def _copy(self) -> None:
-        self.action_copy()
-
-    @on(Button.Pressed, "#code-close")
-    def _close(self) -> None:
-        self.dismiss(None)
 
 
 class CreateModelScreen(ModalScreen[dict | None]):

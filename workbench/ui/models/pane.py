@@ -161,8 +161,12 @@ class ModelsPane(Horizontal):
             self._open_entry(entry)
 
     # -- opening a checkpoint ----------------------------------------------------------
-    def open_model(self, path: str) -> None:
-        """Open a model folder (or a hub id, when online) in this pane; other panes call this."""
+    def open_model(self, path: str, example: str | None = None, pair: str | None = None) -> None:
+        """Open a model folder (or a hub id, when online) in this pane; other panes call this. With an
+        `example` (and `pair`), the Playground shows it, ready to run (the Errors view's jump)."""
+        if example is not None:
+            self.query_one(Playground).set_text(example, pair or "")
+            self.query_one("#model-tabs", TabbedContent).active = "model-playground-tab"
         text = path.strip()
         folder = Path(text).expanduser()
         if text and folder.exists():
@@ -354,7 +358,7 @@ class ModelsPane(Horizontal):
     @on(Button.Pressed, "#play-code")
     def action_show_code(self) -> None:
         from workbench.core.models.codegen import code_for
-        from workbench.ui.models.dialogs import ShowCodeScreen
+        from workbench.ui.widgets.code_dialog import CodeDialog
 
         if self.info is None:
             return
@@ -373,7 +377,7 @@ class ModelsPane(Horizontal):
             fresh_head=options.ignore_mismatched_sizes,
             trust_remote_code=options.trust_remote_code,
         )
-        self.app.push_screen(ShowCodeScreen(code))
+        self.app.push_screen(CodeDialog(code, "Show code: what the pane just did, with transformers alone"))
 
     # -- active model, create, save ---------------------------------------------------------
     @on(Button.Pressed, "#model-use")

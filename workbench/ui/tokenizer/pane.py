@@ -18,7 +18,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.reactive import var
 from textual.theme import Theme
-from textual.widgets import Checkbox, Input, TabbedContent, TextArea
+from textual.widgets import Checkbox, Input, Select, TabbedContent, TextArea
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.tokenizer.loader import LoadedTokenizer, display_name
@@ -141,7 +141,7 @@ class TokenizerPane(Vertical):
         self._load_started = False
         self._pinned_source: str | None = None  # a path the user opened; else the active model
         self._built: bool | None = None  # None: not built; False: building; True: built
-        self._pending_text: tuple[str, str | None] | None = None
+        self._pending_text: tuple | None = None
         self._pending_view: str | None = None
         self._keep_pane_focus = False  # the next Show leaves the focus on the pane (a text sent from elsewhere)
         self._cache: dict[str, LoadedTokenizer] = {}  # source -> tokenizer, so one folder loads once
@@ -190,16 +190,34 @@ class TokenizerPane(Vertical):
             self._load("compare", self.active_model_path)
 
     # -- public --------------------------------------------------------------------
-    def show_text(self, text: str, pair: str | None = None) -> None:
-        """Show this text (and pair) in the pane: the Datasets pane's "send to tokenizer"."""
+    def show_text(
+        self,
+        text: str,
+        pair: str | None = None,
+        source: str | None = None,
+        max_length: int | None = None,
+        truncation: str | None = None,
+        windows: bool = False,
+    ) -> None:
+        """Show this text (and pair) in the pane: the Datasets pane's "send to tokenizer"; the Errors
+        view also names the run's model (`source`, loaded and pinned) and its inputs' `max_length`."""
         if not self.region:  # sent from another pane: focus stays on this pane, so 1-4 go back (not typed)
             self._keep_pane_focus = True
         if not self._built:
-            self._pending_text = (text, pair)  # shown once the pane is built (on its first Show)
+            self._pending_text = (text, pair, source, max_length, truncation, windows)  # shown once built
             return
         self._pending_text = None
         self._set_text(text)
         self.query_one("#tok-pair", Input).value = pair or ""
+        if source:
+            self._pinned_source = source
+            self.query_one("#opt-source", Input).value = source
+            if self._load_started:
+                self._load("main", source)
+        if max_length:
+            self.query_one("#opt-max-length", Input).value = str(max_length)
+            self.query_one("#opt-truncation", Select).value = truncation or "longest_first"
+            self.query_one("#opt-overflow", Checkbox).value = windows
         self.query_one("#tok-views", TabbedContent).active = "view-tokens"
         self.ensure_loaded()
         self.schedule_refresh()

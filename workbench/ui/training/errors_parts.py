@@ -16,12 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import tomllib
-from textual import on
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Static, TextArea
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.runs import predictions
@@ -32,6 +26,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from workbench.core.evaluation.analysis import ClassScore, ConfusionMatrix
+    from workbench.ui.training.errors_spans import QAAnalysis, TokenAnalysis
 
 CLASSIFICATION_HEADS = ("sequence-classification",)
 BLOCK_HEADS = ("causal-lm", "masked-lm")
@@ -48,6 +43,17 @@ SORTS = {
         ("score", False, "confidence, lowest first"),
     ),
     "generic": (("loss", None, "loss, highest first"), ("score", None, "score, lowest first")),
+    # token classification and question answering: orders over the columns errors_spans adds
+    "token": (
+        ("errors", True, "mistakes, most first"),
+        ("loss", True, "loss, highest first"),
+        ("score", False, "confidence, lowest first"),
+    ),
+    "qa": (
+        ("f1", False, "F1, lowest first"),
+        ("score", True, "confidence, highest first"),
+        ("windows", True, "windows, most first"),
+    ),
 }
 KNOWN = ("row", "id", "gold", "predicted", "score", "loss", "input", "input_pair")
 
@@ -94,11 +100,15 @@ class ErrorsData:
     table: pa.Table
     path: Path
     title: str
-    kind: str  # "classification" or "generic"
+    kind: str  # "classification", "token", "qa" or "generic"
     matrix: ConfusionMatrix | None = None
     scores: list[ClassScore] = field(default_factory=list)
     model: str | None = None
     dataset: dict[str, Any] | None = None  # DatasetRowRequested's fields but the row
+    tokens: TokenAnalysis | None = None  # kind "token"
+    qa: QAAnalysis | None = None  # kind "qa"
+    numbers: dict[str, Any] = field(default_factory=dict)  # column -> numpy array, for sorting "token"/"qa"
+    max_length: int | None = None  # the run's data.max_length: the Tokenizer cuts the example there
 
 
 def latest_evaluation(run_dir: Path, step: int | None = None) -> tuple[Evaluation | None, dict]:
@@ -166,11 +176,42 @@ def load_errors(source: ErrorsSource) -> ErrorsData:
     for column in ("loss", "score"):  # pyarrow's to_numpy imports pandas (1-3 s): here, not in the UI thread
         if column in table.column_names:
             number_column(table, column)
+    max_length = (spec.get("data") or {}).get("max_length")
+    data.max_length = max_length if isinstance(max_length, int) and max_length > 0 else None
+    if kind == "generic":
+        _analyse_spans(data, head)
     if kind == "classification":
         labels = [str(label) for _, label in sorted(_id2label(spec).items())] or list(about.get("labels") or [])
         data.matrix = confusion_matrix(table, [str(label) for label in labels] or None)
         data.scores = per_class_scores(data.matrix)
     return data
+
+
+def _analyse_spans(data: ErrorsData, head: str | None) -> None:
+    """Token classification and question answering: their spans analysed, their numbers added as columns."""
+    import numpy as np
+    import pyarrow as pa
+
+    from workbench.core.evaluation.analysis import number_column
+    from workbench.ui.training import errors_spans
+
+    table = data.table
+    if errors_spans.is_token_table(table, head):
+        data.kind = "token"
+        data.tokens, added = errors_spans.analyse_tokens(table)
+    elif errors_spans.is_qa_table(table, head):
+        data.kind = "qa"
+        data.qa, added = errors_spans.analyse_qa(table)
+    else:
+        return
+    for name, values in added.items():
+        data.numbers[name] = np.asarray(values, dtype=np.float64)
+        if name not in table.column_names:
+            table = table.append_column(name, pa.array(values))
+    for name in ("loss", "score", "windows"):
+        if name in table.column_names:
+            data.numbers[name] = np.asarray(number_column(table, name), dtype=np.float64)
+    data.table = table
 
 
 def _newest_file(run_dir: Path, step: int | None) -> tuple[Path, int | None]:
@@ -309,40 +350,3 @@ def examples_code(
         "print(examples.head(50).to_string())",
     ]
     return "\n".join(lines) + "\n"
-
-
-class ErrorsCodeDialog(ModalScreen[None]):
-    """The code behind the Errors view, selectable and copyable."""
-
-    DEFAULT_CSS = """
-    ErrorsCodeDialog { align: center middle; }
-    ErrorsCodeDialog > Vertical { width: 92%; height: 85%; border: round $accent; background: $surface; padding: 0 1; }
-    ErrorsCodeDialog TextArea { height: 1fr; }
-    ErrorsCodeDialog #errors-code-title { text-style: bold; height: 1; }
-    ErrorsCodeDialog Horizontal { height: auto; align-horizontal: right; }
-    """
-    BINDINGS = [
-        Binding("escape", "close", "Close", id="errors.code.close", tooltip="Close the code"),
-        Binding("ctrl+y", "copy", "Copy all", id="errors.code.copy", tooltip="Copy the code to the clipboard"),
-    ]
-
-    def __init__(self, code: str) -> None:
-        super().__init__()
-        self.code = code
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static("Code that reproduces this table (pandas and pyarrow)", id="errors-code-title")
-            yield TextArea(self.code, read_only=True, id="errors-code", show_line_numbers=True)
-            with Horizontal():
-                yield Button("Copy all (ctrl+y)", id="errors-code-copy")
-                yield Button("Close", variant="primary", id="errors-code-close")
-
-    @on(Button.Pressed, "#errors-code-copy")
-    def action_copy(self) -> None:
-        self.app.copy_to_clipboard(self.code)
-        self.notify("Code copied.")
-
-    @on(Button.Pressed, "#errors-code-close")
-    def action_close(self) -> None:
-        self.dismiss(None)
