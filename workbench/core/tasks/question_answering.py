@@ -20,6 +20,7 @@ one question: the playground and `workbench model predict --head question-answer
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +81,11 @@ def looks_like_answers(feature) -> bool:
     if isinstance(feature, datasets.List | datasets.LargeList) and isinstance(inner, dict):
         return "text" in inner and "answer_start" in inner
     return False
+
+
+def column(dataset, name: str) -> list:
+    """A whole column as a list (`dataset[name]` is a lazy column in datasets 5, read row by row)."""
+    return dataset.with_format("arrow")[name].to_pylist()
 
 
 def answer_matches(context: str, text: str, start: int) -> bool:
@@ -340,9 +346,11 @@ def _read_split(dataset, data: dict, split: str, *, need_answers: bool) -> Examp
             f"data.answers_column: no column {answers_name!r} in the {split} data",
             hint=f"Columns: {', '.join(dataset.column_names)}; answers are {{text: [...], answer_start: [...]}}",
         )
-    ids = [str(value) for value in dataset[id_name]] if id_name else [str(index) for index in range(len(dataset))]
-    questions, contexts = dataset[question], dataset[context_name]
-    raw_answers = dataset[answers_name] if answers_name in dataset.column_names else [None] * len(dataset)
+    ids = (
+        [str(value) for value in column(dataset, id_name)] if id_name else [str(index) for index in range(len(dataset))]
+    )
+    questions, contexts = column(dataset, question), column(dataset, context_name)
+    raw_answers = column(dataset, answers_name) if answers_name in dataset.column_names else [None] * len(dataset)
     texts, starts = [], []
     for row, (ident, q, c, value) in enumerate(zip(ids, questions, contexts, raw_answers, strict=True)):
         where = f"{split} row {row + 1} (id {ident})"
@@ -398,7 +406,7 @@ class QuestionAnswering(Task):
         if answers:
             for dataset in splits.values():
                 if answers in dataset.column_names:
-                    unanswerable |= any(parsed == ([], []) for parsed in map(answers_of, dataset[answers]))
+                    unanswerable |= any(parsed == ([], []) for parsed in map(answers_of, column(dataset, answers)))
         if unanswerable:
             guess["version_2_with_negative"] = True
         return guess
@@ -554,7 +562,11 @@ class QuestionAnswering(Task):
         with tokenizer_parallelism():
             train_source = as_dataset(train)
             train_features = train_source.map(
-                windows, batched=True, remove_columns=train_source.column_names, fn_kwargs={"with_offsets": False}
+                windows,
+                batched=True,
+                remove_columns=train_source.column_names,
+                fn_kwargs={"with_offsets": False},
+                new_fingerprint=f"qa-train-{uuid.uuid4().hex}",
             )
             validation_features = None
             if validation is not None:
@@ -573,10 +585,10 @@ class QuestionAnswering(Task):
 
             context = QAContext(
                 examples=validation,
-                feature_example=validation_features["window_example"],
-                offset_starts=[np.asarray(row, dtype=np.int64) for row in validation_features["offset_starts"]],
-                offset_ends=[np.asarray(row, dtype=np.int64) for row in validation_features["offset_ends"]],
-                cls_indexes=validation_features["cls_index"],
+                feature_example=column(validation_features, "window_example"),
+                offset_starts=[np.asarray(row, dtype=np.int64) for row in column(validation_features, "offset_starts")],
+                offset_ends=[np.asarray(row, dtype=np.int64) for row in column(validation_features, "offset_ends")],
+                cls_indexes=column(validation_features, "cls_index"),
                 version_2=version_2,
                 settings=settings,
             )
@@ -591,7 +603,7 @@ class QuestionAnswering(Task):
         """Windows per example, and answers no window holds whole (lost to truncation)."""
         per_example = [0] * len(examples)
         holds = [False] * len(examples)
-        for example, lost in zip(features["window_example"], features["window_lost"], strict=True):
+        for example, lost in zip(column(features, "window_example"), column(features, "window_lost"), strict=True):
             per_example[example] += 1
             holds[example] |= not lost
         multi = sum(1 for count in per_example if count > 1)
