@@ -341,8 +341,11 @@ def test_a_file_with_no_answers_at_all_is_refused(tmp_path):
     ]
     path = tmp_path / "train.jsonl"
     path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    with pytest.raises(WorkbenchError, match="none of the 3 questions has an answer"):
+    with pytest.raises(WorkbenchError, match="none of the 3 questions of train.jsonl has an answer"):
         prepare(qa_spec(path))
+    answered = write_json(tmp_path / "answered.json", V1)
+    with pytest.raises(WorkbenchError, match=r"data.validation_file: none of the 3 questions of train.jsonl"):
+        prepare(qa_spec(answered, path))
 
 
 def test_unanswerable_questions_turn_on_squad_v2(tmp_path):

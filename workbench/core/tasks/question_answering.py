@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import WorkbenchError
@@ -425,14 +426,21 @@ class QuestionAnswering(Task):
         )
         version_2 = bool(data.get("version_2_with_negative"))
         unanswered = sum(1 for texts in train.answers if not texts)
-        if unanswered == len(train) and not version_2:
-            raise WorkbenchError(
-                f"data.train_file: none of the {len(train)} questions has an answer",
-                hint=f"data.answers_column is {data['answers_column']!r}; extractive QA learns from answer spans "
-                "(set data.version_2_with_negative = true if the questions are meant to be unanswerable).",
-            )
+        unanswered_validation = sum(1 for texts in validation.answers if not texts) if validation else 0
+        for key, examples, count in (
+            ("train_file", train, unanswered),
+            ("validation_file", validation, unanswered_validation),
+        ):
+            if examples is not None and len(examples) and count == len(examples) and not version_2:
+                source = Path(data.get(key) or "").name or data.get("dataset") or key
+                raise WorkbenchError(
+                    f"data.{key}: none of the {len(examples)} questions of {source} has an answer",
+                    hint=f"data.answers_column is {data['answers_column']!r}; extractive QA learns from and is scored"
+                    " on answer spans (set data.version_2_with_negative = true if the questions are meant to be"
+                    " unanswerable).",
+                )
         if not version_2:
-            unanswered_all = unanswered + (sum(1 for texts in validation.answers if not texts) if validation else 0)
+            unanswered_all = unanswered + unanswered_validation
             if unanswered_all:
                 version_2 = True
                 notes.append(
