@@ -215,6 +215,7 @@ def test_unknown_labels_are_listed_counted_and_the_rest_evaluated(tiny_run, tiny
     assert code == 0, err
     report = json.loads(out)
     assert report["dropped_labels"] == {"neutral": 2, "meh": 1}
+    assert report["dropped_rows"] == 3
     assert report["examples"] == 20
     assert "Left out 3 row(s) with labels the model does not know: 'neutral' (2), 'meh' (1)" in err
     import pyarrow.parquet as pq
@@ -263,3 +264,58 @@ def test_other_bad_arguments(tiny_run, tiny_data, tmp_path, capsys):  # noqa: F8
     assert_clean_failure(code, out, err, "--batch-size must be 1 or more")
     code, out, err = run_cli(capsys, str(tiny_run), "--data", str(tiny_data["dev"]), "--task", "nonsense")
     assert_clean_failure(code, out, err, "Unknown task 'nonsense'")
+
+
+# -- other tasks ----------------------------------------------------------------------------------------------------
+
+
+def head_model(tiny_model_dir: Path, folder: Path, class_name: str, labels: list[str] | None = None) -> Path:  # noqa: F811
+    import torch
+    import transformers
+
+    options = {"id2label": dict(enumerate(labels)), "label2id": {n: i for i, n in enumerate(labels)}} if labels else {}
+    config = transformers.BertConfig.from_pretrained(tiny_model_dir, **options)
+    torch.manual_seed(0)
+    getattr(transformers, class_name)(config).save_pretrained(folder)
+    transformers.AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(folder)
+    return folder
+
+
+def test_token_classification_on_a_conll_file_drops_sentences_with_unknown_tags(tiny_model_dir, tmp_path, capsys):  # noqa: F811
+    model = head_model(tiny_model_dir, tmp_path / "ner", "BertForTokenClassification", ["O", "B-PER", "I-PER"])
+    sentences = [
+        [("the", "O"), ("actor", "B-PER"), ("was", "O"), ("good", "O")],
+        [("a", "O"), ("film", "B-LOC"), ("is", "O")],  # B-LOC: unknown to the model
+        [("the", "O"), ("plot", "O"), ("actor", "B-PER"), ("actor", "I-PER")],
+    ]
+    data = tmp_path / "small.conll"
+    data.write_text("\n\n".join("\n".join(f"{w} NN O {t}" for w, t in s) for s in sentences) + "\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, str(model), "--data", str(data), "--json", "--output", str(tmp_path / "p.parquet"))
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["task"] == "token-classification"
+    assert report["dropped_labels"] == {"B-LOC": 1} and report["dropped_rows"] == 1
+    assert report["examples"] == 2
+    assert {"eval_loss", "f1", "precision", "recall", "accuracy"} <= set(report["metrics"])
+
+
+def test_question_answering_on_a_squad_file(tiny_model_dir, tmp_path):  # noqa: F811
+    from workbench.training.evaluate_model import evaluate
+
+    model = head_model(tiny_model_dir, tmp_path / "qa", "BertForQuestionAnswering")
+    context = "the actor was good and the film was very nice"
+    data = tmp_path / "squad.json"
+    paragraphs = [
+        {
+            "context": context,
+            "qas": [
+                {"id": f"q{i}", "question": q, "answers": [{"text": a, "answer_start": context.index(a)}]}
+                for i, (q, a) in enumerate([("the actor was", "good"), ("the film was", "very nice")])
+            ],
+        }
+    ]
+    data.write_text(json.dumps({"version": "1.1", "data": [{"title": "t", "paragraphs": paragraphs}]}))
+    report = evaluate(str(model), data, write=False)
+    assert report.task == "question-answering" and report.examples == 2
+    assert {"eval_loss", "exact_match", "f1"} <= set(report.metrics)
+    assert sorted(report.records["id"]) == ["q0", "q1"]  # QA keeps the file's own ids

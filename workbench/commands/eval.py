@@ -110,6 +110,9 @@ def quiet_libraries() -> None:
 
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
+    import datasets
+
+    datasets.disable_progress_bars()  # the Map bars of tokenizing
 
 
 def compare_output(output: str | None, source) -> str | None:
@@ -203,9 +206,9 @@ def print_report(report) -> None:
 
     print(f"{describe(report)}: {report.task} on {report.examples} example(s) of {report.data_file}")
     if report.dropped:
-        total = sum(report.dropped.values())
-        listed = ", ".join(f"{name!r} ({rows})" for name, rows in list(report.dropped.items())[:10])
-        print(f"left out {total} row(s) with labels the model does not know: {listed}")
+        from workbench.training.evaluate_model import dropped_text
+
+        print("left out " + dropped_text(report.dropped_rows, report.dropped))
     print("\n".join(metrics_lines(report.metrics)))
     table = records_table(report)
     if report.task == "sequence-classification" and table is not None and table.num_rows:
@@ -294,6 +297,7 @@ def report_dict(report) -> dict:
         "data": report.data_file,
         "examples": report.examples,
         "dropped_labels": report.dropped,
+        "dropped_rows": report.dropped_rows,
         "metrics": report.metrics,
         "predictions": str(report.predictions_path) if report.predictions_path else None,
         "seconds": round(report.seconds, 3),

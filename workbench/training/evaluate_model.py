@@ -90,7 +90,8 @@ class EvalReport:
     source: Source
     data_file: str
     examples: int  # rows evaluated
-    dropped: dict[str, int] = field(default_factory=dict)  # label the model does not know -> rows
+    dropped: dict[str, int] = field(default_factory=dict)  # label the model does not know -> rows with it
+    dropped_rows: int = 0  # rows left out (a sentence with two unknown tags counts once)
     notes: list[str] = field(default_factory=list)  # the task's warnings (truncation, …)
     predictions_path: Path | None = None
     seconds: float = 0.0  # loading, preparing and evaluating
@@ -309,6 +310,13 @@ def drop_unknown_labels(raw, column: str, id2label: dict[int, str]):
     return raw, keep, dict(unknown.most_common())
 
 
+def dropped_text(rows: int, dropped: dict[str, int]) -> str:
+    """`3 row(s) with labels the model does not know: 'neutral' (2), 'meh' (1)` (rows per label)."""
+    listed = ", ".join(f"{name!r} ({count})" for name, count in list(dropped.items())[:10])
+    more = f" and {len(dropped) - 10} more" if len(dropped) > 10 else ""
+    return f"{rows} row(s) with labels the model does not know: {listed}{more}"
+
+
 def eval_spec(source: Source, task_name: str, raw, batch_size: int | None, max_length: int | None) -> dict:
     """The spec the pipeline reads: the run's (files and row limits cleared), or the defaults with
     the columns guessed from the file; the model's labels; the evaluation batch size."""
@@ -491,12 +499,12 @@ def evaluate(
     raw = load_eval_data(task_object, source.spec["data"], str(data_file), split)
     spec = eval_spec(source, task_name, raw, batch_size, max_length)
     kept, dropped = None, {}
+    original_rows = len(raw["validation"])
     label_column = spec["data"].get("label_column")
     if task_name in LABELLED_TASKS and spec["model"].get("id2label") and label_column in raw["validation"].column_names:
         raw, kept, dropped = drop_unknown_labels(raw, label_column, source.id2label)
         if dropped:
-            listed = ", ".join(f"{name!r} ({rows})" for name, rows in list(dropped.items())[:10])
-            say(f"Left out {sum(dropped.values())} row(s) with labels the model does not know: {listed}")
+            say("Left out " + dropped_text(original_rows - len(kept), dropped))
     tokenizer = load_tokenizer(source)
     try:
         prepared = task_object.prepare(raw, spec, tokenizer_for_prepare(tokenizer, task_name))
@@ -540,6 +548,7 @@ def evaluate(
         data_file=str(data_file),
         examples=len(raw["validation"]),
         dropped=dropped,
+        dropped_rows=0 if kept is None else original_rows - len(kept),
         notes=list(prepared.notes),
         timings={
             "data_s": data_done - started,
