@@ -62,7 +62,7 @@ def read_documents(path: Path, mode: str) -> list[str]:
             f"{path.name} line {line}: not valid UTF-8 (byte 0x{data[error.start]:02x}).",
             hint="Convert the file to UTF-8 first (iconv -f latin1 -t utf-8).",
         ) from None
-    lines = text.splitlines()
+    lines = [line.removesuffix("\r") for line in text.split("\n")]  # only newlines end lines, as in `datasets`
     if mode == "line":
         return [line for line in lines if line.strip()]
     documents, current = [], []
