@@ -13,7 +13,7 @@ the same script. Goal: the workbench's F1 within 1 point of Trainer's.
     python benchmarks/quality_qa.py [--which both|trainer|workbench] [--squad FILE] [--model DIR]
 
 `run(args)` returns one row per side and epoch: {"task", "side", "runner", "epoch", "exact_match",
-"f1", "eval_loss" (workbench), "runtime_s", "train_questions", "eval_questions"};
+"f1", "eval_loss" (workbench), "runtime_s", and the split's article and question counts};
 `benchmarks/task_quality.py --task qa` calls it.
 """
 
@@ -98,9 +98,16 @@ def split_by_article(args, folder: Path) -> tuple[Path, Path, dict]:
     for name, articles in parts.items():
         paths[name] = folder / f"{name}.json"
         paths[name].write_text(json.dumps({"version": document.get("version", "1.1"), "data": articles}))
+
+    def questions(articles: list, limit: int) -> int:
+        count = sum(len(paragraph["qas"]) for article in articles for paragraph in article["paragraphs"])
+        return min(count, limit) if limit else count
+
     info = {
         "train_articles": len(parts["train"]),
         "validation_articles": len(parts["validation"]),
+        "train_questions": questions(parts["train"], option(args, "train_rows")),
+        "eval_questions": questions(parts["validation"], option(args, "eval_rows")),
         "source": str(source),
     }
     return paths["train"], paths["validation"], info
@@ -271,8 +278,6 @@ def run_trainer(args, train_file: Path, validation_file: Path) -> list[dict]:
                     "exact_match": metrics["exact_match"],
                     "f1": metrics["f1"],
                     "runtime_s": paused - started,
-                    "train_questions": len(raw_train),
-                    "eval_questions": len(raw_validation),
                 }
             )
             print("trainer", rows[-1], flush=True)
