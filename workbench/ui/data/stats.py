@@ -15,6 +15,7 @@ from textual.widgets import Button, Input, Label, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from workbench.core.errors import WorkbenchError
+from workbench.ui.data.task_stats_view import TaskStatsView
 
 if TYPE_CHECKING:
     import numpy as np
@@ -117,6 +118,10 @@ class DatasetsStatsView(VerticalScroll):
             yield Button("Compute (s)", id="datasets-stats-compute")
         yield ProgressBar(id="datasets-stats-progress", show_eta=False)
         yield Static("Press s to compute the statistics of this split.", id="datasets-stats-body", markup=False)
+        # Task-shaped data (CoNLL, SQuAD, or a task picked there): its own statistics instead of these.
+        yield TaskStatsView(id="datasets-task-stats").data_bind(
+            DatasetsStatsView.selection, DatasetsStatsView.model_path, DatasetsStatsView.model_name
+        )
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -142,6 +147,14 @@ class DatasetsStatsView(VerticalScroll):
         self.computed_for = None
         self.running = False
         self.show_message(f"Press s to compute the statistics of {split}.")
+        self.query_one(TaskStatsView).show_split(source, split)
+
+    @on(TaskStatsView.TaskChosen)
+    def _task_chosen(self, message: TaskStatsView.TaskChosen) -> None:
+        """With a task, its statistics replace the text and label ones."""
+        message.stop()
+        for widget in ("#datasets-stats-controls", "#datasets-stats-progress", "#datasets-stats-body"):
+            self.query_one(widget).display = message.task is None
 
     def watch_model_path(self) -> None:
         """Token statistics belong to one tokenizer: mark them stale."""
@@ -162,6 +175,9 @@ class DatasetsStatsView(VerticalScroll):
 
     def compute(self, *, force: bool = False) -> None:
         """Compute for this split, columns and model (once, unless forced)."""
+        if self.query_one(TaskStatsView).task is not None:
+            self.query_one(TaskStatsView).compute(force=force)
+            return
         if self.source is None:
             return
         text, pair, label = _columns(self.selection)
