@@ -31,6 +31,7 @@ from workbench.ui.data.prepare import DatasetsPrepareView
 from workbench.ui.data.rows_view import DatasetsRowsView
 from workbench.ui.data.stats import DatasetsStatsView
 from workbench.ui.data.table import DatasetTable
+from workbench.ui.data.task_stats_view import TaskStatsView
 from workbench.ui.messages import ActiveDatasetChanged
 from workbench.ui.palette import PaletteCommand
 from workbench.ui.widgets.code_dialog import CodeDialog
@@ -208,6 +209,7 @@ class DatasetsPane(Vertical, can_focus=True):
         return (
             self.rows_view.query_running
             or self.query_one(DatasetsStatsView).running
+            or self.query_one(TaskStatsView).running
             or self.query_one(DatasetsPrepareView).running
         )
 
