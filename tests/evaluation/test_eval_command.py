@@ -319,3 +319,21 @@ def test_question_answering_on_a_squad_file(tiny_model_dir, tmp_path):  # noqa: 
     assert report.task == "question-answering" and report.examples == 2
     assert {"eval_loss", "exact_match", "f1"} <= set(report.metrics)
     assert sorted(report.records["id"]) == ["q0", "q1"]  # QA keeps the file's own ids
+
+
+def test_regression_has_no_classes_and_no_flips(tiny_model_dir, tmp_path, capsys, monkeypatch):  # noqa: F811
+    import torch
+    import transformers
+
+    model = tmp_path / "regression"
+    config = transformers.BertConfig.from_pretrained(tiny_model_dir, num_labels=1, problem_type="regression")
+    torch.manual_seed(0)
+    transformers.BertForSequenceClassification(config).save_pretrained(model)
+    transformers.AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(model)
+    data = tmp_path / "scores.csv"
+    data.write_text("text,score\n" + "".join(f"good film {i},{i / 4:.2f}\n" for i in range(12)), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(capsys, str(model), "--data", str(data), "--compare", str(model))
+    assert code == 0, err
+    assert "pearsonr" in out and "gold \\ predicted" not in out  # no confusion matrix for regression
+    assert "regression values: no example is right or wrong, so none flipped" in out

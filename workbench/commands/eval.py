@@ -177,6 +177,8 @@ def flips_of(first, second):
     table_a, table_b = records_table(first), records_table(second)
     if table_a is None or table_b is None:
         raise WorkbenchError("the task wrote no per-example predictions to compare")
+    if analysis.is_regression(table_a) or analysis.is_regression(table_b):
+        return None  # no example is right or wrong: the metrics side by side only
     return analysis.flips(table_a, table_b)
 
 
@@ -260,6 +262,9 @@ def print_comparison(first, second, flipped) -> None:
     print(f"A: {describe(first)}")
     print(f"B: {describe(second)}")
     print("\n".join(metrics_lines(first.metrics, second.metrics)))
+    if flipped is None:
+        print("\nregression values: no example is right or wrong, so none flipped")
+        return
     print(
         f"\n{flipped.compared} example(s) compared: A right on {flipped.correct_a}, B right on {flipped.correct_b};"
         f" {flipped.fixed.num_rows} fixed by B (A wrong, B right), {flipped.broken.num_rows} broken by B"
@@ -309,6 +314,7 @@ def json_report(first, second, flipped, seconds: float) -> dict:
     result = report_dict(first)
     if second is not None:
         result["compare"] = report_dict(second)
+    if flipped is not None:
         result["flips"] = {
             "compared": flipped.compared,
             "correct_a": flipped.correct_a,
