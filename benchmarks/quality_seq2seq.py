@@ -14,6 +14,16 @@ The course's recipe (chapter 7, sections 4 and 5): `tokenizer(inputs, text_targe
 max_length=..., truncation=True)`, `DataCollatorForSeq2Seq(tokenizer, model=model)`,
 `Seq2SeqTrainingArguments(predict_with_generate=True, eval_strategy="epoch", weight_decay=0.01)`,
 metrics from the decoded generations with -100 replaced by the pad id.
+
+Measured on one H200 (torch 2.11, transformers 5.17, 2026-12-02), a T5 "small" from a config with
+the embedded WordPiece tokenizer, lr 5e-4, weight decay 0.01, seed 42:
+- translation, all 29,000 Multi30k pairs, batch 64, 3 epochs, greedy, generation_max_length 64:
+  BLEU workbench 11.43 / Trainer 11.24 (+0.19), chrF 33.72 / 33.63, eval_loss 2.407 / 2.409;
+  epochs 1-2: BLEU 7.79 / 7.91, 10.12 / 10.52; training 129 s / 123 s.
+- summarization, DialogSum dev (500) -> test (500, summary1), batch 16, 5 epochs: eval_loss
+  5.232 / 5.265 (0.6%), but a model trained from scratch on 500 dialogues writes nearly the same
+  summary for every input and its ROUGE jumps between epochs (rougeL 6.41 / 7.96 at epoch 5,
+  identical at epochs 1-2): compare summarization from a pretrained checkpoint (--model).
 """
 
 from __future__ import annotations
