@@ -78,7 +78,7 @@ class TaskStatsView(Vertical):
             yield Label("task")
             yield Select(
                 [(TASK_TITLES[name], name) for name in TASKS],
-                prompt="none (text statistics)",
+                prompt="pick a task",
                 id="task-stats-task",
             )
             yield Label("max_length", id="task-stats-max-length-label")
