@@ -112,7 +112,7 @@ class TaskStatsView(Vertical):
         name = SECOND_SETTING.get(task or "", "")
         self.query_one("#task-stats-second-label", Label).update(name)
         for widget in ("#task-stats-max-length-label", "#task-stats-max-length"):
-            self.query_one(widget).display = task is not None
+            self.query_one(widget).display = task not in (None, "language-modeling")  # blocks: block_size only
         for widget in ("#task-stats-second-label", "#task-stats-second"):
             self.query_one(widget).display = bool(name)
         self.query_one("#task-stats-body").display = task is not None
