@@ -255,7 +255,11 @@ def test_a_model_without_a_head_for_the_task(tiny_run, tiny_model_dir, tiny_data
     assert_clean_failure(code, out, err, "trained a sequence-classification head: it has no head for seq2seq")
 
 
-def test_other_bad_arguments(tiny_run, tiny_data, tmp_path, capsys):  # noqa: F811
+def test_other_bad_arguments(tiny_run, tiny_data, tmp_path, capsys, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("WORKBENCH_RUNS_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(capsys, "no-such-run", "--data", str(tiny_data["dev"]))
+    assert_clean_failure(code, out, err, "No run 'no-such-run'", "no model folder 'no-such-run' here")
     code, out, err = run_cli(capsys, str(tiny_run), "--data", str(tmp_path / "missing.csv"))
     assert_clean_failure(code, out, err, "missing.csv: no such file or folder")
     code, out, err = run_cli(capsys, str(tmp_path), "--data", str(tiny_data["dev"]))

@@ -163,7 +163,16 @@ def resolve_source(model_or_run: str | Path, task: str | None = None) -> Source:
         path = embedded_model_path()
     if text and path.is_dir() and not is_run_folder(path):
         return _folder_source(text, path.resolve(), task, default_spec(model=str(path.resolve())))
-    run_dir = resolve_run(text)  # a run folder, id, part of one or `latest`; else its own message
+    try:
+        run_dir = resolve_run(text)  # a run folder, id, part of one or `latest`
+    except WorkbenchError as error:
+        if text and not path.exists() and "/" not in text and not text.startswith((".", "~")):
+            raise WorkbenchError(
+                f"{error.message.rstrip('.')}, and no model folder {text!r} here",
+                hint="Give a run id (`workbench runs`), a run folder, a saved model folder (config.json) or an"
+                " adapter folder (adapter_config.json).",
+            ) from None
+        raise
     spec = complete_spec(load_spec(run_dir / SPEC_FILE))
     final = run_dir / FINAL_DIR
     if not final.is_dir():
