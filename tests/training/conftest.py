@@ -26,7 +26,8 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("tiny-bert")
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + WORDS_POSITIVE + WORDS_NEGATIVE + FILLER
     (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    BertTokenizerFast(vocab_file=str(folder / "vocab.txt")).save_pretrained(folder)
+    # transformers 5 ignores `vocab_file` here (every word became [UNK]): the vocabulary is passed itself.
+    BertTokenizerFast(vocab={word: index for index, word in enumerate(vocab)}).save_pretrained(folder)
     config = BertConfig(
         vocab_size=len(vocab),
         hidden_size=32,
