@@ -10,7 +10,7 @@ Goal: the workbench's entity F1 on CoNLL-2003 validation within 1 point of Train
 
     python benchmarks/quality_ner.py [--which both|trainer|workbench] [--conll DIR] [--train-rows N]
 
-`run(args)` returns one row per side and epoch: {"task", "runner", "epoch", "f1", "precision",
+`run(args)` returns one row per side and epoch: {"task", "side", "runner", "epoch", "f1", "precision",
 "recall", "accuracy", "eval_loss", "runtime_s"}; `benchmarks/task_quality.py` calls it.
 """
 
@@ -43,6 +43,7 @@ DEFAULTS = {
     "seed": 42,
     "max_length": 512,
     "first_subtoken_only": False,
+    "mixed_precision": "no",
     "runs_dir": None,
 }
 
@@ -179,6 +180,8 @@ def run_trainer(args) -> list[dict]:
             report_to="none",
             logging_steps=50,
             disable_tqdm=True,
+            bf16=option(args, "mixed_precision") == "bf16",
+            fp16=option(args, "mixed_precision") == "fp16",
         )
         trainer = Trainer(
             model=model,
@@ -198,6 +201,7 @@ def run_trainer(args) -> list[dict]:
             rows.append(
                 {
                     "task": "ner",
+                    "side": "trainer",
                     "runner": "trainer",
                     "epoch": round(float(entry["epoch"]), 2),
                     **{name: float(entry[f"eval_{name}"]) for name in ("f1", "precision", "recall", "accuracy")},
@@ -232,6 +236,7 @@ def workbench_spec(args) -> dict:
         eval_strategy="epoch",
         logging_steps=50,
         metrics=["f1", "precision", "recall", "accuracy"],
+        mixed_precision=option(args, "mixed_precision"),
         save_total_limit=1,
     )
     return spec
@@ -256,6 +261,7 @@ def run_workbench(args) -> list[dict]:
     return [
         {
             "task": "ner",
+            "side": "workbench",
             "runner": "workbench",
             "epoch": epoch,
             **{name: float(metrics[name]) for name in ("f1", "precision", "recall", "accuracy")},
@@ -312,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--first-subtoken-only", action="store_true", help="label first sub-tokens only (run_ner.py's default)"
     )
+    parser.add_argument("--mixed-precision", choices=["no", "bf16", "fp16"], default=DEFAULTS["mixed_precision"])
     parser.add_argument("--runs-dir", type=Path, help="where the workbench run goes (default: a temporary folder)")
     parser.add_argument("--json", type=Path, help="also write the rows here")
     return parser
