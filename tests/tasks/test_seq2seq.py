@@ -342,3 +342,29 @@ def test_the_evaluator_generates_scores_and_keeps_samples(tmp_path, task, tiny_t
     assert len(result.records["loss"]) == 5 and all(loss > 0 for loss in result.records["loss"])
     assert [sample["input"] for sample in result.samples] == sources[:3]
     assert set(result.samples[0]) == {"input", "reference", "prediction"}
+
+
+def test_a_summarization_spec_without_metrics_is_scored_with_rouge(tmp_path, task, tiny_t5):
+    import torch
+    from transformers import AutoTokenizer
+
+    from workbench.training.spec import complete_spec
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_t5)
+    path = tmp_path / "dialogues.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in DIALOGUES), encoding="utf-8")
+    given = {"model": {"name_or_path": str(tiny_t5), "head": "seq2seq"}, "data": {"train_file": str(path),
+             "validation_file": str(path), "source_column": "dialogue", "target_column": "summary"}}  # fmt: skip
+    spec = complete_spec(given)  # no training.metrics: the task's defaults for this data
+    assert spec["training"]["metrics"] == ["rouge1", "rouge2", "rougeL", "rougeLsum"]
+    spec["training"]["generation_max_length"] = 5
+    prepared = task.prepare(task.load_raw(spec["data"]), spec, tokenizer)
+    model = task.load_model(spec, str(tiny_t5), HeadLabels()).eval()
+    batch = task.collator(tokenizer, None, model)([prepared.validation[i] for i in range(4)])
+    evaluator = task.evaluator(prepared, spec, tokenizer, None)
+    with torch.no_grad():
+        evaluator.add(batch, model(**batch), model)
+    result = evaluator.finish(1.0)
+    assert set(result.metrics) == {"rouge1", "rouge2", "rougeL", "rougeLsum"}
+    assert result.records["input"] == [row["dialogue"] for row in DIALOGUES[:4]]
+    assert len(result.records["score"]) == 4  # ROUGE-L per example
