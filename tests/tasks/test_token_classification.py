@@ -371,6 +371,69 @@ def test_group_entities_equals_the_pipeline(ner_model_dir, aggregation):
     assert found >= 4  # the random head does predict entities, so the comparison compares something
 
 
+@pytest.fixture(scope="module")
+def bpe_model():
+    """A byte-level BPE (no continuing-subword prefix: the pipeline's fallback heuristic) and a
+    tiny RoBERTa token classifier with a random head."""
+    import torch
+    from tokenizers import ByteLevelBPETokenizer
+    from tokenizers.processors import RobertaProcessing
+    from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaForTokenClassification
+
+    texts = ["alice visited paris and london today .", "bob works for acme in new york , the big city"] * 5
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(texts, vocab_size=300, min_frequency=1, special_tokens=["<s>", "<pad>", "</s>", "<unk>"])
+    bpe._tokenizer.post_processor = RobertaProcessing(("</s>", 2), ("<s>", 0))
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=bpe._tokenizer, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>"
+    )
+    labels = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+    config = RobertaConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=130,
+        initializer_range=0.5,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        pad_token_id=1,
+    )
+    torch.manual_seed(0)
+    return tokenizer, RobertaForTokenClassification(config).eval()
+
+
+@pytest.mark.parametrize("aggregation", ["simple", "first", "max"])
+def test_group_entities_equals_the_pipeline_with_a_byte_level_bpe(bpe_model, aggregation):
+    import warnings
+
+    import torch
+    from transformers import pipeline
+
+    tokenizer, model = bpe_model
+    ner = pipeline("token-classification", model=model, tokenizer=tokenizer, aggregation_strategy=aggregation)
+    found = 0
+    for text in ["alice visited parisian londoners today .", "bobby works for acmecorp in new york"]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Tokenizer does not support real words, using fallback heuristic"
+            expected = ner(text)
+        encoded = tokenizer(text, return_tensors="pt", return_offsets_mapping=True, return_special_tokens_mask=True)
+        offsets = encoded.pop("offset_mapping")[0].tolist()
+        special = encoded.pop("special_tokens_mask")[0].tolist()
+        with torch.no_grad():
+            logits = model(**encoded).logits[0]
+        ours = group_entities(
+            text, tokenizer, encoded["input_ids"][0], offsets, special, logits, model.config.id2label, aggregation
+        )
+        assert [(e["entity_group"], e["word"], e["start"], e["end"]) for e in ours] == [
+            (e["entity_group"], e["word"], e["start"], e["end"]) for e in expected
+        ]
+        assert [e["score"] for e in ours] == pytest.approx([float(e["score"]) for e in expected], abs=1e-5)
+        found += len(ours)
+    assert found
+
+
 def test_predict_reports_entities_with_type_score_and_offsets(ner_model_dir):
     from workbench.core.models.heads import head_kind
     from workbench.core.models.inference import PlaygroundInput, predict
