@@ -341,3 +341,26 @@ def test_regression_has_no_classes_and_no_flips(tiny_model_dir, tmp_path, capsys
     assert code == 0, err
     assert "pearsonr" in out and "gold \\ predicted" not in out  # no confusion matrix for regression
     assert "regression values: no example is right or wrong, so none flipped" in out
+
+
+def test_a_file_without_the_columns_a_model_folder_needs(tiny_run, tmp_path, capsys):
+    final = tiny_run / "final"
+    numbers = tmp_path / "numbers.csv"
+    numbers.write_text("a,b\n1,2\n3,4\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, str(final), "--data", str(numbers))
+    assert_clean_failure(code, out, err, "no column of the file can be its text or label", "Columns: a, b.")
+    unlabelled = tmp_path / "unlabelled.csv"
+    unlabelled.write_text("text\ngood film\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, str(final), "--data", str(unlabelled))
+    assert_clean_failure(code, out, err, "no column of the file can be its label")
+
+
+def test_a_run_without_a_final_model(tiny_run, tiny_data, tmp_path, capsys):  # noqa: F811
+    import shutil
+
+    unfinished = tmp_path / "unfinished"
+    unfinished.mkdir()
+    for name in ("spec.toml", "events.jsonl"):
+        shutil.copy(tiny_run / name, unfinished / name)
+    code, out, err = run_cli(capsys, str(unfinished), "--data", str(tiny_data["dev"]))
+    assert_clean_failure(code, out, err, "run unfinished has no final model")

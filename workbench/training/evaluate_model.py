@@ -60,6 +60,11 @@ ADAPTER_TASKS = {
     "SEQ_2_SEQ_LM": "seq2seq",
 }
 LABELLED_TASKS = ("sequence-classification", "token-classification")
+# data.* keys a file must fill for the task to be evaluated (the gold labels included)
+REQUIRED_COLUMNS = {
+    "sequence-classification": ("text_column", "label_column"),
+    "token-classification": ("text_column", "label_column"),
+}
 
 
 @dataclass
@@ -340,7 +345,20 @@ def eval_spec(source: Source, task_name: str, raw, batch_size: int | None, max_l
     if source.run_dir is None:  # a model or adapter folder: the columns guessed from the file
         model["head"] = task_name
         training["metrics"] = task_default_metrics(task_name)
-        data.update(get_task(task_name).guess_data({"train": raw["validation"]}))
+        guessed = get_task(task_name).guess_data({"train": raw["validation"]})
+        missing = [key for key in REQUIRED_COLUMNS.get(task_name, ()) if key in guessed and not guessed[key]]
+        if missing:
+            columns = ", ".join(raw["validation"].column_names)
+            raise WorkbenchError(
+                f"{source.model_path} is a {task_name} model, and no column of the file can be its"
+                f" {' or '.join(key.removesuffix('_column') for key in missing)}",
+                hint=f"Columns: {columns}. It needs "
+                + {
+                    "sequence-classification": "a text column and a label column (class names or ids).",
+                    "token-classification": "a column of token lists and one of tag lists (or a CoNLL file).",
+                }[task_name],
+            )
+        data.update(guessed)
         limit = position_limit(source.config, read_json(source.model_path / "tokenizer_config.json"))
         if limit is not None and max_length is None:
             data["max_length"] = min(data["max_length"], limit)
@@ -521,6 +539,13 @@ def evaluate(
         settings = "the run's spec.toml" if source.run_dir is not None else "the columns guessed from the file"
         hint = f"{error.hint + ' ' if error.hint else ''}({settings})"
         raise WorkbenchError(f"{data_file}: {error.message}", hint=hint) from None
+    except (KeyError, ValueError, TypeError) as error:  # a column the task's code expected and the file lacks
+        chosen = {key: value for key, value in spec["data"].items() if key.endswith("_column") and value}
+        raise WorkbenchError(
+            f"{data_file}: cannot prepare it for {task_name} ({type(error).__name__}: {error})",
+            hint=f"Columns: {', '.join(raw['validation'].column_names)}; used: "
+            + (", ".join(f"data.{key} = {value!r}" for key, value in chosen.items()) or "none"),
+        ) from None
     check_head_size(source, task_name, prepared.labels, say)
     data_done = time.perf_counter()
     if prepared.validation is None or len(prepared.validation) == 0:
