@@ -279,3 +279,13 @@ def test_rows_as_the_task_reads_them():
     assert marked == "[[Rollo]] led the raiders."
     assert task_stats.task_for_format("conll") == "token-classification"
     assert task_stats.task_for_format("csv") is None
+
+
+def test_progress_reaches_the_row_count(tokenizer):
+    import datasets
+
+    texts = datasets.Dataset.from_dict({"text": [f"document number {i}" for i in range(2_500)]})
+    calls: list[tuple[int, int]] = []
+    stats = task_stats.compute("language-modeling", texts, tokenizer, 128, 16, progress=lambda *a: calls.append(a))
+    assert stats.documents == 2_500
+    assert calls == [(1_000, 2_500), (2_000, 2_500), (2_500, 2_500)]

@@ -22,7 +22,11 @@ from typing import TYPE_CHECKING, Any
 from workbench.core.errors import WorkbenchError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import numpy as np
+
+    Progress = Callable[[int, int], None]
 
 TASKS = ("token-classification", "question-answering", "language-modeling", "seq2seq")
 TASK_TITLES = {
@@ -68,9 +72,12 @@ def _summary(lengths: np.ndarray) -> str:
     )
 
 
-def _batched(values: list, size: int = BATCH):
+def _batched(values: list, size: int = BATCH, progress: Progress | None = None):
+    """`values` `size` at a time; `progress(done, total)` after each chunk."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
+        if progress is not None:
+            progress(min(start + size, len(values)), len(values))
 
 
 # -- token classification -----------------------------------------------------------------------
@@ -157,6 +164,7 @@ def token_stats(
     *,
     ids: list[str] | None = None,
     source: str = "the data",
+    progress: Progress | None = None,
 ) -> TokenStats:
     import numpy as np
 
@@ -175,7 +183,7 @@ def token_stats(
     if scheme == "IOB":
         scheme = iob_variant(tags)
     lengths = []
-    for chunk in _batched(tokens):
+    for chunk in _batched(tokens, progress=progress):
         encoded = tokenizer([list(words) for words in chunk], is_split_into_words=True, truncation=False)
         lengths.extend(len(row) for row in encoded["input_ids"])
     lengths = np.asarray(lengths, dtype=np.int64)
@@ -268,6 +276,8 @@ def qa_stats(
     tokenizer,
     max_length: int = 384,
     stride: int = 128,
+    *,
+    progress: Progress | None = None,
 ) -> QAStats:
     """Windows and lost answers exactly as `question_answering.prepare` builds them."""
     from workbench.core.tasks import question_answering as qa
@@ -298,7 +308,7 @@ def qa_stats(
     holds = [False] * len(ids)
     bad = set(mismatch)
     context_id = 1 if qa.question_first(tokenizer) else 0
-    for chunk in _batched(kept):
+    for chunk in _batched(kept, progress=progress):
         encoded = qa.tokenize_windows(
             tokenizer, [questions[r] for r in chunk], [contexts[r] for r in chunk], max_length, used_stride
         )
@@ -371,7 +381,7 @@ class LMStats:
         return lines
 
 
-def lm_stats(texts: list[Any], tokenizer, block_size: int = 128) -> LMStats:
+def lm_stats(texts: list[Any], tokenizer, block_size: int = 128, *, progress: Progress | None = None) -> LMStats:
     """Tokens per document and the blocks `group_texts` makes of them (the texts concatenated
     `GROUP_BATCH` at a time, each group's remainder dropped)."""
     import numpy as np
@@ -383,7 +393,7 @@ def lm_stats(texts: list[Any], tokenizer, block_size: int = 128) -> LMStats:
     kept = [text for text in texts if isinstance(text, str) and text.strip()]
     lengths = []
     with quiet_length_warning():
-        for chunk in _batched(kept):
+        for chunk in _batched(kept, progress=progress):
             lengths.extend(len(row) for row in tokenizer(chunk)["input_ids"])
     lengths = np.asarray(lengths, dtype=np.int64)
     blocks = dropped = 0
@@ -450,6 +460,7 @@ def seq2seq_stats(
     source_column: str = "source",
     target_column: str = "target",
     prefix: str = "",
+    progress: Progress | None = None,
 ) -> Seq2SeqStats:
     """Lengths as seq2seq's prepare tokenizes (sources with the prefix, targets as `text_target`)."""
     import numpy as np
@@ -460,7 +471,7 @@ def seq2seq_stats(
         if source is not None and target is not None and str(source).strip() and str(target).strip()
     ]
     source_lengths, target_lengths = [], []
-    for chunk in _batched(rows):
+    for chunk in _batched(rows, progress=progress):
         encoded = tokenizer([prefix + source for source, _ in chunk], return_token_type_ids=False)
         source_lengths.extend(len(ids) for ids in encoded["input_ids"])
         encoded = tokenizer(text_target=[target for _, target in chunk], return_token_type_ids=False)
@@ -496,7 +507,7 @@ def _column(rows, name: str) -> list:
     return rows.column(name).to_pylist()
 
 
-def compute(task: str, data, tokenizer, max_length: int, second: int, *, source: str = "the data"):
+def compute(task: str, data, tokenizer, max_length: int, second: int, *, source: str = "the data", progress=None):
     """The statistics of `task` on one split (`RowSource` or `datasets.Dataset`); `second` is the
     QA doc_stride, the LM block_size or the seq2seq max_target_length (unused for tokens)."""
     from workbench.core.data.rows import rows_of
@@ -524,7 +535,9 @@ def compute(task: str, data, tokenizer, max_length: int, second: int, *, source:
                 raise WorkbenchError(f"{source}: the tags in {tags_name!r} are ids with no names")
             tags = [[names[tag] for tag in row] for row in tags]
         ids = [str(value) for value in _column(rows, "id")] if "id" in rows.column_names else None
-        return token_stats(_column(rows, words_name), tags, tokenizer, max_length, ids=ids, source=source)
+        return token_stats(
+            _column(rows, words_name), tags, tokenizer, max_length, ids=ids, source=source, progress=progress
+        )
     if task == "question-answering":
         from workbench.core.tasks.question_answering import TASK
 
@@ -539,14 +552,14 @@ def compute(task: str, data, tokenizer, max_length: int, second: int, *, source:
         id_name = guess.get("id_column") or ""
         ids = [str(v) for v in _column(rows, id_name)] if id_name else [str(i + 1) for i in range(rows.num_rows)]
         questions, contexts, answers = (_column(rows, name) for name in names)
-        return qa_stats(ids, questions, contexts, answers, tokenizer, max_length, second)
+        return qa_stats(ids, questions, contexts, answers, tokenizer, max_length, second, progress=progress)
     if task == "language-modeling":
         from workbench.core.tasks.language_modeling import LanguageModeling
 
         column = LanguageModeling().guess_data({"train": sample})["text_column"]
         if not column:
             raise WorkbenchError(f"{source}: no text column", hint=f"Columns: {', '.join(rows.column_names)}.")
-        return lm_stats(_column(rows, column), tokenizer, second or max_length)
+        return lm_stats(_column(rows, column), tokenizer, second or max_length, progress=progress)
     if task == "seq2seq":
         from workbench.core.tasks import seq2seq
 
@@ -564,6 +577,7 @@ def compute(task: str, data, tokenizer, max_length: int, second: int, *, source:
                 second,
                 source_column=first,
                 target_column=second_lang,
+                progress=progress,
             )
         source_column, target_column = seq2seq.text_columns({}, sample)
         return seq2seq_stats(
@@ -574,6 +588,7 @@ def compute(task: str, data, tokenizer, max_length: int, second: int, *, source:
             second,
             source_column=source_column,
             target_column=target_column,
+            progress=progress,
         )
     raise WorkbenchError(f"No statistics for the task {task!r}", hint=f"Tasks: {', '.join(TASKS)}.")
 

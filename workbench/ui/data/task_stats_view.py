@@ -53,6 +53,15 @@ class TaskStatsView(Vertical):
         task: str | None
 
     @dataclass
+    class Progressed(Message):
+        serial: int
+        done: int
+        total: int
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, TaskStatsView.Progressed)
+
+    @dataclass
     class Computed(Message):
         serial: int
         result: Any
@@ -192,7 +201,14 @@ class TaskStatsView(Vertical):
 
         try:
             tokenizer = load_hf_tokenizer(self.model_path)
-            result = task_stats.compute(task, source, tokenizer, max_length, second, source=where)
+            worker = get_current_worker()
+
+            def progress(done: int, total: int) -> None:
+                if worker.is_cancelled:
+                    raise WorkbenchError("cancelled")  # a newer computation replaced this one
+                self.post_message(self.Progressed(serial, done, total))
+
+            result = task_stats.compute(task, source, tokenizer, max_length, second, source=where, progress=progress)
             examples = example_lines(task, source, result)
         except WorkbenchError as error:
             self.post_message(self.Failed(serial, str(error)))
@@ -202,6 +218,14 @@ class TaskStatsView(Vertical):
             return
         if not get_current_worker().is_cancelled:
             self.post_message(self.Computed(serial, result, examples))
+
+    @on(Progressed)
+    def _progressed(self, message: Progressed) -> None:
+        message.stop()
+        if message.serial == self.serial and self.running:
+            self.query_one("#task-stats-body", Static).update(
+                f"Computing the {self._title()} statistics … {message.done:,} of {message.total:,}"
+            )
 
     @on(Computed)
     def _computed(self, message: Computed) -> None:
