@@ -253,7 +253,11 @@ def load_eval_data(task, data: dict, data_file: str, split: str | None):
         # A task with its own reader (parallel text, CoNLL, raw text) may need the train file to find
         # the format; the shared reader opens the file once, as the validation split.
         train_file = str(path) if type(task).load_raw is not Task.load_raw else ""
-        loaded = task.load_raw({**data, "train_file": train_file, "validation_file": str(path), "dataset": ""})
+        try:
+            loaded = task.load_raw({**data, "train_file": train_file, "validation_file": str(path), "dataset": ""})
+        except WorkbenchError as error:  # the spec keys mean nothing here: the file is --data
+            message = error.message.removeprefix("data.validation_file: ").removeprefix("data.train_file: ")
+            raise WorkbenchError(message, hint=error.hint) from None
         validation = loaded["validation"] if "validation" in loaded else loaded["train"]
     if len(validation) == 0:
         raise WorkbenchError(f"{data_file}: no rows to evaluate")
