@@ -192,20 +192,15 @@ class WorkbenchApp(App[int]):
 
     @on(SendToTokenizer)
     async def _send_to_tokenizer(self, message: SendToTokenizer) -> None:
-        await self._route(
-            "tokenizer",
-            "show_text",
-            message.text,
-            message.pair,
-            message.source,
-            message.max_length,
-            message.truncation,
-            message.windows,
-        )
+        args: tuple = (message.text, message.pair)
+        if message.source or message.max_length:  # the Errors view's jump: the run's tokenizer and its cut
+            args += (message.source, message.max_length, message.truncation, message.windows)
+        await self._route("tokenizer", "show_text", *args)
 
     @on(OpenModelRequested)
     async def _open_model(self, message: OpenModelRequested) -> None:
-        await self._route("models", "open_model", message.path, message.text, message.pair)
+        example = (message.text, message.pair) if message.text is not None else ()  # the Errors view's example
+        await self._route("models", "open_model", message.path, *example)
 
     @on(DatasetRowRequested)
     async def _dataset_row(self, message: DatasetRowRequested) -> None:

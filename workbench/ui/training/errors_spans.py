@@ -80,7 +80,7 @@ class TokenAnalysis:
     types: list[str]  # entity types, sorted
     scores: list[ClassScore] = field(default_factory=list)
     averages: list[ClassScore] = field(default_factory=list)  # micro, macro, weighted
-    scheme: str = "IOB2"
+    scheme: str = "IOB"
 
 
 def tags_of(value) -> list[str]:
@@ -107,14 +107,14 @@ def is_qa_table(table: pa.Table, head: str | None) -> bool:
 
 
 def scheme_of(sequences: list[list[str]]) -> str:
-    """IOB2 unless the tags use E-/S- (IOBES) or L-/U- (BILOU): those are scored in seqeval's strict mode,
-    as the evaluator does."""
+    """IOB (IOB1 or IOB2: seqeval's default mode) unless the tags use E-/S- (IOBES) or L-/U- (BILOU):
+    those are scored in seqeval's strict mode, as the evaluator does."""
     prefixes = {tag[:2] for tags in sequences[:2000] for tag in tags}
     if prefixes & {"L-", "U-"}:
         return "BILOU"
     if prefixes & {"E-", "S-"}:
         return "IOBES"
-    return "IOB2"
+    return "IOB"
 
 
 def compare_entities(gold: list[str], predicted: list[str]) -> list[Span]:
@@ -123,6 +123,8 @@ def compare_entities(gold: list[str], predicted: list[str]) -> list[Span]:
     from seqeval.metrics.sequence_labeling import get_entities
 
     gold_entities = set(get_entities(gold))
+    if predicted == gold:  # most sentences: one pass, every entity found
+        return sorted((Span(start, end, label, "correct") for label, start, end in gold_entities), key=_order)
     predicted_entities = set(get_entities(predicted))
     extra = {(start, end): label for label, start, end in predicted_entities - gold_entities}
     spans = [Span(start, end, label, "correct") for label, start, end in gold_entities & predicted_entities]
@@ -133,17 +135,60 @@ def compare_entities(gold: list[str], predicted: list[str]) -> list[Span]:
         else:
             spans.append(Span(start, end, label, "missed"))
     spans += [Span(start, end, label, "spurious") for (start, end), label in extra.items()]
-    return sorted(spans, key=lambda span: (span.start, span.end, span.kind))
+    return sorted(spans, key=_order)
+
+
+def _order(span: Span) -> tuple:
+    return span.start, span.end, span.kind
+
+
+def type_scores(spans: list[list[Span]]) -> tuple[list[ClassScore], list[ClassScore]]:
+    """Precision, recall, F1 and support per entity type, then the micro, macro and weighted averages:
+    seqeval's classification_report in its default (conlleval) mode, counted from the spans already found
+    (classification_report would extract every entity four more times)."""
+    from collections import Counter
+
+    from workbench.core.evaluation.analysis import ClassScore
+
+    found, predicted, gold = Counter(), Counter(), Counter()
+    for row in spans:
+        for span in row:
+            if span.kind == "correct":
+                found[span.label] += 1
+                predicted[span.label] += 1
+                gold[span.label] += 1
+            elif span.kind == "missed":
+                gold[span.label] += 1
+            elif span.kind == "spurious":
+                predicted[span.label] += 1
+            else:
+                gold[span.label] += 1
+                predicted[span.predicted] += 1
+
+    def score(label: str, tp: int, pred: int, true: int) -> ClassScore:
+        precision = tp / pred if pred else 0.0
+        recall = tp / true if true else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return ClassScore(label, precision, recall, f1, true)
+
+    scores = [score(label, found[label], predicted[label], gold[label]) for label in sorted(set(gold) | set(predicted))]
+    if not scores:
+        return [], []
+    total = sum(gold.values())
+    averages = [score("micro average", sum(found.values()), sum(predicted.values()), total)]
+    means = [sum(getattr(s, name) for s in scores) / len(scores) for name in ("precision", "recall", "f1")]
+    averages.append(ClassScore("macro average", *means, total))
+    weighted = [
+        sum(getattr(s, name) * s.support for s in scores) / total if total else 0.0
+        for name in ("precision", "recall", "f1")
+    ]
+    averages.append(ClassScore("weighted average", *weighted, total))
+    return scores, averages
 
 
 def analyse_tokens(table: pa.Table) -> tuple[TokenAnalysis, dict[str, list]]:
     """The spans of every record, the per-type scores, and the columns to add to the table (missed,
     spurious, wrong_type, errors per record)."""
-    import warnings
-
-    from seqeval.metrics import classification_report
-
-    from workbench.core.evaluation.analysis import ClassScore
 
     gold = [tags_of(value) for value in table.column("gold").to_pylist()]
     predicted = [tags_of(value) for value in table.column("predicted").to_pylist()]
@@ -154,11 +199,31 @@ def analyse_tokens(table: pa.Table) -> tuple[TokenAnalysis, dict[str, list]]:
     counts = {name: [sum(span.kind == name for span in row) for row in spans] for name, _ in ERROR_KINDS}
     counts["errors"] = [sum(values) for values in zip(*(counts[name] for name, _ in ERROR_KINDS))]
     scheme = scheme_of(gold)
-    options: dict = {}
-    if scheme != "IOB2":
-        from seqeval import scheme as schemes
+    if scheme == "IOB":
+        scores, averages = type_scores(spans)
+    else:
+        scores, averages = _strict_scores(gold, predicted, scheme)
+    analysis = TokenAnalysis(
+        spans=spans,
+        tags=[len(tags) for tags in gold],
+        types=sorted({name for row in spans for span in row for name in (span.label, span.predicted) if name}),
+        scores=scores,
+        averages=averages,
+        scheme=scheme,
+    )
+    return analysis, counts
 
-        options = {"mode": "strict", "scheme": getattr(schemes, scheme)}
+
+def _strict_scores(gold: list[list[str]], predicted: list[list[str]], scheme: str):
+    """IOBES and BILOU tags: seqeval's classification_report in strict mode (as the evaluator scores them)."""
+    import warnings
+
+    from seqeval import scheme as schemes
+    from seqeval.metrics import classification_report
+
+    from workbench.core.evaluation.analysis import ClassScore
+
+    options = {"mode": "strict", "scheme": getattr(schemes, scheme)}
     report: dict = {}
     if any(gold):
         with warnings.catch_warnings():
@@ -171,15 +236,7 @@ def analyse_tokens(table: pa.Table) -> tuple[TokenAnalysis, dict[str, list]]:
 
     averages = ("micro avg", "macro avg", "weighted avg")
     scores = [score(label, values) for label, values in report.items() if label not in averages]
-    analysis = TokenAnalysis(
-        spans=spans,
-        tags=[len(tags) for tags in gold],
-        types=sorted({name for row in spans for span in row for name in (span.label, span.predicted) if name}),
-        scores=scores,
-        averages=[score(label.replace(" avg", " average"), report[label]) for label in averages if label in report],
-        scheme=scheme,
-    )
-    return analysis, counts
+    return scores, [score(label.replace(" avg", " average"), report[label]) for label in averages if label in report]
 
 
 def _annotation(span: Span) -> str:
@@ -306,9 +363,12 @@ def analyse_qa(table: pa.Table) -> tuple[QAAnalysis, dict[str, list]]:
     starts = table.column("start").to_pylist() if "start" in table.column_names else [None] * table.num_rows
     analysis = QAAnalysis([], [])
     for context, answers, guess, start in zip(contexts, golds, predicted, starts):
+        guess_tokens = squad_metric.normalize_answer(guess).split()
+        scored = [(_f1(guess_tokens, squad_metric.normalize_answer(a).split()), a) for a in answers]
         if answers:
-            exact = squad_metric.best_over_answers(squad_metric.exact_match_score, guess, answers)
-            f1 = squad_metric.best_over_answers(squad_metric.f1_score_v2, guess, answers)
+            normal = " ".join(guess_tokens)
+            exact = max(float(normal == squad_metric.normalize_answer(a)) for a in answers)
+            f1 = max(value for value, _ in scored)
         else:  # SQuAD 2.0: no answer is right only when the model gives none
             exact = f1 = float(not guess.strip())
         analysis.exact.append(float(exact))
@@ -320,8 +380,7 @@ def analyse_qa(table: pa.Table) -> tuple[QAAnalysis, dict[str, list]]:
             span = locate(context, guess, start if start is not None else -1)
         analysis.predicted_spans.append(span)
         near = span[0] if span else -1
-        best = max(answers, key=lambda answer: squad_metric.f1_score(guess, answer), default=None)
-        ordered = [best] + [answer for answer in answers if answer != best] if best is not None else []
+        ordered = [answer for _, answer in sorted(scored, key=lambda pair: -pair[0])]  # the best-matching first
         analysis.gold_spans.append(next((found for a in ordered if (found := locate(context, a, near))), None))
     count = max(1, table.num_rows)
     windows = table.column("windows").to_pylist() if "windows" in table.column_names else []
@@ -335,6 +394,19 @@ def analyse_qa(table: pa.Table) -> tuple[QAAnalysis, dict[str, list]]:
         several = sum(1 for value in windows if (value or 0) > 1)
         analysis.summary.append(("questions over >1 window", f"{several:,} (up to {max(v or 0 for v in windows)})"))
     return analysis, {"exact": analysis.exact, "f1": analysis.f1}
+
+
+def _f1(predicted: list[str], gold: list[str]) -> float:
+    """SQuAD 2.0's token F1 (squad_metric.f1_score_v2) over answers already normalised and split."""
+    from collections import Counter
+
+    if not predicted or not gold:
+        return float(predicted == gold)
+    same = sum((Counter(predicted) & Counter(gold)).values())
+    if same == 0:
+        return 0.0
+    precision, recall = same / len(predicted), same / len(gold)
+    return 2 * precision * recall / (precision + recall)
 
 
 def marked_context(
@@ -352,10 +424,14 @@ def marked_context(
     spans = [span for span in (gold, predicted) if span is not None]
     low = min((start for start, _ in spans), default=0)
     high = max((end for _, end in spans), default=min(len(context), 2 * around))
-    if width is not None:
-        begin = max(0, low - BEFORE)
-        end = min(len(context), max(begin + width, high))
-        end = min(end, begin + width)
+    if width is not None:  # one cell: from a little before the first answer, room left for the "…" marks
+        begin = max(0, low - BEFORE) if len(context) > width else 0
+        if begin and len(context) - begin < width - 1:  # near the end: fill the cell from the end back
+            begin = len(context) - (width - 1)
+        room = width - (1 if begin else 0)
+        end = min(len(context), begin + room)
+        if end < len(context):
+            end -= 1
     else:
         begin, end = max(0, low - around), min(len(context), high + around)
     text = Text(context[begin:end], no_wrap=width is not None)

@@ -30,7 +30,8 @@ class CodeDialog(ModalScreen[None]):
     """
     BINDINGS = [
         Binding("escape", "close", "Close", id="code.close", tooltip="Close the code"),
-        Binding("ctrl+y", "copy", "Copy all", id="code.copy", tooltip="Copy the code to the clipboard"),
+        # priority: the focused TextArea would take ctrl+y (redo) first
+        Binding("ctrl+y", "copy", "Copy all", id="code.copy", tooltip="Copy the code to the clipboard", priority=True),
     ]
 
     def __init__(
