@@ -175,3 +175,25 @@ def test_pushing_an_adapter_run_uploads_the_adapter_and_its_peft_card(hub, monke
     card = ModelCard(hub.file("alice/bert-lora", "README.md").decode())
     assert card.data.library_name == "peft" and card.data.base_model == "google-bert/bert-base-uncased"
     assert 'PeftModel.from_pretrained(base, "alice/bert-lora")' in card.text
+
+
+def test_a_classification_card_carries_the_confusion_matrix_of_the_kept_predictions(run_dir):
+    from workbench.core.runs import predictions
+    from workbench.core.runs.protocol import Evaluation, EventWriter
+
+    records = {
+        "id": list(range(6)),
+        "input": ["a"] * 6,
+        "gold": ["no", "no", "no", "yes", "yes", "yes"],
+        "predicted": ["no", "no", "yes", "yes", "yes", "no"],
+        "score": [0.9] * 6,
+        "loss": [0.1] * 6,
+    }
+    path = predictions.write(run_dir, 40, records, keep=3)
+    writer = EventWriter(run_dir / "events.jsonl")
+    writer.emit(Evaluation(step=40, epoch=1.0, metrics={"eval_loss": 0.5}, predictions=str(path.relative_to(run_dir))))
+    writer.close()
+    text = str(card_of(run_dir))
+    assert "Confusion matrix (gold in rows, predicted in columns)" in text
+    assert "gold \\ predicted  no  yes" in text
+    assert "| yes | 0.6667 | 0.6667 | 0.6667 | 3 |" in text  # per class: 2 of 3 right each way

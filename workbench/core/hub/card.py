@@ -179,6 +179,9 @@ class CardFacts:
     versions: dict[str, str] = field(default_factory=dict)
     train_examples: int | None = None
     run_id: str | None = None
+    confusion: str = ""  # classification: the last kept evaluation's confusion matrix, as text
+    per_class: str = ""  # ... and its per-class precision/recall/F1 (a Markdown table)
+    confusion_step: int | None = None
 
 
 def _metric_name(key: str) -> str:
@@ -336,7 +339,32 @@ def card_facts(source: PushSource, repo_id: str = "") -> CardFacts:
         facts.final_metrics = dict(facts.evaluations[-1]["metrics"])
     facts.metric_ids = metric_ids(head, [k for k in facts.final_metrics if k not in NOT_METRICS])
     facts.versions = _versions(source, events) if source.run_dir is not None else {}
+    if head == "sequence-classification" and source.run_dir is not None:
+        _add_confusion(facts, source.run_dir, events)
     return facts
+
+
+def _add_confusion(facts: CardFacts, run_dir: Path, events: list) -> None:
+    """The confusion matrix and per-class scores of the newest evaluation whose predictions were kept."""
+    from workbench.core.errors import WorkbenchError
+    from workbench.core.evaluation import analysis
+    from workbench.core.runs.protocol import Evaluation
+
+    for event in reversed([e for e in events if isinstance(e, Evaluation) and e.predictions]):
+        path = run_dir / event.predictions
+        if not path.is_file():
+            continue
+        try:
+            table = analysis.read_predictions(path)
+            if analysis.is_regression(table):
+                return
+            matrix = analysis.confusion_matrix(table)
+        except (WorkbenchError, OSError, ValueError):
+            return  # a card without the matrix rather than no card
+        facts.confusion = analysis.confusion_matrix_text(matrix)
+        facts.per_class = analysis.per_class_table_markdown(analysis.per_class_scores(matrix))
+        facts.confusion_step = event.step
+        return
 
 
 def _fmt(value) -> str:
@@ -409,6 +437,9 @@ def _body(facts: CardFacts, repo_id: str = "") -> str:
         if loss is not None:
             lines.append(f"- Loss: {_fmt(loss)}")
         lines += [f"- {_title(k)}: {_fmt(v)}" for k, v in facts.final_metrics.items() if k not in NOT_METRICS]
+    if facts.confusion:
+        lines += ["", f"Per class, on the evaluation set at step {facts.confusion_step}:", "", facts.per_class]
+        lines += ["", "Confusion matrix (gold in rows, predicted in columns):", "", "```", facts.confusion, "```"]
     lines += ["", "## Intended uses & limitations", ""]
     task = TASK_NAMES.get(facts.pipeline_tag or "", "")
     if facts.labels:
