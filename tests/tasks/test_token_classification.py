@@ -40,7 +40,10 @@ def tiny_ner_model(folder: Path, labels: list[str] = COURSE_LABELS, initializer_
     folder.mkdir(parents=True, exist_ok=True)
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ","] + PEOPLE + PLACES + ORGS + FILLER + PIECES
     (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    BertTokenizerFast(vocab_file=str(folder / "vocab.txt")).save_pretrained(folder)
+    # transformers 5 ignores `vocab_file` here (every word became [UNK]): the vocabulary is passed itself.
+    tokenizer = BertTokenizerFast(vocab={word: index for index, word in enumerate(vocab)})
+    assert tokenizer.tokenize("carols washton") == ["carol", "##s", "wash", "##ton"]
+    tokenizer.save_pretrained(folder)
     config = BertConfig(
         vocab_size=len(vocab),
         hidden_size=32,
