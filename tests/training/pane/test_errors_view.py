@@ -657,3 +657,40 @@ def test_question_answering_snapshot(snap_compare, span_runs):
         await open_view(pilot, span_runs / QA_RUN)
 
     assert snap_compare(make_app(probe_hub_on_start=False), terminal_size=SIZE, run_before=opened)
+
+
+def test_iobes_tags_are_scored_in_strict_mode_and_found_without_a_head(tmp_path):
+    """A `workbench eval` file without metadata: tag sequences make it token classification; E-/S- tags
+    are scored as the evaluator scores them (seqeval's strict mode)."""
+    from seqeval.metrics import classification_report
+    from seqeval.scheme import IOBES
+
+    from workbench.ui.training.errors_parts import load_errors
+
+    gold = ["S-PER O B-LOC E-LOC O", "B-ORG I-ORG E-ORG O", "O S-MISC O", "S-LOC O O"]
+    predicted = ["S-PER O B-LOC I-LOC O", "B-ORG I-ORG E-ORG O", "O O O", "S-ORG O O"]
+    words = ["Ann saw New York today", "Big Blue Corp wins", "a Dutch dish", "Oslo is cold"]
+    path = tmp_path / "eval.parquet"
+    pq.write_table(pa.table({"input": words, "gold": gold, "predicted": predicted, "loss": [0.1] * 4}), path)
+    data = load_errors(ErrorsSource(predictions=path))
+    assert data.kind == "token" and data.tokens.scheme == "IOBES"
+    split = [[tags.split() for tags in column] for column in (gold, predicted)]
+    report = classification_report(*split, mode="strict", scheme=IOBES, output_dict=True, zero_division=0)
+    assert {s.label: (s.precision, s.recall, s.f1, s.support) for s in data.tokens.scores} == {
+        label: pytest.approx((v["precision"], v["recall"], v["f1-score"], v["support"]))
+        for label, v in report.items()
+        if "avg" not in label
+    }
+    # strict marks too: B-LOC I-LOC (no E-LOC) is no entity, so New York was missed
+    assert data.numbers["errors"].tolist() == [1.0, 0.0, 1.0, 1.0]
+    assert [(s.label, s.kind) for s in data.tokens.spans[0] if s.kind != "correct"] == [("LOC", "missed")]
+    assert [(s.label, s.predicted) for s in data.tokens.spans[3]] == [("LOC", "ORG")]
+
+
+def test_tags_per_sub_token_are_not_drawn_over_the_words():
+    from workbench.ui.training import errors_spans
+
+    spans = errors_spans.compare_entities("B-PER I-PER O O B-LOC".split(), "B-PER I-PER O O O".split())
+    detail = errors_spans.token_detail({"input": "Annabel went to Oslo"}, spans, 5, errors_spans.span_styles({}))
+    assert "5 tags for 4 words" in detail.plain and "missed LOC (tags 4-4)" in detail.plain
+    assert "‹" not in detail.plain.splitlines()[0]  # nothing marked on words the tags do not line up with

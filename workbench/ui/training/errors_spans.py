@@ -117,15 +117,32 @@ def scheme_of(sequences: list[list[str]]) -> str:
     return "IOB"
 
 
-def compare_entities(gold: list[str], predicted: list[str]) -> list[Span]:
+def entities_of(scheme: str = "IOB"):
+    """The (type, first, last) entities of one tag sequence: seqeval's get_entities (its default mode),
+    or its strict reading for IOBES/BILOU (B-LOC I-LOC without E-LOC is no entity there)."""
+    if scheme == "IOB":
+        from seqeval.metrics.sequence_labeling import get_entities
+
+        return get_entities
+    from seqeval import scheme as schemes
+
+    kind = getattr(schemes, scheme)
+
+    def strict(tags: list[str]) -> list[tuple[str, int, int]]:
+        found = schemes.Entities([tags], kind, suffix=False).entities[0]
+        return [(entity.tag, entity.start, entity.end - 1) for entity in found]
+
+    return strict
+
+
+def compare_entities(gold: list[str], predicted: list[str], extract=None) -> list[Span]:
     """The sentence's entities: those both have (correct), gold ones the model missed, predicted ones
     not in gold (spurious), and gold spans the model found with another type (wrong type)."""
-    from seqeval.metrics.sequence_labeling import get_entities
-
-    gold_entities = set(get_entities(gold))
+    extract = extract or entities_of("IOB")
+    gold_entities = set(extract(gold))
     if predicted == gold:  # most sentences: one pass, every entity found
         return sorted((Span(start, end, label, "correct") for label, start, end in gold_entities), key=_order)
-    predicted_entities = set(get_entities(predicted))
+    predicted_entities = set(extract(predicted))
     extra = {(start, end): label for label, start, end in predicted_entities - gold_entities}
     spans = [Span(start, end, label, "correct") for label, start, end in gold_entities & predicted_entities]
     for label, start, end in gold_entities - predicted_entities:
@@ -195,13 +212,14 @@ def analyse_tokens(table: pa.Table) -> tuple[TokenAnalysis, dict[str, list]]:
     for index, (a, b) in enumerate(zip(gold, predicted)):
         if len(a) != len(b):  # cannot happen in the evaluator's records; keep seqeval from failing
             gold[index], predicted[index] = a[: min(len(a), len(b))], b[: min(len(a), len(b))]
-    spans = [compare_entities(a, b) for a, b in zip(gold, predicted)]
+    scheme = scheme_of(gold)
+    extract = entities_of(scheme)
+    spans = [compare_entities(a, b, extract) for a, b in zip(gold, predicted)]
     counts = {name: [sum(span.kind == name for span in row) for row in spans] for name, _ in ERROR_KINDS}
     counts["errors"] = [sum(values) for values in zip(*(counts[name] for name, _ in ERROR_KINDS))]
-    scheme = scheme_of(gold)
     if scheme == "IOB":
         scores, averages = type_scores(spans)
-    else:
+    else:  # the spans are strict too, but seqeval's own report is the reference there
         scores, averages = _strict_scores(gold, predicted, scheme)
     analysis = TokenAnalysis(
         spans=spans,
@@ -294,16 +312,20 @@ def marked_sentence(
 def token_detail(example: dict, spans: list[Span], tags: int, styles: Mapping[str, str]) -> Text:
     """The detail under the table: the whole sentence marked, what went wrong, and the legend."""
     words = str(example.get("input") or "").split()
+    aligned = tags <= len(words)  # more tags than words: one per sub-token, so tag i is not word i
     detail = Text()
-    detail.append("sentence ", style="bold").append_text(marked_sentence(words, spans, styles)).append("\n")
+    detail.append("sentence ", style="bold").append_text(marked_sentence(words, spans if aligned else [], styles))
+    detail.append("\n")
     mistakes = [span for span in spans if span.kind != "correct"]
     if mistakes:
         parts = []
         for span in mistakes:
-            what = " ".join(words[span.start : span.end + 1])
+            what = " ".join(words[span.start : span.end + 1]) if aligned else f"tags {span.start}-{span.end}"
             name = dict(ERROR_KINDS)[span.kind]
             label = f"{span.label}→{span.predicted}" if span.kind == "wrong_type" else span.label
-            parts.append(Text.assemble((f"{name} {label}", styles[span.kind]), f" “{what}”"))
+            parts.append(
+                Text.assemble((f"{name} {label}", styles[span.kind]), f" “{what}”" if aligned else f" ({what})")
+            )
         detail.append("  errors ", style="bold").append_text(Text("; ").join(parts)).append("\n")
     else:
         detail.append("  errors ", style="bold").append("none: every entity found with its type\n")
@@ -498,8 +520,11 @@ def pick_rows(
     return rows[np.argsort(ordering, kind="stable")]
 
 
-def token_code(path: str, by: str, descending: bool, entity_type: str | None, kind: str | None, wrong: bool) -> str:
+def token_code(
+    path: str, by: str, descending: bool, entity_type: str | None, kind: str | None, wrong: bool, scheme: str = "IOB"
+) -> str:
     """seqeval and pandas code that gives the per-type scores and the sentences the view shows."""
+    strict = f', mode="strict", scheme={scheme}' if scheme != "IOB" else ""
     lines = [
         "import pyarrow.parquet as pq",
         "from seqeval.metrics import classification_report",
@@ -509,9 +534,11 @@ def token_code(path: str, by: str, descending: bool, entity_type: str | None, ki
         'records.insert(0, "row", range(len(records)))  # the sentence in the evaluated file',
         'gold = [tags.split() for tags in records["gold"]]',
         'predicted = [tags.split() for tags in records["predicted"]]',
-        "print(classification_report(gold, predicted, digits=4, zero_division=0))  # per entity type",
+        *([f"from seqeval.scheme import {scheme}"] if strict else []),
+        f"print(classification_report(gold, predicted, digits=4, zero_division=0{strict}))  # per entity type",
         "",
         "",
+        *(["# (the view reads the entities strictly too; get_entities is the lenient reading)"] if strict else []),
         "def mistakes(gold_tags, predicted_tags):",
         '    """(kind, type) of each entity missed, spurious or given the wrong type."""',
         "    gold_entities, predicted_entities = set(get_entities(gold_tags)), set(get_entities(predicted_tags))",

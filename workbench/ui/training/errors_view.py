@@ -387,7 +387,12 @@ class ErrorsView(Screen[None]):
                         Text(str(example["row"]), justify="right"),
                         *(Text(str(count) if count else "·", justify="right") for count in counts),
                         Text(cell(example.get("loss")), justify="right"),
-                        errors_spans.marked_sentence(words, spans, styles, width=errors_spans.CELL_WIDTH),
+                        errors_spans.marked_sentence(
+                            words,
+                            spans if data.tokens.tags[example["row"]] <= len(words) else [],  # tags per sub-token
+                            styles,
+                            width=errors_spans.CELL_WIDTH,
+                        ),
                     ]
                 )
         else:
@@ -570,7 +575,9 @@ class ErrorsView(Screen[None]):
         by, descending, _ = self.sort
         path = str(self.data.path)
         if self.data.kind == "token":
-            code = errors_spans.token_code(path, by, bool(descending), self.gold, self.predicted, self.wrong_only)
+            code = errors_spans.token_code(
+                path, by, bool(descending), self.gold, self.predicted, self.wrong_only, self.data.tokens.scheme
+            )
             title = "Code that reproduces these scores and sentences (seqeval and pandas)"
         elif self.data.kind == "qa":
             code = errors_spans.qa_code(path, by, bool(descending), self.wrong_only)
