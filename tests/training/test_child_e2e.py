@@ -35,7 +35,10 @@ def test_float_labels_train_a_regression_head_with_correlation_metrics(tiny_spec
         text_column="sentence",
         label_column="score",
     )
-    tiny_spec["training"].update(max_steps=12, save_steps=0, metrics=["pearsonr", "spearmanr"])
+    # 96 rows, batch 16: an epoch is 6 steps, so every epoch end is also an eval step.
+    tiny_spec["training"].update(
+        max_steps=24, save_steps=0, metrics=["pearsonr", "spearmanr"], eval_strategy="steps", eval_steps=6
+    )
     tiny_spec["monitor"]["system_sample_interval_s"] = 0
     run_dir = tmp_path / "regression"
     result = run_child(tiny_spec, run_dir)
@@ -45,7 +48,8 @@ def test_float_labels_train_a_regression_head_with_correlation_metrics(tiny_spec
         e.message for e in events if isinstance(e, protocol.LogLine)
     ]
     evaluations = [e for e in events if isinstance(e, protocol.Evaluation)]
-    assert evaluations and set(evaluations[-1].metrics) == {"eval_loss", "pearsonr", "spearmanr"}
+    assert [e.step for e in evaluations] == [6, 12, 18, 24]  # one evaluation per step, epoch ends included
+    assert set(evaluations[-1].metrics) == {"eval_loss", "pearsonr", "spearmanr"}
     assert all(-1 <= evaluations[-1].metrics[name] <= 1 for name in ("pearsonr", "spearmanr"))
     assert isinstance(events[-1], protocol.Finished) and events[-1].status == "finished"
     config = json.loads((run_dir / "final" / "config.json").read_text())

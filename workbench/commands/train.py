@@ -208,6 +208,7 @@ def write_example(args: argparse.Namespace) -> int:
 def fill_from_data(spec: dict, train: str, validation: str | None) -> dict:
     """The spec's data keys (columns, languages, …) and labels read from the files themselves."""
     from workbench.core.data.files import validation_sibling
+    from workbench.core.data.loading import datasets_module
     from workbench.core.tasks import get_task
     from workbench.training.spec import task_default_metrics
 
@@ -219,6 +220,7 @@ def fill_from_data(spec: dict, train: str, validation: str | None) -> dict:
         spec["data"]["validation_file"] = str(sibling) if sibling else ""
     spec["data"]["train_file"] = str(train_path)
     task = get_task(spec["model"]["head"])
+    datasets_module()  # no progress bars: --init prints a spec, not the tokenization of the data
     raw = task.load_raw(spec["data"])
     spec["data"].update(task.guess_data(raw))
     spec["training"]["metrics"] = task_default_metrics(task.name, spec["data"])  # seq2seq: BLEU or ROUGE

@@ -135,6 +135,7 @@ class TrainingLoop:
         self.state = LoopState()
         self.stop_reason: str | None = None
         self.train_start = time.time()
+        self.evaluated_step: int | None = None  # the step of the latest evaluation
 
     # Progress --------------------------------------------------------------------------------
 
@@ -326,7 +327,9 @@ class TrainingLoop:
                 break
             epoch_finished = batch_in_epoch >= len(train_loader)
             if epoch_finished or done:
-                if training["eval_strategy"] != "no":
+                # eval_steps may have just evaluated this very step: one evaluation event per step.
+                evaluated_here = self.evaluated_step == state.global_step
+                if training["eval_strategy"] != "no" and not evaluated_here:
                     self.evaluate()
                 if not save_steps and not done:
                     self.checkpoint()
@@ -353,6 +356,7 @@ class TrainingLoop:
         if setup.eval_loader is None:
             return None
         global_step = self.state.global_step
+        self.evaluated_step = global_step
         evaluator = setup.make_evaluator()
         model.eval()
         loss_sum = torch.zeros((), device=accelerator.device)

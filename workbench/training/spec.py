@@ -262,6 +262,8 @@ def default_spec(model: str | None = None, data: str | Path | None = None, head:
     if head and head != spec["model"]["head"]:
         spec["model"]["head"] = head
         spec["training"]["metrics"] = task_default_metrics(head)
+        if head == "question-answering":
+            spec["data"]["max_length"] = 384  # the course's window: a question and most of a paragraph
     return spec
 
 

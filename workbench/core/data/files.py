@@ -23,6 +23,10 @@ EXTENSIONS = {
     ".arrow": "arrow",
     ".txt": "text",
     ".text": "text",
+    # CoNLL column files: text, read as sentences by core/data/formats/conll.py
+    ".conll": "text",
+    ".iob": "text",
+    ".bio": "text",
 }
 TEXT_FORMATS = {"csv", "tsv", "json", "jsonl", "text"}
 SPLIT_ALIASES = {

@@ -37,7 +37,10 @@ if TYPE_CHECKING:
     from datasets import Dataset
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
-FILE_SUFFIXES = {".csv", ".tsv", ".json", ".jsonl", ".parquet", ".arrow", ".txt", ".tab", ".ndjson", ".pq", ".text"}
+FILE_SUFFIXES = {
+    *(".csv", ".tsv", ".json", ".jsonl", ".parquet", ".arrow", ".txt", ".tab", ".ndjson", ".pq", ".text"),
+    *(".conll", ".iob", ".bio"),
+}
 
 
 @dataclass
