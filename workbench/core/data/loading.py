@@ -192,6 +192,20 @@ def open_files(
     for path in all_files:
         if not path.exists():
             raise WorkbenchError(f"{path}: no such file.", hint="Check the path; ~ is expanded.")
+    parallel = _special_format(all_files)
+    if parallel is not None and parallel.NAME == "parallel":  # train.en: no extension of ours to check
+        stamps = [FileStamp.of(path) for path in all_files]
+        splits = {name: parallel.read_files(paths) for name, paths in split_files.items()}
+        return OpenedDataset(
+            source=source,
+            kind="files",
+            splits=order_splits(splits),
+            fmt=parallel.NAME,
+            split_files=split_files,
+            stamps=stamps,
+            header=header,
+        )
+    for path in all_files:
         formats[path] = format_of(path)
     kinds = {"jsonl" if fmt == "json" else fmt for fmt in formats.values()}
     if len(kinds) > 1:

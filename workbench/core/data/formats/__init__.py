@@ -16,6 +16,7 @@ from pathlib import Path
 FORMAT_MODULES = (
     "workbench.core.data.formats.squad",  # SQuAD JSON: {"data": [{"paragraphs": [{"qas": ...}]}]}
     "workbench.core.data.formats.conll",  # CoNLL column files: a token per line, blank lines between sentences
+    "workbench.core.data.formats.parallel",  # train.en beside train.de: a row per line, a column per language
 )
 
 
