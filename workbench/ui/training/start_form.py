@@ -67,6 +67,7 @@ def _data_files(path: Path) -> tuple[str, str]:
 FORMAT_TASKS = {
     "conll": ("token-classification", {"text_column": "tokens", "label_column": "ner_tags"}),
     "squad": ("question-answering", {}),
+    "parallel": ("seq2seq", {}),  # the languages come from the file names
 }
 
 
