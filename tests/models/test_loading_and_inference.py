@@ -300,3 +300,14 @@ def test_a_truncated_safetensors_file_is_one_clear_line(tiny_models, tmp_path, c
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert "model.safetensors is truncated" in err and "download or copy the checkpoint again" in err
+
+
+@pytest.mark.parametrize("name, head", [("gpt2", "causal-lm"), ("t5", "seq2seq-lm")])
+def test_streamed_generation_grows_to_the_same_text(tiny_models, name, head):
+    loaded = _load(tiny_models[name], head)
+    inputs = PlaygroundInput(text="once upon a time", max_new_tokens=8, temperature=0)
+    pieces: list[str] = []
+    streamed = predict(loaded, inputs, on_text=pieces.append)
+    assert pieces and all(later.startswith(earlier) for earlier, later in zip(pieces, pieces[1:]))
+    assert streamed.result["generated"] == predict(loaded, inputs).result["generated"]
+    assert pieces[-1].strip() == streamed.result["generated"].strip()

@@ -421,3 +421,32 @@ async def test_the_result_box_is_titled_for_the_head():
             "masked-lm": "Predictions",
             "token-classification": "Tags",
         }
+
+
+async def test_the_playground_streams_generated_text_as_it_comes(tiny_models):
+    from workbench.ui.models.playground import Playground
+
+    seen: list = []
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        pane = app.screen.query_one("#models-pane")
+        pane.open_model(str(tiny_models["gpt2"]))
+        pane.select_head("causal-lm")
+        pane.query_one("#model-tabs", TabbedContent).active = "model-playground-tab"
+        await _settle(pilot)
+        playground = pane.query_one("#playground")
+        playground.set_text("once upon a time", "")
+        pane.query_one("#play-max-new", Input).value = "12"
+        pane.query_one("#play-temperature", Input).value = "0"
+        pane.action_run()
+        await _settle(pilot)
+        for _ in range(100):
+            if pane.last_prediction is not None:
+                break
+            await pilot.pause(0.1)
+        streamed = [message for message in seen if isinstance(message, Playground.Streamed)]
+        finished = [message for message in seen if isinstance(message, Playground.Predicted)]
+        assert streamed and finished and seen.index(streamed[0]) < seen.index(finished[-1])
+        generated = pane.last_prediction[0].result["generated"]
+        assert streamed[-1].text.strip() == generated.strip()
+        assert generated in _text(playground.query_one("#play-answer"))

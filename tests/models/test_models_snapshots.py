@@ -81,3 +81,24 @@ def test_playground_output(snap_compare, tiny_models, monkeypatch, case):
         await _settle(pilot)
 
     assert snap_compare(make_app(probe_hub_on_start=False), terminal_size=SIZE, run_before=run_before)
+
+
+def test_playground_mid_stream(snap_compare, tiny_models, monkeypatch):
+    """Generation as it streams: the prompt dimmed, the text so far in bold with a cursor, "Generating…"."""
+    from workbench.core.models.inference import PlaygroundInput
+    from workbench.ui.models.playground import Playground
+
+    monkeypatch.chdir(tiny_models["gpt2"].parent)
+
+    async def run_before(pilot):
+        pane = _pane(pilot)
+        pane.open_model("gpt2")
+        pane.select_head("causal-lm")
+        pane.query_one("#model-tabs", TabbedContent).active = "model-playground-tab"
+        await _settle(pilot)
+        playground = pane.query_one("#playground")
+        playground.set_text("once upon a time", "")
+        playground.post_message(Playground.Streamed(" there was a small", PlaygroundInput(text="once upon a time")))
+        await _settle(pilot)
+
+    assert snap_compare(make_app(probe_hub_on_start=False), terminal_size=SIZE, run_before=run_before)

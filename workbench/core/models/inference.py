@@ -67,7 +67,8 @@ def validate(head: str, inputs: PlaygroundInput) -> None:
         raise WorkbenchError(f"top-p must be in (0, 1], not {inputs.top_p}.")
 
 
-def predict(loaded: LoadedModel, inputs: PlaygroundInput) -> Prediction:
+def predict(loaded: LoadedModel, inputs: PlaygroundInput, on_text=None) -> Prediction:
+    """Run the head on the inputs. Generating heads call `on_text(text so far)` as tokens come."""
     import torch
 
     head = loaded.options.head.key
@@ -77,6 +78,8 @@ def predict(loaded: LoadedModel, inputs: PlaygroundInput) -> Prediction:
     runner = _RUNNERS[head]
     torch.manual_seed(inputs.seed)
     with torch.no_grad():
+        if on_text is not None and head in ("causal-lm", "seq2seq-lm"):
+            return _generate(loaded, inputs, head, on_text=on_text)
         return runner(loaded, inputs)
 
 
@@ -233,7 +236,7 @@ def _run_masked_lm(loaded: LoadedModel, inputs: PlaygroundInput) -> Prediction:
     return Prediction("masked-lm", [_raw("logits", logits)], {"masks": masks, "all_new": loaded.report.head_all_new})
 
 
-def _generate(loaded: LoadedModel, inputs: PlaygroundInput, head: str) -> Prediction:
+def _generate(loaded: LoadedModel, inputs: PlaygroundInput, head: str, on_text=None) -> Prediction:
     tokenizer = loaded.tokenizer
     encoded = _encode(loaded, inputs.text)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
@@ -248,7 +251,9 @@ def _generate(loaded: LoadedModel, inputs: PlaygroundInput, head: str) -> Predic
     else:
         options.update(do_sample=False)
     model_inputs = {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
-    output = loaded.model.generate(**model_inputs, **options)
+    output = _generate_streaming(loaded, {**model_inputs, **options}, on_text) if on_text else None
+    if output is None:
+        output = loaded.model.generate(**model_inputs, **options)
     sequences = output.sequences
     # A seq2seq output starts with the decoder start token; a causal one repeats the prompt.
     new_tokens = sequences[0, 1:] if head == "seq2seq-lm" else sequences[0, encoded["input_ids"].shape[1] :]
@@ -268,6 +273,38 @@ def _generate(loaded: LoadedModel, inputs: PlaygroundInput, head: str) -> Predic
             else f"temperature {inputs.temperature}, top-p {inputs.top_p}",
         },
     )
+
+
+def _generate_streaming(loaded: LoadedModel, options: dict, on_text):
+    """generate() in a thread with a TextIteratorStreamer: `on_text` gets the text so far as tokens
+    come, and the full output (sequences and logits, as without streaming) is returned at the end."""
+    import threading
+
+    import torch
+
+    from workbench.core.lazy_imports import transformers_module
+
+    streamer = transformers_module().TextIteratorStreamer(loaded.tokenizer, skip_prompt=True, skip_special_tokens=True)
+    result: dict = {}
+
+    def run() -> None:
+        try:
+            with torch.no_grad():
+                result["output"] = loaded.model.generate(**options, streamer=streamer)
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread below
+            result["error"] = error
+            streamer.end()
+
+    thread = threading.Thread(target=run, name="playground-generate", daemon=True)
+    thread.start()
+    text = ""
+    for piece in streamer:
+        text += piece
+        on_text(text)
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result["output"]
 
 
 _RUNNERS = {

@@ -75,6 +75,16 @@ class Playground(Vertical):
         error: WorkbenchError | None = None
         head_all_new: bool = False
 
+    @dataclass
+    class Streamed(Message):
+        """Generated text so far; only the newest waits in the queue (tokens come faster than frames)."""
+
+        text: str
+        inputs: PlaygroundInput
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, Playground.Streamed)
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.head_key = "base"
@@ -90,8 +100,12 @@ class Playground(Vertical):
         from workbench.core.models.inference import predict
 
         new = loaded.report.head_all_new
+
+        def stream(text: str) -> None:
+            self.post_message(self.Streamed(text, inputs))
+
         try:
-            prediction = predict(loaded, inputs)
+            prediction = predict(loaded, inputs, on_text=stream if loaded.options.head.key in GENERATING else None)
         except WorkbenchError as error:
             self.post_message(self.Predicted(None, inputs, error))
             return
@@ -99,6 +113,14 @@ class Playground(Vertical):
             self.post_message(self.Predicted(None, inputs, WorkbenchError(f"{type(error).__name__}: {error}")))
             return
         self.post_message(self.Predicted(prediction, inputs, None, new))
+
+    @on(Streamed)
+    def _streamed(self, message: Streamed) -> None:
+        message.stop()
+        prompt = Text(message.inputs.text, style="dim") if self.head_key == "causal-lm" else Text("")
+        gap = " " if self.head_key == "causal-lm" and not message.text[:1].isspace() else ""
+        self.query_one("#play-answer", Static).update(Text.assemble(prompt, gap, (message.text, "bold"), ("▌", "dim")))
+        self.set_status("Generating…")
 
     @on(Predicted)
     def _predicted(self, message: Predicted) -> None:
