@@ -10,6 +10,10 @@ seed; perplexity = exp(evaluation loss) after each epoch. One row per (side, epo
     python benchmarks/task_quality.py --task mlm [--train-rows N] [--epochs E] [--cpu]
     python benchmarks/quality_lm.py --task clm --preset small --which both
 
+--model, --tokenizer and --data take folders, so a machine without the embedded encoder's package
+(the GPU machine) runs it from copies: `--task mlm --model DIR` (half-precision weights are copied to
+float32 first, so both sides train in float32) or `--task clm --tokenizer DIR`.
+
 The course's recipe (chapter 7, sections 3 and 6): `tokenize_function`, `group_texts` (blocks of
 `chunk_size` tokens, remainder dropped), `DataCollatorForLanguageModeling(tokenizer,
 mlm_probability=0.15)` or `(tokenizer, mlm=False)`, `Trainer` with `eval_strategy="epoch"`. The
@@ -50,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--eval-file", type=Path, help="evaluation text (default: DATA/test.txt)")
     parser.add_argument("--model", help="mlm: the checkpoint (default: the embedded encoder); clm: a model folder")
     parser.add_argument("--preset", default="tiny", help="clm without --model: the GPT-2 preset (tiny, small)")
+    parser.add_argument("--tokenizer", default="embedded", help="clm without --model: the GPT-2's tokenizer folder")
     parser.add_argument("--train-rows", type=int, default=0, help="documents (lines) trained on; 0 = all")
     parser.add_argument("--eval-rows", type=int, default=0, help="documents evaluated; 0 = all")
     parser.add_argument("--block-size", type=int, default=128, help="the course's chunk_size / context_length")
@@ -98,20 +103,29 @@ def embedded_path() -> str:
 
 
 def make_model(args, workdir: Path) -> str:
-    """The checkpoint both sides start from: mlm --model or the embedded encoder; clm --model, or a
-    GPT-2 config of --preset saved once with the embedded tokenizer (both sides build it afresh
-    from that config, seeded)."""
+    """The checkpoint both sides start from: mlm --model or the embedded encoder (a float32 copy of
+    half-precision weights); clm --model, or a GPT-2 config of --preset saved once with --tokenizer
+    (both sides build the model afresh from that config, seeded)."""
+    from transformers import AutoConfig, AutoTokenizer
+
     if args.task == "mlm":
-        return args.model or embedded_path()
+        path = args.model or embedded_path()
+        if str(getattr(AutoConfig.from_pretrained(path), "dtype", "") or "").endswith(("float16", "bfloat16")):
+            import torch
+            from transformers import AutoModel
+
+            folder = workdir / "start-float32"
+            AutoModel.from_pretrained(path, dtype=torch.float32).save_pretrained(folder)
+            AutoTokenizer.from_pretrained(path).save_pretrained(folder)
+            return str(folder)
+        return path
     if args.model:
         return args.model
-    from transformers import AutoTokenizer
-
     from workbench.core.models.create import create_model, save_model
 
     folder = workdir / f"gpt2-{args.preset}"
     if not (folder / "config.json").exists():
-        tokenizer = AutoTokenizer.from_pretrained(embedded_path())
+        tokenizer = AutoTokenizer.from_pretrained(embedded_path() if args.tokenizer == "embedded" else args.tokenizer)
         save_model(create_model("gpt2", args.preset, None, {}, tokenizer, seed=args.seed), tokenizer, folder)
     return str(folder)
 
