@@ -95,16 +95,30 @@ def spec_from_selection(model_path: str, dataset: dict | None) -> dict:
     return spec
 
 
-COLUMN_KEYS = ("text_column", "text_pair_column", "label_column")
+COLUMN_KEYS = (
+    "text_column",
+    "text_pair_column",
+    "label_column",
+    "question_column",
+    "context_column",
+    "answers_column",
+    "source_column",
+    "target_column",
+)
 
 
-def column_problems(data: dict) -> dict[str, str]:
-    """The spec's columns checked against the header of each data file: {dotted field: message}.
-    A file whose columns cannot be known without loading it (a folder, a JSON document) is skipped."""
+def column_problems(data: dict, head: str = "sequence-classification") -> dict[str, str]:
+    """The columns the task reads checked against the header of each data file: {dotted field: message}.
+    A file whose columns cannot be known without loading it (a folder, a JSON document) is skipped, and
+    so is a task-shaped file (CoNLL, SQuAD, parallel text): its task names the problems when it reads it."""
+    from workbench.core.data.formats import sniff_format
+
     problems: dict[str, str] = {}
     for file_key in ("train_file", "validation_file"):
         path = str(data.get(file_key) or "").strip()
         if not path:
+            continue
+        if Path(path).expanduser().is_file() and sniff_format(Path(path).expanduser()) is not None:
             continue
         try:
             names = file_columns(Path(path).expanduser(), header=data.get("header", True) is not False)
@@ -114,6 +128,8 @@ def column_problems(data: dict) -> dict[str, str]:
         if names is None:
             continue
         for key in COLUMN_KEYS:
+            if not run_spec.key_applies(f"data.{key}", head):
+                continue
             name = str(data.get(key) or "")
             if name and name not in names:
                 shown = ", ".join(names[:12]) + (" …" if len(names) > 12 else "")
@@ -347,7 +363,8 @@ class StartRunScreen(ModalScreen[dict | None]):
     # -- columns against the data files ------------------------------------------
     def _maybe_check_columns(self, data: dict) -> bool:
         """Start a check when the files or columns changed; True while its answer is not in."""
-        key = tuple(str(data.get(name, "")) for name in ("train_file", "validation_file", *COLUMN_KEYS, "header"))
+        names = ("train_file", "validation_file", *COLUMN_KEYS, "header")
+        key = (self._head, *(str(data.get(name, "")) for name in names))
         if key != self._columns_key:
             self._columns_key = key
             self.check_columns(dict(data), key)
@@ -355,7 +372,7 @@ class StartRunScreen(ModalScreen[dict | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="start-columns", name="column check")
     def check_columns(self, data: dict, key: tuple) -> None:
-        self.post_message(self.ColumnsChecked(column_problems(data), key))
+        self.post_message(self.ColumnsChecked(column_problems(data, key[0]), key))  # key[0]: the task
 
     @on(ColumnsChecked)
     def _columns_answered(self, message: ColumnsChecked) -> None:
