@@ -73,6 +73,7 @@ class Repo:
     private: bool
     branches: dict[str, list[Commit]] = field(default_factory=dict)
     pull_requests: list[str] = field(default_factory=list)
+    sdk: str | None = None  # a Space's SDK, given on creation
 
     def head(self, revision: str) -> Commit | None:
         commits = self.branches.get(revision)
@@ -166,18 +167,20 @@ class FakeHub:
         with self._lock:
             self._drops.add(kind)
 
-    def add_repo(self, repo_id: str, files: dict[str, bytes] | None = None, private: bool = False) -> Repo:
+    def add_repo(
+        self, repo_id: str, files: dict[str, bytes] | None = None, private: bool = False, repo_type: str = "model"
+    ) -> Repo:
         with self._lock:
-            repo = Repo("model", repo_id, private)
+            repo = Repo(repo_type, repo_id, private, sdk="gradio" if repo_type == "space" else None)
             repo.branches["main"] = [self._new_commit("initial commit", dict(files or {}), None)]
-            self.repos[("model", repo_id)] = repo
+            self.repos[(repo_type, repo_id)] = repo
             return repo
 
     def repo(self, repo_id: str, repo_type: str = "model") -> Repo:
         return self.repos[(repo_type, repo_id)]
 
-    def file(self, repo_id: str, path: str, revision: str = "main") -> bytes:
-        head = self.repo(repo_id).head(revision)
+    def file(self, repo_id: str, path: str, revision: str = "main", repo_type: str = "model") -> bytes:
+        head = self.repo(repo_id, repo_type).head(revision)
         assert head is not None
         return head.files[path]
 
@@ -201,6 +204,10 @@ class FakeHub:
                 self._drops.discard(kind)
                 return True
             return False
+
+
+def _url_prefix(repo: Repo) -> str:
+    return "" if repo.repo_type == "model" else f"{repo.repo_type}s/"
 
 
 def _error(status: int, message: str, code: str | None = None) -> Reply:
@@ -372,6 +379,8 @@ class _Handler(BaseHTTPRequestHandler):
         denied = self._write_denied(namespace)
         if denied is not None:
             return denied
+        if repo_type == "space" and payload.get("sdk") not in ("gradio", "docker", "static"):
+            return _error(400, "A Space needs an sdk (gradio, docker or static)")
         with self.fake._lock:
             if (repo_type, repo_id) in self.fake.repos:
                 return Reply(
@@ -379,7 +388,8 @@ class _Handler(BaseHTTPRequestHandler):
                     {"error": "You already created this model repo", "url": url},
                     {"X-Error-Message": "You already created this model repo"},
                 )
-            repo = Repo(repo_type, repo_id, payload.get("visibility") == "private" or bool(payload.get("private")))
+            private = payload.get("visibility") == "private" or bool(payload.get("private"))
+            repo = Repo(repo_type, repo_id, private, sdk=payload.get("sdk"))
             repo.branches["main"] = [
                 self.fake._new_commit("initial commit", {".gitattributes": b"*.bin filter=lfs\n"}, None)
             ]
@@ -453,7 +463,7 @@ class _Handler(BaseHTTPRequestHandler):
                 ref = f"refs/pr/{number}"
                 repo.pull_requests.append(ref)
                 repo.branches[ref] = [commit]
-                pr_url = f"{self._base()}/{repo.repo_id}/discussions/{number}"
+                pr_url = f"{self._base()}/{_url_prefix(repo)}{repo.repo_id}/discussions/{number}"
             else:
                 repo.branches[revision].append(commit)
                 pr_url = None
@@ -462,7 +472,7 @@ class _Handler(BaseHTTPRequestHandler):
             {
                 "success": True,
                 "commitOid": commit.oid,
-                "commitUrl": f"{self._base()}/{repo.repo_id}/commit/{commit.oid}",
+                "commitUrl": f"{self._base()}/{_url_prefix(repo)}{repo.repo_id}/commit/{commit.oid}",
                 "pullRequestUrl": pr_url,
                 "hookOutput": "",
             },
@@ -510,6 +520,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "siblings": [{"rfilename": name} for name in sorted(head.files)],
                 "createdAt": "2026-01-01T00:00:00.000Z",
                 "lastModified": "2026-01-01T00:00:00.000Z",
+                **({"sdk": repo.sdk} if repo.sdk else {}),
             },
         )
 

@@ -25,6 +25,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--card", metavar="FILE", help="use this README.md instead of the generated model card")
     parser.add_argument("--new-repo", action="store_true", help="fail if the repository already exists")
     parser.add_argument("--dry-run", action="store_true", help="show what would be uploaded and the card; send nothing")
+    parser.add_argument(
+        "--space",
+        action="store_true",
+        help="upload the model's Gradio demo (app.py, requirements.txt, model/) as a Space instead;"
+        " RUN_OR_FOLDER may also be a folder written by `workbench demo --export`",
+    )
     parser.add_argument("--endpoint", metavar="URL", help="Hub endpoint (default: HF_ENDPOINT or settings)")
     parser.add_argument("--json", action="store_true", help="print the result (or the error) as JSON")
     parser.set_defaults(handler=run)
@@ -71,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     from workbench.core.hub.errors import HubError
 
     try:
-        return _run(args)
+        return _run_space(args) if getattr(args, "space", False) else _run(args)
     except HubError as error:
         if args.json:
             print(json.dumps({"ok": False, "error": error.to_dict()}, indent=2))
@@ -92,19 +98,15 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from workbench.core.hub.card import check_card, default_card
+    from workbench.core.hub.card import default_card
     from workbench.core.hub.client import HubClient
     from workbench.core.hub.errors import HubError
-    from workbench.core.hub.files import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, human_size
+    from workbench.core.hub.files import DEFAULT_EXCLUDE, DEFAULT_INCLUDE
     from workbench.core.hub.push import (
         DEFAULT_COMMIT_MESSAGE,
         PushPlan,
         last_push,
-        preflight,
-        push,
-        record_push,
         suggest_repo_name,
-        validate_plan,
     )
     from workbench.core.hub.source import resolve_source
     from workbench.core.hub.token import find_token
@@ -152,14 +154,107 @@ def _run(args: argparse.Namespace) -> int:
         card_text=card_text,
         allow_existing=not args.new_repo,
     )
+    return _send(args, plan, client, token, unreachable, card_text, source.note, source.run_dir)
+
+
+def _run_space(args: argparse.Namespace) -> int:
+    """`--space`: export the demo of a run or model (or take an exported folder) and push it as a Space."""
+    import shutil
+    from pathlib import Path
+
+    from workbench.core.errors import WorkbenchError
+    from workbench.core.hub.client import HubClient
+    from workbench.core.hub.errors import HubError
+    from workbench.core.hub.files import DEFAULT_EXCLUDE, DEFAULT_INCLUDE
+    from workbench.core.hub.push import last_push, suggest_repo_name
+    from workbench.core.hub.source import resolve_source
+    from workbench.core.hub.space import is_space_folder, space_from_run, space_plan, suggest_space_name
+    from workbench.core.hub.token import find_token
+    from workbench.core.settings import load_settings
+
+    log = (lambda text: None) if args.json else (lambda text: print(text, file=sys.stderr))
+    token = find_token()
+    client = HubClient(args.endpoint, token.value)
+    if not args.dry_run:
+        client.check_ready()  # offline or no token: say so before loading the model
+    target = _run_folder_or_target(args.target)
+    run_dir, made = None, None
+    if is_space_folder(target):
+        folder = Path(target).expanduser()
+        name = suggest_space_name(folder.resolve().name)
+    else:
+        try:
+            source = resolve_source(target, load_settings().runs_path)
+            run_dir, name = source.run_dir, suggest_space_name(suggest_repo_name(source))
+        except WorkbenchError:  # 'embedded' or a Hub id: the demo resolves those itself
+            name = suggest_space_name(Path(target).name.replace(":", "-"))
+        log(f"Exporting the demo of {args.target}…")
+        folder = made = space_from_run(target, on_note=lambda note: log(f"! {note}"))
+    try:
+        previous = last_push(run_dir, repo_type="space")
+        repo_id = args.repo or (previous["repo_id"] if previous else None) or name
+        unreachable = None
+        if "/" not in repo_id:
+            try:
+                repo_id = f"{client.whoami().name}/{repo_id}"
+            except HubError as error:
+                if not (args.dry_run and error.kind in LOCAL_DRY_RUN_KINDS):
+                    raise
+                unreachable, repo_id = error, f"{UNKNOWN_USER}/{repo_id}"
+        options = {}
+        if args.card:
+            options["card_text"] = _read_card(args.card)
+        plan = space_plan(
+            folder,
+            repo_id,
+            private=args.private,
+            branch=args.branch or "main",
+            create_pr=args.create_pr,
+            include=args.include or list(DEFAULT_INCLUDE),
+            exclude=list(DEFAULT_EXCLUDE) + (args.exclude or []),
+            allow_existing=not args.new_repo,
+            **({"commit_message": args.message} if args.message else {}),
+            **options,
+        )
+        return _send(args, plan, client, token, unreachable, plan.card_text, "", run_dir)
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+
+
+def _read_card(path: str) -> str:
+    from pathlib import Path
+
+    from workbench.core.hub.errors import HubError
+
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise HubError("invalid_input", f"Cannot read the model card {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise HubError(
+            "invalid_input",
+            f"Cannot read the model card {path}: not UTF-8 text (byte 0x{error.object[error.start]:02x}"
+            f" at offset {error.start})",
+        ) from None
+
+
+def _send(args, plan, client, token, unreachable, card_text: str, note: str, run_dir) -> int:
+    """Validate, then dry-run (list the files) or push `plan`, and print the outcome."""
+    from workbench.core.hub.card import check_card
+    from workbench.core.hub.errors import HubError
+    from workbench.core.hub.files import human_size
+    from workbench.core.hub.push import preflight, push, record_push, validate_plan
+
+    repo_id = plan.repo_id
     if not repo_id.startswith(UNKNOWN_USER):
         validate_plan(plan)  # a bad repository id is the one line printed, before any card warning
     if not args.dry_run:
         client.check_ready()  # offline or no token: that one message, before any warning or progress line
     log = (lambda text: None) if args.json else (lambda text: print(text, file=sys.stderr))
-    if source.note:
-        log(source.note)
-    for warning in check_card(card_text).warnings:
+    if note:
+        log(note)
+    for warning in check_card(card_text).warnings if plan.repo_type == "model" else []:
         log(f"model card: {warning}")
     skipped = [link.describe() for link in plan.skipped()]
     for item in skipped:
@@ -196,7 +291,8 @@ def _run(args: argparse.Namespace) -> int:
             )
         else:
             visibility = "private" if plan.private else "public"
-            print(f"Would push {source.folder} to {repo_id} ({visibility}, branch {plan.branch})")
+            kind = " as a Space" if plan.repo_type == "space" else ""
+            print(f"Would push {plan.folder} to {repo_id}{kind} ({visibility}, branch {plan.branch})")
             print(f"as {check.account.describe()}, token from {token.label}")
             for item in files:
                 print(f"  {item['status']:<9} {human_size(item['size']):>9}  {item['path']}")
@@ -217,7 +313,7 @@ def _run(args: argparse.Namespace) -> int:
 
     hub_logging.set_verbosity_error()  # we report skipped files ourselves
     result = push(plan, client, on_progress=show)
-    record_push(source.run_dir, result)
+    record_push(run_dir, result)
     if args.json:
         print(json.dumps({"ok": True, **result.to_dict(), "skipped": skipped}, indent=2))
         return 0

@@ -96,49 +96,63 @@ class HubClient:
         with self._errors(action="check the token"):
             return Account.from_whoami(self._api.whoami(token=token))
 
-    def remote_repo(self, repo_id: str, branch: str = "main") -> RemoteRepo | None:
+    def remote_repo(self, repo_id: str, branch: str = "main", repo_type: str = "model") -> RemoteRepo | None:
         """The repository and its files on `branch`; None when the repository does not exist."""
         from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
 
         self._require_online()
         with self._errors(repo_id=repo_id, branch=branch, action="read the repository"):
             try:
-                info = self._api.repo_info(repo_id, revision=branch)
+                info = self._api.repo_info(repo_id, revision=branch, repo_type=repo_type)
             except RepositoryNotFoundError:
                 return None
             except RevisionNotFoundError:
                 # A new branch starts from main, so compare with main's files.
-                main = self._api.repo_info(repo_id)
-                return RemoteRepo(repo_id, main.private, None, False, self._files(repo_id, "main"))
-            return RemoteRepo(repo_id, info.private, info.sha, True, self._files(repo_id, branch))
+                main = self._api.repo_info(repo_id, repo_type=repo_type)
+                return RemoteRepo(repo_id, main.private, None, False, self._files(repo_id, "main", repo_type))
+            return RemoteRepo(repo_id, info.private, info.sha, True, self._files(repo_id, branch, repo_type))
 
-    def _files(self, repo_id: str, revision: str) -> dict[str, RemoteFile]:
+    def _files(self, repo_id: str, revision: str, repo_type: str = "model") -> dict[str, RemoteFile]:
         from huggingface_hub.hf_api import RepoFile
 
         files = {}
-        for entry in self._api.list_repo_tree(repo_id, revision=revision, recursive=True):
+        for entry in self._api.list_repo_tree(repo_id, revision=revision, recursive=True, repo_type=repo_type):
             if isinstance(entry, RepoFile):
                 lfs = entry.lfs.sha256 if entry.lfs is not None else None
                 files[entry.path] = RemoteFile(entry.path, entry.size, entry.blob_id, lfs)
         return files
 
     # -- write -----------------------------------------------------------------
-    def create_repo(self, repo_id: str, *, private: bool, exist_ok: bool) -> str:
+    def create_repo(
+        self, repo_id: str, *, private: bool, exist_ok: bool, repo_type: str = "model", space_sdk: str | None = None
+    ) -> str:
+        """Create a model repository, or a Space (repo_type="space", with its SDK, e.g. "gradio")."""
         from huggingface_hub.errors import HfHubHTTPError
 
         self._require_online()
         token = self._require_token()
         with self._errors(repo_id=repo_id, action="create the repository"):
             try:
-                return str(self._api.create_repo(repo_id, private=private, exist_ok=exist_ok, token=token))
+                return str(
+                    self._api.create_repo(
+                        repo_id,
+                        private=private,
+                        exist_ok=exist_ok,
+                        token=token,
+                        repo_type=repo_type,
+                        space_sdk=space_sdk if repo_type == "space" else None,
+                    )
+                )
             except HfHubHTTPError as error:
                 if error.response is not None and error.response.status_code == 409:
                     raise exists_error(repo_id) from None
                 raise
 
-    def ensure_branch(self, repo_id: str, branch: str) -> None:
+    def ensure_branch(self, repo_id: str, branch: str, repo_type: str = "model") -> None:
         with self._errors(repo_id=repo_id, branch=branch, action=f"create branch {branch!r}"):
-            self._api.create_branch(repo_id, branch=branch, exist_ok=True, token=self._require_token())
+            self._api.create_branch(
+                repo_id, branch=branch, exist_ok=True, token=self._require_token(), repo_type=repo_type
+            )
 
     def upload(
         self,
@@ -152,6 +166,7 @@ class HubClient:
         on_file: Callable[[object], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
         before_commit: Callable[[], None] | None = None,
+        repo_type: str = "model",
     ) -> CommitOutcome:
         """Send `CommitOperationAdd`s one file at a time (progress, cancel between files), then commit.
 
@@ -171,6 +186,7 @@ class HubClient:
                     revision=revision,
                     create_pr=create_pr,
                     free_memory=False,
+                    repo_type=repo_type,
                 )
                 if on_file is not None:
                     on_file(operation)
@@ -187,6 +203,7 @@ class HubClient:
                 token=token,
                 revision=revision,
                 create_pr=create_pr,
+                repo_type=repo_type,
             )
         return CommitOutcome(info.oid, info.commit_url, info.pr_url)
 

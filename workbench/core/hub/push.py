@@ -50,6 +50,8 @@ class PushPlan:
     exclude: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDE))
     card_text: str | None = None  # None: upload the folder's own README.md, if any
     allow_existing: bool = False  # push into a repository that already exists
+    repo_type: str = "model"  # or "space": a demo app (see space.py)
+    space_sdk: str | None = None  # a Space's SDK ("gradio"), sent when the Space is created
 
     def files(self) -> list[LocalFile]:
         return with_card(list_files(self.folder, self.include, self.exclude), self.card_text)
@@ -85,6 +87,7 @@ class PushResult:
     created_repo: bool = False
     uploaded: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    repo_type: str = "model"
 
     @property
     def nothing_changed(self) -> bool:
@@ -135,7 +138,7 @@ def validate_plan(plan: PushPlan) -> None:
         raise HubError("invalid_input", f"Branch {plan.branch!r} is not a valid branch name.")
     if not Path(plan.folder).is_dir():
         raise HubError("invalid_input", f"Folder {plan.folder} does not exist.")
-    if plan.card_text is not None:
+    if plan.card_text is not None and plan.repo_type == "model":  # a Space's README is no model card
         check = check_card(plan.card_text)
         if not check.ok:
             raise HubError(
@@ -177,7 +180,7 @@ def preflight(plan: PushPlan, client: HubClient) -> Preflight:
     validate_plan(plan)
     account = client.whoami()
     files = plan.files()
-    remote = client.remote_repo(plan.repo_id, plan.branch or "main")
+    remote = client.remote_repo(plan.repo_id, plan.branch or "main", repo_type=plan.repo_type)
     mark_remote_status(files, remote.files if remote else None)
     problem = permission_problem(account, plan)
     if problem is None and remote is None and plan.create_pr:
@@ -208,13 +211,16 @@ def push(
     if not files:
         raise HubError("invalid_input", f"No files to upload from {plan.folder} with these include/exclude patterns.")
     created = False
-    repo_url = f"{client.endpoint}/{plan.repo_id}"
+    prefix = "" if plan.repo_type == "model" else f"{plan.repo_type}s/"
+    repo_url = f"{client.endpoint}/{prefix}{plan.repo_id}"
     if check.remote is None:
         report(PushProgress("creating", current=plan.repo_id))
-        repo_url = client.create_repo(plan.repo_id, private=plan.private, exist_ok=False)
+        repo_url = client.create_repo(
+            plan.repo_id, private=plan.private, exist_ok=False, repo_type=plan.repo_type, space_sdk=plan.space_sdk
+        )
         created = True
     if (created or not check.remote.branch_exists) and branch != "main" and not plan.create_pr:
-        client.ensure_branch(plan.repo_id, branch)
+        client.ensure_branch(plan.repo_id, branch, repo_type=plan.repo_type)
 
     operations = operations_for((f.path_in_repo, f.source) for f in files)
     sizes = {f.path_in_repo: f.size for f in files}
@@ -242,6 +248,7 @@ def push(
         before_commit=lambda: report(
             PushProgress("committing", len(files), len(files), progress.bytes_total, progress.bytes_total)
         ),
+        repo_type=plan.repo_type,
     )
     changed = [f.path_in_repo for f in files if f.status != "unchanged"]
     return PushResult(
@@ -254,6 +261,7 @@ def push(
         created_repo=created,
         uploaded=changed,
         unchanged=[f.path_in_repo for f in files if f.status == "unchanged"],
+        repo_type=plan.repo_type,
     )
 
 
@@ -270,6 +278,7 @@ def record_push(run_dir: Path | None, result: PushResult) -> None:
         "repo_url": result.repo_url,
         "pr_url": result.pr_url,
         "uploaded": len(result.uploaded),
+        "repo_type": result.repo_type,
     }
     try:
         with open(Path(run_dir) / PUSH_RECORD, "a", encoding="utf-8") as handle:
@@ -278,8 +287,8 @@ def record_push(run_dir: Path | None, result: PushResult) -> None:
         pass  # a read-only run folder must not turn a successful push into a failure
 
 
-def last_push(run_dir: Path | None) -> dict | None:
-    """The newest record written by `record_push`, if any (bad lines are skipped)."""
+def last_push(run_dir: Path | None, repo_type: str = "model") -> dict | None:
+    """The newest record of a `repo_type` push written by `record_push`, if any (bad lines are skipped)."""
     if run_dir is None:
         return None
     try:
@@ -292,5 +301,6 @@ def last_push(run_dir: Path | None) -> dict | None:
         except ValueError:
             continue
         if isinstance(record, dict) and isinstance(record.get("repo_id"), str):
-            return record
+            if record.get("repo_type", "model") == repo_type:
+                return record
     return None
