@@ -115,3 +115,42 @@ def test_cli_space_needs_a_token_before_loading_the_model(hub, space_run, capsys
     assert main(["push", RUN_ID, "--space", "--repo", "alice/x", "--json"]) == 2
     assert json.loads(capsys.readouterr().out)["error"]["kind"] == "no_token"
     assert not hub.repos
+
+
+async def test_dialog_uploads_demo_space(display_hub, hub, space_run, monkeypatch):
+    from textual.widgets import Input, Select
+
+    from tests.hub.dialog_helpers import SIZE, open_dialog, settle
+    from workbench.ui.app import make_app
+    from workbench.ui.hub.push_dialog import PushDialog
+
+    monkeypatch.setattr(PushDialog, "RECHECK_DELAY_S", 0.05)
+    monkeypatch.setenv("HF_TOKEN", WRITE_TOKEN)
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        dialog = await open_dialog(pilot, space_run)
+        assert dialog.query_one("#upload-as", Select).value == "model" and not dialog.space
+        assert dialog.query_one("#repo-input", Input).value == "alice/bert-base-uncased-mrpc"
+        dialog.query_one("#upload-as", Select).value = "space"
+        dialog = await settle(pilot)
+        assert dialog.space and dialog.problem is None
+        assert dialog.query_one("#repo-input", Input).value == "alice/bert-base-uncased-mrpc-demo"
+        assert dialog.query_one("#card-box").has_class("hidden")
+        assert SPACE_FILES <= {f.path_in_repo for f in dialog.preflight.files}
+        await pilot.press("ctrl+s")
+        dialog = await settle(pilot)
+        assert dialog.state == "done" and dialog.result.created_repo and dialog.result.repo_type == "space"
+        assert dialog.result.repo_url == "http://hub.test/spaces/alice/bert-base-uncased-mrpc-demo"
+        files = hub.repo("alice/bert-base-uncased-mrpc-demo", "space").head("main").files
+        assert SPACE_FILES <= set(files) and b"\nsdk: gradio\n" in files["README.md"]
+        assert not hub.repos.get(("model", "alice/bert-base-uncased-mrpc"))
+        folder = dialog._space_folder
+        # back to the model: the model's repository name and card come back
+        dialog.query_one("#upload-as", Select).value = "model"
+        dialog = await settle(pilot)
+        assert dialog.query_one("#repo-input", Input).value == "alice/bert-base-uncased-mrpc"
+        assert not dialog.query_one("#card-box").has_class("hidden")
+        assert [f.path_in_repo for f in dialog.preflight.files][0] == "README.md" and dialog.problem is None
+        await pilot.press("escape")
+        await pilot.pause()
+    assert folder is not None and not folder.exists()  # the temporary export is removed with the dialog

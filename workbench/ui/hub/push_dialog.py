@@ -8,6 +8,7 @@ The dialog owns the form and the push state; its views own theirs: the token row
 
 from __future__ import annotations
 
+import shutil
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Static
+from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
 from textual.worker import Worker, WorkerState
 
 from workbench.core.errors import WorkbenchError
@@ -39,7 +40,10 @@ class PushDialog(ModalScreen[None]):
         width: 96%; height: 96%; max-width: 140;
         border: thick $primary; background: $surface; padding: 0 1;
     }
-    PushDialog #push-title { text-style: bold; height: 1; }
+    PushDialog #push-title-row { height: 1; }
+    PushDialog #push-title { text-style: bold; height: 1; width: 1fr; }
+    PushDialog #upload-as-label { width: auto; margin-right: 1; color: $text-muted; }
+    PushDialog #upload-as { width: 16; }
     PushDialog #push-source { color: $text-muted; height: 1; margin-bottom: 1; }
     PushDialog .row { height: 1; margin-bottom: 1; }
     PushDialog .field-label { width: 12; }
@@ -136,10 +140,24 @@ class PushDialog(ModalScreen[None]):
         self._check_pending = False
         self._cancel = threading.Event()
         self._allow_existing = False
+        self._space_folder: Path | None = None  # the exported demo, made on first use of "demo Space"
+        self._space_lock = threading.Lock()
+        self._model_repo = ""  # the repository field before switching to a Space
+        self._upload_as = "model"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="push-box"):
-            yield Static("Push to the Hugging Face Hub", id="push-title")
+            with Horizontal(id="push-title-row"):
+                yield Static("Push to the Hugging Face Hub", id="push-title")
+                yield Label("Upload as", id="upload-as-label")
+                yield Select(
+                    [("model", "model"), ("demo Space", "space")],
+                    value="model",
+                    allow_blank=False,
+                    id="upload-as",
+                    tooltip="model: the model and its card · demo Space: its Gradio app (app.py, model/)",
+                    compact=True,
+                )
             yield Static("Reading the model folder…", id="push-source")
             yield PushTokenPanel(endpoint=self.endpoint, id="push-token")
             with Horizontal(classes="row"):
@@ -221,6 +239,12 @@ class PushDialog(ModalScreen[None]):
 
         account = None
         repo_id = plan_options["repo_id"]
+        try:
+            if plan_options["repo_type"] == "space" and plan_options["folder"] is None:
+                plan_options["folder"] = self._export_space()
+        except WorkbenchError as error:
+            self.post_message(self.Checked(generation, token, error=_as_hub_error(error), repo_id=repo_id, files=[]))
+            return
         files = PushPlan(**plan_options).files()  # local only: shown even when the Hub cannot be asked
         try:
             client = HubClient(self.endpoint, token.value)
@@ -254,6 +278,21 @@ class PushDialog(ModalScreen[None]):
             return
         self.post_message(self.PushFinished(result))
 
+    def _export_space(self) -> Path:
+        """The demo app of the run or model, exported once into a temporary folder (loads the model)."""
+        from workbench.core.hub.space import space_from_run
+
+        with self._space_lock:
+            if self._space_folder is None:
+                source = self.source
+                use_run = source.run_dir is not None and source.folder == source.run_dir / "final"
+                self._space_folder = space_from_run(source.run_dir if use_run else source.folder)
+            return self._space_folder
+
+    def on_unmount(self) -> None:
+        if self._space_folder is not None:
+            shutil.rmtree(self._space_folder, ignore_errors=True)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """An unexpected error in a worker: show it here, and never leave the dialog stuck."""
         if event.state is WorkerState.ERROR and event.worker.group.startswith("push"):
@@ -270,6 +309,21 @@ class PushDialog(ModalScreen[None]):
     def _plan_options(self) -> dict:
         from workbench.core.hub.files import split_patterns
 
+        if self.space:
+            return {
+                "folder": self._space_folder,  # None: the check worker exports it first
+                "repo_id": self._value("#repo-input"),
+                "private": self.query_one("#private", Checkbox).value,
+                "branch": self._value("#branch-input") or "main",
+                "create_pr": self.query_one("#create-pr", Checkbox).value,
+                "commit_message": self._value("#message-input"),
+                "include": split_patterns(self._value("#include-input")) or ["*"],
+                "exclude": split_patterns(self._value("#exclude-input")),
+                "card_text": None,  # the export's README.md, with the Space header
+                "allow_existing": self._allow_existing,
+                "repo_type": "space",
+                "space_sdk": "gradio",
+            }
         return {
             "folder": self.source.folder if self.source else Path(self.folder),
             "repo_id": self._value("#repo-input"),
@@ -281,7 +335,13 @@ class PushDialog(ModalScreen[None]):
             "exclude": split_patterns(self._value("#exclude-input")),
             "card_text": self.query_one(PushCardEditor).text,
             "allow_existing": self._allow_existing,
+            "repo_type": "model",
         }
+
+    @property
+    def space(self) -> bool:
+        """Upload as a demo Space rather than the model."""
+        return self.query_one("#upload-as", Select).value == "space"
 
     @property
     def busy(self) -> bool:
@@ -320,6 +380,28 @@ class PushDialog(ModalScreen[None]):
     def _checkbox_changed(self) -> None:
         self._schedule_check()
 
+    @on(Select.Changed, "#upload-as")
+    def _upload_as_changed(self) -> None:
+        from workbench.core.hub.space import suggest_space_name
+
+        if self.query_one("#upload-as", Select).value == self._upload_as:
+            return
+        self._upload_as = self.query_one("#upload-as", Select).value
+        repo = self.query_one("#repo-input", Input)
+        with self.prevent(Input.Changed):
+            if self.space:
+                self._model_repo = repo.value
+                if repo.value.strip():
+                    namespace, _, name = repo.value.strip().rpartition("/")
+                    repo.value = (namespace + "/" if namespace else "") + suggest_space_name(name)
+            elif self._model_repo:
+                repo.value = self._model_repo
+        self.query_one("#card-box").set_class(self.space, "hidden")
+        self._allow_existing = False
+        self.preflight = None
+        self._sync_buttons()
+        self._schedule_check()
+
     @on(PushCardEditor.CardChecked)
     def _card_checked(self) -> None:
         self._sync_buttons()
@@ -356,7 +438,8 @@ class PushDialog(ModalScreen[None]):
         if message.repo_id and message.repo_id != repo.value and "/" not in repo.value:
             with self.prevent(Input.Changed):
                 repo.value = message.repo_id
-        self.query_one(PushCardEditor).follow_repo(self.source, repo.value.strip())
+        if not self.space:
+            self.query_one(PushCardEditor).follow_repo(self.source, repo.value.strip())
         self.preflight = message.preflight
         if message.files is not None:
             self.query_one(PushFilesBox).show(message.files)
@@ -381,7 +464,7 @@ class PushDialog(ModalScreen[None]):
         push_button.disabled = (
             self.state not in ("ready", "done")
             or blocking
-            or not self.query_one(PushCardEditor).ok
+            or not (self.space or self.query_one(PushCardEditor).ok)
             or self.preflight is None
         )
         push_button.label = "Push into existing" if kind == "exists" else "Push"
@@ -450,7 +533,8 @@ class PushDialog(ModalScreen[None]):
 
         if self.query_one("#push", Button).disabled:
             return
-        self.query_one(PushCardEditor).follow_repo(self.source, self._value("#repo-input"))
+        if not self.space:
+            self.query_one(PushCardEditor).follow_repo(self.source, self._value("#repo-input"))
         if self.problem is not None and self.problem.kind == "exists":
             self._allow_existing = True
         options = self._plan_options()
