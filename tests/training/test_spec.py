@@ -131,3 +131,11 @@ def test_complete_spec_fills_missing_keys():
     assert full["training"]["seed"] == 3
     assert full["training"]["learning_rate"] == 5e-5
     assert full["monitor"]["nan_policy"] == "stop"
+
+
+def test_a_language_model_is_checked_against_its_block_not_max_length(tiny_model_dir, tiny_data):
+    spec = default_spec(model=str(tiny_model_dir), data=str(tiny_data["train"]), head="masked-lm")
+    spec["data"].update(max_length=512, block_size=64)  # the tiny model has 128 positions
+    assert not [e for e in validate_spec(spec) if e.field.startswith("data.max_length")]
+    spec["data"]["block_size"] = 0  # the block is then max_length: too long for the model
+    assert [e for e in validate_spec(spec) if e.field == "data.max_length"]

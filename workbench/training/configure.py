@@ -189,6 +189,7 @@ def build(spec: dict, hardware: Hardware, events: RunEvents) -> Setup:
 
     from workbench.core.tasks import get_task, lora
     from workbench.training.preflight import check_loaded
+    from workbench.training.spec import sequence_length
 
     accelerator, training = hardware.accelerator, spec["training"]
     set_seed(training["seed"])
@@ -218,7 +219,7 @@ def build(spec: dict, hardware: Hardware, events: RunEvents) -> Setup:
     model, counts = lora.apply(model, spec, task.name)
     if lora.enabled(spec["model"].get("lora")):
         events.log(f"LoRA: {counts.describe()}")
-    check_loaded(model, tokenizer, spec["data"]["max_length"])
+    check_loaded(model, tokenizer, sequence_length(spec))
     collator = task.collator(tokenizer, pad_multiple(training, hardware.compiling), model)
     train_loader, eval_loader, sampler = make_loaders(prepared, collator, training, hardware)
     optimizer = torch.optim.AdamW(

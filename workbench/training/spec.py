@@ -281,6 +281,16 @@ def complete_spec(spec: dict) -> dict:
     return full
 
 
+def sequence_length(spec: dict) -> int | None:
+    """The longest sequence the model sees: the block for language models, else data.max_length."""
+    data = spec.get("data") or {}
+    block = data.get("block_size") or 0
+    if (spec.get("model") or {}).get("head") in ("masked-lm", "causal-lm") and isinstance(block, int) and block > 0:
+        return block
+    length = data.get("max_length")
+    return length if isinstance(length, int) else None
+
+
 def task_default_metrics(head, data: dict | None = None) -> list[str]:
     """The metrics a run of this task computes when the spec names none (seq2seq: BLEU/chrF for
     translation data, ROUGE for the rest, told apart by `data`)."""
@@ -388,7 +398,7 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
     if check_files and name and "model.name_or_path" not in {e.field for e in errors}:
         from workbench.training.preflight import model_problems
 
-        for field, message in model_problems(name, value("data.max_length"), base_dir):
+        for field, message in model_problems(name, sequence_length(full), base_dir):
             error(field, message)
     choice("model.head", HEADS)
     if value("model.head") in HEADS:

@@ -23,6 +23,7 @@ EXTENSIONS = {
     ".arrow": "arrow",
     ".txt": "text",
     ".text": "text",
+    ".raw": "text",  # WikiText's raw files
     # CoNLL column files: text, read as sentences by core/data/formats/conll.py
     ".conll": "text",
     ".iob": "text",

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 FILE_SUFFIXES = {
     *(".csv", ".tsv", ".json", ".jsonl", ".parquet", ".arrow", ".txt", ".tab", ".ndjson", ".pq", ".text"),
-    *(".conll", ".iob", ".bio"),
+    *(".conll", ".iob", ".bio", ".raw"),
 }
 
 
