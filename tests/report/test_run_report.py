@@ -84,7 +84,7 @@ def test_report_command_for_the_failed_run(failed_run, as_home, capsys):
     summary = next(line for line in saved.splitlines() if line.startswith("**Summary:**"))
     assert "failed at step 0" in summary and MISSING in summary
     error = saved.split("## Error", 1)[1].split("## Run spec", 1)[0]
-    assert MISSING in error and "Traceback (most recent call last)" in error and "_check_columns" in error
+    assert MISSING in error and "Traceback (most recent call last)" in error and "require_columns" in error
     # The versions of the libraries in use, as they report themselves.
     for module in (torch, transformers, datasets, accelerate):
         assert f"- {module.__name__}: {module.__version__}" in saved
