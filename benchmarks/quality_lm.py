@@ -240,11 +240,20 @@ def run_trainer(args, model_path: str, workdir: Path) -> tuple[list[dict], objec
     trainer.train()
     runtime = time.perf_counter() - started
     rows = []
+    # Trainer divides a causal LM's summed loss by `num_items_in_batch`, the label positions counted
+    # before the model shifts them (block_size per block), while block_size - 1 positions are
+    # predicted: its losses are the mean per predicted token times (block - 1) / block. The rows give
+    # the mean per predicted token (the model's own loss, what the workbench reports) next to
+    # Trainer's own number, so the two sides compare the same quantity.
+    scale = args.block_size / (args.block_size - 1) if args.task == "clm" else 1.0
     for entry in trainer.state.log_history:
         if "eval_loss" in entry:
-            loss = entry["eval_loss"]
+            loss = entry["eval_loss"] * scale
             epoch = round(entry["epoch"], 2)
-            rows.append({"side": "trainer", "epoch": epoch, "eval_loss": loss, "perplexity": _exp(loss)})
+            row = {"side": "trainer", "epoch": epoch, "eval_loss": loss, "perplexity": _exp(loss)}
+            if scale != 1.0:
+                row["trainer_reported_eval_loss"] = entry["eval_loss"]
+            rows.append(row)
     rows[-1]["train_s"] = runtime
     rows[-1]["blocks"] = len(train_dataset)
     return rows, eval_dataset
