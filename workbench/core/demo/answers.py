@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.models.inference import PlaygroundInput, predict
+from workbench.core.models.inference import PlaygroundInput, generation_options, predict, stream_generate
 
 FILL_MASK_TOP_K = 5
 
@@ -66,47 +66,18 @@ class Answerer:
 
 
 def stream_generation(loaded, inputs: PlaygroundInput, lock: threading.Lock) -> Iterator[str]:
-    """Run generate() in a thread with a TextIteratorStreamer; yield the text generated so far."""
-    import torch
-
-    from workbench.core.lazy_imports import transformers_module
-
+    """The text generated so far, as the playground streams it (`inference.stream_generate`)."""
     tokenizer = loaded.tokenizer
     if tokenizer is None:
         raise WorkbenchError(f"{loaded.info.name} has no tokenizer, so it cannot read text.")
-    streamer = transformers_module().TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
     with lock:
         encoded = tokenizer(inputs.text, return_tensors="pt", truncation=True)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     options = {
         "input_ids": encoded["input_ids"],
         "attention_mask": encoded["attention_mask"],
-        "max_new_tokens": inputs.max_new_tokens,
-        "pad_token_id": pad if pad is not None else 0,
-        "streamer": streamer,
+        **generation_options(tokenizer, inputs),
     }
-    if inputs.temperature > 0:
-        options.update(do_sample=True, temperature=inputs.temperature, top_p=inputs.top_p)
-    else:
-        options.update(do_sample=False)
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            with torch.no_grad():
-                loaded.model.generate(**options)
-        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread below
-            failure.append(error)
-            streamer.end()
-
-    thread = threading.Thread(target=run, name="demo-generate", daemon=True)
-    thread.start()
-    text = ""
-    for piece in streamer:
-        text += piece
-        yield text
-    thread.join()
-    if failure:
-        raise WorkbenchError(f"Generation failed: {failure[0]}")
-    if not text:
-        yield ""
+    try:
+        yield from stream_generate(loaded.model, tokenizer, options, {})
+    except Exception as error:  # noqa: BLE001 - a message for the demo's page
+        raise WorkbenchError(f"Generation failed: {error}") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from workbench.core.errors import WorkbenchError
@@ -236,24 +237,65 @@ def _run_masked_lm(loaded: LoadedModel, inputs: PlaygroundInput) -> Prediction:
     return Prediction("masked-lm", [_raw("logits", logits)], {"masks": masks, "all_new": loaded.report.head_all_new})
 
 
-def _generate(loaded: LoadedModel, inputs: PlaygroundInput, head: str, on_text=None) -> Prediction:
-    tokenizer = loaded.tokenizer
-    encoded = _encode(loaded, inputs.text)
+def generation_options(tokenizer, inputs: PlaygroundInput) -> dict:
+    """generate()'s length, padding and sampling settings for the playground's knobs (0 = greedy)."""
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    options = {
-        "max_new_tokens": inputs.max_new_tokens,
-        "pad_token_id": pad if pad is not None else 0,
-        "return_dict_in_generate": True,
-        "output_logits": True,
-    }
+    options = {"max_new_tokens": inputs.max_new_tokens, "pad_token_id": pad if pad is not None else 0}
     if inputs.temperature > 0:
         options.update(do_sample=True, temperature=inputs.temperature, top_p=inputs.top_p)
     else:
         options.update(do_sample=False)
-    model_inputs = {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
-    output = _generate_streaming(loaded, {**model_inputs, **options}, on_text) if on_text else None
-    if output is None:
-        output = loaded.model.generate(**model_inputs, **options)
+    return options
+
+
+def stream_generate(model, tokenizer, options: dict, result: dict) -> Iterator[str]:
+    """generate() in a thread with a TextIteratorStreamer: yields the text generated so far as tokens
+    come; once it ends, `result["output"]` holds generate()'s return value. A failure inside generate()
+    is raised here, in the caller's thread."""
+    import threading
+
+    import torch
+
+    from workbench.core.lazy_imports import transformers_module
+
+    streamer = transformers_module().TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+
+    def run() -> None:
+        try:
+            with torch.no_grad():
+                result["output"] = model.generate(**options, streamer=streamer)
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread below
+            result["error"] = error
+            streamer.end()
+
+    thread = threading.Thread(target=run, name="generate", daemon=True)
+    thread.start()
+    text = ""
+    for piece in streamer:
+        text += piece
+        yield text
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+
+
+def _generate(loaded: LoadedModel, inputs: PlaygroundInput, head: str, on_text=None) -> Prediction:
+    tokenizer = loaded.tokenizer
+    encoded = _encode(loaded, inputs.text)
+    options = {
+        "input_ids": encoded["input_ids"],
+        "attention_mask": encoded["attention_mask"],
+        **generation_options(tokenizer, inputs),
+        "return_dict_in_generate": True,
+        "output_logits": True,
+    }
+    if on_text is None:
+        output = loaded.model.generate(**options)
+    else:
+        result: dict = {}
+        for text in stream_generate(loaded.model, tokenizer, options, result):
+            on_text(text)
+        output = result["output"]
     sequences = output.sequences
     # A seq2seq output starts with the decoder start token; a causal one repeats the prompt.
     new_tokens = sequences[0, 1:] if head == "seq2seq-lm" else sequences[0, encoded["input_ids"].shape[1] :]
@@ -273,38 +315,6 @@ def _generate(loaded: LoadedModel, inputs: PlaygroundInput, head: str, on_text=N
             else f"temperature {inputs.temperature}, top-p {inputs.top_p}",
         },
     )
-
-
-def _generate_streaming(loaded: LoadedModel, options: dict, on_text):
-    """generate() in a thread with a TextIteratorStreamer: `on_text` gets the text so far as tokens
-    come, and the full output (sequences and logits, as without streaming) is returned at the end."""
-    import threading
-
-    import torch
-
-    from workbench.core.lazy_imports import transformers_module
-
-    streamer = transformers_module().TextIteratorStreamer(loaded.tokenizer, skip_prompt=True, skip_special_tokens=True)
-    result: dict = {}
-
-    def run() -> None:
-        try:
-            with torch.no_grad():
-                result["output"] = loaded.model.generate(**options, streamer=streamer)
-        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread below
-            result["error"] = error
-            streamer.end()
-
-    thread = threading.Thread(target=run, name="playground-generate", daemon=True)
-    thread.start()
-    text = ""
-    for piece in streamer:
-        text += piece
-        on_text(text)
-    thread.join()
-    if "error" in result:
-        raise result["error"]
-    return result["output"]
 
 
 _RUNNERS = {
