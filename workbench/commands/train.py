@@ -224,24 +224,8 @@ def fill_from_data(spec: dict, train: str, validation: str | None) -> dict:
     raw = task.load_raw(spec["data"])
     spec["data"].update(task.guess_data(raw))
     spec["training"]["metrics"] = task_default_metrics(task.name, spec["data"])  # seq2seq: BLEU or ROUGE
-    labels = task_labels(task, raw, spec)
+    labels = task.head_labels(raw, spec)
     if labels is not None and labels.id2label:
         spec["model"]["num_labels"] = labels.num_labels
         spec["model"]["id2label"] = {str(index): name for index, name in labels.id2label.items()}
     return spec
-
-
-def task_labels(task, raw, spec: dict):
-    """The head's labels for --init: classification labels read without tokenizing; other tasks
-    with labels go through the task's own preparation (its tokenizer is the model's)."""
-    from workbench.core.tasks.sequence_classification import label_info
-    from workbench.training.configure import resolve_model
-
-    if task.name == "sequence-classification":
-        return label_info(raw, spec["data"], spec["model"])[1]
-    if task.name != "token-classification":
-        return None
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model(spec["model"]["name_or_path"]))
-    return task.prepare(raw, spec, tokenizer).labels

@@ -133,6 +133,11 @@ class Task:
     def prepare(self, raw, spec: dict, tokenizer) -> Prepared:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def head_labels(self, raw, spec: dict) -> HeadLabels | None:
+        """The head's labels read from the raw data without tokenizing (`--init` writes them), or None
+        for tasks without labels."""
+        return None
+
     # -- model -----------------------------------------------------------------------------
 
     def model_kwargs(self, labels: HeadLabels) -> dict:

@@ -94,6 +94,9 @@ class SequenceClassification(Task):
             "label_column": guess.label or "",
         }
 
+    def head_labels(self, raw, spec: dict) -> HeadLabels:
+        return label_info(raw, spec["data"], spec["model"])[1]
+
     def prepare(self, raw, spec: dict, tokenizer) -> Prepared:
         from workbench.core.tasks.tokenizing import tokenizer_parallelism
 

@@ -393,16 +393,12 @@ class TokenClassification(Task):
             raise WorkbenchError(f"data.text_column: {chosen['text_column']!r} must hold lists of strings (the words).")
         return chosen["text_column"], chosen["label_column"]
 
-    def prepare(self, raw, spec: dict, tokenizer) -> Prepared:
-        import datasets
-
-        from workbench.core.tasks.tokenizing import tokenizer_parallelism
-
-        data = spec["data"]
+    def checked_tags(self, raw, data: dict, model_section: dict):
+        """The tags as strings, checked (one per token, one scheme, every tag known), and the label
+        list; returns (raw, tokens_column, tags_column, names, scheme)."""
         tokens_column, tags_column = self.columns(raw, data)
-        raw = limit_rows(raw, data)
         sources = _sources(data)
-        raw, given = _tags_as_strings(raw, tags_column, spec["model"], sources)
+        raw, given = _tags_as_strings(raw, tags_column, model_section, sources)
         schemes = set()
         for split, dataset in raw.items():
             tags = dataset[tags_column]
@@ -419,8 +415,7 @@ class TokenClassification(Task):
             raise WorkbenchError("The training and validation tags use different schemes (BIOES and BILOU).")
         scheme = schemes.pop() if schemes else "IOB"
         names = label_names(raw["train"][tags_column], given)
-        label_all = bool(data.get("label_all_tokens"))
-        if label_all and not given:
+        if data.get("label_all_tokens") and not given:
             extra = [f"I-{name[2:]}" for name in names if name.startswith("B-") and f"I-{name[2:]}" not in names]
             names = sorted(set(names) | set(extra), key=tag_sort_key)
         label2id = {name: index for index, name in enumerate(names)}
@@ -438,6 +433,22 @@ class TokenClassification(Task):
                     f" ({sources['train']}).",
                     hint=f"The model learns the training tags only: {', '.join(names)}.",
                 )
+        return raw, tokens_column, tags_column, names, scheme
+
+    def head_labels(self, raw, spec: dict) -> HeadLabels:
+        names = self.checked_tags(raw, spec["data"], spec["model"])[3]
+        return HeadLabels(len(names), dict(enumerate(names)))
+
+    def prepare(self, raw, spec: dict, tokenizer) -> Prepared:
+        import datasets
+
+        from workbench.core.tasks.tokenizing import tokenizer_parallelism
+
+        data = spec["data"]
+        raw = limit_rows(raw, data)
+        raw, tokens_column, tags_column, names, scheme = self.checked_tags(raw, data, spec["model"])
+        label2id = {name: index for index, name in enumerate(names)}
+        label_all = bool(data.get("label_all_tokens"))
         if not getattr(tokenizer, "is_fast", False):
             raise WorkbenchError(
                 "Token classification needs a fast (Rust) tokenizer: its word_ids() map sub-tokens to words.",
