@@ -45,11 +45,12 @@ def label_info(raw, data: dict, model_section: dict):
             "data.label_column: float labels mean regression; set model.num_labels = 0 (or 1) and no model.id2label"
         )
     if dtype in ("string", "large_string"):
-        names = sorted(set(train[label]))
+        seen = {split: set(dataset[label]) for split, dataset in raw.items()}  # each column read once
+        names = sorted(seen["train"])
         if configured:
             names = [configured[i] for i in sorted(configured)]
         label2id = {name: index for index, name in enumerate(names)}
-        unknown = sorted({value for split in raw.values() for value in split[label]} - set(label2id))
+        unknown = sorted(set().union(*seen.values()) - set(label2id))
         if unknown:
             raise WorkbenchError(
                 f"data.label_column: label(s) {', '.join(map(repr, unknown[:5]))} are not in {names}",
