@@ -427,3 +427,47 @@ def read_head_config(folder: Path) -> dict:
     except (OSError, UnicodeDecodeError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+# -- counting before a run ---------------------------------------------------------------------
+
+LABELLED_HEADS = ("sequence-classification", "token-classification")
+
+
+def spec_head_labels(spec: dict):
+    """The head's labels as the spec states them (`model.num_labels`, `model.id2label`); a run that
+    infers them from the data (num_labels = 0, no id2label) gets the config's own head here."""
+    from workbench.core.tasks.base import HeadLabels
+
+    model = spec.get("model") or {}
+    if str(model.get("head") or "sequence-classification") not in LABELLED_HEADS:
+        return HeadLabels()
+    id2label = model.get("id2label") if isinstance(model.get("id2label"), dict) else {}
+    try:
+        id2label = {int(key): str(name) for key, name in id2label.items()}
+    except (TypeError, ValueError):
+        id2label = {}
+    num_labels = model.get("num_labels")
+    if not isinstance(num_labels, int) or isinstance(num_labels, bool) or num_labels < 0:
+        num_labels = 0
+    return HeadLabels(num_labels or len(id2label), id2label)
+
+
+def planned_counts(spec: dict, model_path: str) -> Counts:
+    """The parameter counts the run of `spec` will train with, exactly, without reading a weight: the
+    task's model is built from `model_path`'s config on the meta device and `apply` puts the adapter
+    on it as the run does (the same defaults, checks and messages). WorkbenchError for settings the
+    run would refuse."""
+    import torch
+
+    from workbench.core.tasks import get_task
+
+    head = str(spec.get("model", {}).get("head") or "sequence-classification")
+    task = get_task(head)
+    # from the config (no weights), with the default attention (flash_attention_2 may be missing here)
+    meta_spec = {**spec, "model": {**spec["model"], "from_config": True, "attn_implementation": ""}}
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = task.load_model(meta_spec, model_path, spec_head_labels(spec))
+        _, counts = apply(model, spec, task.name)
+    return counts
