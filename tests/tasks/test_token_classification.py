@@ -437,6 +437,41 @@ def test_group_entities_equals_the_pipeline_with_a_byte_level_bpe(bpe_model, agg
     assert found
 
 
+def test_a_byte_level_tokenizer_gets_a_space_before_every_word(bpe_model, tmp_path):
+    """RoBERTa-style tokenizers mark a word's start by the space before it: the course loads them with
+    add_prefix_space=True for pre-split words. prepare does it, notes it, and the saved tokenizer keeps it."""
+    import copy
+
+    from transformers import AutoTokenizer
+
+    tokenizer = copy.deepcopy(bpe_model[0])
+    words = ["alice", "visited", "paris"]
+    without = tokenizer(words, is_split_into_words=True).tokens()
+    assert not any(token.startswith("Ġ") for token in without)  # every word tokenized as a word's middle
+
+    train = write(tmp_path / "train.txt", "alice B-PER\nvisited O\nparis B-LOC\n")
+    spec = spec_for(train)
+    prepared = TASK.prepare(TASK.load_raw(spec["data"]), spec, tokenizer)
+    encoded = tokenizer(words, is_split_into_words=True)
+    starts = {encoded.word_ids().index(word) for word in range(len(words))}
+    assert all(encoded.tokens()[position].startswith("Ġ") for position in starts)
+    assert prepared.train[0]["input_ids"] == encoded["input_ids"]
+    assert any("add_prefix_space=True" in note for note in prepared.notes)
+
+    tokenizer.save_pretrained(tmp_path / "saved")
+    reloaded = AutoTokenizer.from_pretrained(tmp_path / "saved")
+    assert reloaded("alice visited").tokens() == tokenizer("alice visited").tokens()
+    assert reloaded("alice visited").tokens()[1].startswith("Ġ")
+
+
+def test_a_wordpiece_tokenizer_is_left_as_it_is(embedded_tokenizer):
+    from workbench.core.tasks.token_classification import add_prefix_space_for_words
+
+    before = embedded_tokenizer(["alice", "visited"], is_split_into_words=True)["input_ids"]
+    assert add_prefix_space_for_words(embedded_tokenizer) is False
+    assert embedded_tokenizer(["alice", "visited"], is_split_into_words=True)["input_ids"] == before
+
+
 def test_predict_reports_entities_with_type_score_and_offsets(ner_model_dir):
     from workbench.core.models.heads import head_kind
     from workbench.core.models.inference import PlaygroundInput, predict

@@ -168,7 +168,7 @@ def token_stats(
 ) -> TokenStats:
     import numpy as np
 
-    from workbench.core.tasks.token_classification import detect_scheme
+    from workbench.core.tasks.token_classification import add_prefix_space_for_words, detect_scheme
 
     def where(row):
         return source if row is None else f"{source}: sentence {row + 1}"
@@ -182,6 +182,7 @@ def token_stats(
     scheme = detect_scheme(tags, where)
     if scheme == "IOB":
         scheme = iob_variant(tags)
+    add_prefix_space_for_words(tokenizer)  # as training tokenizes them, so lengths agree
     lengths = []
     for chunk in _batched(tokens, progress=progress):
         encoded = tokenizer([list(words) for words in chunk], is_split_into_words=True, truncation=False)

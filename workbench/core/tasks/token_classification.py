@@ -34,6 +34,41 @@ AGGREGATIONS = ("simple", "first", "max", "average")
 DEFAULT_COLUMNS = {"text_column": "text", "label_column": "label"}  # the spec's defaults, made for other tasks
 
 
+# -- words ---------------------------------------------------------------------------------
+
+
+def add_prefix_space_for_words(tokenizer) -> bool:
+    """Give a byte-level BPE tokenizer (RoBERTa, GPT-2, DeBERTa) a space before every word.
+
+    Such a tokenizer marks a word's start with the space before it; tokenizing pre-split words
+    without one gives every word the sub-tokens of a word's middle, which the model never saw in
+    pre-training (the course loads these with `add_prefix_space=True`). Changed in place, so the
+    tokenizer saved with the model tokenizes raw text the same way at inference. True when changed."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    pre = getattr(backend, "pre_tokenizer", None)
+    if pre is None:
+        return False
+    from tokenizers import pre_tokenizers
+
+    parts = [pre]
+    if isinstance(pre, pre_tokenizers.Sequence):
+        parts = []
+        while True:  # a Sequence indexes but has no len()
+            try:
+                parts.append(pre[len(parts)])
+            except IndexError:
+                break
+    changed = False
+    for part in parts:
+        if isinstance(part, pre_tokenizers.ByteLevel) and not part.add_prefix_space:
+            part.add_prefix_space = True
+            changed = True
+    if changed:
+        backend.pre_tokenizer = pre
+        tokenizer.add_prefix_space = True
+    return changed
+
+
 # -- tags --------------------------------------------------------------------------------
 
 
@@ -457,6 +492,7 @@ class TokenClassification(Task):
         continuation = continuation_of(names)
         max_length = data["max_length"]
         cut: dict[str, int] = {}
+        prefixed = add_prefix_space_for_words(tokenizer)
 
         def tokenize(batch, split):
             encoded = tokenizer(batch[tokens_column], is_split_into_words=True, truncation=True, max_length=max_length)
@@ -482,6 +518,8 @@ class TokenClassification(Task):
                     load_from_cache_file=False,  # `cut` is counted while mapping
                 )
         notes = []
+        if prefixed:
+            notes.append("byte-level tokenizer: a space goes before every word (add_prefix_space=True)")
         for split, count in cut.items():
             if count:
                 notes.append(
