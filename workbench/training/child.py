@@ -59,7 +59,7 @@ class Run:
         if accelerator.is_main_process:
             for path in checkpoints.clean_leftovers(self.run_dir):
                 events.log(f"Removed {path.relative_to(self.run_dir)}, left by an interrupted run")
-        setup = configure.build(spec, hardware, events)
+        setup = configure.build(spec, hardware, events, self.run_dir)
         self.loop = loop = TrainingLoop(setup, spec, self.run_dir, events, self.stop)
         resumed_from = loop.resume() if self.resume else None
 

@@ -182,7 +182,9 @@ def _check_evaluator(make_evaluator, box: dict) -> None:
         box["error"] = error
 
 
-def build(spec: dict, hardware: Hardware, events: RunEvents) -> Setup:
+def build(spec: dict, hardware: Hardware, events: RunEvents, run_dir=None) -> Setup:
+    """Everything the loop needs; with `run_dir`, the tokenized data goes through the runs
+    directory's cache (`caches.prepare_cached`)."""
     import torch
     from accelerate.utils import set_seed
     from transformers import AutoTokenizer, get_scheduler
@@ -198,7 +200,21 @@ def build(spec: dict, hardware: Hardware, events: RunEvents) -> Setup:
     events.log(f"Loading the tokenizer and data ({spec['model']['name_or_path']}, {task.name})")
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     with accelerator.main_process_first():
-        prepared = task.prepare(task.load_raw(spec["data"]), spec, tokenizer)
+        if run_dir is None:
+            prepared = task.prepare(task.load_raw(spec["data"]), spec, tokenizer)
+        else:
+            from workbench.training.caches import prepare_cached
+
+            prepared = prepare_cached(
+                spec,
+                tokenizer,
+                task,
+                model_path,
+                run_dir,
+                lambda: task.prepare(task.load_raw(spec["data"]), spec, tokenizer),
+                events.log,
+                write=accelerator.is_main_process,
+            )
     for note in prepared.notes:
         events.log(note, level="warning")
     labels = prepared.labels

@@ -119,6 +119,13 @@ SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
         "max_target_length": (128, "seq2seq: tokens of the target; longer targets are truncated"),
         "max_train_samples": (0, "0 = all rows"),
         "max_eval_samples": (0, "0 = all rows"),
+        "cache": (True, "keep the tokenized data in <runs dir>/.cache/ and reuse it for the same data and tokenizer"),
+        "pad_to_buckets": (
+            [],
+            "pad each batch up to the next of these lengths, e.g. [32, 64, 96, 128] (a compiled model then"
+            " has one graph per length); [] = 32, 64, 96, 128, 192, 256, ... up to max_length when"
+            " model.torch_compile is on, else off",
+        ),
     },
     "training": {
         "learning_rate": (5e-5, "peak learning rate of AdamW"),
@@ -443,6 +450,14 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
     check("data.max_length", lambda v: 1 <= v <= 131072, "must be between 1 and 131072")
     check("data.max_train_samples", lambda v: v >= 0, "must be 0 (all) or more")
     check("data.max_eval_samples", lambda v: v >= 0, "must be 0 (all) or more")
+    check(
+        "data.pad_to_buckets",
+        lambda v: (
+            all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in v)
+            and all(a < b for a, b in zip(v, v[1:], strict=False))
+        ),
+        "must be increasing whole numbers of tokens above 0, e.g. [32, 64, 96, 128]",
+    )
 
     # training
     check("training.learning_rate", lambda v: 0 < v < 1, "must be above 0 and below 1")
