@@ -159,3 +159,41 @@ def test_a_second_run_of_the_same_spec_logs_a_cache_hit(spec, tmp_path):
         messages.append([e.message for e in events if isinstance(e, protocol.LogLine)])
     assert any(m.startswith("tokenized data: cache miss") for m in messages[0]), messages[0]
     assert any(m.startswith("tokenized data: cache hit") for m in messages[1]), messages[1]
+
+
+COMPILE_SCRIPT = """
+import sys
+from pathlib import Path
+
+from workbench.training.caches import compile_cache_counts, describe_compile_cache, use_compile_cache
+
+use_compile_cache(Path(sys.argv[1]) / "run-1")
+import torch
+
+model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))
+compiled = torch.compile(model, dynamic=False)
+compiled(torch.randn(4, 8)).sum().backward()
+print(describe_compile_cache(compile_cache_counts()))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    shutil.which("gcc") is None and shutil.which("cc") is None, reason="inductor on CPU needs a C compiler"
+)
+def test_a_second_process_loads_compiled_graphs_from_the_runs_directory(tmp_path):
+    """torch.compile on the CPU, twice in fresh processes: the second finds every graph in the cache."""
+    import subprocess
+    import sys
+
+    env = {key: value for key, value in os.environ.items() if key not in caches.COMPILE_ENV}
+    lines = []
+    for _ in range(2):
+        result = subprocess.run(
+            [sys.executable, "-c", COMPILE_SCRIPT, str(tmp_path)], capture_output=True, text=True, env=env, timeout=400
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        lines.append(result.stdout.strip().splitlines()[-1])
+    assert "0 hits" in lines[0] and " 0 misses" not in lines[0], lines
+    assert lines[1].startswith("compile cache: ") and " 0 misses" in lines[1] and "0 hits" not in lines[1], lines
+    assert (tmp_path / ".cache" / "inductor" / "fxgraph").is_dir()

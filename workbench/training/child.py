@@ -134,12 +134,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--cpu-threads", type=int, default=0, help="a CPU run started without accelerate launch")
     args = parser.parse_args(argv)
+    run = Run(args.run_dir.resolve(), args.resume)
+    if run.spec.get("model", {}).get("torch_compile"):
+        # Before torch compiles anything: its graphs and kernels persist in the runs directory.
+        from workbench.training.caches import use_compile_cache
+
+        use_compile_cache(run.run_dir)
     if args.cpu_threads > 0:  # what `accelerate launch --num_cpu_threads_per_process` would have set
         os.environ["OMP_NUM_THREADS"] = str(args.cpu_threads)
         import torch
 
         torch.set_num_threads(args.cpu_threads)
-    run = Run(args.run_dir.resolve(), args.resume)
     try:
         run.run()
         return 0
