@@ -1,7 +1,8 @@
 """Quality of the seq2seq task: a workbench run against the course's Seq2SeqTrainer recipe.
 
 Translation (Multi30k en->de parallel files) or summarization (DialogSum: trained on its dev
-file, evaluated on its test file against `summary1`), the same model (by default a T5 made from a
+file, evaluated on its test file against `summary1`; or, `--summaries test3-to-dev`, trained on the
+test file's 1,500 (dialogue, reference) pairs, evaluated on dev's 500), the same model (by default a T5 made from a
 config with random weights, saved once so that both sides start from the same weights), the same
 files, hyper-parameters and seed; both sides score their generated texts with the same code
 (`workbench.core.tasks.generation_metrics`: sacrebleu BLEU/chrF, rouge-score ROUGE). One row per
@@ -9,6 +10,7 @@ files, hyper-parameters and seed; both sides score their generated texts with th
 
     python benchmarks/task_quality.py --task translation [--preset small] [--train-rows N] [--epochs E]
     python benchmarks/quality_seq2seq.py --task summarization --which trainer --cpu --preset tiny
+    python benchmarks/quality_seq2seq.py --task summarization --summaries test3-to-dev --epochs 8
 
 The course's recipe (chapter 7, sections 4 and 5): `tokenizer(inputs, text_target=targets,
 max_length=..., truncation=True)`, `DataCollatorForSeq2Seq(tokenizer, model=model)`,
@@ -65,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--beams", type=int, default=1)
     parser.add_argument("--generation-max-length", type=int, default=128)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--summaries",
+        choices=["dev-to-test", "test3-to-dev"],
+        default="dev-to-test",
+        help="summarization: train on dev (500) and evaluate on test's summary1 (500), or train on test's three"
+        " references (1,500 pairs, each dialogue three times) and evaluate on dev (500)",
+    )
+    parser.add_argument("--json", type=Path, help="also write the rows to this file")
     parser.add_argument("--which", choices=["both", "trainer", "workbench"], default="both")
     parser.add_argument("--cpu", action="store_true", help="train on the CPU even with a GPU")
     parser.add_argument("--workdir", type=Path, help="where the model, the files and the runs go (default: a temp dir)")
@@ -97,10 +107,19 @@ def read_pairs(args) -> dict[str, tuple[list[str], list[str]]]:
             records = [json.loads(line) for line in (folder / name).read_text(encoding="utf-8").splitlines() if line]
             return [r["dialogue"] for r in records], [r[summary] for r in records]
 
-        pairs = {
-            "train": rows("dialogsum.dev.jsonl", "summary"),
-            "validation": rows("dialogsum.test.jsonl", "summary1"),  # the first of its three references
-        }
+        if args.summaries == "test3-to-dev":
+            # test's 500 dialogues once per reference summary (1,500 pairs), evaluated on dev's 500
+            sources, targets = [], []
+            for name in ("summary1", "summary2", "summary3"):
+                dialogues, summaries = rows("dialogsum.test.jsonl", name)
+                sources += dialogues
+                targets += summaries
+            pairs = {"train": (sources, targets), "validation": rows("dialogsum.dev.jsonl", "summary")}
+        else:
+            pairs = {
+                "train": rows("dialogsum.dev.jsonl", "summary"),
+                "validation": rows("dialogsum.test.jsonl", "summary1"),  # the first of its three references
+            }
     for split, limit in (("train", args.train_rows), ("validation", args.eval_rows)):
         if limit:
             sources, targets = pairs[split]
@@ -296,6 +315,8 @@ def run(args) -> list[dict]:
     rows: list[dict] = []
     if args.which in ("both", "workbench"):
         rows += run_workbench(args, data_keys, model_path, workdir)
+        if args.json:  # the rows so far: a run stopped by a time limit keeps what it measured
+            args.json.write_text(json.dumps(rows, indent=2))
     if args.which in ("both", "trainer"):
         rows += run_trainer(args, pairs, model_path, workdir)
     return rows
@@ -303,9 +324,37 @@ def run(args) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    for row in run(args):
+    rows = run(args)
+    for row in rows:
         print(json.dumps(row))
+    for line in summarize(rows, args.task):
+        print(line)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
     return 0
+
+
+def summarize(rows: list[dict], task: str) -> list[str]:
+    """The final gap on the task's main metric and eval loss, and the mean gap over the epochs (less
+    noisy than one epoch's for a model that trains from scratch)."""
+    metric = TASKS[task][0][0] if task == "translation" else "rougeL"
+    sides: dict[str, list[dict]] = {}
+    for row in rows:
+        sides.setdefault(row["side"], []).append(row)
+    if set(sides) != {"workbench", "trainer"}:
+        return []
+    ours, theirs = sides["workbench"], sides["trainer"]
+    lines = [
+        f"final {metric}: workbench {ours[-1][metric]:.2f}, trainer {theirs[-1][metric]:.2f}"
+        f" ({ours[-1][metric] - theirs[-1][metric]:+.2f} points; goal 1)",
+        f"final eval_loss: workbench {ours[-1]['eval_loss']:.4f}, trainer {theirs[-1]['eval_loss']:.4f}"
+        f" ({ours[-1]['eval_loss'] / theirs[-1]['eval_loss'] - 1:+.2%})",
+    ]
+    paired = list(zip(ours, theirs))
+    if len(paired) > 1:
+        mean = sum(a[metric] - b[metric] for a, b in paired) / len(paired)
+        lines.append(f"mean {metric} difference over {len(paired)} epochs: {mean:+.2f} points")
+    return lines
 
 
 if __name__ == "__main__":

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Issue 16's missing quality measurements in one GPU command (one H200, 16 cores, about 8 minutes):
+#   1. clm   causal-LM perplexity, workbench vs Trainer: a GPT-2 "small" from a config (the embedded
+#            tokenizer) trained on all of WikiText-2 valid, evaluated on all of test, blocks of 128
+#   2. lora  the GPT-2 trained by the workbench in 1 adapted to Tiny Shakespeare (speeches; the last
+#            10% held out): workbench model.lora vs peft + Trainer (same LoraConfig, eval loss within 2%),
+#            and full fine-tuning of the same base (peak GPU memory of each process)
+#   3. s2s   summarization from scratch, workbench vs Seq2SeqTrainer: a T5 "small" from a config trained
+#            on DialogSum test's 1,500 (dialogue, reference) pairs, ROUGE on dev's 500, every epoch
+# Each step has a time limit and writes its rows to $OUT/<step>.json (rows so far, if it times out),
+# its log to $OUT/<step>.log; a summary is printed at the end and written to $OUT/summary.txt.
+#
+#   bash benchmarks/run_16_on_gpu.sh --pack   # here: copy data and tokenizer into .bench/issue16
+#   bash benchmarks/run_16_on_gpu.sh          # on the GPU machine (carry .whl and .bench/issue16)
+#   TINY=1 bash benchmarks/run_16_on_gpu.sh   # the same steps with tiny sizes on the CPU (a check)
+set -uo pipefail
+PACK=.bench/issue16
+if [ "${1:-}" = --pack ]; then
+    shared=${SHARED:-/work/shared/data}
+    rm -rf "$PACK" && mkdir -p "$PACK/lm/wikitext-2" "$PACK/lm/tinyshakespeare" "$PACK/dialogsum"
+    cp "$shared"/lm/wikitext-2/{valid,test}.txt "$PACK/lm/wikitext-2/"
+    cp "$shared"/lm/tinyshakespeare/input.txt "$PACK/lm/tinyshakespeare/"
+    cp "$shared"/summarization/dialogsum/dialogsum.{dev,test}.jsonl "$PACK/dialogsum/"
+    python -c "
+import sys
+from transformers import AutoTokenizer
+from workbench.core.embedded import embedded_model_path
+AutoTokenizer.from_pretrained(str(embedded_model_path())).save_pretrained(sys.argv[1])" "$PACK/tokenizer" || exit 1
+    du -sh "$PACK" .whl
+    exit 0
+fi
+[ -d "$PACK/tokenizer" ] || { echo "no $PACK: run 'bash benchmarks/run_16_on_gpu.sh --pack' first"; exit 2; }
+OUT=${OUT:-/tmp/out16}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+if ! python3 -c "import peft, datasets, rouge_score, nltk, sacrebleu, tomli_w" 2>/dev/null; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site16 .whl/*.whl || exit 1
+    export PYTHONPATH=/tmp/site16:$PWD
+else
+    export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
+fi
+python3 -c "import torch, transformers, accelerate, datasets, peft; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'transformers', transformers.__version__, 'accelerate', accelerate.__version__, 'datasets', datasets.__version__, 'peft', peft.__version__)" | tee "$OUT/versions.txt"
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee -a "$OUT/versions.txt"
+
+WORK=${WORK:-/tmp/work16}
+rm -rf "$WORK" && mkdir -p "$WORK"
+if [ "${TINY:-0}" = 1 ]; then
+    CLM=(--preset tiny --train-rows 60 --eval-rows 20 --epochs 1 --block-size 64 --batch 8 --cpu)
+    LORA=(--train-rows 40 --eval-rows 10 --epochs 1 --block-size 64 --batch 8 --cpu)
+    S2S=(--preset tiny --train-rows 24 --eval-rows 8 --epochs 2 --batch 8 --generation-max-length 16 --cpu)
+    LIMITS=(900 900 900)
+else
+    # sizes chosen to fit about 8 minutes on one H200 in fp32 (the limits stop a step that runs over)
+    CLM=(--preset small --epochs 5 --block-size 128)
+    LORA=(--epochs 3 --block-size 128)
+    S2S=(--preset small --epochs 8 --batch 16 --eval-batch 128 --generation-max-length 64)
+    LIMITS=(200 150 170)
+fi
+filter() { grep -v -i -E "warn|^\s*$|it/s\]|Writing model shards"; }
+started=$SECONDS
+step() {  # name, limit, command...
+    local name=$1 limit=$2
+    shift 2
+    echo "== $name (limit ${limit} s)"
+    local t0=$SECONDS
+    timeout "$limit" "$@" --json "$OUT/$name.json" > "$OUT/$name.log" 2>&1
+    local rc=$?
+    if [ "$rc" = 124 ]; then  # workbench runs live in their own sessions: stop the one left running
+        for pidfile in "$WORK/$name"/runs/*/pid; do
+            [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null && sleep 3
+        done
+    fi
+    filter < "$OUT/$name.log" | tail -25
+    echo "== $name: exit $rc after $((SECONDS - t0)) s" | tee -a "$OUT/steps.txt"
+}
+
+step clm "${LIMITS[0]}" python3 benchmarks/quality_lm.py --task clm "${CLM[@]}" \
+    --tokenizer "$PACK/tokenizer" --data "$PACK/lm/wikitext-2" --workdir "$WORK/clm"
+base=$(ls -d "$WORK"/clm/runs/*/final 2>/dev/null | head -1)
+if [ -n "$base" ]; then
+    step lora "${LIMITS[1]}" python3 benchmarks/quality_lm.py --task clm --lora-r 8 --lora-alpha 16 --lora-dropout 0.05 \
+        --model "$base" "${LORA[@]}" --adapt-file "$PACK/lm/tinyshakespeare/input.txt" --workdir "$WORK/lora"
+else
+    echo "== lora: skipped (no trained GPT-2 from the clm step)" | tee -a "$OUT/steps.txt"
+fi
+step s2s "${LIMITS[2]}" python3 benchmarks/quality_seq2seq.py --task summarization --summaries test3-to-dev \
+    "${S2S[@]}" --tokenizer "$PACK/tokenizer" --data "$PACK/dialogsum" --workdir "$WORK/s2s"
+
+{
+    echo "== summary ($((SECONDS - started)) s in all)"
+    cat "$OUT/versions.txt" "$OUT/steps.txt"
+    for name in clm lora s2s; do
+        [ -f "$OUT/$name.log" ] && grep -E "^(final|LoRA final|mean|workbench-|trainer-)" "$OUT/$name.log"
+    done
+} | tee "$OUT/summary.txt"
