@@ -78,6 +78,63 @@ def pad_multiple(training: dict, compiling: bool) -> int | None:
     return multiple or None
 
 
+def auto_buckets(length: int | None) -> list[int]:
+    """The padding lengths of a compiled run: 32, 64, 96, 128, then 192, 256, 384, 512, ... (about
+    1.5x apart) up to `length` (the longest sequence, always a bucket of its own)."""
+    buckets, size = [], 32
+    while length is None or size < length:
+        buckets.append(size)
+        if length is None and size >= 128:
+            break
+        size = size + 32 if size < 128 else (size * 3 // 2 if (size & (size - 1)) == 0 else size * 4 // 3)
+    return buckets + ([length] if length else [])
+
+
+def pad_buckets(spec: dict, compiling: bool) -> list[int]:
+    """The lengths batches are padded up to (`data.pad_to_buckets`), or [] to pad to the longest row
+    (a multiple of `training.pad_to_multiple_of`).
+
+    An explicit list always applies; the default ([]) means `auto_buckets` when compiling, since with
+    static shapes each distinct batch length is a graph of its own (a compile of up to a minute, and
+    one more CUDA graph's memory). The longest sequence (`data.max_length`, a language model's block)
+    is always the last bucket, and no bucket goes past it."""
+    from workbench.training.spec import sequence_length
+
+    length = sequence_length(spec)
+    asked = sorted(set((spec.get("data") or {}).get("pad_to_buckets") or []))
+    if not asked:
+        return auto_buckets(length) if compiling else []
+    if not length:
+        return asked
+    return [size for size in asked if size < length] + [length]
+
+
+class BucketCollator:
+    """Pads each batch up to the smallest bucket that holds its longest row: one task collator per
+    bucket, each padding to a multiple of its bucket (a batch no longer than the bucket gets exactly
+    its length; a longer one, which truncation prevents, a multiple of the last bucket)."""
+
+    def __init__(self, buckets: list[int], make_collator) -> None:
+        self.buckets = list(buckets)
+        self.collators = {size: make_collator(size) for size in self.buckets}
+
+    def bucket_for(self, longest: int) -> int:
+        return next((size for size in self.buckets if size >= longest), self.buckets[-1])
+
+    def __call__(self, features):
+        lengths = [len(feature["input_ids"]) for feature in features if "input_ids" in feature]
+        size = self.bucket_for(max(lengths)) if lengths else self.buckets[-1]
+        return self.collators[size](features)
+
+
+def make_collator(task, tokenizer, spec: dict, compiling: bool, model=None):
+    """The task's collator, padding to the buckets when there are any."""
+    buckets = pad_buckets(spec, compiling)
+    if not buckets:
+        return task.collator(tokenizer, pad_multiple(spec["training"], compiling), model)
+    return BucketCollator(buckets, lambda size: task.collator(tokenizer, size, model))
+
+
 def fsdp_layer_classes(model) -> list[str]:
     """The module classes FSDP shards as units: the model's own no-split modules, less any that
     holds the input embeddings.
@@ -236,7 +293,9 @@ def build(spec: dict, hardware: Hardware, events: RunEvents, run_dir=None) -> Se
     if lora.enabled(spec["model"].get("lora")):
         events.log(f"LoRA: {counts.describe()}")
     check_loaded(model, tokenizer, sequence_length(spec))
-    collator = task.collator(tokenizer, pad_multiple(training, hardware.compiling), model)
+    collator = make_collator(task, tokenizer, spec, hardware.compiling, model)
+    if isinstance(collator, BucketCollator):
+        events.log(f"Padding batches to {', '.join(map(str, collator.buckets))} tokens")
     train_loader, eval_loader, sampler = make_loaders(prepared, collator, training, hardware)
     optimizer = torch.optim.AdamW(
         decay_groups(model, training["weight_decay"]),

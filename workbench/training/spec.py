@@ -71,7 +71,7 @@ SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
         "torch_compile": (
             False,
             "torch.compile: steps 2x faster on a GPU after a few minutes of compiling, for long runs;"
-            " batches padded to a multiple of 32",
+            " batches padded up to data.pad_to_buckets",
         ),
         "compile_mode": ("reduce-overhead", '"reduce-overhead" (CUDA graphs), "default", "max-autotune"'),
         "from_config": (False, "start from the model's config with random weights (train from scratch)"),
