@@ -194,7 +194,7 @@ class WorkbenchApp(App[int]):
     async def _send_to_tokenizer(self, message: SendToTokenizer) -> None:
         args: tuple = (message.text, message.pair)
         if message.source or message.max_length:  # the Errors view's jump: the run's tokenizer and its cut
-            args += (message.source, message.max_length, message.truncation, message.windows)
+            args += (message.source, message.max_length, message.truncation, message.windows, message.stride)
         await self._route("tokenizer", "show_text", *args)
 
     @on(OpenModelRequested)

@@ -41,7 +41,8 @@ class ActiveDatasetChanged(Message):
 class SendToTokenizer(Message):
     """Open this text (and optional pair) in the Tokenizer pane; `source`: the tokenizer to load (a model
     folder, e.g. a run's final/) and `max_length`/`truncation`/`windows`: cut as that model's inputs were
-    (`windows`: the cut-off tokens become more windows, as question answering does; else they are dropped)."""
+    (`windows`: the cut-off tokens become more windows, as question answering does, sharing `stride` tokens;
+    else they are dropped)."""
 
     text: str
     pair: str | None = None
@@ -49,6 +50,7 @@ class SendToTokenizer(Message):
     max_length: int | None = None
     truncation: str | None = None
     windows: bool = False
+    stride: int = 0  # question answering's data.doc_stride: tokens consecutive windows share
 
 
 @dataclass

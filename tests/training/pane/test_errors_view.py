@@ -428,11 +428,12 @@ def qa_records() -> dict[str, list]:
     return records
 
 
-def write_span_run(runs_dir, run_id: str, head: str, records: dict, max_length: int) -> object:
+def write_span_run(runs_dir, run_id: str, head: str, records: dict, max_length: int, **data) -> object:
     folder = runs_dir / run_id
     (folder / "predictions").mkdir(parents=True)
     (folder / "final").mkdir()
-    spec = {"model": {"name_or_path": "tiny", "head": head}, "data": {"max_length": max_length}, "training": {}}
+    data = {"max_length": max_length, **data}
+    spec = {"model": {"name_or_path": "tiny", "head": head}, "data": data, "training": {}}
     (folder / "spec.toml").write_text(tomli_w.dumps(spec))
     pq.write_table(pa.table(records), folder / "predictions" / "step-10.parquet")
     metrics = {"eval_f1": 0.6} if head == "token-classification" else {"eval_exact_match": 33.3333}
@@ -447,7 +448,7 @@ def write_span_run(runs_dir, run_id: str, head: str, records: dict, max_length: 
 def span_runs(tmp_path, monkeypatch):
     runs_dir = tmp_path / "runs"
     write_span_run(runs_dir, NER_RUN, "token-classification", ner_records(), 8)
-    write_span_run(runs_dir, QA_RUN, "question-answering", qa_records(), 64)
+    write_span_run(runs_dir, QA_RUN, "question-answering", qa_records(), 64, doc_stride=16)
     monkeypatch.setenv("WORKBENCH_RUNS_DIR", str(runs_dir))
     return runs_dir
 
@@ -610,6 +611,27 @@ async def test_tokenizer_jump_loads_the_runs_tokenizer_and_cuts_at_its_max_lengt
             False,  # in
             True,  # brussels: not in the run's vocabulary
         ]
+
+
+async def test_tokenizer_jump_of_a_qa_example_cuts_windows_with_the_runs_stride(span_runs):
+    from textual.widgets import Checkbox, Input
+
+    from workbench.ui.tokenizer.pane import TokenizerPane
+
+    posted = []
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE, message_hook=posted.append) as pilot:
+        view = await open_view(pilot, span_runs / QA_RUN)
+        example = view.current_example()
+        await pilot.press("t")
+        await pilot.pause()
+        sent = [m for m in posted if isinstance(m, SendToTokenizer)][0]
+        assert (sent.text, sent.pair, sent.truncation) == (example["input"], example["context"], "only_second")
+        assert (sent.max_length, sent.windows, sent.stride) == (64, True, 16)
+        pane = app.screen.query_one(TokenizerPane)
+        await wait_for(pilot, lambda: pane.query_one("#opt-stride", Input).value == "16", timeout=10)
+        assert pane.query_one("#opt-max-length", Input).value == "64"
+        assert pane.query_one("#opt-overflow", Checkbox).value is True
 
 
 async def test_playground_jump_fills_the_example(span_runs):

@@ -198,13 +198,15 @@ class TokenizerPane(Vertical):
         max_length: int | None = None,
         truncation: str | None = None,
         windows: bool = False,
+        stride: int = 0,
     ) -> None:
         """Show this text (and pair) in the pane: the Datasets pane's "send to tokenizer"; the Errors
-        view also names the run's model (`source`, loaded and pinned) and its inputs' `max_length`."""
+        view also names the run's model (`source`, loaded and pinned), its inputs' `max_length` and, for
+        question answering, the windows' `stride`."""
         if not self.region:  # sent from another pane: focus stays on this pane, so 1-4 go back (not typed)
             self._keep_pane_focus = True
         if not self._built:
-            self._pending_text = (text, pair, source, max_length, truncation, windows)  # shown once built
+            self._pending_text = (text, pair, source, max_length, truncation, windows, stride)  # shown once built
             return
         self._pending_text = None
         self._set_text(text)
@@ -218,6 +220,7 @@ class TokenizerPane(Vertical):
             self.query_one("#opt-max-length", Input).value = str(max_length)
             self.query_one("#opt-truncation", Select).value = truncation or "longest_first"
             self.query_one("#opt-overflow", Checkbox).value = windows
+            self.query_one("#opt-stride", Input).value = str(stride if windows else 0)
         self.query_one("#tok-views", TabbedContent).active = "view-tokens"
         self.ensure_loaded()
         self.schedule_refresh()

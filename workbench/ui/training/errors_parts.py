@@ -109,6 +109,7 @@ class ErrorsData:
     qa: QAAnalysis | None = None  # kind "qa"
     numbers: dict[str, Any] = field(default_factory=dict)  # column -> numpy array, for sorting "token"/"qa"
     max_length: int | None = None  # the run's data.max_length: the Tokenizer cuts the example there
+    stride: int = 0  # question answering's data.doc_stride: the Tokenizer's windows overlap as the run's did
 
 
 def latest_evaluation(run_dir: Path, step: int | None = None) -> tuple[Evaluation | None, dict]:
@@ -178,6 +179,9 @@ def load_errors(source: ErrorsSource) -> ErrorsData:
             number_column(table, column)
     max_length = (spec.get("data") or {}).get("max_length")
     data.max_length = max_length if isinstance(max_length, int) and max_length > 0 else None
+    stride = (spec.get("data") or {}).get("doc_stride")
+    if head == "question-answering" and isinstance(stride, int) and stride > 0:
+        data.stride = stride
     if kind == "generic":
         _analyse_spans(data, head)
     if kind == "classification":

@@ -553,6 +553,7 @@ class ErrorsView(Screen[None]):
                 max_length=self.data.max_length,
                 truncation=truncation if self.data.max_length else None,
                 windows=self.data.kind == "qa",  # QA splits a long passage into windows; the others drop the rest
+                stride=self.data.stride,
             )
         )
 
