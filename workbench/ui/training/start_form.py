@@ -9,6 +9,7 @@ memory the run needs against what is free where it will train.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from textual.widgets import Button, Input, Label, Select, Static, Switch
 from workbench.core.data.header import file_columns
 from workbench.core.errors import WorkbenchError
 from workbench.training import spec as run_spec
-from workbench.training.estimate import GIB, MemoryEstimate
+from workbench.training.estimate import GIB, LORA_COUNTING, MemoryEstimate
 
 CHOICES = {
     "model.head": run_spec.HEADS,
@@ -39,6 +40,12 @@ CHOICES = {
 }
 ESTIMATE_KEYS = (
     "model.name_or_path",
+    # the LoRA counts: the task's head, its labels and the table (from_config: the run refuses LoRA)
+    "model.head",
+    "model.num_labels",
+    "model.id2label",
+    "model.from_config",
+    "model.lora",
     "data.max_length",
     "training.per_device_train_batch_size",
     "training.mixed_precision",
@@ -137,11 +144,25 @@ def column_problems(data: dict, head: str = "sequence-classification") -> dict[s
     return problems
 
 
+def _toml_value(value: Any) -> str:
+    """A value inside an inline table, as `parse_value` reads it back."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key} = {_toml_value(item)}" for key, item in value.items()) + "}"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
 def format_value(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     if isinstance(value, dict):
-        inner = ", ".join(f'{key} = "{name}"' for key, name in value.items())
+        # labels as strings ({0 = "negative"}); other tables (model.lora) keep their types ({r = 8})
+        inner = ", ".join(f"{key} = {_toml_value(item)}" for key, item in value.items())
         return "{" + inner + "}" if inner else ""
     if isinstance(value, float):
         return repr(value)
@@ -393,8 +414,10 @@ class StartRunScreen(ModalScreen[dict | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="start-estimate", name="memory estimate")
     def estimate(self, spec: dict, generation: int) -> None:
-        from workbench.training.estimate import estimate_memory
+        from workbench.training.estimate import estimate_memory, lora_counted
 
+        if not lora_counted(spec):  # the LoRA counts build the model (seconds the first time): say so first
+            self.post_message(self.Estimated(estimate_memory(spec, count_lora=False), generation))
         self.post_message(self.Estimated(estimate_memory(spec), generation))
 
     @on(Estimated)
@@ -419,6 +442,11 @@ class StartRunScreen(ModalScreen[dict | None]):
                 f"[b]Memory[/b] needs ≈[{colour}]{estimate.need_bytes / GIB:.2f} GiB[/] of {free} on"
                 f" {escape(estimate.where)}: [{colour}]{verdict}[/]\n[$text-muted]{escape(estimate.detail)}[/]"
             )
+        if estimate.lora:
+            # the counts; a note while they are counted; else what the run would refuse
+            pending = estimate.lora.endswith(LORA_COUNTING)
+            colour = "$text" if estimate.lora_counts else "$text-muted" if pending else "$error"
+            body += f"\n[b]LoRA[/b] [{colour}]{escape(estimate.lora.removeprefix('LoRA '))}[/]"
         self.query_one("#start-estimate", Static).update(body)
 
     # -- actions ---------------------------------------------------------------
