@@ -2,7 +2,10 @@
 
 1. Starts `python -m workbench demo embedded --labels "neg, pos"` as a user would, and asks Gradio's
    HTTP API (POST /gradio_api/call/predict, then its event stream) until the first answer arrives.
-   Printed: start -> "Demo ... at" line (import, model load, launch), and start -> first answer.
+   Printed: start -> "Demo ... at" line (import, model load, launch), and start -> first answer, then
+   where the time went: the steps `workbench demo --timings` prints (python+cli, import gradio, model
+   (torch, transformers, weights), build, launch, warm-up (one real inference before the URL is shown)),
+   the announce (the line reaching this script) and the first answer (request -> answer through Gradio).
    Goal: under 5 s. Repeated `--repeats` times (the first run also pays for a cold disk cache).
 2. For each tracker that is installed, mirrors the recorded run's events (the Training pane's fixture,
    868 events) through `TrackerMirror` as the child does (a background thread) and reports the cost
@@ -19,6 +22,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -61,60 +65,58 @@ def _ask(port: int, text: str) -> dict | None:
     return None
 
 
-def time_first_request(timeout: float = 300.0) -> tuple[float, float, dict]:
+def time_first_request(timeout: float = 300.0) -> tuple[float, float, dict, dict[str, float]]:
+    """(start -> listening, start -> first answer, the answer, the demo's own timings by step)."""
     port = _free_port()
     command = [sys.executable, "-m", "workbench", "demo", "embedded", "--labels", "neg, pos", "--port", str(port)]
+    command.append("--timings")
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    os.set_blocking(process.stdout.fileno(), False)
-    listening = None
+    with tempfile.TemporaryFile("w+") as errors:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, text=True)
+        os.set_blocking(process.stdout.fileno(), False)
+        listening = None
+        try:
+            while time.perf_counter() - started < timeout:
+                line = process.stdout.readline()
+                if listening is None and line.startswith("Demo of"):
+                    listening = time.perf_counter() - started
+                if listening is not None:
+                    answer = _ask(port, "I've been waiting for a course like this my whole life.")
+                    if answer is not None:
+                        answered = time.perf_counter() - started
+                        errors.seek(0)
+                        return listening, answered, answer[0], parse_timings(errors.read())
+                if process.poll() is not None:
+                    errors.seek(0)
+                    raise SystemExit(f"workbench demo exited with {process.returncode}: {errors.read()[-2000:]}")
+                time.sleep(0.02)
+            raise SystemExit(f"no answer within {timeout:.0f} s")
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def parse_timings(stderr: str) -> dict[str, tuple[float, float]]:
+    """`timings: python+cli 0.31 s (cpu 0.30 s), …, total 9.87 s (cpu 9.50 s)` -> {step: (wall, cpu)}."""
+    for line in stderr.splitlines():
+        if line.startswith("timings: "):
+            steps = {}
+            for part in line[len("timings: ") :].split("), "):
+                match = re.fullmatch(r"(.+) ([\d.]+) s \(cpu ([\d.]+) s\)?", part.strip())
+                if match:
+                    steps[match[1]] = (float(match[2]), float(match[3]))
+            return steps
+    return {}
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this machine so far (all processes), to tell a slow run from a crowded machine."""
     try:
-        while time.perf_counter() - started < timeout:
-            line = process.stdout.readline()
-            if listening is None and line.startswith("Demo of"):
-                listening = time.perf_counter() - started
-            if listening is not None:
-                answer = _ask(port, "I've been waiting for a course like this my whole life.")
-                if answer is not None:
-                    return listening, time.perf_counter() - started, answer[0]
-            if process.poll() is not None:
-                raise SystemExit(f"workbench demo exited with {process.returncode}")
-            time.sleep(0.05)
-        raise SystemExit(f"no answer within {timeout:.0f} s")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-PHASES = """
-import json, time
-t = [time.perf_counter()]
-import gradio  # noqa: F401
-t.append(time.perf_counter())
-from workbench.core.demo.target import load_target, resolve_target
-target = resolve_target("embedded")
-loaded = load_target(target, "neg, pos")
-t.append(time.perf_counter())
-from workbench.core.demo.app import build_app, serve
-served = serve(build_app(target, loaded), port=0)
-t.append(time.perf_counter())
-from gradio_client import Client
-Client(served.url, verbose=False).predict("I love it.", api_name="/predict")
-t.append(time.perf_counter())
-served.close()
-names = ["import gradio", "import torch+transformers, load the model", "build + launch", "first request (client)"]
-print(json.dumps({name: t[i + 1] - t[i] for i, name in enumerate(names)}))
-"""
-
-
-def phases() -> None:
-    """Where the time goes, in one fresh interpreter (the same steps as `workbench demo`, in order)."""
-    output = subprocess.run([sys.executable, "-c", PHASES], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    if output.returncode != 0:
-        print(f"  phases: failed: {output.stderr.strip().splitlines()[-1:]}")
-        return
-    for name, seconds in json.loads(output.stdout.strip().splitlines()[-1]).items():
-        print(f"  {name:<44} {seconds:6.2f} s")
+        with open("/proc/stat", encoding="ascii") as file:
+            fields = file.readline().split()[1:]
+        return (int(fields[0]) + int(fields[1]) + int(fields[2])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
 
 
 def tracker_costs() -> None:
@@ -171,15 +173,31 @@ def main() -> None:
     args = parser.parse_args()
     if not args.skip_demo:
         print("workbench demo embedded: start -> listening, start -> first answer (goal < 5 s)")
-        totals = []
+        print(f"  this machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (others' work slows it)")
+        totals, rows = [], []
         for repeat in range(args.repeats):
-            listening, answered, answer = time_first_request()
+            busy = cpu_seconds()
+            listening, answered, answer, steps = time_first_request()
+            busy = cpu_seconds() - busy
             totals.append(answered)
+            total = steps.pop("total", (listening, float("nan")))
+            steps["announce"] = (listening - total[0], float("nan"))  # the URL line reaching the benchmark
+            steps["first answer"] = (answered - listening, float("nan"))  # the request, through Gradio's API
+            steps["total"] = total
+            rows.append(steps)
             print(
-                f"  run {repeat + 1}: listening {listening:.2f} s, first answer {answered:.2f} s  ({answer['label']})"
+                f"  run {repeat + 1}: listening {listening:.2f} s, first answer {answered:.2f} s  ({answer['label']});"
+                f" machine CPU busy {busy / answered / (os.cpu_count() or 1) * 100:.0f}%"
             )
         print(f"  best {min(totals):.2f} s, median {statistics.median(totals):.2f} s", flush=True)
-        phases()
+        print(
+            "  where the time goes, median of the runs (the demo's own --timings; cpu: its CPU seconds, all threads):"
+        )
+        for name in rows[0]:
+            walls = [row[name][0] for row in rows if name in row]
+            cpus = [row[name][1] for row in rows if name in row]
+            cpu = statistics.median(cpus)
+            print(f"    {name:<16} {statistics.median(walls):6.2f} s" + ("" if cpu != cpu else f"   cpu {cpu:6.2f} s"))
     if not args.skip_trackers:
         tracker_costs()
 

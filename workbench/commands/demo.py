@@ -20,20 +20,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--head", help="the task, when the checkpoint does not say (e.g. token-classification)")
     parser.add_argument("--labels", help='class names for a new classification head ("neg, pos")')
     parser.add_argument("--export", metavar="DIR", help="write app.py, requirements.txt and the model to DIR instead")
+    parser.add_argument(
+        "--timings", action="store_true", help="print how long each start step took (imports, model, build, launch)"
+    )
     parser.set_defaults(handler=run_demo)
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from workbench.core.demo.startup import Timeline, process_start
+
+    timeline = Timeline(process_start())  # from the process's start: Python and the CLI count too
     from workbench.core.demo import GradioMissing, require_gradio
     from workbench.core.demo.target import resolve_target
 
     if args.export:
         return run_export(args)
+    timeline.mark("python+cli")
     try:
-        require_gradio()
+        require_gradio(terminal=True)  # this process serves and never runs in a notebook
     except GradioMissing as error:
         print(f"workbench: {error.message}", file=sys.stderr)
         return 2
+    timeline.mark("import gradio")
+    import threading
+
+    from workbench.core.demo.answers import Answerer
     from workbench.core.demo.app import DEFAULT_PORT, build_app, free_port, serve, ssh_hint
     from workbench.core.demo.target import load_target
     from workbench.core.errors import WorkbenchError
@@ -49,8 +60,20 @@ def run_demo(args: argparse.Namespace) -> int:
             port = free_port(args.host)
     print(f"Loading {target.name} ({target.head})…", file=sys.stderr, flush=True)
     loaded = load_target(target, args.labels)
-    demo = build_app(target, loaded)
+    timeline.mark("model")
+    answerer = Answerer(loaded)
+    # One real answer before the URL is printed, so the first visitor does not pay for torch's first call;
+    # torch computes without the GIL, so it overlaps with building and launching the app.
+    warm = threading.Thread(target=answerer.warm_up, name="demo-warm-up", daemon=True)
+    warm.start()
+    demo = build_app(target, loaded, answerer)
+    timeline.mark("build")
     served = serve(demo, host=args.host, port=port, share=args.share)
+    timeline.mark("launch")
+    warm.join()
+    timeline.mark("warm-up")
+    if args.timings:
+        print(timeline.line(), file=sys.stderr, flush=True)
     print(f"Demo of {target.name} at {served.url}", flush=True)
     if args.host in ("127.0.0.1", "localhost"):
         print(f"From another machine: {ssh_hint(served.port, args.host)}, then open {served.url}", flush=True)

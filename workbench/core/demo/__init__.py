@@ -15,10 +15,14 @@ class GradioMissing(WorkbenchError):
     """gradio is not installed (it is the optional `demo` extra)."""
 
 
-def require_gradio():
-    """`import gradio`, or GradioMissing naming the install command."""
+def require_gradio(terminal: bool = False):
+    """`import gradio` (without its slow side work: `startup.import_gradio`), or GradioMissing naming the install.
+
+    `terminal`: the process is a terminal command, never a notebook (see `import_gradio`)."""
+    from workbench.core.demo.startup import import_gradio
+
     try:
-        import gradio
+        gradio = import_gradio(terminal)
     except ImportError:
         raise GradioMissing(f"The demo needs gradio, an optional extra: {INSTALL_HINT}") from None
     return gradio

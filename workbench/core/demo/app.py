@@ -62,10 +62,10 @@ def _guarded(function):
     return call
 
 
-def build_app(target: DemoTarget, loaded):
-    """A gr.Blocks for the target's task, answering with `loaded` (a LoadedModel)."""
+def build_app(target: DemoTarget, loaded, answerer: Answerer | None = None):
+    """A gr.Blocks for the target's task, answering with `loaded` (a LoadedModel), through `answerer` if given."""
     gr = require_gradio()
-    answerer = Answerer(loaded)
+    answerer = answerer or Answerer(loaded)
     head = target.head
     labels = ", ".join(loaded.id2label[key] for key in sorted(loaded.id2label)) if loaded.id2label else ""
     with gr.Blocks(title=f"{target.name} · workbench demo", analytics_enabled=False) as demo:
