@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", type=Path, help="the multi30k or dialogsum folder (default: ../shared/data/...)")
     parser.add_argument("--model", help="an encoder-decoder checkpoint; default: a T5 from a config (--preset)")
     parser.add_argument("--preset", default="small", help="the T5 preset when no --model (tiny, small, base)")
+    parser.add_argument(
+        "--warm-start",
+        help="an encoder checkpoint (BERT-like) to start both halves of an encoder-decoder from (BERT2BERT)",
+    )
     parser.add_argument("--tokenizer", default="embedded", help="tokenizer of the T5 from a config")
     parser.add_argument("--train-rows", type=int, default=0, help="0 = all")
     parser.add_argument("--eval-rows", type=int, default=0, help="0 = all")
@@ -154,9 +158,12 @@ def write_files(pairs, folder: Path, task: str) -> dict:
 
 
 def make_model(args, folder: Path) -> str:
-    """The starting checkpoint both sides load: --model, or a T5 from a config saved once."""
+    """The starting checkpoint both sides load: --model, a BERT2BERT warm-started from --warm-start,
+    or a T5 from a config saved once."""
     if args.model:
         return args.model
+    if args.warm_start:
+        return warm_started(args.warm_start, folder / "bert2bert", args.seed)
     from transformers import AutoTokenizer
 
     from workbench.core.models.create import create_model, save_model
@@ -169,6 +176,28 @@ def make_model(args, folder: Path) -> str:
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_path)
     model = create_model("t5", args.preset, None, {}, tokenizer, seed=args.seed)
     return str(save_model(model, tokenizer, folder / f"t5-{args.preset}"))
+
+
+def warm_started(encoder: str, folder: Path, seed: int) -> str:
+    """An encoder-decoder whose encoder and decoder both start from a pretrained encoder checkpoint
+    (transformers' `EncoderDecoderModel.from_encoder_decoder_pretrained`, "Leveraging Pre-trained
+    Checkpoints for Sequence Generation Tasks"; only the decoder's cross-attention starts random,
+    seeded), in float32, with [CLS] starting and [SEP] ending the generated text."""
+    import torch
+    from transformers import AutoTokenizer, EncoderDecoderModel
+
+    tokenizer = AutoTokenizer.from_pretrained(encoder)
+    torch.manual_seed(seed)
+    model = EncoderDecoderModel.from_encoder_decoder_pretrained(encoder, encoder).to(torch.float32)
+    start = tokenizer.cls_token_id if tokenizer.cls_token_id is not None else tokenizer.bos_token_id
+    end = tokenizer.sep_token_id if tokenizer.sep_token_id is not None else tokenizer.eos_token_id
+    for config in (model.config, model.generation_config):
+        config.decoder_start_token_id = start
+        config.eos_token_id = end
+        config.pad_token_id = tokenizer.pad_token_id
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)
 
 
 # -- the course's recipe -------------------------------------------------------------------
@@ -307,19 +336,35 @@ def run(args) -> list[dict]:
     pairs = read_pairs(args)
     data_keys = write_files(pairs, workdir, args.task)
     model_path = make_model(args, workdir)
+    start = weights_digest(model_path)
     print(
         f"{args.task}: {len(pairs['train'][0]):,} training pairs, {len(pairs['validation'][0]):,} evaluated;"
-        f" model {model_path}; batch {args.batch}, lr {args.lr}, {args.epochs:g} epochs, seed {args.seed}",
+        f" model {model_path} (weights sha256 {start[:12]}); batch {args.batch}, lr {args.lr}, {args.epochs:g}"
+        f" epochs, seed {args.seed}",
         flush=True,
     )
     rows: list[dict] = []
     if args.which in ("both", "workbench"):
         rows += run_workbench(args, data_keys, model_path, workdir)
+        rows[-1]["start_sha256"] = start
         if args.json:  # the rows so far: a run stopped by a time limit keeps what it measured
             args.json.write_text(json.dumps(rows, indent=2))
     if args.which in ("both", "trainer"):
         rows += run_trainer(args, pairs, model_path, workdir)
+        rows[-1]["start_sha256"] = start
     return rows
+
+
+def weights_digest(model_path: str) -> str:
+    """sha256 of the starting checkpoint's weight files: sides run apart (--which) start from the
+    same weights when their digests agree."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    folder = Path(model_path)
+    for path in sorted(folder.glob("*.safetensors")) if folder.is_dir() else []:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -344,7 +389,9 @@ def summarize(rows: list[dict], task: str) -> list[str]:
     if set(sides) != {"workbench", "trainer"}:
         return []
     ours, theirs = sides["workbench"], sides["trainer"]
-    lines = [
+    starts = {side[-1].get("start_sha256") for side in (ours, theirs)}
+    lines = [] if len(starts) == 1 else [f"warning: the sides started from different weights ({starts})"]
+    lines += [
         f"final {metric}: workbench {ours[-1][metric]:.2f}, trainer {theirs[-1][metric]:.2f}"
         f" ({ours[-1][metric] - theirs[-1][metric]:+.2f} points; goal 1)",
         f"final eval_loss: workbench {ours[-1]['eval_loss']:.4f}, trainer {theirs[-1]['eval_loss']:.4f}"

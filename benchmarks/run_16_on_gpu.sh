@@ -7,8 +7,10 @@
 #            and full fine-tuning of the same base (peak GPU memory of each process)
 #   3. s2s   summarization from scratch, workbench vs Seq2SeqTrainer: a T5 "small" from a config trained
 #            on DialogSum test's 1,500 (dialogue, reference) pairs, ROUGE on dev's 500, every epoch
-# Each step has a time limit and writes its rows to $OUT/<step>.json (rows so far, if it times out),
-# its log to $OUT/<step>.log; a summary is printed at the end and written to $OUT/summary.txt.
+# The sides of a step run side by side on the GPU (separate processes: quality does not depend on the
+# timing, and each process reports its own peak memory: torch.cuda.max_memory_allocated, the
+# workbench's from its run's summary.json), each under a time limit, writing $OUT/<step>-<side>.json
+# (the rows so far if stopped) and .log; $OUT/<step>.json/.txt merge them; $OUT/summary.txt ends it.
 #
 #   bash benchmarks/run_16_on_gpu.sh --pack   # here: copy data and tokenizer into .bench/issue16
 #   bash benchmarks/run_16_on_gpu.sh          # on the GPU machine (carry .whl and .bench/issue16)
@@ -54,42 +56,75 @@ else
     CLM=(--preset small --epochs 5 --block-size 128)
     LORA=(--epochs 3 --block-size 128)
     S2S=(--preset small --epochs 8 --batch 16 --eval-batch 128 --generation-max-length 64)
-    LIMITS=(200 150 170)
+    LIMITS=(170 130 180)
 fi
-filter() { grep -v -i -E "warn|^\s*$|it/s\]|Writing model shards"; }
+filter() { grep -v -i -E "warn|^\s*$|it/s\]|Writing model shards|examples/s\]|^Map|^Loading"; }
 started=$SECONDS
-step() {  # name, limit, command...
-    local name=$1 limit=$2
-    shift 2
-    echo "== $name (limit ${limit} s)"
-    local t0=$SECONDS
-    timeout "$limit" "$@" --json "$OUT/$name.json" > "$OUT/$name.log" 2>&1
-    local rc=$?
-    if [ "$rc" = 124 ]; then  # workbench runs live in their own sessions: stop the one left running
-        for pidfile in "$WORK/$name"/runs/*/pid; do
-            [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null && sleep 3
-        done
-    fi
-    filter < "$OUT/$name.log" | tail -25
-    echo "== $name: exit $rc after $((SECONDS - t0)) s" | tee -a "$OUT/steps.txt"
+PIDS=()
+side() {  # step, side, limit, command...: one side of a step, in the background (the sides of a step
+    local name=$1 tag=$2 limit=$3  # share the GPU; each process measures its own peak memory)
+    shift 3
+    timeout "$limit" "$@" --json "$OUT/$name-$tag.json" > "$OUT/$name-$tag.log" 2>&1 &
+    PIDS+=($!)
+}
+finish() {  # step, task for the merge: wait for the sides, stop what a time limit left, merge the rows
+    local name=$1 task=$2 t0=$3 pid rc
+    for pid in "${PIDS[@]}"; do
+        wait "$pid"
+        rc=$?
+        [ "$rc" = 0 ] || echo "   a $name side exited $rc (124: its time limit)" | tee -a "$OUT/steps.txt"
+    done
+    PIDS=()
+    for pidfile in "$WORK"/"$name"-*/runs/*/pid; do  # workbench runs live in their own sessions
+        if [ -f "$pidfile" ] && [ ! -f "$(dirname "$pidfile")/summary.json" ]; then
+            kill "$(cat "$pidfile")" 2>/dev/null
+        fi
+    done
+    for log in "$OUT/$name"-*.log; do
+        echo "-- $(basename "$log")"
+        filter < "$log" | tail -12
+    done
+    python3 benchmarks/task_quality.py --task "$task" --merge "$OUT/$name"-*.json --json "$OUT/$name.json" \
+        > "$OUT/$name.txt" 2>&1
+    cat "$OUT/$name.txt"
+    echo "== $name: $((SECONDS - t0)) s" | tee -a "$OUT/steps.txt"
 }
 
-step clm "${LIMITS[0]}" python3 benchmarks/quality_lm.py --task clm "${CLM[@]}" \
-    --tokenizer "$PACK/tokenizer" --data "$PACK/lm/wikitext-2" --workdir "$WORK/clm"
-base=$(ls -d "$WORK"/clm/runs/*/final 2>/dev/null | head -1)
+echo "== clm: causal-LM perplexity, workbench and Trainer side by side"
+t0=$SECONDS
+for which in workbench trainer; do
+    side clm "$which" "${LIMITS[0]}" python3 benchmarks/quality_lm.py --task clm "${CLM[@]}" --which "$which" \
+        --tokenizer "$PACK/tokenizer" --data "$PACK/lm/wikitext-2" --workdir "$WORK/clm-$which"
+done
+finish clm clm "$t0"
+
+echo "== lora: the workbench's GPT-2 from clm adapted to Tiny Shakespeare"
+t0=$SECONDS
+base=$(ls -d "$WORK"/clm-workbench/runs/*/final 2>/dev/null | head -1)
 if [ -n "$base" ]; then
-    step lora "${LIMITS[1]}" python3 benchmarks/quality_lm.py --task clm --lora-r 8 --lora-alpha 16 --lora-dropout 0.05 \
-        --model "$base" "${LORA[@]}" --adapt-file "$PACK/lm/tinyshakespeare/input.txt" --workdir "$WORK/lora"
+    for row in workbench-lora trainer-lora workbench-full; do
+        side lora "$row" "${LIMITS[1]}" python3 benchmarks/quality_lm.py --task clm --lora-r 8 --lora-alpha 16 \
+            --lora-dropout 0.05 --lora-rows "$row" --model "$base" "${LORA[@]}" \
+            --adapt-file "$PACK/lm/tinyshakespeare/input.txt" --workdir "$WORK/lora-$row"
+    done
+    finish lora clm "$t0"
 else
     echo "== lora: skipped (no trained GPT-2 from the clm step)" | tee -a "$OUT/steps.txt"
 fi
-step s2s "${LIMITS[2]}" python3 benchmarks/quality_seq2seq.py --task summarization --summaries test3-to-dev \
-    "${S2S[@]}" --tokenizer "$PACK/tokenizer" --data "$PACK/dialogsum" --workdir "$WORK/s2s"
+
+echo "== s2s: DialogSum summarization from scratch, workbench and Seq2SeqTrainer side by side"
+t0=$SECONDS
+for which in workbench trainer; do
+    side s2s "$which" "${LIMITS[2]}" python3 benchmarks/quality_seq2seq.py --task summarization \
+        --summaries test3-to-dev "${S2S[@]}" --which "$which" --tokenizer "$PACK/tokenizer" \
+        --data "$PACK/dialogsum" --workdir "$WORK/s2s-$which"
+done
+finish s2s summarization "$t0"
 
 {
     echo "== summary ($((SECONDS - started)) s in all)"
     cat "$OUT/versions.txt" "$OUT/steps.txt"
     for name in clm lora s2s; do
-        [ -f "$OUT/$name.log" ] && grep -E "^(final|LoRA final|mean|workbench-|trainer-)" "$OUT/$name.log"
+        [ -f "$OUT/$name.txt" ] && grep -E "^(final|LoRA final|mean|warning|(workbench|trainer)-(lora|full)(:| uses))" "$OUT/$name.txt"
     done
 } | tee "$OUT/summary.txt"
