@@ -149,3 +149,19 @@ def test_seq2seq_summary_lines(quality_seq2seq):
     assert lines[0] == "final rougeL: workbench 12.00, trainer 11.50 (+0.50 points; goal 1)"
     assert "-4.76%" in lines[1]
     assert lines[2] == "mean rougeL difference over 2 epochs: -0.25 points"
+
+
+def test_merge_rows_of_sides_run_apart(tmp_path, capsys):
+    sys.path.insert(0, str(BENCH))
+    task_quality = importlib.import_module("task_quality")
+    ours = tmp_path / "clm-workbench.json"
+    theirs = tmp_path / "clm-trainer.json"
+    ours.write_text(json.dumps([{"side": "workbench", "epoch": 1.0, "perplexity": 102.0}]), encoding="utf-8")
+    theirs.write_text(json.dumps([{"side": "trainer", "epoch": 1.0, "perplexity": 100.0}]), encoding="utf-8")
+    missing = tmp_path / "clm-other.json"
+    rows = task_quality.merge_rows([ours, theirs, missing])
+    assert [row["side"] for row in rows] == ["workbench", "trainer"]
+    assert "clm-other.json: no rows" in capsys.readouterr().out
+    assert task_quality.main(["--task", "clm", "--merge", str(ours), str(theirs)]) == 0
+    out = capsys.readouterr().out
+    assert "final perplexity: workbench 102.000, trainer 100.000 (+2.00%; goal 2%)" in out
