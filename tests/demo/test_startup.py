@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from workbench.core.demo.answers import Answerer
-from workbench.core.demo.startup import Timeline, process_start
+from workbench.core.demo.startup import Timeline, hidden_modules, process_start
 from workbench.core.demo.target import DemoTarget, load_target
 from workbench.core.errors import WorkbenchError
 
@@ -79,6 +79,22 @@ def test_gradio_is_imported_without_writing_stubs_or_importing_ipython(tmp_path)
     assert plain_stub_written  # what a plain `import gradio` does, for contrast
     if importlib.util.find_spec("IPython") is not None:
         assert plain["ipython_after_import"] is True and plain["ipython_after_config"] is True
+
+
+def test_hidden_modules_are_not_importable_inside_and_importable_after():
+    name = "workbench_demo_probe_module"
+    assert importlib.util.find_spec("json") is not None
+    with hidden_modules([name, "json"]) as hidden:
+        assert hidden == [name]  # json is imported already: left alone
+        assert importlib.util.find_spec(name) is None  # "is it installed?" says no
+        with pytest.raises(ImportError):
+            importlib.import_module(name)
+        import json as still_there
+
+        assert still_there is json
+    assert name not in sys.modules  # no mark left behind: a later import searches as usual
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module(name)
 
 
 def test_warm_up_answers_once_and_swallows_a_failure(tiny):

@@ -46,6 +46,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     from workbench.core.demo.answers import Answerer
     from workbench.core.demo.app import DEFAULT_PORT, build_app, free_port, serve, ssh_hint
+    from workbench.core.demo.startup import MODEL_NOT_NEEDED, hidden_modules
     from workbench.core.demo.target import load_target
     from workbench.core.errors import WorkbenchError
 
@@ -59,7 +60,8 @@ def run_demo(args: argparse.Namespace) -> int:
         except WorkbenchError:
             port = free_port(args.host)
     print(f"Loading {target.name} ({target.head})…", file=sys.stderr, flush=True)
-    loaded = load_target(target, args.labels)
+    with hidden_modules(MODEL_NOT_NEEDED):  # scipy, boto3: optional in transformers, unused by a demo
+        loaded = load_target(target, args.labels)
     timeline.mark("model")
     answerer = Answerer(loaded)
     # One real answer before the URL is printed, so the first visitor does not pay for torch's first call;

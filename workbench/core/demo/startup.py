@@ -16,14 +16,20 @@ ImportError is what gradio expects without it). Nothing gradio serves or answers
 
 from __future__ import annotations
 
+import contextlib
 import importlib.abc
 import importlib.machinery
 import sys
 import time
+from collections.abc import Iterator
 
 STUB_WRITER = "create_or_modify_pyi"
 STUB_MODULE = "gradio.component_meta"
 NOT_NEEDED = ("IPython",)  # imported by gradio only for its notebook extension
+# Imported while transformers loads a text model, for what a demo never runs: scipy for the Hungarian
+# matching of object-detection losses (transformers.loss, 1 s of CPU), boto3 for accelerate's SageMaker
+# config. Both are optional there (guarded by "is it installed?" checks).
+MODEL_NOT_NEEDED = ("scipy", "boto3")
 
 
 def _skip_stub_writer(*_args, **_kwargs) -> None:
@@ -58,6 +64,21 @@ def _remove_finder(finder) -> None:
         pass
 
 
+@contextlib.contextmanager
+def hidden_modules(names) -> Iterator[list[str]]:
+    """Inside: `import NAME` raises ImportError and "is NAME installed?" checks answer no, for each of
+    `names` not imported yet (those are left alone); afterwards they import as usual."""
+    hidden = [name for name in names if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # the import system's own "not importable" mark
+    try:
+        yield hidden
+    finally:
+        for name in hidden:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+
+
 def import_gradio(terminal: bool = False):
     """`import gradio`, without writing type stubs and without IPython (see the module's docstring).
 
@@ -68,10 +89,10 @@ def import_gradio(terminal: bool = False):
 
     Raises ImportError as `import gradio` does when it is not installed. Once gradio is imported, this is
     a plain `import gradio`."""
-    hidden = [name for name in NOT_NEEDED if name not in sys.modules]
-    for name in hidden:
-        sys.modules[name] = None  # `import IPython` raises ImportError, which gradio expects without it
-    try:
+    if terminal:
+        for name in NOT_NEEDED:
+            sys.modules.setdefault(name, None)  # hidden for good (`hidden_modules` leaves it so)
+    with hidden_modules(NOT_NEEDED):  # `import IPython` raises ImportError, which gradio expects without it
         if "gradio" in sys.modules and sys.modules["gradio"] is not None:
             return sys.modules["gradio"]
         finder = _StubWriterOff()
@@ -81,11 +102,6 @@ def import_gradio(terminal: bool = False):
         finally:
             _remove_finder(finder)
         return gradio
-    finally:
-        if not terminal:
-            for name in hidden:
-                if name in sys.modules and sys.modules[name] is None:
-                    del sys.modules[name]
 
 
 class Timeline:
