@@ -5,15 +5,18 @@
 #   2. lora  the GPT-2 trained by the workbench in 1 adapted to Tiny Shakespeare (speeches; the last
 #            10% held out): workbench model.lora vs peft + Trainer (same LoraConfig, eval loss within 2%),
 #            and full fine-tuning of the same base (peak GPU memory of each process)
-#   3. s2s   summarization from scratch, workbench vs Seq2SeqTrainer: a T5 "small" from a config trained
-#            on DialogSum test's 1,500 (dialogue, reference) pairs, ROUGE on dev's 500, every epoch
+#   3. s2s   summarization, workbench vs Seq2SeqTrainer, trained on DialogSum test's 1,500 (dialogue,
+#            reference) pairs, ROUGE on dev's 500 every epoch: a T5 "small" from a config (from scratch)
+#      b2b   and, beside it, a BERT2BERT warm-started from the embedded MiniLM (its fp16 copy in
+#            .bench/minilm-fp16, cast to float32): pretrained weights, so its summaries follow the input
 # The sides of a step run side by side on the GPU (separate processes: quality does not depend on the
 # timing, and each process reports its own peak memory: torch.cuda.max_memory_allocated, the
 # workbench's from its run's summary.json), each under a time limit, writing $OUT/<step>-<side>.json
 # (the rows so far if stopped) and .log; $OUT/<step>.json/.txt merge them; $OUT/summary.txt ends it.
 #
 #   bash benchmarks/run_16_on_gpu.sh --pack   # here: copy data and tokenizer into .bench/issue16
-#   bash benchmarks/run_16_on_gpu.sh          # on the GPU machine (carry .whl and .bench/issue16)
+#   bash benchmarks/run_16_on_gpu.sh          # on the GPU machine (carry .whl, .bench/issue16 and
+#                                             # .bench/minilm-fp16: 61.6 MB in all)
 #   TINY=1 bash benchmarks/run_16_on_gpu.sh   # the same steps with tiny sizes on the CPU (a check)
 set -uo pipefail
 PACK=.bench/issue16
@@ -34,6 +37,8 @@ fi
 [ -d "$PACK/tokenizer" ] || { echo "no $PACK: run 'bash benchmarks/run_16_on_gpu.sh --pack' first"; exit 2; }
 OUT=${OUT:-/tmp/out16}
 mkdir -p "$OUT"
+rm -f "$OUT"/*.json "$OUT"/*.log "$OUT"/*.txt
+ENCODER=${ENCODER:-.bench/minilm-fp16}
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 if ! python3 -c "import peft, datasets, rouge_score, nltk, sacrebleu, tomli_w" 2>/dev/null; then
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site16 .whl/*.whl || exit 1
@@ -50,13 +55,15 @@ if [ "${TINY:-0}" = 1 ]; then
     CLM=(--preset tiny --train-rows 60 --eval-rows 20 --epochs 1 --block-size 64 --batch 8 --cpu)
     LORA=(--train-rows 40 --eval-rows 10 --epochs 1 --block-size 64 --batch 8 --cpu)
     S2S=(--preset tiny --train-rows 24 --eval-rows 8 --epochs 2 --batch 8 --generation-max-length 16 --cpu)
-    LIMITS=(900 900 900)
+    B2B=(--train-rows 24 --eval-rows 8 --epochs 1 --batch 8 --generation-max-length 16 --cpu --lr 5e-5)
+    LIMITS=(900 900 1200)
 else
     # sizes chosen to fit about 8 minutes on one H200 in fp32 (the limits stop a step that runs over)
     CLM=(--preset small --epochs 5 --block-size 128)
     LORA=(--epochs 3 --block-size 128)
-    S2S=(--preset small --epochs 8 --batch 16 --eval-batch 128 --generation-max-length 64)
-    LIMITS=(170 130 180)
+    S2S=(--preset small --epochs 6 --batch 16 --eval-batch 128 --generation-max-length 64)
+    B2B=(--epochs 4 --batch 16 --eval-batch 128 --generation-max-length 64 --lr 5e-5)
+    LIMITS=(170 110 200)
 fi
 filter() { grep -v -i -E "warn|^\s*$|it/s\]|Writing model shards|examples/s\]|^Map|^Loading"; }
 started=$SECONDS
@@ -75,11 +82,16 @@ finish() {  # step, task for the merge: wait for the sides, stop what a time lim
         [ "$rc" = 0 ] || echo "   a $name side exited $rc (124: its time limit)" | tee -a "$OUT/steps.txt"
     done
     PIDS=()
-    for pidfile in "$WORK"/"$name"-*/runs/*/pid; do  # workbench runs live in their own sessions
+    for pidfile in "$WORK"/*/runs/*/pid; do  # workbench runs live in their own sessions
         if [ -f "$pidfile" ] && [ ! -f "$(dirname "$pidfile")/summary.json" ]; then
             kill "$(cat "$pidfile")" 2>/dev/null
         fi
     done
+    merge "$name" "$task"
+    echo "== $name: $((SECONDS - t0)) s" | tee -a "$OUT/steps.txt"
+}
+merge() {  # step, task: its sides' logs and their rows merged into one table
+    local name=$1 task=$2 log
     for log in "$OUT/$name"-*.log; do
         echo "-- $(basename "$log")"
         filter < "$log" | tail -12
@@ -87,7 +99,6 @@ finish() {  # step, task for the merge: wait for the sides, stop what a time lim
     python3 benchmarks/task_quality.py --task "$task" --merge "$OUT/$name"-*.json --json "$OUT/$name.json" \
         > "$OUT/$name.txt" 2>&1
     cat "$OUT/$name.txt"
-    echo "== $name: $((SECONDS - t0)) s" | tee -a "$OUT/steps.txt"
 }
 
 echo "== clm: causal-LM perplexity, workbench and Trainer side by side"
@@ -112,19 +123,26 @@ else
     echo "== lora: skipped (no trained GPT-2 from the clm step)" | tee -a "$OUT/steps.txt"
 fi
 
-echo "== s2s: DialogSum summarization from scratch, workbench and Seq2SeqTrainer side by side"
+echo "== s2s, b2b: DialogSum summarization (T5 from scratch; BERT2BERT warm-started), four processes"
 t0=$SECONDS
 for which in workbench trainer; do
     side s2s "$which" "${LIMITS[2]}" python3 benchmarks/quality_seq2seq.py --task summarization \
         --summaries test3-to-dev "${S2S[@]}" --which "$which" --tokenizer "$PACK/tokenizer" \
         --data "$PACK/dialogsum" --workdir "$WORK/s2s-$which"
+    if [ -f "$ENCODER/config.json" ]; then
+        side b2b "$which" "${LIMITS[2]}" python3 benchmarks/quality_seq2seq.py --task summarization \
+            --summaries test3-to-dev "${B2B[@]}" --which "$which" --warm-start "$ENCODER" \
+            --data "$PACK/dialogsum" --workdir "$WORK/b2b-$which"
+    fi
 done
 finish s2s summarization "$t0"
+[ -f "$ENCODER/config.json" ] && merge b2b summarization
+[ -f "$ENCODER/config.json" ] || echo "== b2b: skipped (no $ENCODER)" | tee -a "$OUT/steps.txt"
 
 {
     echo "== summary ($((SECONDS - started)) s in all)"
     cat "$OUT/versions.txt" "$OUT/steps.txt"
-    for name in clm lora s2s; do
+    for name in clm lora s2s b2b; do
         [ -f "$OUT/$name.txt" ] && grep -E "^(final|LoRA final|mean|warning|(workbench|trainer)-(lora|full)(:| uses))" "$OUT/$name.txt"
     done
 } | tee "$OUT/summary.txt"
