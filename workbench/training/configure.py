@@ -206,6 +206,9 @@ class Setup:
     total_steps: int
     steps_per_epoch: int
     num_epochs: int
+    # Joins the thread that imports the metric libraries and re-raises its error (the loop calls it
+    # after the first optimizer step and before evaluating): evaluate's import is off the critical path.
+    wait_for_metrics: Any = None
 
 
 def make_accelerator(spec: dict) -> Hardware:
@@ -244,10 +247,11 @@ def build(spec: dict, hardware: Hardware, events: RunEvents, run_dir=None) -> Se
     directory's cache (`caches.prepare_cached`)."""
     import torch
     from accelerate.utils import set_seed
-    from transformers import AutoTokenizer, get_scheduler
+    from transformers import AutoTokenizer
 
     from workbench.core.tasks import get_task, lora
     from workbench.training.preflight import check_loaded
+    from workbench.training.schedules import get_scheduler
     from workbench.training.spec import sequence_length
 
     accelerator, training = hardware.accelerator, spec["training"]
@@ -279,7 +283,8 @@ def build(spec: dict, hardware: Hardware, events: RunEvents, run_dir=None) -> Se
     def make_evaluator():
         return task.evaluator(prepared, spec, tokenizer, accelerator)
 
-    # Load the metric modules (evaluate's import is slow) while the model loads.
+    # Load the metric modules (evaluate's import is slow) while the model loads and the first step
+    # runs; the loop joins it after that step (`Setup.wait_for_metrics`).
     metrics_box: dict = {}
     metrics_thread = None
     if prepared.validation is not None and training["eval_strategy"] != "no":
@@ -288,7 +293,13 @@ def build(spec: dict, hardware: Hardware, events: RunEvents, run_dir=None) -> Se
 
     described = f"{labels.num_labels} label(s)" if labels.num_labels else task.name
     events.log(f"Loading the model: {described}{' (regression)' if labels.regression else ''}")
-    model = task.load_model(spec, model_path, labels)
+    if spec["model"].get("from_config") and accelerator.device.type == "cuda" and accelerator.num_processes == 1:
+        # Random weights drawn on the GPU: BERT-base's 110 M parameters initialised on the CPU took
+        # seconds before the first step; Accelerate's prepare then has nothing to move.
+        with torch.device(accelerator.device):
+            model = task.load_model(spec, model_path, labels)
+    else:
+        model = task.load_model(spec, model_path, labels)
     model, counts = lora.apply(model, spec, task.name)
     if lora.enabled(spec["model"].get("lora")):
         events.log(f"LoRA: {counts.describe()}")
@@ -321,10 +332,13 @@ def build(spec: dict, hardware: Hardware, events: RunEvents, run_dir=None) -> Se
         num_training_steps=total_steps * accelerator.num_processes,
     )
     scheduler = accelerator.prepare(scheduler)
-    if metrics_thread is not None:
-        metrics_thread.join()
-    if "error" in metrics_box:
-        raise metrics_box["error"]
+
+    def wait_for_metrics() -> None:
+        if metrics_thread is not None:
+            metrics_thread.join()
+        if "error" in metrics_box:
+            raise metrics_box.pop("error")
+
     return Setup(
         hardware=hardware,
         model=model,
@@ -341,6 +355,7 @@ def build(spec: dict, hardware: Hardware, events: RunEvents, run_dir=None) -> Se
         total_steps=total_steps,
         steps_per_epoch=steps_per_epoch,
         num_epochs=math.ceil(total_steps / steps_per_epoch),
+        wait_for_metrics=wait_for_metrics,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import signal
+import sys
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -315,6 +316,7 @@ class TrainingLoop:
                 if first_step_pending:
                     first_step_pending = False
                     self.log_first_step(global_step)
+                    self.wait_for_metrics()
                 stop_now = self.stop_requested(logging_steps)
                 last = global_step >= setup.total_steps
                 if global_step % logging_steps == 0 or stop_now or last:
@@ -360,6 +362,11 @@ class TrainingLoop:
 
     # Evaluation, checkpoints, the final model -------------------------------------------------
 
+    def wait_for_metrics(self) -> None:
+        """The metric libraries imported (in a thread since the set-up); their import error raised."""
+        if self.setup.wait_for_metrics is not None:
+            self.setup.wait_for_metrics()
+
     def evaluate(self) -> dict | None:
         """One pass over the validation data: the mean loss, the task's metrics, and its per-example
         predictions kept in the run folder (the newest `training.predictions_keep` evaluations)."""
@@ -370,6 +377,7 @@ class TrainingLoop:
             return None
         global_step = self.state.global_step
         self.evaluated_step = global_step
+        self.wait_for_metrics()
         evaluator = setup.make_evaluator()
         model.eval()
         loss_sum = torch.zeros((), device=accelerator.device)
@@ -457,7 +465,7 @@ class TrainingLoop:
 
             from workbench.core.tasks import lora
 
-            adapter = lora.is_adapter_model(model)
+            adapter = "peft" in sys.modules and lora.is_adapter_model(model)  # no peft import for a plain model
 
             def write(folder: Path) -> None:
                 if adapter:  # the adapter and head config only (+ final/merged/ with model.lora.save_merged)
