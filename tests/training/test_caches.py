@@ -197,3 +197,20 @@ def test_a_second_process_loads_compiled_graphs_from_the_runs_directory(tmp_path
     assert "0 hits" in lines[0] and " 0 misses" not in lines[0], lines
     assert lines[1].startswith("compile cache: ") and " 0 misses" in lines[1] and "0 hits" not in lines[1], lines
     assert (tmp_path / ".cache" / "inductor" / "fxgraph").is_dir()
+
+
+def test_only_the_most_recently_used_datasets_are_kept(tmp_path):
+    root = tmp_path / "tokenized"
+    for index in range(5):
+        folder = root / f"key{index}"
+        folder.mkdir(parents=True)
+        (folder / caches.META_FILE).write_text("{}")
+        os.utime(folder / caches.META_FILE, (1000 + index, 1000 + index))
+    os.utime(root / "key0" / caches.META_FILE)  # used just now
+    (root / "key9").mkdir()  # no meta.json: not a complete cache, not counted
+    stale = root / ".tmp-key7-123"
+    stale.mkdir()
+    os.utime(stale, (1, 1))
+    removed = caches.prune_tokenized(root, keep=2)
+    assert sorted(path.name for path in removed) == [".tmp-key7-123", "key1", "key2", "key3"]
+    assert sorted(path.name for path in root.iterdir()) == ["key0", "key4", "key9"]

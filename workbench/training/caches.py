@@ -33,6 +33,7 @@ TOKENIZED_FORMAT = 1
 META_FILE = "meta.json"
 EXTRAS_FILE = "extras.pkl"
 SPLITS = ("train", "validation")
+KEEP_TOKENIZED = 8  # the most recently used tokenized datasets kept; older ones are removed
 # Spec keys that never change the tokenized rows (so runs differing only in them share a cache).
 NOT_TOKENIZING = {
     "data": {"cache", "pad_to_buckets"},
@@ -239,6 +240,11 @@ def prepare_cached(
             if write:
                 shutil.rmtree(folder, ignore_errors=True)
         else:
+            if write:
+                try:
+                    os.utime(folder / META_FILE)  # recently used: pruned last
+                except OSError:
+                    pass
             log(f"tokenized data: cache hit ({short}) in {time.perf_counter() - started:.1f} s")
             return prepared
     prepared = prepare()
@@ -258,12 +264,33 @@ def prepare_cached(
         )
         return prepared
     saved_s = time.perf_counter() - started - tokenized_s
+    prune_tokenized(folder.parent, KEEP_TOKENIZED)
     log(f"tokenized data: cache miss ({short}), tokenized in {tokenized_s:.1f} s, stored in {saved_s:.1f} s")
     # Read back memory-mapped, as a hit would: the run then trains on the same Arrow files either way.
     try:
         return load_prepared(folder)
     except Exception:
         return prepared
+
+
+def prune_tokenized(root: Path, keep: int) -> list[Path]:
+    """Remove all but the `keep` most recently used tokenized datasets (and temporary folders left
+    by a writer that died over an hour ago); the folders removed."""
+    removed, complete = [], []
+    for path in Path(root).iterdir():
+        try:
+            if path.name.startswith(".tmp-"):
+                if time.time() - path.stat().st_mtime > 3600:
+                    removed.append(path)
+            elif (path / META_FILE).is_file():
+                complete.append(((path / META_FILE).stat().st_mtime, path))
+        except OSError:
+            continue
+    complete.sort(reverse=True)
+    removed += [path for _, path in complete[keep:]]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    return removed
 
 
 # -- torch.compile's caches ------------------------------------------------------------------------
