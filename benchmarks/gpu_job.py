@@ -21,6 +21,10 @@ row's processes (NVML), validation F1 (short job).
 
     python benchmarks/gpu_job.py --job short --model DIR --train train.tsv --validation dev.tsv --json OUT
     python benchmarks/gpu_job.py --job long --tokenizer DIR --train train.tsv --rows 200000 --json OUT
+
+`--repeat-workbench 2` runs each workbench row twice in the same runs directory: the second run
+(`workbench-warm`) starts with the tokenized data and, for `workbench-graphs-warm`, the compiled
+graphs in the runs directory's cache (`<runs>/.cache/`); each row's cache lines are printed.
 """
 
 from __future__ import annotations
@@ -214,14 +218,21 @@ def trainer_row(name: str, job: dict, workdir: Path) -> dict:
     }
 
 
-def workbench_row(name: str, job: dict, workdir: Path) -> dict:
+def workbench_row(name: str, job: dict, workdir: Path, label: str | None = None) -> dict:
+    """One `workbench train` of row `name` (its output under `label`, the name by default). Every
+    workbench row shares one runs directory, `job["runs_dir"]`, and with it the caches in its
+    `.cache/` (tokenized data, compiled graphs): a repeated row shows the warm start."""
     import torch
 
+    from workbench.core.runs.folder import run_folders
     from workbench.core.runs.protocol import Evaluation, EventReader, LogLine, RunStarted, Step
     from workbench.training.spec import default_spec, dump_spec
 
-    out = workdir / name
+    out = workdir / (label or name)
     out.mkdir()
+    runs_dir = Path(job["runs_dir"])
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    before = set(run_folders(runs_dir))
     spec = default_spec(model=str(job["model"]), data=str(job["train"]))
     spec["data"].update(
         text_column="sentence1",
@@ -251,16 +262,22 @@ def workbench_row(name: str, job: dict, workdir: Path) -> dict:
     command = [sys.executable, "-m", "workbench", "train", str(spec_file)]
     env = dict(
         os.environ,
-        WORKBENCH_RUNS_DIR=str(out / "runs"),
+        WORKBENCH_RUNS_DIR=str(runs_dir),
         PYTHONPATH=f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
     )
     started, wall, peak = timed_process(command, out / "log.txt", env=env)
-    run_dir = next((out / "runs").iterdir())
+    (run_dir,) = set(run_folders(runs_dir)) - before
     if job.get("keep"):  # the run's events and log, to read where the time went
+        Path(job["keep"]).mkdir(parents=True, exist_ok=True)
         for name_in_run in ("events.jsonl", "stdout.log"):
-            target = Path(job["keep"]) / f"{name}-{name_in_run}"
+            target = Path(job["keep"]) / f"{label or name}-{name_in_run}"
             target.write_bytes((run_dir / name_in_run).read_bytes())
     events = list(EventReader(run_dir / "events.jsonl").poll())
+    caches = [
+        e.message
+        for e in events
+        if isinstance(e, LogLine) and e.message.startswith(("tokenized data:", "compile cache:"))
+    ]
     step_times = {e.step: e.time - started for e in events if isinstance(e, Step)}
     first, last = job["window"]
     first_step = next(
@@ -276,6 +293,7 @@ def workbench_row(name: str, job: dict, workdir: Path) -> dict:
         "f1": [round(e.metrics["f1"], 4) for e in events if isinstance(e, Evaluation) and "f1" in e.metrics],
         "total_steps": started_event.total_steps,
         "run_started_s": started_event.time - started,
+        "caches": caches,
     }
 
 
@@ -329,11 +347,25 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", choices=ROWS, default=list(ROWS))
     parser.add_argument("--json", type=Path)
     parser.add_argument("--keep", type=Path, help="copy each workbench run's events.jsonl and stdout.log here")
+    parser.add_argument(
+        "--repeat-workbench",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run each workbench row N times in a row (the first cold, the others '-warm': same runs"
+        " directory, so the tokenized-data and compile caches are warm)",
+    )
+    parser.add_argument(
+        "--runs-dir",
+        type=Path,
+        help="the workbench rows' runs directory (default: a new one in the work folder, so the first run is cold)",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix=f"wb-job-{args.job}-"))
     job = make_job(args, workdir)
     job["keep"] = args.keep
+    job["runs_dir"] = args.runs_dir or workdir / "runs"
     gpu_name, peak = gpu_peak_flops()
     print(
         f"GPU: {gpu_name}; job {args.job}: {job['total_steps']} steps, batch {job['batch']}, "
@@ -342,14 +374,26 @@ def main() -> None:
         flush=True,
     )
     table = []
+    planned = []
     for name in args.only:
+        if name.startswith("trainer"):
+            planned.append((name, name))
+        else:
+            repeats = max(1, args.repeat_workbench)
+            planned += [
+                (name, name if i == 0 else f"{name}-warm" + (str(i) if repeats > 2 else "")) for i in range(repeats)
+            ]
+    for name, label in planned:
         try:
-            row = (trainer_row if name.startswith("trainer") else workbench_row)(name, job, workdir)
+            if name.startswith("trainer"):
+                row = trainer_row(name, job, workdir)
+            else:
+                row = workbench_row(name, job, workdir, label)
         except (SystemExit, Exception) as error:  # one broken row must not lose the others
-            print(f"{name}: failed: {error}", flush=True)
+            print(f"{label}: failed: {error}", flush=True)
             continue
         samples = (job["window"][1] - job["window"][0]) * job["batch"]
-        row.update(name=name, steady_samples_per_s=samples / row["window_s"])
+        row.update(name=label, steady_samples_per_s=samples / row["window_s"])
         row["mfu"] = 6 * job["parameters"] * row["steady_samples_per_s"] * job["real_tokens_per_sample"] / peak
         table.append(row)
         print(json.dumps(row, default=str), flush=True)
@@ -357,7 +401,7 @@ def main() -> None:
     reference = {"short": "trainer-course", "long": "trainer-tuned"}[args.job]
     base = next((r for r in table if r["name"] == reference), None)
     print(
-        f"\n{'row':<18}{'wall s':>8}{'x ' + reference:>22}{'1st step s':>11}{'steady/s':>10}{'x':>7}"
+        f"\n{'row':<22}{'wall s':>8}{'x ' + reference:>22}{'1st step s':>11}{'steady/s':>10}{'x':>7}"
         f"{'MFU':>7}{'peak MB':>9}  F1 by epoch"
     )
     for row in table:
@@ -365,10 +409,13 @@ def main() -> None:
         speed_ratio = row["steady_samples_per_s"] / base["steady_samples_per_s"] if base else float("nan")
         first = row["first_step_s"]
         print(
-            f"{row['name']:<18}{row['wall_s']:>8.1f}{wall_ratio:>22.2f}{first if first else float('nan'):>11.1f}"
+            f"{row['name']:<22}{row['wall_s']:>8.1f}{wall_ratio:>22.2f}{first if first else float('nan'):>11.1f}"
             f"{row['steady_samples_per_s']:>10.0f}{speed_ratio:>7.2f}{row['mfu']:>7.1%}{row['peak_gpu_mb']:>9.0f}"
             f"  {row['f1']}"
         )
+    for row in table:
+        for line in row.get("caches") or []:
+            print(f"{row['name']}: {line}")
     print(
         f"steady: steps {job['window'][0]}-{job['window'][1]} for every row; MFU: 6 x parameters x real tokens/s "
         f"over the bf16 dense peak; wall: command to exit with the model saved"
