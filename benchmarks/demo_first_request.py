@@ -3,8 +3,9 @@
 1. Starts `python -m workbench demo embedded --labels "neg, pos"` as a user would, and asks Gradio's
    HTTP API (POST /gradio_api/call/predict, then its event stream) until the first answer arrives.
    Printed: start -> "Demo ... at" line (import, model load, launch), and start -> first answer, then
-   where the time went: the steps `workbench demo --timings` prints (python+cli, import gradio, model
-   (torch, transformers, weights), build, launch, warm-up (one real inference before the URL is shown)),
+   where the time went: the steps `workbench demo --timings` prints (python+cli, import gradio, then
+   the wait for the model, which a child process loads meanwhile: model [child] (torch, transformers,
+   weights) and warm-up [child] (one real answer before the URL is shown), build, launch),
    the announce (the line reaching this script) and the first answer (request -> answer through Gradio).
    Goal: under 5 s. Repeated `--repeats` times (the first run also pays for a cold disk cache).
 2. For each tracker that is installed, mirrors the recorded run's events (the Training pane's fixture,
@@ -197,7 +198,7 @@ def main() -> None:
             walls = [row[name][0] for row in rows if name in row]
             cpus = [row[name][1] for row in rows if name in row]
             cpu = statistics.median(cpus)
-            print(f"    {name:<16} {statistics.median(walls):6.2f} s" + ("" if cpu != cpu else f"   cpu {cpu:6.2f} s"))
+            print(f"    {name:<20} {statistics.median(walls):6.2f} s" + ("" if cpu != cpu else f"   cpu {cpu:6.2f} s"))
     if not args.skip_trackers:
         tracker_costs()
 

@@ -165,12 +165,14 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_the_command_warms_up_prints_its_timings_and_answers(tiny, tmp_path):
+@pytest.mark.parametrize("where", ["child", "one process"])
+def test_the_command_warms_up_prints_its_timings_and_answers(tiny, tmp_path, where):
     from gradio_client import Client
 
     port = _free_port()
     errors = open(tmp_path / "stderr.txt", "w+", encoding="utf-8")  # noqa: SIM115 - read after the run
     command = [sys.executable, "-m", "workbench", "demo", str(tiny["sentiment"]), "--port", str(port), "--timings"]
+    command += ["--one-process"] if where == "one process" else []
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=errors, text=True, env=env)
     try:
@@ -191,8 +193,10 @@ def test_the_command_warms_up_prints_its_timings_and_answers(tiny, tmp_path):
     errors.close()
 
     assert len(timings) == 1
-    for step in ("python+cli", "import gradio", "model", "build", "launch", "warm-up", "total"):
-        assert f"{step} " in timings[0]
+    steps = ["python+cli", "import gradio", "build", "launch", "total"]
+    steps += ["model [child]", "warm-up [child]", "wait for model"] if where == "child" else ["model", "warm-up"]
+    for step in steps:
+        assert f" {step} " in timings[0]
     expected = Answerer(load_target(DemoTarget(tiny["sentiment"], "s", "sequence-classification"))).classify(
         "A gripping film."
     )

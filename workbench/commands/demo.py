@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 
 
@@ -21,6 +22,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--labels", help='class names for a new classification head ("neg, pos")')
     parser.add_argument("--export", metavar="DIR", help="write app.py, requirements.txt and the model to DIR instead")
     parser.add_argument(
+        "--one-process",
+        action="store_true",
+        help="load the model in this process (default: a child loads it while gradio imports, on another core)",
+    )
+    parser.add_argument(
         "--timings", action="store_true", help="print how long each start step took (imports, model, build, launch)"
     )
     parser.set_defaults(handler=run_demo)
@@ -37,17 +43,12 @@ def run_demo(args: argparse.Namespace) -> int:
         return run_export(args)
     timeline.mark("python+cli")
     try:
-        require_gradio(terminal=True)  # this process serves and never runs in a notebook
+        if importlib.util.find_spec("gradio") is None:  # said before anything else is said or started
+            require_gradio()  # GradioMissing, naming the install command
     except GradioMissing as error:
         print(f"workbench: {error.message}", file=sys.stderr)
         return 2
-    timeline.mark("import gradio")
-    import threading
-
-    from workbench.core.demo.answers import Answerer
-    from workbench.core.demo.app import DEFAULT_PORT, build_app, free_port, serve, ssh_hint
-    from workbench.core.demo.startup import MODEL_NOT_NEEDED, hidden_modules
-    from workbench.core.demo.target import load_target
+    from workbench.core.demo.app import DEFAULT_PORT, free_port
     from workbench.core.errors import WorkbenchError
 
     target = resolve_target(args.model, head=args.head)
@@ -60,20 +61,33 @@ def run_demo(args: argparse.Namespace) -> int:
         except WorkbenchError:
             port = free_port(args.host)
     print(f"Loading {target.name} ({target.head})…", file=sys.stderr, flush=True)
-    with hidden_modules(MODEL_NOT_NEEDED):  # scipy, boto3: optional in transformers, unused by a demo
-        loaded = load_target(target, args.labels)
-    timeline.mark("model")
-    answerer = Answerer(loaded)
-    # One real answer before the URL is printed, so the first visitor does not pay for torch's first call;
-    # torch computes without the GIL, so it overlaps with building and launching the app.
-    warm = threading.Thread(target=answerer.warm_up, name="demo-warm-up", daemon=True)
-    warm.start()
-    demo = build_app(target, loaded, answerer)
+    remote = None
+    if not args.one_process:
+        from workbench.core.demo.worker import RemoteAnswerer
+
+        remote = RemoteAnswerer(target, args.labels)  # loads (and warms up) while gradio imports below
+        timeline.mark("start model process")
+    try:
+        require_gradio(terminal=True)  # this process serves and never runs in a notebook
+    except GradioMissing as error:
+        if remote is not None:
+            remote.close()
+        print(f"workbench: {error.message}", file=sys.stderr)
+        return 2
+    timeline.mark("import gradio")
+    from workbench.core.demo.app import build_app, serve, ssh_hint
+
+    if remote is not None:
+        remote.wait_ready()
+        timeline.mark("wait for model")
+        for name, (wall, cpu) in remote.timings.items():
+            timeline.add(f"{name} [child]", wall, cpu)
+        demo = build_app(target, None, remote)
+    else:
+        demo = build_app(target, _load_warm(target, args.labels, timeline))
     timeline.mark("build")
     served = serve(demo, host=args.host, port=port, share=args.share)
     timeline.mark("launch")
-    warm.join()
-    timeline.mark("warm-up")
     if args.timings:
         print(timeline.line(), file=sys.stderr, flush=True)
     print(f"Demo of {target.name} at {served.url}", flush=True)
@@ -89,7 +103,23 @@ def run_demo(args: argparse.Namespace) -> int:
         pass
     finally:
         served.close()
+        if remote is not None:
+            remote.close()
     return 0
+
+
+def _load_warm(target, labels_text, timeline):
+    """--one-process: the model loaded here, and answering once before the page is built."""
+    from workbench.core.demo.answers import Answerer
+    from workbench.core.demo.startup import MODEL_NOT_NEEDED, hidden_modules
+    from workbench.core.demo.target import load_target
+
+    with hidden_modules(MODEL_NOT_NEEDED):  # scipy, boto3: optional in transformers, unused by a demo
+        loaded = load_target(target, labels_text)
+    timeline.mark("model")
+    Answerer(loaded).warm_up()
+    timeline.mark("warm-up")
+    return loaded
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -62,12 +62,14 @@ def _guarded(function):
     return call
 
 
-def build_app(target: DemoTarget, loaded, answerer: Answerer | None = None):
-    """A gr.Blocks for the target's task, answering with `loaded` (a LoadedModel), through `answerer` if given."""
+def build_app(target: DemoTarget, loaded, answerer=None):
+    """A gr.Blocks for the target's task, answering with `loaded` (a LoadedModel), or through `answerer`
+    (an Answerer, or a `worker.RemoteAnswerer` whose model is in another process: `loaded` is then None)."""
     gr = require_gradio()
     answerer = answerer or Answerer(loaded)
     head = target.head
-    labels = ", ".join(loaded.id2label[key] for key in sorted(loaded.id2label)) if loaded.id2label else ""
+    id2label = (loaded.id2label if loaded is not None else getattr(answerer, "id2label", None)) or {}
+    labels = ", ".join(id2label[key] for key in sorted(id2label))
     with gr.Blocks(title=f"{target.name} · workbench demo", analytics_enabled=False) as demo:
         notes = "".join(f"\n\n*{note}*" for note in target.notes)
         gr.Markdown(f"## {target.name}\n{TASK_TITLES[head]}" + (f" · labels: {labels}" if labels else "") + notes)
