@@ -23,7 +23,15 @@ STREAMS = ("generate",)
 
 
 def _serve(connection, target: DemoTarget, labels_text: str | None) -> None:
-    """The child: load, warm up, say ready (with label names and timings), then answer until the pipe closes."""
+    """The child's whole life; it ends quietly when the parent is gone (a closed pipe)."""
+    try:
+        _load_and_answer(connection, target, labels_text)
+    except (BrokenPipeError, EOFError, ConnectionError):
+        pass
+
+
+def _load_and_answer(connection, target: DemoTarget, labels_text: str | None) -> None:
+    """Load, warm up, say ready (with label names and timings), then answer until the pipe closes."""
     began, began_cpu = time.perf_counter(), time.process_time()
     try:
         from workbench.core.demo.answers import Answerer
