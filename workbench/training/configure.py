@@ -206,8 +206,8 @@ class Setup:
     total_steps: int
     steps_per_epoch: int
     num_epochs: int
-    # Joins the thread that imports the metric libraries and re-raises its error (the loop calls it
-    # after the first optimizer step and before evaluating): evaluate's import is off the critical path.
+    # (block=True) -> done: the thread importing the metric libraries, joined before the first
+    # evaluation and polled at every step (its error raised): evaluate's import is off the critical path.
     wait_for_metrics: Any = None
 
 
@@ -283,8 +283,8 @@ def build(spec: dict, hardware: Hardware, events: RunEvents, run_dir=None) -> Se
     def make_evaluator():
         return task.evaluator(prepared, spec, tokenizer, accelerator)
 
-    # Load the metric modules (evaluate's import is slow) while the model loads and the first step
-    # runs; the loop joins it after that step (`Setup.wait_for_metrics`).
+    # Load the metric modules (evaluate's import is slow) while the model loads and training starts;
+    # the loop polls it at each step and joins it before evaluating (`Setup.wait_for_metrics`).
     metrics_box: dict = {}
     metrics_thread = None
     if prepared.validation is not None and training["eval_strategy"] != "no":
@@ -333,11 +333,16 @@ def build(spec: dict, hardware: Hardware, events: RunEvents, run_dir=None) -> Se
     )
     scheduler = accelerator.prepare(scheduler)
 
-    def wait_for_metrics() -> None:
+    def wait_for_metrics(block: bool = True) -> bool:
+        """True once the metric libraries are imported; raises their import error. With
+        block=False it never waits (the loop asks at every step, training goes on meanwhile)."""
         if metrics_thread is not None:
+            if not block and metrics_thread.is_alive():
+                return False
             metrics_thread.join()
         if "error" in metrics_box:
             raise metrics_box.pop("error")
+        return True
 
     return Setup(
         hardware=hardware,

@@ -255,6 +255,7 @@ class TrainingLoop:
         self.train_start = time.time() - state.elapsed_s
         self.stop_reason = None
         first_step_pending = True  # logged once per process: the time from the command to training
+        metrics_ready = False
 
         model.train()
         epoch, skip = state.next_position(len(train_loader))
@@ -316,7 +317,8 @@ class TrainingLoop:
                 if first_step_pending:
                     first_step_pending = False
                     self.log_first_step(global_step)
-                    self.wait_for_metrics()
+                if not metrics_ready:
+                    metrics_ready = self.wait_for_metrics(block=False)  # a failed import stops the run early
                 stop_now = self.stop_requested(logging_steps)
                 last = global_step >= setup.total_steps
                 if global_step % logging_steps == 0 or stop_now or last:
@@ -362,10 +364,12 @@ class TrainingLoop:
 
     # Evaluation, checkpoints, the final model -------------------------------------------------
 
-    def wait_for_metrics(self) -> None:
-        """The metric libraries imported (in a thread since the set-up); their import error raised."""
-        if self.setup.wait_for_metrics is not None:
-            self.setup.wait_for_metrics()
+    def wait_for_metrics(self, block: bool = True) -> bool:
+        """Whether the metric libraries are imported (in a thread since the set-up), waiting for
+        them with `block`; their import error raised."""
+        if self.setup.wait_for_metrics is None:
+            return True
+        return self.setup.wait_for_metrics(block)
 
     def evaluate(self) -> dict | None:
         """One pass over the validation data: the mean loss, the task's metrics, and its per-example
