@@ -23,7 +23,13 @@ STREAMS = ("generate",)
 
 
 def _serve(connection, target: DemoTarget, labels_text: str | None) -> None:
-    """The child's whole life; it ends quietly when the parent is gone (a closed pipe)."""
+    """The child's whole life; it ends quietly when the parent is gone (a closed pipe).
+
+    Ctrl-C reaches the whole process group: the parent handles it (and closes the pipe), the child
+    ignores it rather than print a traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         _load_and_answer(connection, target, labels_text)
     except (BrokenPipeError, EOFError, ConnectionError):
