@@ -274,7 +274,7 @@ def build(spec: dict, hardware: Hardware, events: RunEvents, run_dir=None) -> Se
                 run_dir,
                 lambda: task.prepare(task.load_raw(spec["data"]), spec, tokenizer),
                 events.log,
-                write=accelerator.is_main_process,
+                write=accelerator.is_local_main_process,  # each machine its own runs directory
             )
     for note in prepared.notes:
         events.log(note, level="warning")
