@@ -333,11 +333,11 @@ def _exp(loss: float) -> float:
 # -- the workbench run -----------------------------------------------------------------------
 
 
-def workbench_spec(args, model_path: str) -> dict:
+def workbench_spec(args, model_path: str, files: tuple[Path, Path] | None = None) -> dict:
     from workbench.training.spec import default_spec
 
     chosen = settings(args)
-    train_file, eval_file = text_files(args)
+    train_file, eval_file = files or text_files(args)
     spec = default_spec(model=model_path, data=str(train_file), head=chosen["head"])
     spec["model"]["from_config"] = args.task == "clm"
     spec["data"].update(
@@ -493,7 +493,7 @@ def base_checkpoint(model: str | None) -> str:
 
 
 def lora_spec(args, base: str, files: tuple[Path, Path], lora: bool) -> dict:
-    spec = workbench_spec(args, base)
+    spec = workbench_spec(args, base, files)  # the adaptation text only: WikiText-2 is not needed here
     spec["model"]["from_config"] = False
     if lora:
         spec["model"]["lora"] = lora_table(args)
