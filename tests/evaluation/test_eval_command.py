@@ -26,7 +26,7 @@ def tiny_run_spec(tiny_model_dir, tiny_data) -> dict:  # noqa: F811
         max_steps=12,
         logging_steps=2,
         per_device_train_batch_size=16,
-        per_device_eval_batch_size=16,  # 60 rows: 4 batches, the last one short (eval_loss is a mean of batches)
+        per_device_eval_batch_size=16,  # 60 rows: 4 batches, the last one short (weighted by its rows)
         save_steps=6,
         metrics=["accuracy", "f1"],
     )

@@ -426,3 +426,39 @@ def test_disk_full_is_recognised_through_torchs_wrapping():
     assert disk_full_message(Path("/")).startswith("No space left on device: ") and "free on the disk of /" in (
         disk_full_message(Path("/"))
     )
+
+
+# Evaluation loss ------------------------------------------------------------------------------
+
+
+def test_eval_loss_is_the_mean_over_examples_whatever_the_batch_size(tiny_model_dir):
+    """Each batch's mean loss is weighted by its rows (as Trainer does), so a short last batch does not
+    count as much as a full one: 10 examples in batches of 4 (4, 4, 2) give the loss of one batch of 10."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding, PreTrainedTokenizerFast
+
+    from workbench.training.evaluate_model import run_batches
+    from workbench.training.loop import batch_rows
+
+    class MeanOnly:
+        def add(self, batch, outputs, model):
+            pass
+
+        def finish(self, eval_loss):
+            return type("Result", (), {"metrics": {}})()
+
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(tiny_model_dir)
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir).eval()
+    texts = [("good " * (1 + row % 5)).strip() if row % 2 else ("bad " * (1 + row % 3)).strip() for row in range(10)]
+    rows = [dict(tokenizer(text), labels=row % 2) for row, text in enumerate(texts)]
+    collator = DataCollatorWithPadding(tokenizer)
+    losses = {}
+    for size in (4, 10):
+        _, metrics = run_batches(model, rows, collator, MeanOnly(), batch_size=size, device="cpu")
+        losses[size] = metrics["eval_loss"]
+    with torch.no_grad():
+        each = [model(**collator([row])).loss.item() for row in rows]
+    assert losses[4] == pytest.approx(sum(each) / len(each), abs=1e-5)
+    assert losses[10] == pytest.approx(losses[4], abs=1e-5)
+    assert batch_rows({"input_ids": torch.zeros(3, 7), "labels": torch.zeros(3)}) == 3

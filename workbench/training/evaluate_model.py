@@ -620,19 +620,22 @@ def run_batches(model, dataset, collator, evaluator, *, batch_size, device, mixe
     autocast = contextlib.nullcontext()
     if device.startswith("cuda") and mixed_precision in ("fp16", "bf16"):
         autocast = torch.autocast("cuda", dtype=torch.float16 if mixed_precision == "fp16" else torch.bfloat16)
+    from workbench.training.loop import batch_rows
+
     loss_sum = torch.zeros((), device=device)
-    batches = 0
+    rows = 0
     with torch.inference_mode(), autocast:
         for done, batch in enumerate(loader, start=1):
             batch = {key: value.to(device) if hasattr(value, "to") else value for key, value in batch.items()}
             outputs = model(**batch)
             if getattr(outputs, "loss", None) is not None:
-                loss_sum += outputs.loss.detach().float()
-                batches += 1
+                count = batch_rows(batch)  # weighted by rows, as the run's own evaluation and Trainer do
+                loss_sum += outputs.loss.detach().float() * count
+                rows += count
             evaluator.add(batch, outputs, model)
             if progress is not None:
                 progress(done, total)
-    eval_loss = float(loss_sum.item()) / batches if batches else math.nan
+    eval_loss = float(loss_sum.item()) / rows if rows else math.nan
     result = evaluator.finish(eval_loss)
     return result, {"eval_loss": eval_loss, **{key: float(value) for key, value in result.metrics.items()}}
 

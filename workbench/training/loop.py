@@ -127,6 +127,15 @@ class Window:
         self.start = time.perf_counter()
 
 
+def batch_rows(batch) -> int:
+    """Examples in a collated batch (the first dimension of its first tensor)."""
+    for value in batch.values():
+        shape = getattr(value, "shape", None)
+        if shape:
+            return int(shape[0])
+    return 1
+
+
 class TrainingLoop:
     """One process's loop over a complete `Setup`; `train()` returns "finished" or "stopped"."""
 
@@ -384,21 +393,24 @@ class TrainingLoop:
         self.wait_for_metrics()
         evaluator = setup.make_evaluator()
         model.eval()
+        # Each batch's mean loss weighted by its rows, as Trainer does: a short last batch counts less.
         loss_sum = torch.zeros((), device=accelerator.device)
-        batches = 0
+        rows = torch.zeros((), device=accelerator.device)
         with torch.no_grad():
             for batch in setup.eval_loader:
                 if setup.hardware.mark_step is not None:
                     setup.hardware.mark_step()
                 outputs = model(**batch)
                 if getattr(outputs, "loss", None) is not None:
-                    loss_sum += outputs.loss.detach().float()
-                    batches += 1
+                    count = batch_rows(batch)
+                    loss_sum += outputs.loss.detach().float() * count
+                    rows += count
                 evaluator.add(batch, outputs, model)
         model.train()
         if accelerator.num_processes > 1:
-            loss_sum = accelerator.reduce(loss_sum, "mean")
-        eval_loss = float(loss_sum.item()) / max(batches, 1) if batches else float("nan")
+            loss_sum = accelerator.reduce(loss_sum, "sum")
+            rows = accelerator.reduce(rows, "sum")
+        eval_loss = float(loss_sum.item()) / float(rows.item()) if float(rows.item()) else float("nan")
         result = evaluator.finish(eval_loss)
         metrics = {"eval_loss": eval_loss, **{key: float(value) for key, value in result.metrics.items()}}
         self.state.last_metrics = metrics
