@@ -26,10 +26,11 @@ from collections.abc import Iterator
 STUB_WRITER = "create_or_modify_pyi"
 STUB_MODULE = "gradio.component_meta"
 NOT_NEEDED = ("IPython",)  # imported by gradio only for its notebook extension
-# Imported while transformers loads a text model, for what a demo never runs: scipy for the Hungarian
-# matching of object-detection losses (transformers.loss, 1 s of CPU), boto3 for accelerate's SageMaker
-# config. Both are optional there (guarded by "is it installed?" checks).
-MODEL_NOT_NEEDED = ("scipy", "boto3")
+# Imported while transformers loads a text model, for what a demo never runs: boto3 for accelerate's
+# SageMaker config, optional there (guarded by an "is it installed?" check). Not scipy, though it is
+# 1 s of CPU: with scikit-learn installed, transformers imports sklearn (hence scipy) for its generation
+# utilities, and a hidden scipy broke loading any model (seen on the GPU machine's image).
+MODEL_NOT_NEEDED = ("boto3",)
 
 
 def _skip_stub_writer(*_args, **_kwargs) -> None:

@@ -109,13 +109,18 @@ def resolve(text: str) -> tuple[Path, str]:
     text = text.strip()
     if not text:
         raise WorkbenchError("No model given.", hint="Type a folder path or a Hub id such as bert-base-uncased.")
-    from workbench.core.embedded import EMBEDDED_MODEL, EMBEDDED_MODEL_NAME, embedded_model_path
+    from workbench.core.embedded import (
+        EMBEDDED_MODEL,
+        EMBEDDED_MODEL_NAME,
+        embedded_model_available,
+        embedded_model_path,
+    )
 
     if text == EMBEDDED_MODEL:  # the name specs and `train --init` accept for the shipped encoder
         return embedded_model_path(), EMBEDDED_MODEL_NAME
     candidate = Path(text).expanduser()
     if candidate.exists():
-        if candidate.resolve() == embedded_model_path().resolve():
+        if embedded_model_available() and candidate.resolve() == embedded_model_path().resolve():
             return candidate, EMBEDDED_MODEL_NAME
         return candidate, candidate.resolve().name or text
     if text.startswith(("/", ".", "~")) or not HUB_ID.match(text):
