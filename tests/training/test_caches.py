@@ -214,3 +214,28 @@ def test_only_the_most_recently_used_datasets_are_kept(tmp_path):
     removed = caches.prune_tokenized(root, keep=2)
     assert sorted(path.name for path in removed) == [".tmp-key7-123", "key1", "key2", "key3"]
     assert sorted(path.name for path in root.iterdir()) == ["key0", "key4", "key9"]
+
+
+def test_a_hub_dataset_is_keyed_by_its_prepared_folder_in_the_datasets_cache(tmp_path, monkeypatch):
+    """A Hub dataset has no files of its own: its prepared copy in the datasets cache stands for them, so a
+    new revision (a new folder there) misses the tokenized cache instead of reusing the old tokens."""
+    from workbench.training.caches import _file_stamps
+
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf"))
+    data = {"dataset": "nyu-mll/glue", "dataset_config": "mrpc"}
+    assert _file_stamps(data) == []  # not in the cache: keyed by the id and config alone (in the data table)
+
+    def prepare(revision: str) -> None:
+        folder = tmp_path / "hf" / "nyu-mll___glue" / "mrpc" / "0.0.0" / revision
+        folder.mkdir(parents=True)
+        (folder / "dataset_info.json").write_text("{}")
+        (folder / "glue-train.arrow").write_bytes(b"x" * 10)
+
+    prepare("aaaa")
+    first = _file_stamps(data)
+    assert len(first) == 1 and first[0][0] == "dataset" and first[0][1].endswith("aaaa") and first[0][2] == 10
+    (tmp_path / "hf" / "nyu-mll___glue" / "mrpc" / "0.0.0" / "aaaa" / "glue-train.arrow").unlink()
+    (tmp_path / "hf" / "nyu-mll___glue" / "mrpc" / "0.0.0" / "aaaa" / "dataset_info.json").unlink()
+    prepare("bbbb")
+    second = _file_stamps(data)
+    assert second[0][1].endswith("bbbb") and second != first

@@ -67,6 +67,12 @@ def _file_stamps(data: dict) -> list:
             stamps.append([key, str(candidate), stat.st_size, stat.st_mtime_ns])
         if not candidates:
             stamps.append([key, str(path), None, None])
+    if data.get("dataset"):  # a Hub dataset: its prepared copy in the datasets cache (a new revision is a new folder)
+        from workbench.core.data.loading import find_in_cache
+
+        entry = find_in_cache(str(data["dataset"]), data.get("dataset_config") or None, None)
+        if entry is not None:
+            stamps.append(["dataset", str(entry.folder), entry.size, entry.folder.stat().st_mtime_ns])
     return stamps
 
 
