@@ -159,12 +159,55 @@ def start_device_warmup(spec: dict):
     return thread
 
 
+def preload() -> None:
+    """What every run imports before its first step, done by a spare while it waits (no CUDA context)."""
+    import accelerate  # noqa: F401
+    import datasets  # noqa: F401
+    import torch  # noqa: F401
+    import transformers.modeling_utils  # noqa: F401  (the heavy part of every model class's import)
+    from transformers import AutoConfig, AutoTokenizer  # noqa: F401
+
+    from workbench.training import configure  # noqa: F401
+
+
+def wait_for_run() -> list[str] | None:
+    """A spare's wait (`training/spare.py`): preload, then read the run its supervisor hands over on stdin,
+    point this process's output at the run's stdout.log and work in its folder; the run's arguments, or
+    None when the spare ends unused."""
+    import json
+
+    from workbench.core.runs.folder import STDOUT_FILE
+
+    started = time.perf_counter()
+    preload()
+    loaded = time.perf_counter() - started
+    line = sys.stdin.readline()
+    if not line:
+        return None
+    request = json.loads(line)
+    log = os.open(Path(request["run_dir"]) / STDOUT_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    os.chdir(request["run_dir"])
+    print(f"Started by a spare run process: its imports ({loaded:.1f} s) were done before the run.", flush=True)
+    return list(request["args"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="workbench.training.child")
-    parser.add_argument("--run-dir", required=True, type=Path)
+    parser.add_argument("--run-dir", type=Path)
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--cpu-threads", type=int, default=0, help="a CPU run started without accelerate launch")
+    parser.add_argument("--spare", action="store_true", help="preload, then take the run handed over on stdin")
     args = parser.parse_args(argv)
+    if args.spare:
+        handed = wait_for_run()
+        if handed is None:
+            return 0
+        args = parser.parse_args(handed)
+    if args.run_dir is None:
+        parser.error("--run-dir is required")
     run = Run(args.run_dir.resolve(), args.resume)
     if run.spec.get("model", {}).get("torch_compile"):
         # Before torch compiles anything: its graphs and kernels persist in the runs directory.

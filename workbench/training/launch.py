@@ -185,10 +185,26 @@ def supervisor_command(spec: dict, run_dir: Path, lock_fd: int, *, resume: bool)
 
 
 def _start_child(spec: dict, run_dir: Path, resume: bool, lock_fd: int) -> int:
-    """Start the supervisor, handing it the run's lock; returns its pid. The caller then closes `lock_fd`."""
+    """Start the supervisor, handing it the run's lock; returns its pid. The caller then closes `lock_fd`.
+
+    With `WORKBENCH_SPARE_RUN=1` a one-process run goes to a spare started ahead when one is waiting
+    (`spare.py`: its imports are done), and a new spare is started for the next run."""
+    from workbench.training import spare
+
     (run_dir / CONTROL_DIR).mkdir(parents=True, exist_ok=True)
     previous = launched_at(run_dir)
     (run_dir / LAUNCHED_FILE).write_text(repr(time.time()), encoding="utf-8")
+    child_args = spare.child_arguments(launch_command(spec, run_dir, resume=resume))
+    if spare.enabled() and child_args is not None:
+        environment = child_environment()
+        pid = spare.hand_off(run_dir.parent, run_dir, child_args, lock_fd, environment)
+        try:
+            spare.start_spare(run_dir.parent, environment)
+        except OSError as error:  # a spare is an optimisation: the run goes on without one
+            print(f"workbench: could not start a spare run process: {error}", file=sys.stderr)
+        if pid is not None:
+            (run_dir / PID_FILE).write_text(str(pid), encoding="utf-8")
+            return pid
     try:
         with open(run_dir / STDOUT_FILE, "ab") as log:
             process = subprocess.Popen(
@@ -472,6 +488,12 @@ def resume_run(run_dir: Path) -> RunInfo:
 def supervise(run_dir: Path, command: list[str], lock_fd: int) -> int:
     """Run the child command, holding the run's lock, and record a crash when it ends without a final event."""
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, cwd=run_dir, pass_fds=(lock_fd,))
+    return watch_child(run_dir, process, lock_fd)
+
+
+def watch_child(run_dir: Path, process: subprocess.Popen, lock_fd: int) -> int:
+    """Wait for the run's child (holding `lock_fd`, the run's lock), forwarding stop signals to it, and
+    record a crash when it ends without a final event. Also the supervisor's part of a spare (`spare.py`)."""
 
     def forward(signum, frame) -> None:  # `kill PID` of the pid file reaches the child too
         try:
