@@ -5,7 +5,7 @@ GPU machine, `benchmarks/RESULTS.md`).
 Opt-in: with `WORKBENCH_SPARE_RUN=1` in the launcher's environment, every one-process run it starts also
 starts a spare for the next one. A spare is a supervisor (`python -m workbench.training.spare`) with a child
 (`python -m workbench.training.child --spare`) that imports what a run needs, creates no CUDA context (the
-run picks its device) and waits on its stdin. The supervisor listens on `<runs>/.spare/<pid>.sock`.
+run picks its device) and waits on its stdin. The supervisor listens on `<runs>/.spare/run-<pid>.sock`.
 
 A launcher hands it a run: the run folder, the child's arguments and the run's lock (passed as a file
 descriptor). If the launcher's environment is the one the spare started with, the supervisor answers its
@@ -46,7 +46,7 @@ def environment_key(env: dict[str, str]) -> str:
 
 def spare_sockets(runs_dir: Path) -> list[Path]:
     folder = Path(runs_dir) / SPARE_DIR
-    return sorted(folder.glob("*.sock")) if folder.is_dir() else []
+    return sorted(folder.glob("run-*.sock")) if folder.is_dir() else []
 
 
 def child_arguments(command: list[str]) -> list[str] | None:
@@ -72,6 +72,7 @@ def start_spare(runs_dir: Path, env: dict[str, str], idle_s: float = IDLE_S) -> 
         env=env,
         start_new_session=True,  # it outlives the launcher, as runs do
     )
+    (folder / f"run-{process.pid}.pid").write_text(str(process.pid), encoding="utf-8")  # for stop_spares
     threading.Thread(target=process.wait, name=f"reap-spare-{process.pid}", daemon=True).start()
     return process.pid
 
@@ -101,14 +102,18 @@ def stop_spares(runs_dir: Path) -> int:
     """End the spares waiting in `runs_dir` (each with its child: they share a process group); how many."""
     import signal
 
-    stopped = 0
-    for path in spare_sockets(runs_dir):
+    folder = Path(runs_dir) / SPARE_DIR
+    paths = [*spare_sockets(runs_dir), *(sorted(folder.glob("run-*.pid")) if folder.is_dir() else [])]
+    stopped = set()
+    for path in paths:
         with contextlib.suppress(ValueError, ProcessLookupError, PermissionError):
-            os.killpg(int(path.stem), signal.SIGTERM)
-            stopped += 1
+            pid = int(path.stem.removeprefix("run-"))
+            if pid not in stopped:
+                os.killpg(pid, signal.SIGTERM)
+                stopped.add(pid)
         with contextlib.suppress(OSError):
             path.unlink()
-    return stopped
+    return len(stopped)
 
 
 # -- the spare supervisor --------------------------------------------------------------------------------
@@ -157,7 +162,7 @@ def serve(runs_dir: Path, idle_s: float) -> int:
     child = subprocess.Popen(
         [sys.executable, "-m", "workbench.training.child", "--spare"], stdin=subprocess.PIPE, cwd=folder
     )
-    path = folder / f"{os.getpid()}.sock"
+    path = folder / f"run-{os.getpid()}.sock"
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         server.bind(str(path))
@@ -168,6 +173,8 @@ def serve(runs_dir: Path, idle_s: float) -> int:
         server.close()
         with contextlib.suppress(OSError):
             path.unlink()
+        with contextlib.suppress(OSError):
+            (folder / f"run-{os.getpid()}.pid").unlink()  # taken or ending: no longer a spare
     if taken is None:
         child.kill()
         child.wait()

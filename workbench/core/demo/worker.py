@@ -92,13 +92,27 @@ class RemoteAnswerer:
     def __init__(self, target: DemoTarget, labels_text: str | None = None) -> None:
         import multiprocessing
 
-        context = multiprocessing.get_context("spawn")  # a fresh interpreter: no fork of gradio's threads
-        self.connection, child = context.Pipe()
-        self.process = context.Process(
-            target=_serve, args=(child, target, labels_text), name="workbench-demo-model", daemon=True
-        )
-        self.process.start()
-        child.close()
+        from workbench.core.demo import spare
+
+        # With WORKBENCH_SPARE_RUN=1 a spare started by an earlier demo (its imports done) takes this one.
+        self.process = None
+        connection = spare.connect(target, labels_text) if spare.enabled() else None
+        if connection is not None:
+            self.connection = connection
+        else:
+            context = multiprocessing.get_context("spawn")  # a fresh interpreter: no fork of gradio's threads
+            self.connection, child = context.Pipe()
+            self.process = context.Process(
+                target=_serve, args=(child, target, labels_text), name="workbench-demo-model", daemon=True
+            )
+            self.process.start()
+            child.close()
+        self.from_spare = connection is not None
+        if spare.enabled():
+            try:
+                spare.start_spare()  # for the next demo
+            except OSError:
+                pass  # a spare only saves time
         self.head = target.head
         self.lock = threading.Lock()
         self.id2label: dict = {}
@@ -117,7 +131,7 @@ class RemoteAnswerer:
         try:
             return self.connection.recv()
         except (EOFError, OSError):
-            code = self.process.exitcode
+            code = self.process.exitcode if self.process is not None else "unknown: a spare"
             raise WorkbenchError(f"The demo's model process stopped (exit code {code}).") from None
 
     def _call(self, method: str, *args):
@@ -158,6 +172,8 @@ class RemoteAnswerer:
     def close(self) -> None:
         """Stop the child: it ends when the pipe closes (or at once, if it is still loading)."""
         self.connection.close()
+        if self.process is None:  # a spare's process: it ends when the connection closes
+            return
         self.process.join(timeout=2)
         if self.process.is_alive():
             self.process.terminate()
