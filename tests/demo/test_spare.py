@@ -31,8 +31,10 @@ def wait_for_spare(folder, timeout: float = 120.0) -> None:
 
 def test_the_next_demo_is_answered_by_the_spare_with_the_same_answers(tiny, spare_on):
     target = DemoTarget(tiny["mlm"], "mlm", "masked-lm")
-    first = RemoteAnswerer(target)  # no spare yet: it spawns its model process, and starts a spare
+    first = RemoteAnswerer(target)  # no spare yet: it spawns its model process
     assert not first.from_spare and first.process is not None
+    first.wait_ready()
+    assert first.start_next_spare() is not None  # the command does this once the demo serves
     first.close()
     wait_for_spare(spare_on)
 

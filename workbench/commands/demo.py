@@ -97,6 +97,8 @@ def run_demo(args: argparse.Namespace) -> int:
     if share_url:
         print(f"Public link: {share_url}", flush=True)
     print("Ctrl-C stops it.", flush=True)
+    if remote is not None:
+        remote.start_next_spare()  # WORKBENCH_SPARE_RUN=1: the next demo starts with its imports done
     try:
         demo.block_thread()
     except KeyboardInterrupt:

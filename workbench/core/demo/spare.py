@@ -47,8 +47,9 @@ def waiting(folder: Path) -> list[Path]:
     return sorted(folder.glob("demo-*.sock")) if folder.is_dir() else []
 
 
-def start_spare(folder: Path | None = None, idle_s: float = IDLE_S) -> int | None:
-    """Start a spare for the next demo unless one is waiting; its pid, or None."""
+def start_spare(folder: Path | None = None, idle_s: float = IDLE_S, env: dict | None = None) -> int | None:
+    """Start a spare for the next demo unless one is waiting; its pid, or None. `env`: the environment the
+    demo had when it looked for a spare (before gradio's import added variables), which the next demo's must equal."""
     folder = folder or spare_folder()
     if waiting(folder):
         return None
@@ -61,6 +62,7 @@ def start_spare(folder: Path | None = None, idle_s: float = IDLE_S) -> int | Non
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        env=env,
     )
     (folder / f"demo-{process.pid}.pid").write_text(str(process.pid), encoding="utf-8")  # until it listens
     threading.Thread(target=process.wait, name=f"reap-demo-spare-{process.pid}", daemon=True).start()
@@ -131,6 +133,7 @@ def serve(folder: Path, idle_s: float) -> int:
 
     from workbench.core.demo.worker import _serve
 
+    key = environment_key(os.environ)  # before the imports: torch and transformers set variables of their own
     preload()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"demo-{os.getpid()}.sock"
@@ -140,7 +143,6 @@ def serve(folder: Path, idle_s: float) -> int:
     descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(authkey)
-    key = environment_key(os.environ)
     # Listener.accept has no timeout: an unused spare is ended by this timer, cancelled once taken.
     idle = threading.Timer(idle_s, lambda: (_remove(path, key_file, pid_file), os._exit(0)))
     idle.daemon = True

@@ -11,6 +11,7 @@ Gradio-free and torch-free in the parent: `RemoteAnswerer` has the methods `buil
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -108,15 +109,23 @@ class RemoteAnswerer:
             self.process.start()
             child.close()
         self.from_spare = connection is not None
-        if spare.enabled():
-            try:
-                spare.start_spare()  # for the next demo
-            except OSError:
-                pass  # a spare only saves time
+        self.environment = dict(os.environ)  # what the next demo's must equal to be given a spare started here
         self.head = target.head
         self.lock = threading.Lock()
         self.id2label: dict = {}
         self.timings: dict[str, tuple[float, float]] = {}
+
+    def start_next_spare(self) -> int | None:
+        """With WORKBENCH_SPARE_RUN=1, a spare for the next demo (once this one serves: not competing with
+        its start for the CPU); its pid, or None."""
+        from workbench.core.demo import spare
+
+        if not spare.enabled(self.environment):
+            return None
+        try:
+            return spare.start_spare(env=self.environment)
+        except OSError:
+            return None  # a spare only saves time
 
     def wait_ready(self) -> None:
         """Until the child has loaded the model and answered once; WorkbenchError with its reason if not."""
