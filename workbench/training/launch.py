@@ -194,8 +194,8 @@ def _start_child(spec: dict, run_dir: Path, resume: bool, lock_fd: int) -> int:
     (run_dir / CONTROL_DIR).mkdir(parents=True, exist_ok=True)
     previous = launched_at(run_dir)
     (run_dir / LAUNCHED_FILE).write_text(repr(time.time()), encoding="utf-8")
-    child_args = spare.child_arguments(launch_command(spec, run_dir, resume=resume))
-    if spare.enabled() and child_args is not None:
+    child_args = spare.child_arguments(launch_command(spec, run_dir, resume=resume)) if spare.enabled() else None
+    if child_args is not None:
         environment = child_environment()
         pid = spare.hand_off(run_dir.parent, run_dir, child_args, lock_fd, environment)
         try:

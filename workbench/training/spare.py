@@ -18,35 +18,21 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import os
 import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
-SPARE_ENV = "WORKBENCH_SPARE_RUN"
-SPARE_DIR = ".spare"
-IDLE_S = 600.0
-# Differ from one shell command to the next without changing what a run does.
-IGNORED_ENV = frozenset({"PWD", "OLDPWD", "_", "SHLVL", "COLUMNS", "LINES"})
+from workbench.core import spares
+from workbench.core.spares import IDLE_S, SPARE_DIR, SPARE_ENV, enabled, environment_key  # noqa: F401
 
-
-def enabled(environ=None) -> bool:
-    return (os.environ if environ is None else environ).get(SPARE_ENV) == "1"
-
-
-def environment_key(env: dict[str, str]) -> str:
-    """What a run's environment must equal for a spare started elsewhere to take it."""
-    items = sorted((key, value) for key, value in env.items() if key not in IGNORED_ENV)
-    return hashlib.sha256(json.dumps(items).encode()).hexdigest()
+KIND = "run"
 
 
 def spare_sockets(runs_dir: Path) -> list[Path]:
-    folder = Path(runs_dir) / SPARE_DIR
-    return sorted(folder.glob("run-*.sock")) if folder.is_dir() else []
+    return spares.waiting(Path(runs_dir) / SPARE_DIR, KIND)
 
 
 def child_arguments(command: list[str]) -> list[str] | None:
@@ -63,18 +49,7 @@ def start_spare(runs_dir: Path, env: dict[str, str], idle_s: float = IDLE_S) -> 
     folder = Path(runs_dir) / SPARE_DIR
     folder.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "workbench.training.spare", "--runs-dir", str(runs_dir), "--idle", str(idle_s)]
-    process = subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=folder,
-        env=env,
-        start_new_session=True,  # it outlives the launcher, as runs do
-    )
-    (folder / f"run-{process.pid}.pid").write_text(str(process.pid), encoding="utf-8")  # for stop_spares
-    threading.Thread(target=process.wait, name=f"reap-spare-{process.pid}", daemon=True).start()
-    return process.pid
+    return spares.start(command, folder, KIND, env=env, cwd=folder)  # it outlives the launcher, as runs do
 
 
 def hand_off(runs_dir: Path, run_dir: Path, child_args: list[str], lock_fd: int, env: dict[str, str]) -> int | None:
@@ -99,21 +74,9 @@ def hand_off(runs_dir: Path, run_dir: Path, child_args: list[str], lock_fd: int,
 
 
 def stop_spares(runs_dir: Path) -> int:
-    """End the spares waiting in `runs_dir` (each with its child: they share a process group); how many."""
-    import signal
-
-    folder = Path(runs_dir) / SPARE_DIR
-    paths = [*spare_sockets(runs_dir), *(sorted(folder.glob("run-*.pid")) if folder.is_dir() else [])]
-    stopped = set()
-    for path in paths:
-        with contextlib.suppress(ValueError, ProcessLookupError, PermissionError):
-            pid = int(path.stem.removeprefix("run-"))
-            if pid not in stopped:
-                os.killpg(pid, signal.SIGTERM)
-                stopped.add(pid)
-        with contextlib.suppress(OSError):
-            path.unlink()
-    return len(stopped)
+    """End the spares of `runs_dir`, waiting or still importing (each with its child: they share a process
+    group); how many."""
+    return spares.stop(Path(runs_dir) / SPARE_DIR, KIND)
 
 
 # -- the spare supervisor --------------------------------------------------------------------------------

@@ -14,37 +14,26 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
-import json
 import os
 import secrets
-import subprocess
 import sys
 import threading
 from pathlib import Path
 
-SPARE_ENV = "WORKBENCH_SPARE_RUN"
-IDLE_S = 600.0
-IGNORED_ENV = frozenset({"PWD", "OLDPWD", "_", "SHLVL", "COLUMNS", "LINES"})
+from workbench.core import spares
+from workbench.core.spares import IDLE_S, SPARE_DIR, SPARE_ENV, enabled, environment_key  # noqa: F401
 
-
-def enabled(environ=None) -> bool:
-    return (os.environ if environ is None else environ).get(SPARE_ENV) == "1"
-
-
-def environment_key(env) -> str:
-    items = sorted((key, value) for key, value in env.items() if key not in IGNORED_ENV)
-    return hashlib.sha256(json.dumps(items).encode()).hexdigest()
+KIND = "demo"
 
 
 def spare_folder() -> Path:
     from workbench.core.runs.folder import runs_dir
 
-    return runs_dir() / ".spare"
+    return runs_dir() / SPARE_DIR
 
 
 def waiting(folder: Path) -> list[Path]:
-    return sorted(folder.glob("demo-*.sock")) if folder.is_dir() else []
+    return spares.waiting(folder, KIND)
 
 
 def start_spare(folder: Path | None = None, idle_s: float = IDLE_S, env: dict | None = None) -> int | None:
@@ -56,35 +45,12 @@ def start_spare(folder: Path | None = None, idle_s: float = IDLE_S, env: dict | 
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
     command = [sys.executable, "-m", "workbench.core.demo.spare", "--folder", str(folder), "--idle", str(idle_s)]
-    process = subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        env=env,
-    )
-    (folder / f"demo-{process.pid}.pid").write_text(str(process.pid), encoding="utf-8")  # until it listens
-    threading.Thread(target=process.wait, name=f"reap-demo-spare-{process.pid}", daemon=True).start()
-    return process.pid
+    return spares.start(command, folder, KIND, env=env)
 
 
 def stop_spares(folder: Path | None = None) -> int:
     """End the demo spares of `folder`, waiting or still importing; how many."""
-    import signal
-
-    folder = folder or spare_folder()
-    if not folder.is_dir():
-        return 0
-    stopped = set()
-    for path in [*waiting(folder), *sorted(folder.glob("demo-*.pid"))]:
-        with contextlib.suppress(ValueError, ProcessLookupError, PermissionError):
-            pid = int(path.stem.removeprefix("demo-"))
-            if pid not in stopped:
-                os.killpg(pid, signal.SIGTERM)
-                stopped.add(pid)
-        _remove(path, path.with_suffix(".key"))
-    return len(stopped)
+    return spares.stop(folder or spare_folder(), KIND)
 
 
 def connect(target, labels_text: str | None, folder: Path | None = None):

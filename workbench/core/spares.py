@@ -1,0 +1,71 @@
+"""What the two kinds of spare process share (a run's, `training/spare.py`; a demo's, `core/demo/spare.py`):
+the opt-in switch, the environment a taker must match, and starting and stopping them by their files.
+
+A spare lives in `<runs>/.spare/` as `<kind>-<pid>.pid` from its start (written by whoever started it) and
+`<kind>-<pid>.sock` while it waits; it leads its own process group, so ending the group ends its children.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import threading
+from pathlib import Path
+
+SPARE_ENV = "WORKBENCH_SPARE_RUN"
+SPARE_DIR = ".spare"
+IDLE_S = 600.0
+# Differ from one shell command to the next without changing what a run or a demo does.
+IGNORED_ENV = frozenset({"PWD", "OLDPWD", "_", "SHLVL", "COLUMNS", "LINES"})
+
+
+def enabled(environ=None) -> bool:
+    return (os.environ if environ is None else environ).get(SPARE_ENV) == "1"
+
+
+def environment_key(env) -> str:
+    """What a taker's environment must equal for a spare started elsewhere to take it."""
+    items = sorted((key, value) for key, value in env.items() if key not in IGNORED_ENV)
+    return hashlib.sha256(json.dumps(items).encode()).hexdigest()
+
+
+def waiting(folder: Path, kind: str) -> list[Path]:
+    """The sockets of the spares of this kind waiting in `folder`."""
+    return sorted(folder.glob(f"{kind}-*.sock")) if folder.is_dir() else []
+
+
+def start(command: list[str], folder: Path, kind: str, env: dict | None = None, cwd: Path | None = None) -> int:
+    """Start a spare in a session of its own (it outlives its starter), recording its pid; its pid."""
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=cwd,
+        env=env,
+        start_new_session=True,
+    )
+    (folder / f"{kind}-{process.pid}.pid").write_text(str(process.pid), encoding="utf-8")  # until it listens
+    threading.Thread(target=process.wait, name=f"reap-{kind}-spare-{process.pid}", daemon=True).start()
+    return process.pid
+
+
+def stop(folder: Path, kind: str) -> int:
+    """End the spares of this kind in `folder`, waiting or still importing; how many."""
+    if not folder.is_dir():
+        return 0
+    stopped = set()
+    for path in [*waiting(folder, kind), *sorted(folder.glob(f"{kind}-*.pid"))]:
+        with contextlib.suppress(ValueError, ProcessLookupError, PermissionError):
+            pid = int(path.stem.removeprefix(f"{kind}-"))
+            if pid not in stopped:
+                os.killpg(pid, signal.SIGTERM)
+                stopped.add(pid)
+        for stale in (path, path.with_suffix(".key")):
+            with contextlib.suppress(OSError):
+                stale.unlink()
+    return len(stopped)
