@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
+import signal
 import sys
 
 
@@ -36,6 +38,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from workbench.core.demo.startup import Timeline, process_start
 
     timeline = Timeline(process_start())  # from the process's start: Python and the CLI count too
+    environment = dict(os.environ)  # before gradio's import adds variables: what a spare's must equal
     from workbench.core.demo import GradioMissing, require_gradio
     from workbench.core.demo.target import resolve_target
 
@@ -63,6 +66,9 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"Loading {target.name} ({target.head})…", file=sys.stderr, flush=True)
     remote = None
     if not args.one_process:
+        code = _serve_by_spare(args, target, port, environment, timeline)
+        if code is not None:
+            return code
         from workbench.core.demo.worker import RemoteAnswerer
 
         remote = RemoteAnswerer(target, args.labels)  # loads (and warms up) while gradio imports below
@@ -75,7 +81,7 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"workbench: {error.message}", file=sys.stderr)
         return 2
     timeline.mark("import gradio")
-    from workbench.core.demo.app import build_app, serve, ssh_hint
+    from workbench.core.demo.app import build_app, serve
 
     if remote is not None:
         remote.wait_ready()
@@ -90,13 +96,7 @@ def run_demo(args: argparse.Namespace) -> int:
     timeline.mark("launch")
     if args.timings:
         print(timeline.line(), file=sys.stderr, flush=True)
-    print(f"Demo of {target.name} at {served.url}", flush=True)
-    if args.host in ("127.0.0.1", "localhost"):
-        print(f"From another machine: {ssh_hint(served.port, args.host)}, then open {served.url}", flush=True)
-    share_url = getattr(demo, "share_url", None)
-    if share_url:
-        print(f"Public link: {share_url}", flush=True)
-    print("Ctrl-C stops it.", flush=True)
+    _announce(target.name, served.url, served.port, args.host, getattr(demo, "share_url", None))
     if remote is not None:
         remote.start_next_spare()  # WORKBENCH_SPARE_RUN=1: the next demo starts with its imports done
     try:
@@ -108,6 +108,63 @@ def run_demo(args: argparse.Namespace) -> int:
         if remote is not None:
             remote.close()
     return 0
+
+
+def _announce(name: str, url: str, port: int, host: str, share_url: str | None) -> None:
+    from workbench.core.demo.app import ssh_hint
+
+    print(f"Demo of {name} at {url}", flush=True)
+    if host in ("127.0.0.1", "localhost"):
+        print(f"From another machine: {ssh_hint(port, host)}, then open {url}", flush=True)
+    if share_url:
+        print(f"Public link: {share_url}", flush=True)
+    print("Ctrl-C stops it.", flush=True)
+
+
+def _serve_by_spare(args, target, port: int, environment: dict, timeline) -> int | None:
+    """WORKBENCH_SPARE_RUN=1: the demo served by a spare started ahead (gradio, torch and transformers
+    imported), stopped with this command; its exit code, or None when no spare took it (start as usual)."""
+    from workbench.core.demo import spare
+
+    if not spare.enabled(environment):
+        return None
+    request = {
+        "target": target,
+        "labels": args.labels,
+        "host": args.host,
+        "port": port,
+        "share": args.share,
+        "cwd": os.getcwd(),
+    }
+    taken = spare.take(request, environment)
+    if taken is None:
+        return None
+    timeline.mark("take spare")
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # a stop from outside ends the spare's demo too
+    try:
+        served = taken.wait_served()  # WorkbenchError: why it cannot serve, as without a spare
+        if served is None:
+            return None  # the spare vanished before serving: start as usual
+        for name, wall, cpu in served["steps"]:
+            timeline.add(name, wall, cpu)
+        timeline.mark("spare serves")
+        if args.timings:
+            print(timeline.line(), file=sys.stderr, flush=True)
+        _announce(target.name, served["url"], served["port"], args.host, served["share_url"])
+        spare.start_next(environment)
+        try:
+            taken.wait()
+        except KeyboardInterrupt:
+            return 0
+        print("workbench: The demo stopped: its process ended.", file=sys.stderr)
+        return 1
+    finally:
+        taken.stop()  # the demo closed and the spare ended before this command ends
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _load_warm(target, labels_text, timeline):

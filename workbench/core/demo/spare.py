@@ -1,12 +1,17 @@
-"""A spare demo model process, started ahead: the next `workbench demo` on this machine skips Python's start
-and the imports of torch and transformers (most of a demo's start, `benchmarks/RESULTS.md`).
+"""A spare demo, started ahead: the next `workbench demo` on this machine skips Python's start and the
+imports of gradio, torch and transformers (most of a demo's start, `benchmarks/RESULTS.md`).
 
-Opt-in, with the training spare's switch (`WORKBENCH_SPARE_RUN=1`): each demo started also starts a spare
-(`python -m workbench.core.demo.spare`) that imports what loading a model needs and listens on
-`<runs>/.spare/demo-<pid>.sock` (a folder only its owner can enter, and a random key checked on connecting).
-The next demo connects, sends its target and label names, and the spare becomes that demo's model process:
-it loads the model, warms it up and answers over the connection (`worker._load_and_answer`), exactly as
-the process a demo spawns itself. A spare from another environment declines; one unused for `--idle`
+Opt-in, with the training spare's switch (`WORKBENCH_SPARE_RUN=1`): each demo, once it serves, starts a
+spare (`python -m workbench.core.demo.spare`). It spawns its model process at once (which imports torch and
+transformers, `worker.RemoteAnswerer.ahead`), imports gradio as a demo does (`startup.import_gradio`) and
+the app, then listens on `<runs>/.spare/demo-<pid>.sock` (a folder only its owner can enter, and a random
+key checked on connecting). The next demo connects and sends what it resolved (target, labels, host,
+port, share, its folder); the spare's model process loads the model, the spare builds the page and
+launches it, and sends back the URL (or why it cannot serve: one line). The command prints what it
+prints without a spare and waits: its Ctrl-C, its end or its closed connection stops the demo and ends
+the spare and its model process, so a demo never outlives its command.
+
+A spare from another environment declines (the demo then starts the usual way); one unused for `--idle`
 seconds (10 minutes by default) ends.
 """
 
@@ -53,8 +58,54 @@ def stop_spares(folder: Path | None = None) -> int:
     return spares.stop(folder or spare_folder(), KIND)
 
 
-def connect(target, labels_text: str | None, folder: Path | None = None):
-    """A connection to a waiting spare that took this demo (it is loading the model now), or None."""
+def start_next(environment: dict) -> int | None:
+    """With WORKBENCH_SPARE_RUN=1 in `environment` (the demo's, before gradio's import added variables), a
+    spare for the next demo; its pid, or None. Called once a demo serves: not competing with its start."""
+    if not enabled(environment):
+        return None
+    try:
+        return start_spare(env=environment)
+    except OSError:
+        return None  # a spare only saves time
+
+
+class TakenDemo:
+    """A demo a spare serves for this command: `wait_served`, then `wait` until `stop` (or this process's
+    end, which closes the connection) ends it."""
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+
+    def wait_served(self) -> dict | None:
+        """The URL, port, share link and timings once it serves; WorkbenchError with why it cannot
+        (the message the command prints without a spare); None when the spare vanished before serving."""
+        from workbench.core.errors import WorkbenchError
+
+        try:
+            answer = self.connection.recv()
+        except (EOFError, OSError):
+            return None
+        if answer[0] == "error":
+            raise WorkbenchError(answer[1], hint=answer[2])
+        return answer[1]
+
+    def wait(self) -> None:
+        """Until the spare ends by itself (it should not) or sends anything."""
+        with contextlib.suppress(EOFError, OSError):
+            self.connection.recv()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop the demo and end the spare, waiting (up to `timeout_s`) until its port is free."""
+        with contextlib.suppress(EOFError, OSError, ValueError):
+            self.connection.send("stop")
+            if self.connection.poll(timeout_s):
+                self.connection.recv()  # "stopped"
+        self.connection.close()
+
+
+def take(request: dict, environment: dict, folder: Path | None = None) -> TakenDemo | None:
+    """The demo `request` (target, labels, host, port, share, cwd) given to a waiting spare from the same
+    `environment`, which starts it now; None when none takes it."""
     from multiprocessing import AuthenticationError
     from multiprocessing.connection import Client
 
@@ -70,13 +121,13 @@ def connect(target, labels_text: str | None, folder: Path | None = None):
                 key_file.unlink()
             continue
         try:
-            connection.send(("demo", target, labels_text, environment_key(os.environ)))
+            connection.send(("demo", environment_key(environment), request))
             answer = connection.recv()
         except (OSError, EOFError):
             connection.close()
             continue
         if answer == "taken":
-            return connection
+            return TakenDemo(connection)
         connection.close()
     return None
 
@@ -85,7 +136,7 @@ def connect(target, labels_text: str | None, folder: Path | None = None):
 
 
 def preload() -> None:
-    """What loading any model for a demo imports (no device is touched)."""
+    """What loading any model for a demo imports (no device is touched): the model process's part."""
     import torch  # noqa: F401
     import transformers.modeling_utils  # noqa: F401  (the heavy part of every model class's import)
     from transformers import AutoConfig, AutoTokenizer  # noqa: F401
@@ -93,14 +144,24 @@ def preload() -> None:
     from workbench.core.demo import answers, target  # noqa: F401
 
 
+def prepare_front() -> None:
+    """What serving a demo imports, as `workbench demo` imports it: the spare's own part."""
+    from workbench.core.demo import require_gradio
+
+    require_gradio(terminal=True)  # the demo's startup tweaks: no stub writing, no IPython
+    from workbench.core.demo import app  # noqa: F401
+
+
 def serve(folder: Path, idle_s: float) -> int:
     from multiprocessing import AuthenticationError
     from multiprocessing.connection import Listener
 
-    from workbench.core.demo.worker import _serve
+    from workbench.core.demo.worker import RemoteAnswerer
 
-    key = environment_key(os.environ)  # before the imports: torch and transformers set variables of their own
-    preload()
+    key = environment_key(os.environ)  # before the imports: gradio, torch and transformers set variables
+    model = RemoteAnswerer.ahead()  # imports torch and transformers on the other core while gradio imports here
+    prepare_front()
+    model.wait_preloaded()  # listening means taking a demo costs only its own model's load
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"demo-{os.getpid()}.sock"
     key_file = path.with_suffix(".key")
@@ -109,7 +170,8 @@ def serve(folder: Path, idle_s: float) -> int:
     descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(authkey)
-    # Listener.accept has no timeout: an unused spare is ended by this timer, cancelled once taken.
+    # Listener.accept has no timeout: an unused spare is ended by this timer, cancelled once taken
+    # (its model process ends with it: its pipe closes).
     idle = threading.Timer(idle_s, lambda: (_remove(path, key_file, pid_file), os._exit(0)))
     idle.daemon = True
     listener = Listener(str(path), family="AF_UNIX", authkey=authkey)
@@ -119,12 +181,12 @@ def serve(folder: Path, idle_s: float) -> int:
             try:
                 connection = listener.accept()
                 request = connection.recv()
-            except (OSError, EOFError, ValueError, AuthenticationError):  # a wrong key, or a launcher gone
+            except (OSError, EOFError, ValueError, AuthenticationError):  # a wrong key, or a taker gone
                 continue
-            if not (isinstance(request, tuple) and len(request) == 4 and request[0] == "demo"):
+            if not (isinstance(request, tuple) and len(request) == 3 and request[0] == "demo"):
                 connection.close()
                 continue
-            if request[3] != key:
+            if request[1] != key:
                 connection.send("declined")
                 connection.close()
                 continue
@@ -135,9 +197,76 @@ def serve(folder: Path, idle_s: float) -> int:
             listener.close()  # removes the socket: taken, so the next demo starts its own spare
         _remove(path, key_file, pid_file)
     connection.send("taken")
-    _, target, labels_text, _ = request
-    _serve(connection, target, labels_text)
+    _Front(connection, model).run(request[2])
     return 0
+
+
+class _Front:
+    """The taken spare serving its command's demo, until the command says stop or is gone (its
+    connection closes): then the demo is closed, the model process ended and this process exits."""
+
+    def __init__(self, connection, model) -> None:
+        self.connection = connection
+        self.model = model
+        self.lock = threading.Lock()  # an end waits for a launch under way, then closes what it launched
+        self.served = None
+
+    def run(self, request: dict) -> None:
+        from workbench.core.demo.app import build_app
+        from workbench.core.demo.startup import Timeline
+        from workbench.core.errors import WorkbenchError
+
+        threading.Thread(target=self._watch, name="demo-command", daemon=True).start()
+        timeline = Timeline()
+        try:
+            os.chdir(request["cwd"])  # a target's relative paths are the command's
+            target = request["target"]
+            self.model.load(target, request["labels"])
+            self.model.wait_loaded()
+            timeline.mark("wait for model")
+            demo = build_app(target, None, self.model)  # while the model warms up, on the other core
+            timeline.mark("build")
+            self._launch(demo, request)  # questions wait for the warm-up (`RemoteAnswerer.ready`)
+            timeline.mark("launch")
+            self.model.wait_ready()
+            timeline.mark("wait for warm-up")
+        except WorkbenchError as error:
+            self.end(("error", error.message, error.hint))
+        except Exception as error:  # noqa: BLE001 - the command prints one line
+            self.end(("error", f"The demo cannot start: {type(error).__name__}: {error}", None))
+        steps = [(f"{name} [spare]", wall, cpu) for name, wall, cpu in timeline.steps]
+        steps += [(f"{name} [child]", wall, cpu) for name, (wall, cpu) in self.model.timings.items()]
+        served = self.served
+        answer = {"url": served.url, "port": served.port, "share_url": getattr(demo, "share_url", None)}
+        try:
+            self.connection.send(("served", {**answer, "steps": steps}))
+        except (OSError, ValueError):
+            self.end()  # the command is gone
+        threading.Event().wait()  # serving, until `_watch` ends this process
+
+    def _launch(self, demo, request: dict) -> None:
+        from workbench.core.demo.app import serve
+
+        with self.lock:
+            self.served = serve(demo, host=request["host"], port=request["port"], share=request["share"])
+
+    def _watch(self) -> None:
+        try:
+            message = self.connection.recv()
+        except (EOFError, OSError):
+            message = None
+        self.end("stopped" if message == "stop" else None)
+
+    def end(self, last_word=None) -> None:
+        with self.lock:
+            if self.served is not None:
+                with contextlib.suppress(Exception):
+                    self.served.close()  # the port is free before the command hears "stopped"
+            self.model.close(wait_s=0.2)
+            if last_word is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    self.connection.send(last_word)
+            os._exit(0)
 
 
 def _remove(*paths: Path) -> None:
