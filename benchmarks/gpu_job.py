@@ -9,7 +9,10 @@ batch, bf16, fused AdamW and linear schedule:
     trainer-compile   trainer-tuned + torch_compile=True
     workbench         `workbench train spec.toml` (eager; group_by_length, pad 8, 2 workers: its defaults
                       for a GPU run as the README recommends)
-    workbench-graphs  the same with model.torch_compile = true (CUDA graphs)
+    workbench-graphs  the same with model.torch_compile = true (CUDA graphs; batches padded to the
+                      buckets 32, 64, 96, 128: one compile per bucket)
+    workbench-dynamic the same with model.compile_dynamic = true as well (one compile for every length,
+                      batches padded to a multiple of 16, a CUDA graph recorded per length)
 
 Jobs:
     short  the course's MRPC fine-tune: a pretrained model, 3 epochs, batch 32, F1 each epoch
@@ -47,7 +50,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from gpu_throughput import BF16_DENSE_PEAK, read_mrpc  # noqa: E402  (one MRPC reader, one peak table)
 
-ROWS = ("trainer-course", "trainer-tuned", "trainer-compile", "workbench", "workbench-graphs")
+ROWS = ("trainer-course", "trainer-tuned", "trainer-compile", "workbench", "workbench-graphs", "workbench-dynamic")
 LOGGING_STEPS = 10
 
 
@@ -256,7 +259,8 @@ def workbench_row(name: str, job: dict, workdir: Path, label: str | None = None)
         pad_to_multiple_of=8,
         dataloader_num_workers=2,
     )
-    spec["model"]["torch_compile"] = name == "workbench-graphs"
+    spec["model"]["torch_compile"] = name in ("workbench-graphs", "workbench-dynamic")
+    spec["model"]["compile_dynamic"] = name == "workbench-dynamic"
     spec_file = out / "spec.toml"
     spec_file.write_text(dump_spec(spec))
     command = [sys.executable, "-m", "workbench", "train", str(spec_file)]

@@ -79,3 +79,54 @@ def test_eager_runs_pad_to_the_longest_row(tiny_model_dir):
     assert not isinstance(collator, BucketCollator)
     batch = collator([{"input_ids": [5] * n, "labels": 0} for n in (3, 11)])
     assert batch["input_ids"].shape[1] == 16  # training.pad_to_multiple_of = 8
+
+
+def test_a_dynamic_compile_pads_to_sixteen_and_has_no_buckets(tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    from workbench.core.tasks import get_task
+    from workbench.training.configure import compile_settings
+
+    spec = default_spec(model=str(tiny_model_dir))
+    spec["model"].update(torch_compile=True, compile_dynamic=True)
+    assert compile_settings(spec["model"], "cuda")["dynamic"] is None
+    assert pad_buckets(spec, compiling=True) == []
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    collator = make_collator(get_task("sequence-classification"), tokenizer, spec, compiling=True)
+    assert not isinstance(collator, BucketCollator)
+    widths = {collator([{"input_ids": [5] * n, "labels": 0}])["input_ids"].shape[1] for n in (3, 17, 40)}
+    assert widths == {16, 32, 48}
+    spec["model"]["compile_dynamic"] = False
+    assert compile_settings(spec["model"], "cuda")["dynamic"] is False
+
+
+def test_marked_sequence_lengths_share_one_compiled_graph(tiny_model_dir):
+    """What model.compile_dynamic relies on: after `mark_sequence_dynamic`, dynamo traces the task's model
+    once for every padded length (the eager backend: the tracing, not inductor, decides the graphs)."""
+    import torch
+    from torch._dynamo.utils import counters
+
+    from workbench.core.tasks import get_task
+    from workbench.core.tasks.base import HeadLabels
+    from workbench.training.configure import mark_sequence_dynamic
+
+    spec = default_spec(model=str(tiny_model_dir))
+    # The task sets config.problem_type up front: set by the first forward, it fails a guard (a second compile).
+    model = get_task("sequence-classification").load_model(spec, str(tiny_model_dir), HeadLabels(2))
+    assert model.config.problem_type == "single_label_classification"
+    torch._dynamo.reset()
+    counters.clear()
+    compiled = torch.compile(model, backend="eager", dynamic=None)
+    vocab = model.config.vocab_size
+    lengths = [size for size in (8, 16, 24, 32, 48, 64) if size <= model.config.max_position_embeddings]
+    assert len(lengths) >= 3
+    for length in lengths:
+        batch = {
+            "input_ids": torch.randint(5, vocab, (4, length)),
+            "attention_mask": torch.ones(4, length, dtype=torch.long),
+            "labels": torch.zeros(4, dtype=torch.long),
+        }
+        mark_sequence_dynamic(batch)
+        compiled(**batch).loss.backward()
+    assert counters["stats"]["unique_graphs"] == 1
+    torch._dynamo.reset()

@@ -37,7 +37,7 @@ KEEP_TOKENIZED = 8  # the most recently used tokenized datasets kept; older ones
 # Spec keys that never change the tokenized rows (so runs differing only in them share a cache).
 NOT_TOKENIZING = {
     "data": {"cache", "pad_to_buckets"},
-    "model": {"torch_compile", "compile_mode", "attn_implementation"},
+    "model": {"torch_compile", "compile_mode", "compile_dynamic", "attn_implementation"},
 }
 COMPILE_ENV = ("TORCHINDUCTOR_CACHE_DIR", "TRITON_CACHE_DIR")
 

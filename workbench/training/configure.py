@@ -23,6 +23,9 @@ FUSED_ADAMW_DEVICES = ("cuda", "cpu", "xpu", "mps")
 # With torch.compile, batches are padded to a multiple of this (at least): at max_length 128 that
 # is 4 sequence lengths, each compiled once, instead of one compile per multiple of 8.
 COMPILE_BUCKET = 32
+# With model.compile_dynamic, one graph serves every length: batches are padded to a multiple of
+# this only (tensor cores want multiples of 8; 16 halves the CUDA graphs recorded, one per length).
+DYNAMIC_MULTIPLE = 16
 
 COMPILED_PREFIX = "_orig_mod."
 
@@ -67,14 +70,30 @@ def compile_settings(model_spec: dict, device_type: str) -> dict | None:
     mode = model_spec.get("compile_mode") or "reduce-overhead"
     if mode == "reduce-overhead" and device_type != "cuda":
         mode = "default"  # CUDA graphs exist only on CUDA devices
-    return {"backend": "inductor", "mode": mode, "dynamic": False}
+    # compile_dynamic: None lets dynamo make the dimensions `mark_sequence_dynamic` marks symbolic.
+    return {"backend": "inductor", "mode": mode, "dynamic": None if compiles_dynamic(model_spec) else False}
 
 
-def pad_multiple(training: dict, compiling: bool) -> int | None:
+def compiles_dynamic(model_spec: dict) -> bool:
+    return bool(model_spec.get("torch_compile") and model_spec.get("compile_dynamic"))
+
+
+def mark_sequence_dynamic(batch: dict) -> None:
+    """Mark the sequence dimension of a batch's tensors as dynamic (before the compiled model's call),
+    so the first compile is already the one graph for every length: without it, dynamo compiles the
+    first length statically and only the second one dynamically (a second compile of the model)."""
+    from torch._dynamo import maybe_mark_dynamic
+
+    for value in batch.values():
+        if getattr(value, "ndim", 0) >= 2:
+            maybe_mark_dynamic(value, 1)
+
+
+def pad_multiple(training: dict, compiling: bool, dynamic: bool = False) -> int | None:
     """What DataCollatorWithPadding pads each batch to a multiple of (None: the longest row)."""
     multiple = training["pad_to_multiple_of"]
     if compiling:
-        multiple = max(multiple, COMPILE_BUCKET)
+        multiple = max(multiple, DYNAMIC_MULTIPLE if dynamic else COMPILE_BUCKET)
     return multiple or None
 
 
@@ -103,7 +122,7 @@ def pad_buckets(spec: dict, compiling: bool) -> list[int]:
     length = sequence_length(spec)
     asked = sorted(set((spec.get("data") or {}).get("pad_to_buckets") or []))
     if not asked:
-        return auto_buckets(length) if compiling else []
+        return auto_buckets(length) if compiling and not compiles_dynamic(spec["model"]) else []
     if not length:
         return asked
     return [size for size in asked if size < length] + [length]
@@ -131,7 +150,8 @@ def make_collator(task, tokenizer, spec: dict, compiling: bool, model=None):
     """The task's collator, padding to the buckets when there are any."""
     buckets = pad_buckets(spec, compiling)
     if not buckets:
-        return task.collator(tokenizer, pad_multiple(spec["training"], compiling), model)
+        dynamic = compiles_dynamic(spec["model"])
+        return task.collator(tokenizer, pad_multiple(spec["training"], compiling, dynamic), model)
     return BucketCollator(buckets, lambda size: task.collator(tokenizer, size, model))
 
 
@@ -185,6 +205,7 @@ class Hardware:
     accelerator: Any
     compiling: bool
     mark_step: Any  # torch.compiler.cudagraph_mark_step_begin under CUDA graphs, else None
+    mark_inputs: Any = None  # mark_sequence_dynamic with model.compile_dynamic, else None
 
 
 @dataclass
@@ -232,7 +253,8 @@ def make_accelerator(spec: dict) -> Hardware:
         cpu=training["use_cpu"],
         **({"dynamo_plugin": TorchDynamoPlugin(**compile_kwargs)} if compile_kwargs else {"dynamo_backend": "no"}),
     )
-    return Hardware(accelerator, compiling, mark_step)
+    mark_inputs = mark_sequence_dynamic if compiling and compiles_dynamic(spec["model"]) else None
+    return Hardware(accelerator, compiling, mark_step, mark_inputs)
 
 
 def _check_evaluator(make_evaluator, box: dict) -> None:

@@ -277,6 +277,8 @@ class TrainingLoop:
                 with accelerator.accumulate(model):
                     if setup.hardware.mark_step is not None:
                         setup.hardware.mark_step()
+                    if setup.hardware.mark_inputs is not None:
+                        setup.hardware.mark_inputs(batch)
                     outputs = model(**batch)
                     loss = outputs.loss
                     if inject_nan_at and state.global_step + 1 == inject_nan_at:
@@ -400,6 +402,8 @@ class TrainingLoop:
             for batch in setup.eval_loader:
                 if setup.hardware.mark_step is not None:
                     setup.hardware.mark_step()
+                if setup.hardware.mark_inputs is not None:
+                    setup.hardware.mark_inputs(batch)
                 outputs = model(**batch)
                 if getattr(outputs, "loss", None) is not None:
                     count = batch_rows(batch)

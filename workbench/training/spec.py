@@ -74,6 +74,11 @@ SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
             " batches padded up to data.pad_to_buckets",
         ),
         "compile_mode": ("reduce-overhead", '"reduce-overhead" (CUDA graphs), "default", "max-autotune"'),
+        "compile_dynamic": (
+            False,
+            "torch.compile: one graph for every sequence length (batches padded to a multiple of 16, CUDA"
+            " graphs recorded per length) instead of one compile per data.pad_to_buckets length",
+        ),
         "from_config": (False, "start from the model's config with random weights (train from scratch)"),
         "lora": (
             {},

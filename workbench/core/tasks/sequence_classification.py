@@ -98,6 +98,14 @@ class SequenceClassification(Task):
     def head_labels(self, raw, spec: dict) -> HeadLabels:
         return label_info(raw, spec["data"], spec["model"])[1]
 
+    def load_model(self, spec: dict, model_path: str, labels: HeadLabels):
+        model = super().load_model(spec, model_path, labels)
+        if getattr(model.config, "problem_type", None) is None:
+            # What the head's first forward would set (transformers' own rule). Set there, under
+            # torch.compile the change fails a guard and the whole model compiles a second time.
+            model.config.problem_type = "regression" if model.config.num_labels == 1 else "single_label_classification"
+        return model
+
     def prepare(self, raw, spec: dict, tokenizer) -> Prepared:
         from workbench.core.tasks.tokenizing import tokenizer_parallelism
 
