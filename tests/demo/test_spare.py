@@ -169,3 +169,13 @@ def test_a_taken_port_is_one_line_as_without_a_spare(tiny, spare_env, tmp_path):
     ]
     assert "Traceback" not in result.stderr
     wait_gone(spare_pid)
+
+
+@pytest.mark.parametrize(
+    ("name", "head", "labels_text"),
+    [("sentiment", "sequence-classification", None), ("sentiment", "sequence-classification", "neg, pos, meh")]
+    + [("ner", "token-classification", None), ("mlm", "masked-lm", None), ("gpt2", "causal-lm", None)],
+)
+def test_the_labels_a_spare_builds_the_page_with_before_the_model_loads_are_the_models(tiny, name, head, labels_text):
+    target = DemoTarget(tiny[name], name, head)
+    assert spare.expected_labels(target, labels_text) == load_target(target, labels_text).id2label

@@ -201,6 +201,25 @@ def serve(folder: Path, idle_s: float) -> int:
     return 0
 
 
+def expected_labels(target, labels_text: str | None) -> dict[int, str]:
+    """The label names the model will have once loaded, from small files (the page is built while it
+    loads; a wrong guess only costs building it again)."""
+    import json
+
+    from workbench.core.errors import WorkbenchError
+    from workbench.core.models.heads import head_kind
+    from workbench.core.models.labels import parse_labels
+
+    try:
+        if labels_text and head_kind(target.head).takes_labels:
+            return parse_labels(labels_text).id2label
+        config = json.loads((Path(target.model_path) / "config.json").read_text(encoding="utf-8"))
+        names = config.get("id2label") or {0: "LABEL_0", 1: "LABEL_1"}  # transformers' default
+        return {int(key): str(value) for key, value in names.items()}
+    except (WorkbenchError, OSError, ValueError, AttributeError, KeyError):
+        return {}
+
+
 class _Front:
     """The taken spare serving its command's demo, until the command says stop or is gone (its
     connection closes): then the demo is closed, the model process ended and this process exits."""
@@ -222,11 +241,15 @@ class _Front:
             os.chdir(request["cwd"])  # a target's relative paths are the command's
             target = request["target"]
             self.model.load(target, request["labels"])
+            expected = self.model.id2label = expected_labels(target, request["labels"])
+            demo = build_app(target, None, self.model)  # while the model loads, on the other core
+            timeline.mark("build")
             self.model.wait_loaded()
             timeline.mark("wait for model")
-            demo = build_app(target, None, self.model)  # while the model warms up, on the other core
-            timeline.mark("build")
-            self._launch(demo, request)  # questions wait for the warm-up (`RemoteAnswerer.ready`)
+            if self.model.id2label != expected:  # the page names the labels: built again with the model's
+                demo = build_app(target, None, self.model)
+                timeline.mark("build again")
+            self._launch(demo, request)  # while the model warms up; questions wait for it (`ready`)
             timeline.mark("launch")
             self.model.wait_ready()
             timeline.mark("wait for warm-up")
