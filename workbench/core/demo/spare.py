@@ -157,15 +157,21 @@ def serve(folder: Path, idle_s: float) -> int:
     from multiprocessing.connection import Listener
 
     from workbench.core.demo.worker import RemoteAnswerer
+    from workbench.core.errors import WorkbenchError
 
     key = environment_key(os.environ)  # before the imports: gradio, torch and transformers set variables
+    pid_file = folder / f"demo-{os.getpid()}.pid"
     model = RemoteAnswerer.ahead()  # imports torch and transformers on the other core while gradio imports here
-    prepare_front()
-    model.wait_preloaded()  # listening means taking a demo costs only its own model's load
+    try:
+        prepare_front()
+        model.wait_preloaded()  # listening means taking a demo costs only its own model's load
+    except WorkbenchError:  # gradio missing, or the model process gone: no spare, the demos start as usual
+        model.close(wait_s=0.2)
+        _remove(pid_file)
+        return 1
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"demo-{os.getpid()}.sock"
     key_file = path.with_suffix(".key")
-    pid_file = folder / f"demo-{os.getpid()}.pid"
     authkey = secrets.token_bytes(32)
     descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:

@@ -6,6 +6,10 @@ another core while the parent imports gradio, builds the page and opens the port
 for the child's "ready" (after one warm-up answer) before it prints the URL. Every answer is the
 child's model answering through a pipe, one request at a time (the demo's queue serialises them).
 
+A spare demo (`spare.py`) starts its model process ahead (`RemoteAnswerer.ahead`): it imports torch and
+transformers, then waits for the target; it says "loaded" (label names: the page can be built) before
+its warm-up and "ready" after it.
+
 Gradio-free and torch-free in the parent: `RemoteAnswerer` has the methods `build_app` calls.
 """
 
