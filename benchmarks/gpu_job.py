@@ -113,11 +113,15 @@ def gpu_peak_flops() -> tuple[str, float]:
 
 
 class TreeMemory:
-    """Peak GPU memory (NVML) of a process and its descendants, sampled in a thread."""
+    """Peak GPU memory (NVML) of a process and its descendants, sampled in a thread; with a spare run
+    process (WORKBENCH_SPARE_RUN=1) the run is in the spare's process tree, not the command's, so every
+    process that comes onto the GPU during the row counts (a waiting spare has no CUDA context)."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.peak_mb = 0.0
+        self.spares = os.environ.get("WORKBENCH_SPARE_RUN") == "1"
+        self.already_on_gpu: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -126,6 +130,7 @@ class TreeMemory:
             import pynvml
 
             pynvml.nvmlInit()
+            self.already_on_gpu = {process.pid for process in self._gpu_processes()}
             self._thread.start()
         except Exception:
             pass  # no NVIDIA driver: a CPU dry run reports 0
@@ -140,17 +145,24 @@ class TreeMemory:
         except psutil.Error:
             return set()
 
-    def _loop(self) -> None:
+    @staticmethod
+    def _gpu_processes() -> list:
         import pynvml
 
+        return [
+            process
+            for index in range(pynvml.nvmlDeviceGetCount())
+            for process in pynvml.nvmlDeviceGetComputeRunningProcesses(pynvml.nvmlDeviceGetHandleByIndex(index))
+        ]
+
+    def _loop(self) -> None:
         while not self._stop.is_set():
             pids = self._pids()
             used = 0.0
-            for index in range(pynvml.nvmlDeviceGetCount()):
-                handle = pynvml.nvmlDeviceGetHandleByIndex(index)
-                for process in pynvml.nvmlDeviceGetComputeRunningProcesses(handle):
-                    if process.pid in pids and process.usedGpuMemory:
-                        used += process.usedGpuMemory / 2**20
+            for process in self._gpu_processes():
+                counted = process.pid in pids or (self.spares and process.pid not in self.already_on_gpu)
+                if counted and process.usedGpuMemory:
+                    used += process.usedGpuMemory / 2**20
             self.peak_mb = max(self.peak_mb, used)
             self._stop.wait(0.25)
 

@@ -218,6 +218,19 @@ def test_pinned_memory_and_workers_only_where_they_help():
     assert loader_options(training, "cuda")["persistent_workers"] is True
 
 
+def test_batches_reach_a_gpu_without_the_host_waiting_only_from_pinned_memory():
+    from workbench.training.configure import copies_without_waiting, make_accelerator
+
+    training = default_spec()["training"]
+    assert copies_without_waiting(training, "cuda") is True
+    assert copies_without_waiting(training, "cpu") is False
+    training["dataloader_pin_memory"] = False
+    assert copies_without_waiting(training, "cuda") is False  # a pageable copy cannot overlap anyway
+    spec = default_spec()
+    spec["training"]["use_cpu"] = True
+    assert make_accelerator(spec).accelerator.non_blocking is False
+
+
 def test_decay_groups_skip_bias_and_norms(tiny_model_dir):
     from transformers import AutoModelForSequenceClassification
 

@@ -189,6 +189,15 @@ def allow_recompiles(limit: int) -> None:
             return
 
 
+def copies_without_waiting(training: dict, device_type: str) -> bool:
+    """Copy each batch to the GPU without the host waiting for it (Accelerate's `non_blocking`).
+
+    A blocking copy queues behind the previous step's kernels, so the host idled until the GPU was
+    done, then the GPU idled while the host prepared the next step. From pinned memory the copy can be
+    queued like a kernel (torch's pinned allocator keeps the buffer until the copy is done)."""
+    return device_type == "cuda" and bool(training["dataloader_pin_memory"])
+
+
 def loader_options(training: dict, device_type: str) -> dict:
     """DataLoader workers and pinned memory (pinning only helps copies to a GPU)."""
     return {
@@ -235,7 +244,7 @@ class Setup:
 def make_accelerator(spec: dict) -> Hardware:
     import torch
     from accelerate import Accelerator
-    from accelerate.utils import TorchDynamoPlugin
+    from accelerate.utils import DataLoaderConfiguration, TorchDynamoPlugin
 
     training = spec["training"]
     device_type = "cuda" if torch.cuda.is_available() and not training["use_cpu"] else "cpu"
@@ -251,6 +260,7 @@ def make_accelerator(spec: dict) -> Hardware:
         mixed_precision=training["mixed_precision"],
         gradient_accumulation_steps=training["gradient_accumulation_steps"],
         cpu=training["use_cpu"],
+        dataloader_config=DataLoaderConfiguration(non_blocking=copies_without_waiting(training, device_type)),
         **({"dynamo_plugin": TorchDynamoPlugin(**compile_kwargs)} if compile_kwargs else {"dynamo_backend": "no"}),
     )
     mark_inputs = mark_sequence_dynamic if compiling and compiles_dynamic(spec["model"]) else None
