@@ -21,6 +21,7 @@ def test_auto_buckets_end_at_the_longest_sequence():
 
 def test_buckets_apply_when_compiling_or_when_asked():
     spec = default_spec()
+    spec["model"]["compile_dynamic"] = False  # static shapes: one graph per bucket
     assert pad_buckets(spec, compiling=False) == []
     assert pad_buckets(spec, compiling=True) == [32, 64, 96, 128]
     spec["data"]["pad_to_buckets"] = [16, 48, 512]
@@ -47,6 +48,7 @@ def test_every_padded_batch_has_a_bucket_length(tiny_model_dir, head):
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     spec = default_spec(model=str(tiny_model_dir), head=head)
+    spec["model"]["compile_dynamic"] = False
     spec["data"]["max_length"] = 100
     collator = make_collator(get_task(head), tokenizer, spec, compiling=True)
     assert isinstance(collator, BucketCollator) and collator.buckets == [32, 64, 96, 100]
@@ -85,11 +87,12 @@ def test_a_dynamic_compile_pads_to_sixteen_and_has_no_buckets(tiny_model_dir):
     from transformers import AutoTokenizer
 
     from workbench.core.tasks import get_task
-    from workbench.training.configure import compile_settings
+    from workbench.training.configure import compile_settings, compiles_dynamic
 
     spec = default_spec(model=str(tiny_model_dir))
-    spec["model"].update(torch_compile=True, compile_dynamic=True)
-    assert compile_settings(spec["model"], "cuda")["dynamic"] is None
+    spec["model"]["torch_compile"] = True
+    assert compiles_dynamic(spec)  # the default
+    assert compile_settings(spec["model"], "cuda", dynamic=True)["dynamic"] is None
     assert pad_buckets(spec, compiling=True) == []
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     collator = make_collator(get_task("sequence-classification"), tokenizer, spec, compiling=True)
@@ -97,7 +100,9 @@ def test_a_dynamic_compile_pads_to_sixteen_and_has_no_buckets(tiny_model_dir):
     widths = {collator([{"input_ids": [5] * n, "labels": 0}])["input_ids"].shape[1] for n in (3, 17, 40)}
     assert widths == {16, 32, 48}
     spec["model"]["compile_dynamic"] = False
-    assert compile_settings(spec["model"], "cuda")["dynamic"] is False
+    assert not compiles_dynamic(spec) and compile_settings(spec["model"], "cuda")["dynamic"] is False
+    spec["model"].update(compile_dynamic=True, head="causal-lm")
+    assert not compiles_dynamic(spec)  # blocks of one length: static shapes
 
 
 def test_marked_sequence_lengths_share_one_compiled_graph(tiny_model_dir):

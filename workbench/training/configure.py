@@ -57,7 +57,7 @@ def wants_fused_adamw(training: dict, device_type: str) -> bool:
     return bool(training.get("fused_optimizer", True)) and device_type in FUSED_ADAMW_DEVICES
 
 
-def compile_settings(model_spec: dict, device_type: str) -> dict | None:
+def compile_settings(model_spec: dict, device_type: str, dynamic: bool = False) -> dict | None:
     """Accelerate's TorchDynamoPlugin arguments for this spec, or None when not compiling.
 
     Static shapes: with the padding buckets there are a handful, and CUDA graphs ("reduce-overhead",
@@ -70,12 +70,17 @@ def compile_settings(model_spec: dict, device_type: str) -> dict | None:
     mode = model_spec.get("compile_mode") or "reduce-overhead"
     if mode == "reduce-overhead" and device_type != "cuda":
         mode = "default"  # CUDA graphs exist only on CUDA devices
-    # compile_dynamic: None lets dynamo make the dimensions `mark_sequence_dynamic` marks symbolic.
-    return {"backend": "inductor", "mode": mode, "dynamic": None if compiles_dynamic(model_spec) else False}
+    # dynamic (`compiles_dynamic`): None lets dynamo make the dimensions `mark_sequence_dynamic` marks symbolic.
+    return {"backend": "inductor", "mode": mode, "dynamic": None if dynamic else False}
 
 
-def compiles_dynamic(model_spec: dict) -> bool:
-    return bool(model_spec.get("torch_compile") and model_spec.get("compile_dynamic"))
+def compiles_dynamic(spec: dict) -> bool:
+    """One graph for every sequence length (`model.compile_dynamic`, on by default): on an H200 a
+    BERT-base job's warm start went from 26.5 s to 12.3 s before the first step and its steady rate
+    up by 8% (benchmarks/RESULTS.md). Language models train on blocks of one length: static there."""
+    model = spec.get("model") or {}
+    fixed_length = model.get("head") in ("masked-lm", "causal-lm")
+    return bool(model.get("torch_compile") and model.get("compile_dynamic") and not fixed_length)
 
 
 def mark_sequence_dynamic(batch: dict) -> None:
@@ -122,7 +127,7 @@ def pad_buckets(spec: dict, compiling: bool) -> list[int]:
     length = sequence_length(spec)
     asked = sorted(set((spec.get("data") or {}).get("pad_to_buckets") or []))
     if not asked:
-        return auto_buckets(length) if compiling and not compiles_dynamic(spec["model"]) else []
+        return auto_buckets(length) if compiling and not compiles_dynamic(spec) else []
     if not length:
         return asked
     return [size for size in asked if size < length] + [length]
@@ -150,7 +155,7 @@ def make_collator(task, tokenizer, spec: dict, compiling: bool, model=None):
     """The task's collator, padding to the buckets when there are any."""
     buckets = pad_buckets(spec, compiling)
     if not buckets:
-        dynamic = compiles_dynamic(spec["model"])
+        dynamic = compiles_dynamic(spec)
         return task.collator(tokenizer, pad_multiple(spec["training"], compiling, dynamic), model)
     return BucketCollator(buckets, lambda size: task.collator(tokenizer, size, model))
 
@@ -248,7 +253,7 @@ def make_accelerator(spec: dict) -> Hardware:
 
     training = spec["training"]
     device_type = "cuda" if torch.cuda.is_available() and not training["use_cpu"] else "cpu"
-    compile_kwargs = compile_settings(spec["model"], device_type)
+    compile_kwargs = compile_settings(spec["model"], device_type, dynamic=compiles_dynamic(spec))
     compiling = compile_kwargs is not None
     # A new iteration for CUDA graphs starts at each forward (eval runs between training steps).
     mark_step = (
@@ -263,7 +268,7 @@ def make_accelerator(spec: dict) -> Hardware:
         dataloader_config=DataLoaderConfiguration(non_blocking=copies_without_waiting(training, device_type)),
         **({"dynamo_plugin": TorchDynamoPlugin(**compile_kwargs)} if compile_kwargs else {"dynamo_backend": "no"}),
     )
-    mark_inputs = mark_sequence_dynamic if compiling and compiles_dynamic(spec["model"]) else None
+    mark_inputs = mark_sequence_dynamic if compiling and compiles_dynamic(spec) else None
     return Hardware(accelerator, compiling, mark_step, mark_inputs)
 
 

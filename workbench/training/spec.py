@@ -75,9 +75,9 @@ SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
         ),
         "compile_mode": ("reduce-overhead", '"reduce-overhead" (CUDA graphs), "default", "max-autotune"'),
         "compile_dynamic": (
-            False,
-            "torch.compile: one graph for every sequence length (batches padded to a multiple of 16, CUDA"
-            " graphs recorded per length) instead of one compile per data.pad_to_buckets length",
+            True,
+            "torch.compile: one graph for every sequence length (batches padded to a multiple of 16, a CUDA"
+            " graph recorded per length); false = one compile per data.pad_to_buckets length",
         ),
         "from_config": (False, "start from the model's config with random weights (train from scratch)"),
         "lora": (
@@ -127,9 +127,9 @@ SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
         "cache": (True, "keep the tokenized data in <runs dir>/.cache/ and reuse it for the same data and tokenizer"),
         "pad_to_buckets": (
             [],
-            "pad each batch up to the next of these lengths, e.g. [32, 64, 96, 128] (a compiled model then"
-            " has one graph per length); [] = 32, 64, 96, 128, 192, 256, ... up to max_length when"
-            " model.torch_compile is on, else off",
+            "pad each batch up to the next of these lengths, e.g. [32, 64, 96, 128]; [] = off, or with"
+            " model.torch_compile and compile_dynamic = false: 32, 64, 96, 128, 192, 256, ... up to max_length"
+            " (one graph per length)",
         ),
     },
     "training": {
