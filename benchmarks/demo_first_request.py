@@ -189,10 +189,10 @@ def main() -> None:
         print(f"  this machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (others' work slows it)")
         totals, rows = [], []
         spare_folder = None
-        if args.spare:
-            from workbench.core.demo import spare
+        from workbench.core.demo import spare
 
-            os.environ[spare.SPARE_ENV] = "1"
+        os.environ[spare.SPARE_ENV] = "1" if args.spare else "0"  # spares are on by default: off unless --spare
+        if args.spare:
             os.environ["WORKBENCH_RUNS_DIR"] = tempfile.mkdtemp(prefix="wb-demo-spare-")
             spare_folder = spare.spare_folder()
         for repeat in range(args.repeats):

@@ -25,6 +25,9 @@ row's processes (NVML), validation F1 (short job).
     python benchmarks/gpu_job.py --job short --model DIR --train train.tsv --validation dev.tsv --json OUT
     python benchmarks/gpu_job.py --job long --tokenizer DIR --train train.tsv --rows 200000 --json OUT
 
+Spare run processes are on by default (`WORKBENCH_SPARE_RUN=0` turns them off): a workbench row after the first
+may be taken by the spare the row before it started.
+
 `--repeat-workbench 2` runs each workbench row twice in the same runs directory: the second run
 (`workbench-warm`) starts with the tokenized data and, for `workbench-graphs-warm`, the compiled
 graphs in the runs directory's cache (`<runs>/.cache/`); each row's cache lines are printed.
@@ -120,7 +123,7 @@ class TreeMemory:
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.peak_mb = 0.0
-        self.spares = os.environ.get("WORKBENCH_SPARE_RUN") == "1"
+        self.spares = os.environ.get("WORKBENCH_SPARE_RUN", "1").strip().lower() not in ("0", "false", "no", "off")
         self.already_on_gpu: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)

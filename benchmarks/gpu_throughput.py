@@ -28,6 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+os.environ.setdefault("WORKBENCH_SPARE_RUN", "0")  # no spare run processes: every row starts as a first run does
 
 BF16_DENSE_PEAK = {"H200": 989e12, "H100": 989e12, "A100": 312e12}
 MRPC_DEFAULT = ROOT.parent / "shared" / "data" / "glue" / "mrpc" / "train.tsv"

@@ -12,6 +12,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # No idle prebuilding of panes: an app a test closes mid-build would fail the test at random.
 # tests/shell/test_lazy_panes.py switches it on where it tests it.
 os.environ["WORKBENCH_PREBUILD_AFTER"] = "off"
+# No spare run or demo processes (on by default for users): each test run would leave some waiting.
+# tests/training/test_spare_e2e.py and tests/demo/test_spare.py switch them on where they test them.
+os.environ["WORKBENCH_SPARE_RUN"] = "0"
 
 from pathlib import Path  # noqa: E402
 

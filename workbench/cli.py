@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "workbench.commands.report",
     "workbench.commands.demo",
     "workbench.commands.export",
+    "workbench.commands.spares",
 ]
 
 

@@ -98,7 +98,7 @@ def run_demo(args: argparse.Namespace) -> int:
         print(timeline.line(), file=sys.stderr, flush=True)
     _announce(target.name, served.url, served.port, args.host, getattr(demo, "share_url", None))
     if remote is not None:
-        remote.start_next_spare()  # WORKBENCH_SPARE_RUN=1: the next demo starts with its imports done
+        remote.start_next_spare()  # unless WORKBENCH_SPARE_RUN=0: the next demo starts with its imports done
     try:
         demo.block_thread()
     except KeyboardInterrupt:
@@ -122,7 +122,7 @@ def _announce(name: str, url: str, port: int, host: str, share_url: str | None) 
 
 
 def _serve_by_spare(args, target, port: int, environment: dict, timeline) -> int | None:
-    """WORKBENCH_SPARE_RUN=1: the demo served by a spare started ahead (gradio, torch and transformers
+    """The demo served by a spare started ahead (gradio, torch and transformers
     imported), stopped with this command; its exit code, or None when no spare took it (start as usual)."""
     from workbench.core.demo import spare
 

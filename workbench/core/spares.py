@@ -1,5 +1,6 @@
 """What the two kinds of spare process share (a run's, `training/spare.py`; a demo's, `core/demo/spare.py`):
-the opt-in switch, the environment a taker must match, and starting and stopping them by their files.
+the switch (on unless `WORKBENCH_SPARE_RUN=0`), the environment a taker must match, and finding, starting
+and stopping them by their files.
 
 A spare lives in `<runs>/.spare/` as `<kind>-<pid>.pid` from its start (written by whoever started it) and
 `<kind>-<pid>.sock` while it waits; it leads its own process group, so ending the group ends its children.
@@ -23,8 +24,14 @@ IDLE_S = 600.0
 IGNORED_ENV = frozenset({"PWD", "OLDPWD", "_", "SHLVL", "COLUMNS", "LINES"})
 
 
+OFF_VALUES = frozenset({"0", "false", "no", "off"})
+
+
 def enabled(environ=None) -> bool:
-    return (os.environ if environ is None else environ).get(SPARE_ENV) == "1"
+    """Spares are on unless turned off: a spare ends after IDLE_S unused, and saves the next run or demo
+    Python's start and the imports of torch and transformers (seconds to tens of seconds)."""
+    value = (os.environ if environ is None else environ).get(SPARE_ENV, "1")
+    return value.strip().lower() not in OFF_VALUES
 
 
 def environment_key(env) -> str:
@@ -36,6 +43,36 @@ def environment_key(env) -> str:
 def waiting(folder: Path, kind: str) -> list[Path]:
     """The sockets of the spares of this kind waiting in `folder`."""
     return sorted(folder.glob(f"{kind}-*.sock")) if folder.is_dir() else []
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process under a reused pid: not ours, but do not start a twin either
+    return True
+
+
+def alive(folder: Path, kind: str) -> list[int]:
+    """The pids of this kind's spares in `folder` that are running: waiting (a socket) or still starting
+    (a pid file). Stale files of ended spares are removed."""
+    if not folder.is_dir():
+        return []
+    pids = set()
+    for path in [*waiting(folder, kind), *sorted(folder.glob(f"{kind}-*.pid"))]:
+        try:
+            pid = int(path.stem.removeprefix(f"{kind}-"))
+        except ValueError:
+            continue
+        if _running(pid):
+            pids.add(pid)
+        else:
+            for stale in (path, path.with_suffix(".key")):
+                with contextlib.suppress(OSError):
+                    stale.unlink()
+    return sorted(pids)
 
 
 def start(command: list[str], folder: Path, kind: str, env: dict | None = None, cwd: Path | None = None) -> int:

@@ -187,8 +187,8 @@ def supervisor_command(spec: dict, run_dir: Path, lock_fd: int, *, resume: bool)
 def _start_child(spec: dict, run_dir: Path, resume: bool, lock_fd: int) -> int:
     """Start the supervisor, handing it the run's lock; returns its pid. The caller then closes `lock_fd`.
 
-    With `WORKBENCH_SPARE_RUN=1` a one-process run goes to a spare started ahead when one is waiting
-    (`spare.py`: its imports are done), and a new spare is started for the next run."""
+    A one-process run goes to a spare started ahead when one is waiting (`spare.py`: its imports are done),
+    and a new spare is started for the next run (unless `WORKBENCH_SPARE_RUN=0`)."""
     from workbench.training import spare
 
     (run_dir / CONTROL_DIR).mkdir(parents=True, exist_ok=True)
@@ -199,7 +199,7 @@ def _start_child(spec: dict, run_dir: Path, resume: bool, lock_fd: int) -> int:
         environment = child_environment()
         pid = spare.hand_off(run_dir.parent, run_dir, child_args, lock_fd, environment)
         try:
-            spare.start_spare(run_dir.parent, environment)
+            spare.start_spare(run_dir.parent, environment, after=run_dir)
         except OSError as error:  # a spare is an optimisation: the run goes on without one
             print(f"workbench: could not start a spare run process: {error}", file=sys.stderr)
         if pid is not None:

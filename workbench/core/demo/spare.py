@@ -1,7 +1,7 @@
 """A spare demo, started ahead: the next `workbench demo` on this machine skips Python's start and the
 imports of gradio, torch and transformers (most of a demo's start, `benchmarks/RESULTS.md`).
 
-Opt-in, with the training spare's switch (`WORKBENCH_SPARE_RUN=1`): each demo, once it serves, starts a
+On unless `WORKBENCH_SPARE_RUN=0` (the training spare's switch): each demo, once it serves, starts a
 spare (`python -m workbench.core.demo.spare`). It spawns its model process at once (which imports torch and
 transformers, `worker.RemoteAnswerer.ahead`), imports gradio as a demo does (`startup.import_gradio`) and
 the app, then listens on `<runs>/.spare/demo-<pid>.sock` (a folder only its owner can enter, and a random
@@ -45,7 +45,7 @@ def start_spare(folder: Path | None = None, idle_s: float = IDLE_S, env: dict | 
     """Start a spare for the next demo unless one is waiting; its pid, or None. `env`: the environment the
     demo had when it looked for a spare (before gradio's import added variables), which the next demo's must equal."""
     folder = folder or spare_folder()
-    if waiting(folder):
+    if spares.alive(folder, KIND):  # one waiting, or still starting: one spare is enough
         return None
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
@@ -59,7 +59,7 @@ def stop_spares(folder: Path | None = None) -> int:
 
 
 def start_next(environment: dict) -> int | None:
-    """With WORKBENCH_SPARE_RUN=1 in `environment` (the demo's, before gradio's import added variables), a
+    """Unless WORKBENCH_SPARE_RUN=0 in `environment` (the demo's, before gradio's import added variables), a
     spare for the next demo; its pid, or None. Called once a demo serves: not competing with its start."""
     if not enabled(environment):
         return None

@@ -134,7 +134,7 @@ class RemoteAnswerer:
             pass  # the child is gone: `wait_ready` says so
 
     def start_next_spare(self) -> int | None:
-        """With WORKBENCH_SPARE_RUN=1, a spare for the next demo (once this one serves: not competing with
+        """Unless WORKBENCH_SPARE_RUN=0, a spare for the next demo (once this one serves: not competing with
         its start for the CPU); its pid, or None."""
         from workbench.core.demo import spare
 
