@@ -226,6 +226,20 @@ def _start_child(spec: dict, run_dir: Path, resume: bool, lock_fd: int) -> int:
     return process.pid
 
 
+def start_spare_ahead(runs_dir: Path) -> int | None:
+    """A spare for the next run in `runs_dir`, started now (the TUI's start form: a run is likely to come,
+    and the user takes longer to fill the form than the spare to import); its pid, or None (spares off,
+    one alive already, or it could not start)."""
+    from workbench.training import spare
+
+    if not spare.enabled():
+        return None
+    try:
+        return spare.start_spare(Path(runs_dir), child_environment())
+    except OSError:
+        return None  # a spare only saves time
+
+
 def prepare_spec(spec: dict | Path | str, *, check_network: bool = True) -> dict:
     """Load (when a path), fill defaults and validate; raises SpecError listing every problem."""
     source = None

@@ -42,6 +42,7 @@ from workbench.training.launch import (  # noqa: F401
     prepare_spec,
     record_crash,
     resume_run,
+    start_spare_ahead,
     stop_run,
 )
 

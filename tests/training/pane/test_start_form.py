@@ -106,3 +106,31 @@ def test_a_conll_file_from_the_datasets_pane_asks_for_token_classification(tmp_p
     spec = spec_from_selection("embedded", {"path": str(tmp_path / "train.txt"), "format": "conll"})
     assert spec["model"]["head"] == "token-classification"
     assert (spec["data"]["text_column"], spec["data"]["label_column"]) == ("tokens", "ner_tags")
+
+
+async def test_opening_the_form_starts_a_spare_run_process_for_the_run_to_come(mrpc_dir, monkeypatch, tmp_path):
+    from workbench.training import runs
+
+    asked = []
+    monkeypatch.setattr(runs, "start_spare_ahead", lambda runs_dir: asked.append(runs_dir))
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.active_dataset = _mrpc_selection(mrpc_dir, "Quality")
+        await pilot.press("4", "n")
+        assert isinstance(app.screen, StartRunScreen)
+        await wait_for(pilot, lambda: asked)
+        assert len(asked) == 1
+
+
+def test_a_spare_ahead_starts_once_and_only_when_spares_are_on(tmp_path, monkeypatch):
+    from workbench.core import spares
+    from workbench.training import runs, spare
+
+    assert runs.start_spare_ahead(tmp_path) is None  # the tests turn spares off (WORKBENCH_SPARE_RUN=0)
+    monkeypatch.setenv(spares.SPARE_ENV, "1")
+    try:
+        pid = runs.start_spare_ahead(tmp_path)
+        assert pid is not None and spares.alive(tmp_path / spares.SPARE_DIR, "run") == [pid]
+        assert runs.start_spare_ahead(tmp_path) is None  # one is starting already
+    finally:
+        assert spare.stop_spares(tmp_path) == 1
