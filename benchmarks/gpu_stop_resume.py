@@ -20,7 +20,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("WORKBENCH_SPARE_RUN", "0")  # no spare run processes: every row starts as a first run does
 
 from benchmarks.gpu_throughput import MRPC_DEFAULT, prepare  # noqa: E402
 
@@ -39,6 +38,7 @@ def wait_for(run_dir: Path, predicate, timeout: float = 600):
 
 
 def main() -> None:
+    os.environ.setdefault("WORKBENCH_SPARE_RUN", "0")  # no spare run processes: every row starts as a first run does
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--fsdp", action="store_true")

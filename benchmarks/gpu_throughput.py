@@ -28,7 +28,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("WORKBENCH_SPARE_RUN", "0")  # no spare run processes: every row starts as a first run does
 
 BF16_DENSE_PEAK = {"H200": 989e12, "H100": 989e12, "A100": 312e12}
 MRPC_DEFAULT = ROOT.parent / "shared" / "data" / "glue" / "mrpc" / "train.tsv"
@@ -275,6 +274,7 @@ def run_workbench(
 
 
 def main() -> None:
+    os.environ.setdefault("WORKBENCH_SPARE_RUN", "0")  # no spare run processes: every row starts as a first run does
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, nargs="+", default=[32, 128])
     parser.add_argument("--steps", type=int, default=300)
