@@ -50,3 +50,24 @@ def mrpc_dir() -> Path:
     if not MRPC_DIR.is_dir():
         pytest.fail(f"The GLUE MRPC files are expected in {MRPC_DIR}")
     return MRPC_DIR
+
+
+SPARE_MODULES = ("workbench.training.spare", "workbench.core.demo.spare")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_spares_left_behind(tmp_path_factory):
+    """End any spare process a test started under this session's temporary folders: a test that turns
+    spares on (or an environment that lost WORKBENCH_SPARE_RUN=0) must not leave one waiting 10 minutes."""
+    yield
+    import psutil
+
+    base = str(tmp_path_factory.getbasetemp())
+    for process in psutil.process_iter(["cmdline"]):
+        command = " ".join(process.info["cmdline"] or [])
+        if any(module in command for module in SPARE_MODULES) and base in command:
+            for member in [process, *process.children(recursive=True)]:
+                try:
+                    member.kill()
+                except psutil.Error:
+                    pass

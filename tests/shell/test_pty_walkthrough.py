@@ -33,6 +33,7 @@ def app_env(tmp_path) -> dict[str, str]:
         WORKBENCH_CONFIG_DIR=str(tmp_path / "config"),
         WORKBENCH_DATA_DIR=str(tmp_path / "data"),
         WORKBENCH_RUNS_DIR=str(runs),
+        WORKBENCH_SPARE_RUN="0",  # no spare run process left waiting after the test (the start form starts one)
         PYTHONPATH=str(ROOT),
     )
     return env
