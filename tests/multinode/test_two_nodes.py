@@ -121,8 +121,15 @@ def test_a_node_that_dies_is_reported_with_its_host(tiny_spec, tmp_path):
     tiny_spec["training"].update(max_steps=100000, save_steps=0, logging_steps=1)
     run_dir, processes = start_nodes(tiny_spec, tmp_path / "runs")
     deadline = time.monotonic() + 120
-    node_file = run_dir / NODE_EVENTS.format(rank=1)
-    while not (node_file.exists() and any(isinstance(event, Step) for event in read_events(run_dir).events)):
+
+    def node_1_seen_by_node_0() -> bool:
+        # Node 0 names a lost node from the samples it relayed: its file existing is not enough (it is
+        # created before the first sample, and under load node 1 could die before node 0 read one).
+        events = read_events(run_dir).events
+        relayed = any(isinstance(event, SystemSample) and event.extra.get("node_rank") == 1 for event in events)
+        return relayed and any(isinstance(event, Step) for event in events)
+
+    while not node_1_seen_by_node_0():
         assert time.monotonic() < deadline and all(p.poll() is None for p in processes), logs(run_dir)
         time.sleep(0.2)
     kill_node(processes[1])  # machine 1 is lost
