@@ -5,6 +5,9 @@ Every app is served for real on 127.0.0.1 and asked through gradio_client, as a 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,28 @@ TINY = dict(
 )
 NER_LABELS = {0: "O", 1: "B-PER", 2: "I-PER"}
 SENTIMENT_LABELS = {0: "negative", 1: "positive"}
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_demo_command(command: list[str], env: dict, errors, timeout_s: float = 240):
+    """Start a `workbench demo` command line with stderr to `errors` (a file); (process, the first stdout
+    line starting with "Demo of", or the last one read when none came within `timeout_s`). A command that
+    exits first fails the test with its stderr."""
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=errors, text=True, env=env)
+    deadline = time.monotonic() + timeout_s
+    line = ""
+    while not line.startswith("Demo of") and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            errors.seek(0)
+            pytest.fail(f"workbench demo exited with {process.returncode}: {errors.read()[-3000:]}")
+    return process, line
 
 
 @pytest.fixture(scope="session")

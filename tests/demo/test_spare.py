@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.demo.conftest import REPO, free_port, start_demo_command
 from workbench.core.demo import spare
 from workbench.core.demo.answers import Answerer
 from workbench.core.demo.target import DemoTarget, load_target
 
-REPO = Path(__file__).resolve().parents[2]
 TEXT = "A gripping film."
 
 
@@ -67,24 +67,11 @@ def wait_gone(pgid: int, timeout: float = 30.0) -> None:
         time.sleep(0.1)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def start_demo(model: Path, port: int, env: dict, tmp_path: Path):
     """`workbench demo MODEL --port PORT --timings`; (process, its stderr file), once it printed its URL."""
     errors = open(tmp_path / f"stderr-{port}.txt", "w+", encoding="utf-8")  # noqa: SIM115 - read after the run
     command = [sys.executable, "-m", "workbench", "demo", str(model), "--port", str(port), "--timings"]
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=errors, text=True, env=env)
-    deadline = time.monotonic() + 240
-    line = ""
-    while not line.startswith("Demo of") and time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line and process.poll() is not None:
-            errors.seek(0)
-            pytest.fail(f"workbench demo exited with {process.returncode}: {errors.read()[-3000:]}")
+    process, line = start_demo_command(command, env, errors)
     assert line == f"Demo of sentiment at http://127.0.0.1:{port}/\n"
     return process, errors
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.demo.conftest import REPO, free_port, start_demo_command
 from workbench.core.demo.answers import Answerer
 from workbench.core.demo.startup import Timeline, hidden_modules, process_start
 from workbench.core.demo.target import DemoTarget, load_target
@@ -21,7 +21,6 @@ from workbench.core.errors import WorkbenchError
 
 pytest.importorskip("gradio", reason="the demo extra: pip install -e '.[demo]'")
 
-REPO = Path(__file__).resolve().parents[2]
 
 # A component class defined after gradio is imported, in its own file: gradio's stub writer, when it
 # runs, writes my_component.pyi next to it (it does so for every component class it defines).
@@ -159,30 +158,17 @@ def test_the_timeline_line_is_what_the_benchmark_reads():
     assert steps["total"][0] == pytest.approx(steps["python+cli"][0] + steps["import gradio"][0], abs=0.02)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.mark.parametrize("where", ["child", "one process"])
 def test_the_command_warms_up_prints_its_timings_and_answers(tiny, tmp_path, where):
     from gradio_client import Client
 
-    port = _free_port()
+    port = free_port()
     errors = open(tmp_path / "stderr.txt", "w+", encoding="utf-8")  # noqa: SIM115 - read after the run
     command = [sys.executable, "-m", "workbench", "demo", str(tiny["sentiment"]), "--port", str(port), "--timings"]
     command += ["--one-process"] if where == "one process" else []
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=errors, text=True, env=env)
+    process, line = start_demo_command(command, env, errors)
     try:
-        deadline = time.monotonic() + 240
-        line = ""
-        while not line.startswith("Demo of") and time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line and process.poll() is not None:
-                errors.seek(0)
-                pytest.fail(f"workbench demo exited with {process.returncode}: {errors.read()[-3000:]}")
         assert line.startswith("Demo of"), "no URL within 240 s"
         output = Client(f"http://127.0.0.1:{port}/", verbose=False).predict("A gripping film.", api_name="/predict")
     finally:
