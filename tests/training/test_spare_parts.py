@@ -10,7 +10,7 @@ import time
 
 from workbench.core import spares
 from workbench.core.runs.protocol import EventWriter, Finished, LogLine, Step
-from workbench.training.spare import wait_for_first_step
+from workbench.training.spare import RunProgress, wait_for_first_step
 
 
 def test_spares_are_on_unless_turned_off():
@@ -54,12 +54,14 @@ def test_a_run_spare_waits_for_the_first_step_or_the_end_of_the_run_beside_it(tm
     writer = _emit_later(
         stepped / "events.jsonl", Step(time=time.time(), step=1, epoch=0.0, loss=1.0, learning_rate=0.1)
     )
-    assert wait_for_first_step(stepped, timeout_s=30, interval_s=0.05) == "step"
+    assert wait_for_first_step(RunProgress(stepped), timeout_s=30, interval_s=0.05) == "step"
     writer.join()
     writer = _emit_later(ended / "events.jsonl", Finished(status="stopped"))
-    assert wait_for_first_step(ended, timeout_s=30, interval_s=0.05) == "ended"
+    assert wait_for_first_step(RunProgress(ended), timeout_s=30, interval_s=0.05) == "ended"
     writer.join()
-    assert wait_for_first_step(silent, timeout_s=0.2, interval_s=0.05) == "timeout"  # no events file at all
+    assert (
+        wait_for_first_step(RunProgress(silent), timeout_s=0.2, interval_s=0.05) == "timeout"
+    )  # no events file at all
 
 
 def test_the_spares_command_lists_and_ends_them(tmp_path, monkeypatch, capsys):

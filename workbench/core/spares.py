@@ -58,20 +58,14 @@ def _running(pid: int) -> bool:
 def alive(folder: Path, kind: str) -> list[int]:
     """The pids of this kind's spares in `folder` that are running: waiting (a socket) or still starting
     (a pid file). Stale files of ended spares are removed."""
-    if not folder.is_dir():
-        return []
     pids = set()
-    for path in [*waiting(folder, kind), *sorted(folder.glob(f"{kind}-*.pid"))]:
-        try:
-            pid = int(path.stem.removeprefix(f"{kind}-"))
-        except ValueError:
+    for pid, path in _files(folder, kind):
+        if pid is None:
             continue
         if _running(pid):
             pids.add(pid)
         else:
-            for stale in (path, path.with_suffix(".key")):
-                with contextlib.suppress(OSError):
-                    stale.unlink()
+            _remove(path)
     return sorted(pids)
 
 
@@ -93,16 +87,30 @@ def start(command: list[str], folder: Path, kind: str, env: dict | None = None, 
 
 def stop(folder: Path, kind: str) -> int:
     """End the spares of this kind in `folder`, waiting or still importing; how many."""
-    if not folder.is_dir():
-        return 0
     stopped = set()
-    for path in [*waiting(folder, kind), *sorted(folder.glob(f"{kind}-*.pid"))]:
-        with contextlib.suppress(ValueError, ProcessLookupError, PermissionError):
-            pid = int(path.stem.removeprefix(f"{kind}-"))
-            if pid not in stopped:
+    for pid, path in _files(folder, kind):
+        if pid is not None and pid not in stopped:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGTERM)
                 stopped.add(pid)
-        for stale in (path, path.with_suffix(".key")):
-            with contextlib.suppress(OSError):
-                stale.unlink()
+        _remove(path)
     return len(stopped)
+
+
+def _files(folder: Path, kind: str) -> list[tuple[int | None, Path]]:
+    """(pid, file) for this kind's sockets (waiting spares) and pid files (all started ones) in `folder`;
+    pid None for a name that holds none."""
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in [*waiting(folder, kind), *sorted(folder.glob(f"{kind}-*.pid"))]:
+        suffix = path.stem.removeprefix(f"{kind}-")
+        found.append((int(suffix) if suffix.isdigit() else None, path))
+    return found
+
+
+def _remove(path: Path) -> None:
+    """A spare's file and its key file (a demo spare's), if still there."""
+    for stale in (path, path.with_suffix(".key")):
+        with contextlib.suppress(OSError):
+            stale.unlink()

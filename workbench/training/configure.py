@@ -253,7 +253,8 @@ def make_accelerator(spec: dict) -> Hardware:
 
     training = spec["training"]
     device_type = "cuda" if torch.cuda.is_available() and not training["use_cpu"] else "cpu"
-    compile_kwargs = compile_settings(spec["model"], device_type, dynamic=compiles_dynamic(spec))
+    dynamic = compiles_dynamic(spec)
+    compile_kwargs = compile_settings(spec["model"], device_type, dynamic=dynamic)
     compiling = compile_kwargs is not None
     # A new iteration for CUDA graphs starts at each forward (eval runs between training steps).
     mark_step = (
@@ -268,7 +269,7 @@ def make_accelerator(spec: dict) -> Hardware:
         dataloader_config=DataLoaderConfiguration(non_blocking=copies_without_waiting(training, device_type)),
         **({"dynamo_plugin": TorchDynamoPlugin(**compile_kwargs)} if compile_kwargs else {"dynamo_backend": "no"}),
     )
-    mark_inputs = mark_sequence_dynamic if compiling and compiles_dynamic(spec) else None
+    mark_inputs = mark_sequence_dynamic if compiling and dynamic else None
     return Hardware(accelerator, compiling, mark_step, mark_inputs)
 
 

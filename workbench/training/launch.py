@@ -178,10 +178,11 @@ def child_environment() -> dict[str, str]:
     return env
 
 
-def supervisor_command(spec: dict, run_dir: Path, lock_fd: int, *, resume: bool) -> list[str]:
+def supervisor_command(run_dir: Path, lock_fd: int, child_command: list[str]) -> list[str]:
+    """The supervisor's command line, around the child's (`launch_command`)."""
     run_dir = absolute(run_dir)
     head = [sys.executable, "-m", "workbench.training.launch", "--run-dir", str(run_dir), "--lock-fd", str(lock_fd)]
-    return head + ["--", *launch_command(spec, run_dir, resume=resume)]
+    return head + ["--", *child_command]
 
 
 def _start_child(spec: dict, run_dir: Path, resume: bool, lock_fd: int) -> int:
@@ -194,9 +195,10 @@ def _start_child(spec: dict, run_dir: Path, resume: bool, lock_fd: int) -> int:
     (run_dir / CONTROL_DIR).mkdir(parents=True, exist_ok=True)
     previous = launched_at(run_dir)
     (run_dir / LAUNCHED_FILE).write_text(repr(time.time()), encoding="utf-8")
-    child_args = spare.child_arguments(launch_command(spec, run_dir, resume=resume)) if spare.enabled() else None
+    child_command = launch_command(spec, run_dir, resume=resume)
+    environment = child_environment()
+    child_args = spare.child_arguments(child_command) if spare.enabled() else None
     if child_args is not None:
-        environment = child_environment()
         pid = spare.hand_off(run_dir.parent, run_dir, child_args, lock_fd, environment)
         try:
             spare.start_spare(run_dir.parent, environment, after=run_dir)
@@ -208,12 +210,12 @@ def _start_child(spec: dict, run_dir: Path, resume: bool, lock_fd: int) -> int:
     try:
         with open(run_dir / STDOUT_FILE, "ab") as log:
             process = subprocess.Popen(
-                supervisor_command(spec, run_dir, lock_fd, resume=resume),
+                supervisor_command(run_dir, lock_fd, child_command),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=run_dir,
-                env=child_environment(),
+                env=environment,
                 start_new_session=True,
                 pass_fds=(lock_fd,),
             )

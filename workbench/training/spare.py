@@ -64,9 +64,10 @@ class RunProgress:
     """How far the run a spare was started beside has come, read from its events as they are appended."""
 
     def __init__(self, run_dir: Path) -> None:
+        from workbench.core.runs.folder import EVENTS_FILE
         from workbench.core.runs.protocol import EventReader
 
-        self.reader = EventReader(Path(run_dir) / "events.jsonl")
+        self.reader = EventReader(Path(run_dir) / EVENTS_FILE)
         self.stepped = False
         self.ended = False
 
@@ -83,13 +84,12 @@ class RunProgress:
         return self
 
 
-def wait_for_first_step(run_dir: Path, timeout_s: float = AFTER_TIMEOUT_S, interval_s: float = 0.5) -> str:
-    """Wait until the run in `run_dir` has made its first step ("step") or ended ("ended"), at most
+def wait_for_first_step(progress: RunProgress, timeout_s: float = AFTER_TIMEOUT_S, interval_s: float = 0.5) -> str:
+    """Wait until the run `progress` reads has made its first step ("step") or ended ("ended"), at most
     `timeout_s` ("timeout"). A spare's imports would otherwise compete with that run's own start for the
     CPU (on a 2-core machine both took twice as long)."""
     import time
 
-    progress = RunProgress(run_dir)
     deadline = time.monotonic() + timeout_s
     while True:
         progress.poll()
@@ -204,8 +204,8 @@ def serve(runs_dir: Path, idle_s: float, after: Path | None = None) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     progress = None
     if after is not None:
-        wait_for_first_step(after)
-        progress = RunProgress(after)
+        progress = RunProgress(after)  # read on by the idle clock: the run's end starts the idle time
+        wait_for_first_step(progress)
     child = subprocess.Popen(
         [sys.executable, "-m", "workbench.training.child", "--spare"], stdin=subprocess.PIPE, cwd=folder
     )

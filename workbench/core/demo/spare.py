@@ -210,8 +210,7 @@ def serve(folder: Path, idle_s: float) -> int:
 def expected_labels(target, labels_text: str | None) -> dict[int, str]:
     """The label names the model will have once loaded, from small files (the page is built while it
     loads; a wrong guess only costs building it again)."""
-    import json
-
+    from workbench.core.demo.target import _read_config
     from workbench.core.errors import WorkbenchError
     from workbench.core.models.heads import head_kind
     from workbench.core.models.labels import parse_labels
@@ -219,7 +218,7 @@ def expected_labels(target, labels_text: str | None) -> dict[int, str]:
     try:
         if labels_text and head_kind(target.head).takes_labels:
             return parse_labels(labels_text).id2label
-        config = json.loads((Path(target.model_path) / "config.json").read_text(encoding="utf-8"))
+        config = _read_config(Path(target.model_path))
         names = config.get("id2label") or {0: "LABEL_0", 1: "LABEL_1"}  # transformers' default
         return {int(key): str(value) for key, value in names.items()}
     except (WorkbenchError, OSError, ValueError, AttributeError, KeyError):
