@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         socket_file = folder / f"{kind}-{pid}.sock"
         state = "waiting" if socket_file.exists() else "starting"
         since = _age(folder / f"{kind}-{pid}.pid") or _age(socket_file)
-        print(f"{kind:<5} pid {pid:<8} {state:<9}{f' for {since}' if since else ''}")
+        print(f"{kind:<5} pid {pid:<8} {state:<9}{f' (started {since} ago)' if since else ''}")
     switch = "on" if spares.enabled() else f"off here ({spares.SPARE_ENV}=0)"
     print(
         f"Spares are {switch}: each run or demo starts one for the next, which ends after "

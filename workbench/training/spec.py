@@ -71,7 +71,7 @@ SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
         "torch_compile": (
             False,
             "torch.compile: steps 2x faster on a GPU after a few minutes of compiling, for long runs;"
-            " batches padded up to data.pad_to_buckets",
+            " batches padded as model.compile_dynamic says",
         ),
         "compile_mode": ("reduce-overhead", '"reduce-overhead" (CUDA graphs), "default", "max-autotune"'),
         "compile_dynamic": (
