@@ -6,6 +6,7 @@ from __future__ import annotations
 import shlex
 import socket
 import sys
+import threading
 import time
 
 import pytest
@@ -195,10 +196,34 @@ def test_a_resumed_run_relays_only_the_new_samples(tmp_path):
     old = NodeSamples(tmp_path, 1, lambda event: None, interval=1.0)
     old(SystemSample(cpu_percent=1.0, rss_mb=2.0))
     old.stop()
+    session_start = time.time() + 0.01
+    time.sleep(0.02)
+    new = NodeSamples(tmp_path, 1, lambda event: None, interval=1.0)
+    new(SystemSample(cpu_percent=5.0, rss_mb=6.0))  # this session's: written before the main node is up
     relayed = []
-    main_node = NodeSamples(tmp_path, 0, relayed.append, interval=1.0, end_wait_s=0)
+    main_node = NodeSamples(tmp_path, 0, relayed.append, interval=1.0, end_wait_s=0, since=session_start)
     main_node(SystemSample(cpu_percent=3.0, rss_mb=4.0))
-    assert [sample.extra["node_rank"] for sample in relayed] == [0]
+    assert [(sample.extra["node_rank"], sample.cpu_percent) for sample in relayed] == [(0, 3.0), (1, 5.0)]
+
+
+def test_the_main_node_waits_for_every_machine_it_has_not_heard_from(tmp_path):
+    relayed = []
+    main_node = NodeSamples(tmp_path, 0, relayed.append, interval=1.0, end_wait_s=10, machines=3)
+    late = NodeSamples(tmp_path, 1, relayed.append, interval=1.0)
+
+    def late_node():  # a slower machine: its first sample and its end come after the main node is done
+        time.sleep(0.3)
+        late(SystemSample(cpu_percent=1.0, rss_mb=2.0))
+        late.stop()
+
+    writer = threading.Thread(target=late_node)
+    writer.start()
+    main_node.end_wait_s = 1.5  # node 2 never writes: reported once this runs out
+    main_node.stop()
+    writer.join()
+    assert [event.extra["node_rank"] for event in relayed if isinstance(event, SystemSample)] == [1]
+    alerts = [event.message for event in relayed if isinstance(event, Alert)]
+    assert len(alerts) == 1 and alerts[0].startswith("Node 2 (host unknown") and "without ending" in alerts[0]
 
 
 def test_train_on_a_machine_other_than_the_main_one_points_to_print_launch(tiny_spec, tmp_path, monkeypatch, capsys):

@@ -130,6 +130,14 @@ def node_rank() -> int:
     return int(value) if value.isdigit() else 0
 
 
+def session_start(slack_s: float = 2.0) -> float:
+    """When this session of the run began: this process's start, less a little for clocks that differ
+    between machines. Every node's process of a session starts after the last session ended."""
+    import psutil
+
+    return psutil.Process().create_time() - slack_s
+
+
 class NodeSamples:
     """The sampler's `emit` on one node of a multi-node run: tags each sample with the host and node rank;
     on the main node writes it and relays the other nodes' files, elsewhere appends to its own file.
@@ -139,19 +147,30 @@ class NodeSamples:
     the run goes on (a dead peer can hang the others' all-reduce), and, when the run ends, every node that
     sent samples but no end record within `end_wait_s`."""
 
-    def __init__(self, run_dir: Path, rank: int, emit, interval: float, end_wait_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        run_dir: Path,
+        rank: int,
+        emit,
+        interval: float,
+        end_wait_s: float = 5.0,
+        machines: int = 0,
+        since: float | None = None,
+    ) -> None:
         from workbench.core.runs.protocol import EventReader, EventWriter
 
         self.run_dir, self.rank, self.main_emit = Path(run_dir), rank, emit
         self.silent_after = max(SILENT_INTERVALS * interval, 10.0)
         self.end_wait_s = end_wait_s
+        # The main node waits for an end record from every other machine, also one it has not heard from yet.
+        self.expected = set(range(1, machines))
+        # A resumed run's node files still hold the last session's lines: relay only those written since this
+        # process started. By time, not by the files' sizes now: another node may already have written this
+        # session's first samples before this one got here.
+        self.since = session_start() if since is None else since
         self.host = socket.gethostname()
         self.writer = None if rank == 0 else EventWriter(self.run_dir / NODE_EVENTS.format(rank=rank))
         self.readers: dict[Path, EventReader] = {}
-        if rank == 0:  # a resumed run's files: relay this session's lines only
-            for path in self._node_files():
-                self.readers[path] = reader = EventReader(path)
-                reader.offset = path.stat().st_size
         self.last_seen: dict[int, tuple[str, float]] = {}
         self.ended: set[int] = set()
         self.reported: set[int] = set()
@@ -200,7 +219,7 @@ class NodeSamples:
             reader = self.readers.setdefault(path, EventReader(path))
             for event in reader.poll():
                 rank = event.extra.get("node_rank")
-                if not isinstance(rank, int):
+                if not isinstance(rank, int) or event.time < self.since:
                     continue
                 if isinstance(event, LogLine) and event.extra.get("node_end"):
                     self.ended.add(rank)
@@ -217,7 +236,7 @@ class NodeSamples:
         from workbench.core.runs.protocol import Alert
 
         self.reported.add(rank)
-        host = self.last_seen[rank][0]
+        host = self.last_seen.get(rank, ("host unknown: it sent no sample", 0.0))[0]
         message = f"Node {rank} ({host}) {what}; it may have died (its processes, its network or the shared folder)"
         print(f"workbench: {message}", flush=True)
         self.main_emit(Alert(kind="node_lost", message=message))
@@ -234,7 +253,11 @@ class NodeSamples:
         deadline = time.monotonic() + self.end_wait_s
         while True:
             self.relay()
-            missing = [rank for rank in self.last_seen if rank not in self.ended and rank not in self.reported]
+            missing = [
+                rank
+                for rank in sorted(self.expected | set(self.last_seen))
+                if rank not in self.ended and rank not in self.reported
+            ]
             if not missing or time.monotonic() >= deadline:
                 break
             time.sleep(0.1)

@@ -181,7 +181,7 @@ def start_run_monitor(events, run_dir: Path, interval: float, accelerator) -> Sy
     if accelerator.num_processes > local:  # several machines
         from workbench.training.nodes import NodeSamples, node_rank
 
-        emit = NodeSamples(run_dir, node_rank(), events.emit, interval)
+        emit = NodeSamples(run_dir, node_rank(), events.emit, interval, machines=accelerator.num_processes // local)
         events.add_background(emit)
     monitor = SystemMonitor(emit, interval, root=run_root_process(run_dir))
     events.add_background(monitor)  # stopped and joined before the final event (after the node file)
