@@ -83,6 +83,22 @@ def test_bad_spec_or_model_is_refused_before_launch(
     assert "Traceback" not in str(SpecError(errors))
 
 
+def test_a_misspelt_column_is_refused_before_a_run_folder_exists(tiny_spec, tmp_path, monkeypatch, capsys):
+    """`workbench train --detach` used to start a run that failed in its child a few seconds later."""
+    from workbench.cli import main
+    from workbench.training.spec import dump_spec
+
+    monkeypatch.setenv("WORKBENCH_RUNS_DIR", str(tmp_path / "runs"))
+    tiny_spec["data"]["label_column"] = "Label"
+    spec_file = tmp_path / "spec.toml"
+    spec_file.write_text(dump_spec(tiny_spec), encoding="utf-8")
+    assert main(["train", str(spec_file), "--detach", "--set", "data.text_column=txt"]) == 2
+    err = capsys.readouterr().err
+    assert "data.label_column: no column 'Label' in train.csv; did you mean 'label'? (its columns: text, label)" in err
+    assert "data.text_column: no column 'txt' in train.csv" in err
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
+
+
 def test_the_tiny_spec_itself_is_fine(tiny_spec):
     assert validate_spec(tiny_spec) == []
 

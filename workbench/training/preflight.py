@@ -6,6 +6,10 @@ on each change.
 - pickle-only weights: unpickling can run code, and training offers no opt-in (`model predict`
   asks for `--allow-pickle`); the child also loads with `use_safetensors=True`;
 - `data.max_length` above the positions the model reads, which otherwise fails at step 1.
+
+And of the data: the columns the task reads against the header of each data file (`column_problems`),
+checked by the new-run form as the fields change and by every launch, so that `workbench train
+--detach` refuses a misspelt column at once instead of starting a run that fails in its child.
 """
 
 from __future__ import annotations
@@ -121,3 +125,51 @@ def check_loaded(model, tokenizer, max_length: int) -> None:
             f"data.max_length: is {max_length} but {model.config.name_or_path or 'the model'} reads at most"
             f" {limit} tokens; use {limit} or less"
         )
+
+
+COLUMN_KEYS = (
+    "text_column",
+    "text_pair_column",
+    "label_column",
+    "question_column",
+    "context_column",
+    "answers_column",
+    "source_column",
+    "target_column",
+)
+
+
+def column_problems(data: dict, head: str = "sequence-classification") -> dict[str, str]:
+    """The columns the task reads checked against the header of each data file: {dotted field: message}.
+    A file whose columns cannot be known without loading it (a folder, a JSON document) is skipped, and
+    so is a task-shaped file (CoNLL, SQuAD, parallel text): its task names the problems when it reads it."""
+    from workbench.core.data.formats import sniff_format
+    from workbench.core.data.header import file_columns
+    from workbench.core.errors import WorkbenchError
+    from workbench.training.spec import did_you_mean, key_applies
+
+    problems: dict[str, str] = {}
+    for file_key in ("train_file", "validation_file"):
+        path = str(data.get(file_key) or "").strip()
+        if not path:
+            continue
+        if Path(path).expanduser().is_file() and sniff_format(Path(path).expanduser()) is not None:
+            continue
+        try:
+            names = file_columns(Path(path).expanduser(), header=data.get("header", True) is not False)
+        except WorkbenchError as error:
+            problems.setdefault(f"data.{file_key}", error.message)
+            continue
+        if names is None:
+            continue
+        for key in COLUMN_KEYS:
+            if not key_applies(f"data.{key}", head):
+                continue
+            name = str(data.get(key) or "")
+            if name and name not in names:
+                shown = ", ".join(names[:12]) + (" …" if len(names) > 12 else "")
+                problems.setdefault(
+                    f"data.{key}",
+                    f"no column {name!r} in {Path(path).name}{did_you_mean(name, names)} (its columns: {shown})",
+                )
+    return problems

@@ -346,7 +346,7 @@ def _type_ok(expected: Any, value: Any) -> bool:
     return isinstance(value, type(expected))
 
 
-def _suggest(word: str, choices) -> str:
+def did_you_mean(word: str, choices) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 
@@ -362,7 +362,7 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
         return [FieldError("spec", "must be a table of sections")]
     for section, values in spec.items():
         if section not in SCHEMA:
-            error(section, f"unknown section{_suggest(section, SCHEMA)} (sections: {', '.join(SCHEMA)})")
+            error(section, f"unknown section{did_you_mean(section, SCHEMA)} (sections: {', '.join(SCHEMA)})")
             continue
         if not isinstance(values, dict):
             error(section, "must be a table, e.g. [" + section + "]")
@@ -370,7 +370,7 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
         for key, value in values.items():
             field = f"{section}.{key}"
             if key not in SCHEMA[section]:
-                error(field, f"unknown key{_suggest(key, SCHEMA[section])}")
+                error(field, f"unknown key{did_you_mean(key, SCHEMA[section])}")
                 continue
             expected = SCHEMA[section][key][0]
             if not _type_ok(expected, value):
@@ -395,7 +395,8 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
     def choice(field: str, choices) -> None:
         current = value(field)
         if current is not None and current not in choices:
-            error(field, f"{current!r} is not one of {', '.join(map(str, choices))}{_suggest(str(current), choices)}")
+            hint = did_you_mean(str(current), choices)
+            error(field, f"{current!r} is not one of {', '.join(map(str, choices))}{hint}")
 
     # model
     check("model.name_or_path", lambda v: v.strip() != "", 'is empty; give a local folder, a Hub id or "embedded"')
@@ -509,7 +510,8 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
             if metric not in known:
                 error(
                     f"training.metrics[{index}]",
-                    f"unknown metric {metric!r} for {head}{_suggest(str(metric), known)} (known: {', '.join(known)})",
+                    f"unknown metric {metric!r} for {head}{did_you_mean(str(metric), known)}"
+                    f" (known: {', '.join(known)})",
                 )
     best = value("training.metric_for_best_model")
     if best and metrics is not None and best not in metrics and best not in ("loss", "eval_loss"):
@@ -652,7 +654,7 @@ def apply_overrides(spec: dict, overrides: list[str]) -> dict:
                 known = [f"{s}.{k}" for s, keys in SCHEMA.items() for k in keys]
                 errors.append(
                     FieldError(
-                        key, "unknown key" + _suggest(key, [k.split(".")[1] for k in known]) + " (use section.key)"
+                        key, "unknown key" + did_you_mean(key, [k.split(".")[1] for k in known]) + " (use section.key)"
                     )
                 )
                 continue
@@ -662,7 +664,7 @@ def apply_overrides(spec: dict, overrides: list[str]) -> dict:
             continue
         section, name = parts
         if section not in SCHEMA:
-            errors.append(FieldError(key, f"unknown section {section!r}{_suggest(section, SCHEMA)}"))
+            errors.append(FieldError(key, f"unknown section {section!r}{did_you_mean(section, SCHEMA)}"))
             continue
         expected = SCHEMA[section].get(name, (None,))[0]
         if isinstance(expected, str) and not isinstance(value, str):

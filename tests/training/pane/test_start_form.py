@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from tests.training.pane.conftest import wait_for
 from workbench.core.errors import WorkbenchError
+from workbench.training.preflight import column_problems
 from workbench.ui.app import make_app
-from workbench.ui.training.start_form import StartRunScreen, column_problems
+from workbench.ui.training.start_form import StartRunScreen
 
 SIZE = (140, 46)
 

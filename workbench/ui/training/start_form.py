@@ -24,10 +24,9 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
-from workbench.core.data.header import file_columns
-from workbench.core.errors import WorkbenchError
 from workbench.training import spec as run_spec
 from workbench.training.estimate import GIB, LORA_COUNTING, MemoryEstimate
+from workbench.training.preflight import COLUMN_KEYS, column_problems
 
 CHOICES = {
     "model.head": run_spec.HEADS,
@@ -100,48 +99,6 @@ def spec_from_selection(model_path: str, dataset: dict | None) -> dict:
             spec["model"]["num_labels"] = len(names)
             spec["model"]["id2label"] = {str(index): str(name) for index, name in enumerate(names)}
     return spec
-
-
-COLUMN_KEYS = (
-    "text_column",
-    "text_pair_column",
-    "label_column",
-    "question_column",
-    "context_column",
-    "answers_column",
-    "source_column",
-    "target_column",
-)
-
-
-def column_problems(data: dict, head: str = "sequence-classification") -> dict[str, str]:
-    """The columns the task reads checked against the header of each data file: {dotted field: message}.
-    A file whose columns cannot be known without loading it (a folder, a JSON document) is skipped, and
-    so is a task-shaped file (CoNLL, SQuAD, parallel text): its task names the problems when it reads it."""
-    from workbench.core.data.formats import sniff_format
-
-    problems: dict[str, str] = {}
-    for file_key in ("train_file", "validation_file"):
-        path = str(data.get(file_key) or "").strip()
-        if not path:
-            continue
-        if Path(path).expanduser().is_file() and sniff_format(Path(path).expanduser()) is not None:
-            continue
-        try:
-            names = file_columns(Path(path).expanduser(), header=data.get("header", True) is not False)
-        except WorkbenchError as error:
-            problems.setdefault(f"data.{file_key}", error.message)
-            continue
-        if names is None:
-            continue
-        for key in COLUMN_KEYS:
-            if not run_spec.key_applies(f"data.{key}", head):
-                continue
-            name = str(data.get(key) or "")
-            if name and name not in names:
-                shown = ", ".join(names[:12]) + (" …" if len(names) > 12 else "")
-                problems.setdefault(f"data.{key}", f"no column {name!r} in {Path(path).name} (its columns: {shown})")
-    return problems
 
 
 def _toml_value(value: Any) -> str:
