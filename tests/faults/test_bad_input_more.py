@@ -42,6 +42,12 @@ def _truncate(folder: Path) -> None:
     weights.write_bytes(weights.read_bytes()[:2000])
 
 
+def _config_field(folder: Path, key: str, value) -> None:
+    config = json.loads((folder / "config.json").read_text())
+    config[key] = value
+    (folder / "config.json").write_text(json.dumps(config))
+
+
 def _pickle_only(folder: Path) -> None:
     (folder / "model.safetensors").unlink()
     (folder / "pytorch_model.bin").write_bytes(b"\x80\x04not really a pickle")
@@ -55,6 +61,7 @@ MODEL_VARIANTS = {
     "badconfig": lambda f: (f / "config.json").write_text("{not json"),
     "listconfig": lambda f: (f / "config.json").write_text("[1, 2]"),
     "noweights": lambda f: (f / "model.safetensors").unlink(),
+    "typedconfig": lambda f: _config_field(f, "hidden_size", "big"),  # transformers' strict fields refuse it
 }
 
 
@@ -166,6 +173,8 @@ CASES = [
     (["model", "info", "models/empty"], "models/empty has no config.json"),
     (["model", "info", "data/good.csv"], "data/good.csv is a file; a checkpoint is a folder"),
     (["model", "info", "models/tiny", "--labels", ",,,"], "Label 1 is empty"),
+    (["model", "info", "models/typedconfig"], "Field 'hidden_size' expected int, got str (value: 'big')"),
+    (["model", "predict", "models/typedconfig", "hi", "--head", "sequence-classification"], "expected int"),
     (["model", "predict", "models/truncated", "hi", "--head", "sequence-classification"], "not a safetensors file"),
     (["model", "predict", "models/pickle", "hi", "--head", "sequence-classification"], "pickle"),
     (["model", "predict", "models/noconfig", "hi", "--head", "sequence-classification"], "no config.json"),

@@ -103,10 +103,13 @@ def build_config(info: CheckpointInfo, labels: Labels | None, trust_remote_code:
     overrides = {}
     if labels is not None:
         overrides = {"num_labels": len(labels), "id2label": labels.id2label, "label2id": labels.label2id}
+    from huggingface_hub.errors import StrictDataclassError  # config fields of the wrong type ("hidden_size": "big")
+
     try:
         return AutoConfig.from_pretrained(str(info.path), trust_remote_code=trust_remote_code, **overrides)
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise WorkbenchError(f"{info.path / 'config.json'}: transformers cannot read it: {error}") from error
+    except (OSError, ValueError, KeyError, TypeError, StrictDataclassError) as error:
+        one_line = " ".join(str(error).split())  # the validation errors span lines
+        raise WorkbenchError(f"{info.path / 'config.json'}: transformers cannot read it: {one_line}") from error
 
 
 def check_loadable(info: CheckpointInfo, options: LoadOptions) -> None:
