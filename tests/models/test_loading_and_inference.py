@@ -102,6 +102,25 @@ def test_label_mismatch_is_explained_then_fresh_head_loads(tiny_models):
     assert len(prediction.result["labels"]) == 3
 
 
+def test_a_config_whose_sizes_disagree_with_the_weights_is_not_called_a_label_mismatch(tiny_models, tmp_path, capsys):
+    import shutil
+
+    folder = tmp_path / "resized"
+    shutil.copytree(tiny_models["bert-sentiment"], folder)
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "hidden_size": 16}))
+    for fresh_head in ([], ["--fresh-head"]):  # a fresh head cannot fix the encoder's shapes
+        argv = ["model", "predict", str(folder), "hi", "--head", "sequence-classification", *fresh_head]
+        assert main(argv) == 2
+        message, hint = capsys.readouterr().err.strip().splitlines()
+        assert "config.json does not match the weights" in message and "labels" not in message
+        assert "checkpoint [32], config [16]" in message and message.endswith("more).")
+        assert "Restore the config.json" in hint
+    assert main(["model", "info", str(folder)]) == 0
+    mismatch_lines = [line for line in capsys.readouterr().out.splitlines() if "size mismatch" in line]
+    assert mismatch_lines and all(line.count("->[") == 3 and "more" in line for line in mismatch_lines)
+
+
 def test_refusals_before_loading(tiny_models, broken_folders, tmp_path):
     import shutil
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+SHOWN_KEYS = 3  # shape mismatches listed per head: a config off by one size touches every layer (--json has all)
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -133,10 +135,9 @@ def run_info(args: argparse.Namespace) -> int:
             if report.new:
                 print(f"      new (random): {', '.join(report.new)}")
             if report.mismatched:
-                print(
-                    "      size mismatch -> fresh: "
-                    + ", ".join(f"{k} {list(o)}->{list(n)}" for k, o, n in report.mismatched)
-                )
+                shown = ", ".join(f"{k} {list(o)}->{list(n)}" for k, o, n in report.mismatched[:SHOWN_KEYS])
+                more = len(report.mismatched) - SHOWN_KEYS
+                print(f"      size mismatch -> fresh: {shown}" + (f", and {more} more" if more > 0 else ""))
             if report.unused:
                 print(f"      unused from checkpoint: {', '.join(report.unused)}")
     return 0

@@ -144,6 +144,12 @@ def check_loadable(info: CheckpointInfo, options: LoadOptions) -> None:
         raise WorkbenchError(f"{info.model_type} models have no {options.head.title.lower()} head in transformers.")
 
 
+def mismatch_details(mismatched: list[tuple[str, tuple, tuple]], wanted: str, shown: int = 3) -> str:
+    """The first few shape mismatches and how many more (a config off by one size touches every layer)."""
+    details = "; ".join(f"{key}: checkpoint {list(old)}, {wanted} {list(new)}" for key, old, new in mismatched[:shown])
+    return details + (f"; and {len(mismatched) - shown} more" if len(mismatched) > shown else "")
+
+
 def transformers_version() -> str:
     return transformers_module().__version__
 
@@ -300,8 +306,15 @@ def load_model(
 
     step("comparing weights", 0.1)
     report = analyse_head(info, options.head, options.labels, options.trust_remote_code, options.allow_pickle)
+    outside_head = [item for item in report.mismatched if item[0] not in report.head_keys]
+    if outside_head:  # config.json's sizes disagree with the weights: no label choice or fresh head fixes that
+        raise WorkbenchError(
+            f"{info.path / 'config.json'} does not match the weights: {len(outside_head)} tensors of the model"
+            f" differ in shape ({mismatch_details(outside_head, 'config')}).",
+            hint="Restore the config.json saved with these weights; --fresh-head replaces only the head.",
+        )
     if report.mismatched and not options.ignore_mismatched_sizes:
-        details = "; ".join(f"{key}: checkpoint {list(old)}, asked {list(new)}" for key, old, new in report.mismatched)
+        details = mismatch_details(report.mismatched, "asked")
         checkpoint_labels = len(info.id2label) or "a different number of"
         asked = len(options.labels) if options.labels else "the default"
         raise LabelMismatchError(
