@@ -280,6 +280,22 @@ def test_cli_create(tmp_path, capsys):
     assert inspect_checkpoint(tmp_path / "g").shape["layers"] == 1
 
 
+@pytest.mark.parametrize(
+    "family, edit, message",
+    [
+        ("bert", "hidden_size=abc", "Field 'hidden_size' expected int, got str (value: 'abc')"),
+        ("t5", "vocab_size=1e9", "Field 'vocab_size' expected int, got float"),
+        ("bert", "hidden_size=0", "Config edit hidden_size=0: hidden_size must be 1 or more."),  # divided by zero
+        ("gpt2", "n_layer=-1", "Config edit n_layer=-1: n_layer must be 1 or more."),  # saved a model with no layers
+    ],
+)
+def test_cli_create_refuses_bad_config_edits_in_one_line(tmp_path, capsys, family, edit, message):
+    assert main(["model", "create", family, str(tmp_path / "out"), "--set", edit]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
 # -- issue 22 item 13, issue 19 item 11 ----------------------------------------------------------
 def test_model_info_accepts_embedded(capsys):
 

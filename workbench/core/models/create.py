@@ -35,6 +35,12 @@ FAMILIES: dict[str, tuple[str, dict[str, dict]]] = {
     ),
 }
 DEFAULT_HEAD = {"bert": "masked-lm", "gpt2": "causal-lm", "t5": "seq2seq-lm"}
+# Sizes and counts: 0 or less divides by zero in the attention, or builds a model with no layers.
+SIZE_FIELDS = {name for _, presets in FAMILIES.values() for fields in presets.values() for name in fields} | {
+    "vocab_size",
+    "max_position_embeddings",
+    "n_positions",
+}
 
 
 def preset_fields(family: str, preset: str) -> dict:
@@ -90,10 +96,16 @@ def build_config(family: str, preset: str, overrides: dict | None = None, tokeni
     unknown = sorted(set(overrides or {}) - known)
     if unknown:
         raise WorkbenchError(f"{config_class.__name__} has no field {', '.join(unknown)}.")
+    for key, value in (overrides or {}).items():
+        if key in SIZE_FIELDS and isinstance(value, int | float) and value < 1:
+            raise WorkbenchError(f"Config edit {key}={value}: {key} must be 1 or more.")
+    from huggingface_hub.errors import StrictDataclassError  # a field of the wrong type: hidden_size=abc
+
     try:
         return config_class(**fields)
-    except (TypeError, ValueError) as error:
-        raise WorkbenchError(f"That {family} config is not valid: {error}") from error
+    except (TypeError, ValueError, StrictDataclassError) as error:
+        one_line = " ".join(str(error).split())  # the validation errors span lines
+        raise WorkbenchError(f"That {family} config is not valid: {one_line}") from error
 
 
 def create_model(
