@@ -185,6 +185,7 @@ CASES = [
     (["tokenize", "hello", "--model", "models/badconfig"], "Could not load a tokenizer from models/badconfig"),
     (["tokenize", "hello", "--model", "models/tiny", "--max-length", "-4"], "max_length: -4 must be at least 1"),
     (["tokenize", "hello", "--model", "models/tiny", "--stride", "-1"], "stride: -1 must not be negative"),
+    (["tokenize", "hello", "--model", "models/typedconfig"], "Field 'hidden_size' expected int, got str"),
     # --- push (offline, no token: the suite runs with HF_HUB_OFFLINE=1 and no HF_TOKEN) ---
     (["push", "models/nope", "--repo", "alice/x"], "'models/nope' is neither a folder nor a run id"),
     (["push", "data/good.csv", "--repo", "alice/x"], "'data/good.csv' is neither a folder nor a run id"),

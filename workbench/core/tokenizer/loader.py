@@ -126,11 +126,15 @@ def _load(path: Path, source: str | Path | None, trust_remote_code: bool) -> Loa
             f"No tokenizer files in {path}",
             hint=f"Expected one of: {', '.join(TOKENIZER_FILES)}",
         )
+    from huggingface_hub.errors import StrictDataclassError  # config.json with a field of the wrong type
+
     try:
         with TRANSFORMERS_LOCK:
             tokenizer = transformers_module().AutoTokenizer.from_pretrained(
                 str(path), local_files_only=True, trust_remote_code=trust_remote_code
             )
+    except StrictDataclassError as error:  # its field and reason are on two lines
+        raise WorkbenchError(f"Could not load a tokenizer from {path}: {' '.join(str(error).split())}") from error
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise WorkbenchError(f"Could not load a tokenizer from {path}: {first}") from error
