@@ -59,6 +59,15 @@ def test_errors_are_one_line_messages(tmp_path, capsys):
     assert "stride" in capsys.readouterr().err
 
 
+def test_padding_to_a_huge_max_length_is_refused_not_allocated(capsys):
+    # The Rust backend aborted the process on allocating 1e11 ids; truncating to it stays harmless.
+    assert main(["tokenize", "--padding", "max_length", "--max-length", "99999999999", "hi"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("workbench: max_length: 99,999,999,999 is too long to pad to; at most 1,000,000 tokens")
+    assert main(["tokenize", "--truncation", "--max-length", "99999999999", "--json", "hi"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["input_ids"]) == 3
+
+
 def test_code_flag_prints_the_call(capsys):
     assert main(["tokenize", "--code", "--truncation", "only_first", "--max-length", "16", "hi"]) == 0
     out = capsys.readouterr().out

@@ -13,6 +13,8 @@ from workbench.core.errors import WorkbenchError
 TRUNCATION_STRATEGIES = ("longest_first", "only_first", "only_second")
 PADDING_STRATEGIES = ("do_not_pad", "longest", "max_length")
 SIDES = ("right", "left")
+# Padding builds every id, mask and offset list at max_length: 1e11 made the Rust backend abort on allocation.
+MAX_PADDED_LENGTH = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,11 @@ class TokenizeOptions:
             )
         if self.max_length is not None and self.max_length < 1:
             raise WorkbenchError(f"max_length: {self.max_length} must be at least 1")
+        if self.padding == "max_length" and self.max_length is not None and self.max_length > MAX_PADDED_LENGTH:
+            raise WorkbenchError(
+                f"max_length: {self.max_length:,} is too long to pad to; at most {MAX_PADDED_LENGTH:,} tokens",
+                hint="Pick a smaller max_length, or pad to the longest sequence",
+            )
         if self.stride < 0:
             raise WorkbenchError(f"stride: {self.stride} must not be negative")
         if self.stride and self.max_length is not None and self.stride >= self.max_length:
