@@ -34,6 +34,21 @@ def test_empty_file_and_header_only(tmp_path):
         open_dataset(tmp_path / "header.tsv")
 
 
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("empty.json", "[]", "empty.json: an empty JSON array, so there are no rows."),
+        ("blank.json", "[{}, {}]", r"blank.json: every object is empty \(\{\}\), so there are no columns."),
+        ("blank.jsonl", "{}\n{}\n", r"blank.jsonl: every object is empty \(\{\}\), so there are no columns."),
+    ],
+)
+def test_json_without_rows_or_columns(tmp_path, name, content, message):
+    # `datasets` said only 'Instruction "train" corresponds to no data!'.
+    (tmp_path / name).write_text(content)
+    with pytest.raises(WorkbenchError, match=f"^{message}$"):
+        open_dataset(tmp_path / name)
+
+
 def test_binary_file(tmp_path):
     (tmp_path / "data.csv").write_bytes(b"\x1f\x8b\x08\x00" + bytes(range(256)))
     with pytest.raises(WorkbenchError, match=r"data.csv: looks binary \(a NUL byte at offset 3\)"):

@@ -205,6 +205,7 @@ def scan_jsonl(path: Path) -> ScanResult:
 def diagnose_jsonl(path: Path) -> str | None:
     """The first line that is not a JSON object, or whose field changes type; None if all fine."""
     kinds: dict[str, tuple[str, int]] = {}
+    has_fields = False
     with path.open(encoding="utf-8-sig") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -215,6 +216,7 @@ def diagnose_jsonl(path: Path) -> str | None:
                 return f"{path.name} line {number} column {error.colno}: malformed JSON ({error.msg})."
             if not isinstance(value, dict):
                 return f"{path.name} line {number}: expected a JSON object, found {type(value).__name__}."
+            has_fields = has_fields or bool(value)
             for key, item in value.items():
                 kind = _json_kind(item)
                 if kind == "null":
@@ -225,6 +227,8 @@ def diagnose_jsonl(path: Path) -> str | None:
                         f"{path.name} line {number}, field {key!r}: {_article(kind)} ({_short(item)}),"
                         f" but line {first[1]} has {_article(first[0])}. A column must hold one type."
                     )
+    if not has_fields:  # `datasets` says only 'Instruction "train" corresponds to no data!'
+        return f"{path.name}: every object is empty ({{}}), so there are no columns."
     return None
 
 
@@ -321,4 +325,9 @@ def _diagnose_json_array(path: Path) -> str | None:
         return f"{path.name} line {error.lineno} column {error.colno}: malformed JSON ({error.msg})."
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         return f"{path.name}: expected a JSON array of objects (or one object a line)."
+    # `datasets` says only 'Instruction "train" corresponds to no data!' for these two.
+    if not value:
+        return f"{path.name}: an empty JSON array, so there are no rows."
+    if not any(value):
+        return f"{path.name}: every object is empty ({{}}), so there are no columns."
     return None
