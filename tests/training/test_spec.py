@@ -68,6 +68,14 @@ def test_every_problem_is_reported_by_field(tiny_data, tmp_path):
     assert "15 problem(s)" in str(error) and "training.metrics[1]" in str(error)
 
 
+def test_a_data_folder_is_named_as_a_folder(tiny_data, tmp_path):
+    # It said "unsupported file type '(none)'".
+    spec = default_spec(data=str(tmp_path))
+    spec["data"]["validation_file"] = str(tiny_data["train"])
+    messages = {error.field: error.message for error in validate_spec(spec)}
+    assert messages == {"data.train_file": f"{tmp_path} is a folder; give one data file in it"}
+
+
 def test_bool_is_not_a_number_and_ints_are_floats(tiny_data):
     spec = default_spec(data=str(tiny_data["train"]))
     spec["training"]["num_train_epochs"] = 2  # an int where a float is expected is fine

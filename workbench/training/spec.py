@@ -446,7 +446,9 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
         if not current:
             continue
         suffix = Path(current).suffix.lower()
-        if suffix not in DATA_EXTENSIONS and head != "seq2seq":  # seq2seq: parallel files train.en + train.de
+        if check_files and _resolve(current, base_dir).is_dir():  # not "unsupported file type '(none)'"
+            error(field, f"{_resolve(current, base_dir)} is a folder; give one data file in it")
+        elif suffix not in DATA_EXTENSIONS and head != "seq2seq":  # seq2seq: parallel files train.en + train.de
             error(field, f"unsupported file type {suffix or '(none)'!r}; use {', '.join(DATA_EXTENSIONS)}")
         elif check_files and not _resolve(current, base_dir).is_file():
             error(field, f"file not found: {_resolve(current, base_dir)}")
