@@ -193,3 +193,28 @@ def test_a_relative_runs_dir_is_read_from_the_current_folder(isolated_dirs, tmp_
     assert capsys.readouterr().out == "step 1\n"
     assert main(["resume", "./my-runs/20260101-000000-tiny-rel1"]) == 2
     assert "has no checkpoint to resume from" in capsys.readouterr().err
+
+
+def test_resume_refuses_a_saved_spec_training_would_reject(runs_dir, tmp_path, capsys):
+    # It started a child that failed on the value, turning the stopped run into a failed one.
+    spec = default_spec(model="/models/tiny", data="/data/train.csv")
+    spec["training"]["learning_rate"] = "fast"
+    run_folder(runs_dir, "20260107-000000-edit-typ1", [STARTED, STEP, STOPPED], spec=dump_spec(spec), extra=CHECKPOINT)
+    before = snapshot(tmp_path)
+    assert main(["resume", "typ1", "--detach"]) == 2
+    err = capsys.readouterr().err
+    assert "20260107-000000-edit-typ1/spec.toml has 1 problem(s)" in err
+    assert "training.learning_rate: must be a number, not 'fast'" in err and "Traceback" not in err
+    assert snapshot(tmp_path) == before, "nothing changed on disk"
+
+
+def test_resume_lets_keys_of_another_version_through(runs_dir, capsys, monkeypatch):
+    from workbench.core.runs.listing import read_run
+    from workbench.training import launch
+
+    spec = dump_spec(default_spec(model="/models/tiny", data="/data/train.csv")) + "\n[future]\nx = 1\n"
+    run_folder(runs_dir, "20260107-000000-edit-fut1", [STARTED, STEP, STOPPED], spec=spec, extra=CHECKPOINT)
+    resumed = []
+    monkeypatch.setattr(launch, "resume_run", lambda run_dir: resumed.append(run_dir.name) or read_run(run_dir))
+    assert main(["resume", "fut1", "--detach"]) == 0
+    assert resumed == ["20260107-000000-edit-fut1"]
