@@ -86,6 +86,16 @@ def test_dead_child_without_final_event_reads_crashed_and_reading_writes_nothing
     assert not launch.record_crash_if_orphaned(run_dir), "recorded once"
 
 
+@pytest.mark.parametrize("content", [b"garbage\n\x00\x01\n", b'{"v":1,"type":"run_sta'], ids=["garbage", "cut-short"])
+def test_a_corrupt_events_file_is_named_not_taken_for_a_killed_child(runs_dir, content):
+    run_dir = make_run(runs_dir, "20260101-000000-tiny-cccc", [])
+    (run_dir / "events.jsonl").write_bytes(content)
+    info = runs.read_run(run_dir)
+    assert info.status == "crashed" and "died without a final event" not in info.error
+    assert info.error.startswith("events.jsonl is corrupt: it holds no readable run record")
+    assert (run_dir / "events.jsonl").read_bytes() == content, "a read never writes"
+
+
 def test_out_of_memory_in_the_log_gets_a_suggestion(runs_dir):
     run_dir = make_run(
         runs_dir,

@@ -211,12 +211,26 @@ def read_run(run_dir: Path) -> RunInfo:
         read = read_events(run_dir)
         info = info_from_events(run_dir, spec, read.events, read.skipped_lines)
         if info.is_active:
-            info.status, info.error = "crashed", CRASH_MESSAGE
+            info.status, info.error = "crashed", _crash_message(run_dir, read)
             info.ended_at = None
     if read.newer_lines and not info.error:
         info.error = f"{read.newer_lines} event(s) written by a newer workbench were skipped; upgrade workbench"
     _READ_CACHE[run_dir] = (key, info, run_pids(run_dir, read.events))
     return info
+
+
+def _crash_message(run_dir: Path, read: EventsRead) -> str:
+    """Why a run without a final event reads as crashed: a corrupt events file is not a killed child."""
+    try:
+        has_bytes = (run_dir / EVENTS_FILE).stat().st_size > 0
+    except OSError:
+        has_bytes = False
+    if not read.events and has_bytes:  # garbage lines, or one line cut short
+        return (
+            f"{EVENTS_FILE} is corrupt: it holds no readable run record, so how the run ended is unknown;"
+            f" its log ({STDOUT_FILE}) tells more."
+        )
+    return CRASH_MESSAGE
 
 
 def unreadable(folder: Path, error: Exception) -> RunInfo:
