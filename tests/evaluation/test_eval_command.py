@@ -368,3 +368,4 @@ def test_a_run_without_a_final_model(tiny_run, tiny_data, tmp_path, capsys):  # 
         shutil.copy(tiny_run / name, unfinished / name)
     code, out, err = run_cli(capsys, str(unfinished), "--data", str(tiny_data["dev"]))
     assert_clean_failure(code, out, err, "run unfinished has no final model")
+    assert "resume it with `workbench resume unfinished`" in err  # it named `workbench train --resume`, no command

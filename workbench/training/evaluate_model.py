@@ -183,7 +183,8 @@ def resolve_source(model_or_run: str | Path, task: str | None = None) -> Source:
     if not final.is_dir():
         raise WorkbenchError(
             f"run {run_dir.name} has no final model ({final} does not exist)",
-            hint="A run saves final/ when it finishes; wait for it, or resume it with `workbench train --resume`.",
+            hint="A run saves final/ when it finishes; wait for it, or resume it with"
+            f" `workbench resume {run_dir.name}`.",
         )
     run_task = spec["model"].get("head") or "sequence-classification"
     if task is not None and task != run_task:
