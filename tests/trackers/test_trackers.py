@@ -63,6 +63,20 @@ def test_export_to_tensorboard_reads_back_equal_to_the_run(recorded_run, events,
     assert len(list((tmp_path / "tb" / recorded_run.name).iterdir())) == 1
 
 
+@pytest.mark.parametrize("tracker", ["tensorboard", "trackio"])
+def test_export_into_a_file_is_refused_before_any_tracker_starts(recorded_run, tmp_path, capsys, tracker):
+    # TensorBoard said "could not start: NotADirectoryError ...; the run goes on without it" (exit 1).
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine\n")
+    from workbench.cli import main
+
+    for destination in (a_file, a_file / "sub"):
+        assert main(["export", str(recorded_run), "--to", tracker, str(destination)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"workbench: {a_file} is a file, not a folder.") and "Traceback" not in err
+    assert a_file.read_text() == "mine\n"
+
+
 def test_the_live_mirror_writes_tensorboard_in_the_run_folder(recorded_run, events):
     """report_to = ["tensorboard"]: the sink hands each event over; the writing happens on a thread."""
     pytest.importorskip("tensorboard")

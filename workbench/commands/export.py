@@ -34,6 +34,10 @@ def run_export(args: argparse.Namespace) -> int:
     if not events:
         raise WorkbenchError(f"Run {run_dir.name} has no events to export (events.jsonl is empty or missing).")
     destination = Path(args.dir).expanduser().resolve()
+    # The tracker would fail late ("tensorboard could not start: NotADirectoryError ...; the run goes on").
+    existing = next(folder for folder in (destination, *destination.parents) if folder.exists())
+    if not existing.is_dir():
+        raise WorkbenchError(f"{existing} is a file, not a folder.", hint="Give a folder for DIR; a new one is made.")
     if args.to == "tensorboard":
         log_dir = destination / run_dir.name
         if log_dir.is_dir() and any(log_dir.glob("events.out.tfevents.*")):
