@@ -200,6 +200,15 @@ def assert_clean_failure(code: int, out: str, err: str, *fragments: str) -> None
         assert fragment in err, (fragment, err)
 
 
+def test_a_wrong_compare_target_is_named_before_anything_is_evaluated(tiny_model_dir, tiny_data, tmp_path, capsys):  # noqa: F811
+    # It evaluated the whole file and wrote the first model's predictions, then failed on OTHER.
+    output = tmp_path / "predictions.parquet"
+    argv = [str(tiny_model_dir), "--data", str(tiny_data["dev"]), "--compare", "nope", "--output", str(output)]
+    code, out, err = run_cli(capsys, *argv)
+    assert_clean_failure(code, out, err, "No run 'nope' in", "and no model folder 'nope' here")
+    assert "eval [" not in err + out and not output.exists()
+
+
 def test_columns_the_task_cannot_use(tiny_run, tmp_path, capsys):
     data = tmp_path / "other.csv"
     data.write_text("sentence,label\ngood film,pos\nbad film,neg\n", encoding="utf-8")

@@ -131,12 +131,14 @@ def compare_output(output: str | None, source) -> str | None:
 def eval_command(args: argparse.Namespace) -> int:
     check_arguments(args)
     started = time.perf_counter()
-    first = evaluate_one(args, args.model, args.output, "eval")
-    second = None
-    if args.compare:
+    other = None
+    if args.compare:  # found first: a wrong OTHER is named before the whole first evaluation runs and is written
         from workbench.training.evaluate_model import resolve_source
 
         other = resolve_source(args.compare, args.task)
+    first = evaluate_one(args, args.model, args.output, "eval")
+    second = None
+    if other is not None:
         second = evaluate_one(args, other, compare_output(args.output, other), "eval (compare)")
     flipped = flips_of(first, second) if second is not None else None
     if args.json:
