@@ -209,12 +209,24 @@ def test_resume_refuses_a_saved_spec_training_would_reject(runs_dir, tmp_path, c
 
 
 def test_resume_lets_keys_of_another_version_through(runs_dir, capsys, monkeypatch):
-    from workbench.core.runs.listing import read_run
     from workbench.training import launch
 
     spec = dump_spec(default_spec(model="/models/tiny", data="/data/train.csv")) + "\n[future]\nx = 1\n"
     run_folder(runs_dir, "20260107-000000-edit-fut1", [STARTED, STEP, STOPPED], spec=spec, extra=CHECKPOINT)
-    resumed = []
-    monkeypatch.setattr(launch, "resume_run", lambda run_dir: resumed.append(run_dir.name) or read_run(run_dir))
+    started = []  # the check lives in launch.resume_run (the app resumes through it too): stop at the child
+    monkeypatch.setattr(launch, "_start_child", lambda spec, run_dir, **kw: started.append(Path(run_dir).name))
     assert main(["resume", "fut1", "--detach"]) == 0
-    assert resumed == ["20260107-000000-edit-fut1"]
+    assert started == ["20260107-000000-edit-fut1"]
+
+
+def test_the_app_resume_path_refuses_the_rejected_spec_too(runs_dir):
+    from workbench.training import launch
+    from workbench.training.spec import SpecError
+
+    spec = default_spec(model="/models/tiny", data="/data/train.csv")
+    spec["training"]["learning_rate"] = "fast"
+    folder = run_folder(
+        runs_dir, "20260107-000000-edit-app1", [STARTED, STEP, STOPPED], spec=dump_spec(spec), extra=CHECKPOINT
+    )
+    with pytest.raises(SpecError, match="training.learning_rate: must be a number"):
+        launch.resume_run(folder)

@@ -162,26 +162,8 @@ def resume_command(args: argparse.Namespace) -> int:
         for rank, command in enumerate(resume_commands(run_dir)):
             print(f"# machine rank {rank}\n{shell_line(command)}")
         return 0
-    _check_saved_spec(run_dir)
     info = launch.resume_run(run_dir)
     if args.detach:
         print(json.dumps(run_info_record(info)) if args.json else f"resumed run {info.run_id}")
         return 0
     return attach(run_dir, as_json=args.json)
-
-
-def _check_saved_spec(run_dir: Path) -> None:
-    """Refuse a run whose spec.toml was edited into values training rejects (learning_rate = "fast"): the resumed
-    child would fail on them and turn a stopped run into a failed one. Unknown keys are let through (another
-    workbench version wrote them); an unreadable spec.toml is the launcher's to refuse."""
-    from workbench.core.runs.folder import SPEC_FILE
-    from workbench.core.runs.listing import load_spec_quietly
-    from workbench.training.spec import SpecError, validate_spec
-
-    spec = load_spec_quietly(run_dir)
-    if not spec:
-        return
-    errors = validate_spec(spec, check_files=False, base_dir=run_dir)
-    errors = [error for error in errors if not error.message.startswith(("unknown key", "unknown section"))]
-    if errors:
-        raise SpecError(errors, source=str(run_dir / SPEC_FILE))

@@ -461,6 +461,15 @@ def _check_resumable(run_dir: Path, info: RunInfo) -> dict:
     spec = load_spec_quietly(run_dir)
     if not isinstance(spec.get("training"), dict) or not isinstance(spec.get("model"), dict):
         raise WorkbenchError(f"Run {info.run_id} has no readable {SPEC_FILE}; it cannot be resumed.")
+    # A spec.toml edited into values training rejects (learning_rate = "fast") would fail the resumed child and
+    # turn a stopped run into a failed one. Unknown keys are let through: another workbench version wrote them.
+    errors = [
+        error
+        for error in validate_spec(spec, check_files=False, base_dir=run_dir)
+        if not error.message.startswith(("unknown key", "unknown section"))
+    ]
+    if errors:
+        raise SpecError(errors, source=str(run_dir / SPEC_FILE))
     return spec
 
 
