@@ -99,6 +99,24 @@ def test_a_misspelt_column_is_refused_before_a_run_folder_exists(tiny_spec, tmp_
     assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
 
 
+def test_a_config_that_does_not_match_the_weights_is_refused_not_trained_from_random(tiny_spec, tmp_path):
+    """ignore_mismatched_sizes (for a head of another size) silently re-initialised the whole body."""
+    from workbench.core.tasks import get_task
+    from workbench.core.tasks.base import HeadLabels
+
+    folder = shutil.copytree(tiny_spec["model"]["name_or_path"], tmp_path / "model")
+    config = json.loads((folder / "config.json").read_text())
+    edit_config(folder, intermediate_size=config["intermediate_size"] * 2)
+    task = get_task("sequence-classification")
+    with pytest.raises(
+        WorkbenchError, match=r"config.json does not match the weights: \d+ tensors of the model's body"
+    ):
+        task.load_model(tiny_spec, str(folder), HeadLabels(num_labels=2))
+    (folder / "config.json").write_text(json.dumps(config))  # restored: a head of another size still loads
+    model = task.load_model(tiny_spec, str(folder), HeadLabels(num_labels=5))
+    assert model.config.num_labels == 5
+
+
 def test_the_tiny_spec_itself_is_fine(tiny_spec):
     assert validate_spec(tiny_spec) == []
 

@@ -30,6 +30,28 @@ SAFE_LOADING = {
 }
 
 
+def refuse_reshaped_body(model, mismatched, model_path: str) -> None:
+    """`ignore_mismatched_sizes` is there for a head of another size (2 classes, trained here for 5); a tensor
+    of the model's body with another shape means config.json does not match the weights, and loading would
+    start it from random values without a word. Raises WorkbenchError naming the tensors."""
+    from workbench.core.models.loading import mismatch_details
+
+    base = getattr(model, "base_model", model)
+    prefix = getattr(model, "base_model_prefix", "")
+    in_body = [
+        (key, tuple(old), tuple(new))
+        for key, old, new in mismatched
+        if base is model or (prefix and key.startswith(f"{prefix}."))
+    ]
+    if in_body:
+        raise WorkbenchError(
+            f"model.name_or_path: {model_path}/config.json does not match the weights: {len(in_body)} tensors of"
+            f" the model's body differ in shape ({mismatch_details(in_body, 'config')}); training would start them"
+            " from random values",
+            hint="Restore the config.json saved with these weights (only the head may change size).",
+        )
+
+
 @dataclass
 class HeadLabels:
     """The head's outputs: class names for classification heads, one output for regression, none for
@@ -153,9 +175,15 @@ class Task:
         if spec["model"].get("from_config"):
             config = transformers.AutoConfig.from_pretrained(model_path, **self.model_kwargs(labels))
             return auto.from_config(config, attn_implementation=attention)
-        return auto.from_pretrained(
-            model_path, attn_implementation=attention, **SAFE_LOADING, **self.model_kwargs(labels)
+        model, loading = auto.from_pretrained(
+            model_path,
+            attn_implementation=attention,
+            output_loading_info=True,
+            **SAFE_LOADING,
+            **self.model_kwargs(labels),
         )
+        refuse_reshaped_body(model, loading.get("mismatched_keys") or [], model_path)
+        return model
 
     def collator(self, tokenizer, pad_to_multiple_of: int | None, model=None):
         from transformers import DataCollatorWithPadding
