@@ -105,7 +105,9 @@ def test_kill_mid_run_then_two_resumes_at_once_leave_one_owner_and_a_whole_run(t
 
 def test_resume_by_a_relative_path_from_the_runs_folder(tiny_spec, tmp_path, monkeypatch):
     """`workbench resume ./RUN` (and a relative runs dir) used to start a child on a doubled path."""
-    tiny_spec["training"].update(metrics=[], eval_strategy="no", max_steps=8, logging_steps=1, save_steps=4)
+    # Killed at its first checkpoint (step 4): enough steps after it that a busy machine cannot finish the run
+    # before the kill lands (with 8 it once did, and the run was "finished" instead of "crashed").
+    tiny_spec["training"].update(metrics=[], eval_strategy="no", max_steps=80, logging_steps=1, save_steps=4)
     tiny_spec["monitor"]["system_sample_interval_s"] = 0
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("WORKBENCH_RUNS_DIR", "rel-runs")
@@ -127,4 +129,4 @@ def test_resume_by_a_relative_path_from_the_runs_folder(tiny_spec, tmp_path, mon
     assert result.returncode == 0, result.stderr
     final = wait_for_end(run_dir, timeout=300)
     assert final.status == "finished", dump_log(run_dir)
-    assert final.step == 8
+    assert final.step == 80

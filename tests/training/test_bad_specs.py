@@ -32,6 +32,21 @@ def no_config(folder):
     (folder / "config.json").unlink()
 
 
+def cut_weights_short(folder):  # a copy interrupted part way
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+
+
+def garble_weights(folder):
+    (folder / "model.safetensors").write_bytes(b"<html>Not Found</html>")  # a download that saved an error page
+
+
+def drop_tokenizer(folder):
+    for path in folder.iterdir():
+        if path.name.startswith(("tokenizer", "vocab", "special_tokens")):
+            path.unlink()
+
+
 SPEC_CASES = [
     # (id, --set overrides, change to a copy of the model folder, field, words in the message)
     ("inf epsilon", ["training.adam_epsilon=inf"], None, "training.adam_epsilon", "must be a finite number, not inf"),
@@ -58,10 +73,14 @@ SPEC_CASES = [
         [],
         lambda f: edit_config(f, num_hidden_layers="2"),
         "model.name_or_path",
-        "must be 1 or more",
+        "num_hidden_layers = '2'; it must be a whole number, 1 or more",
     ),
     ("pickle only", [], pickle_only, "model.name_or_path", "pickle weights only"),
     ("no config", [], no_config, "model.name_or_path", "no config.json"),
+    ("weights cut short", [], cut_weights_short, "model.name_or_path", "model.safetensors is cut short"),
+    ("weights not safetensors", [], garble_weights, "model.name_or_path", "is not a whole safetensors file"),
+    ("no tokenizer", [], drop_tokenizer, "model.name_or_path", "has no tokenizer"),
+    ("id2label by name", [], lambda f: edit_config(f, id2label={"neg": "0"}), "model.name_or_path", "key 'neg'"),
 ]
 
 
@@ -81,6 +100,15 @@ def test_bad_spec_or_model_is_refused_before_launch(
     assert [e.field for e in errors] == [field], errors
     assert words in errors[0].message and "\n" not in errors[0].message
     assert "Traceback" not in str(SpecError(errors))
+
+
+def test_training_from_a_config_does_not_need_the_weights(tiny_spec, tiny_model_dir, tmp_path):
+    model = shutil.copytree(tiny_model_dir, tmp_path / "model")
+    (model / "model.safetensors").unlink()
+    tiny_spec["model"].update(name_or_path=str(model), from_config=True)
+    assert validate_spec(tiny_spec) == []
+    tiny_spec["model"]["from_config"] = False
+    assert ["no weights" in error.message for error in validate_spec(tiny_spec)] == [True]
 
 
 def test_a_misspelt_column_is_refused_before_a_run_folder_exists(tiny_spec, tmp_path, monkeypatch, capsys):

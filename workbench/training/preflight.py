@@ -69,8 +69,55 @@ def position_limit(config: dict, tokenizer_config: dict | None) -> int | None:
     return min(limits) if limits else None
 
 
-def model_problems(name: str, max_length: int | None, base_dir: Path | None = None) -> list[tuple[str, str]]:
-    """(field, message) for each problem of a local model folder; [] for Hub ids."""
+def safetensors_problem(path: Path) -> str | None:
+    """What is wrong with a safetensors file, read from its header only (8 bytes of length, a JSON table of
+    tensors with their byte ranges): a copy cut short fails in the child otherwise, as 'incomplete metadata'."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            length = int.from_bytes(handle.read(8), "little")
+            if size < 8 or length > size - 8:
+                return f"{path} is not a whole safetensors file ({size:,} bytes; cut short?)"
+            table = json.loads(handle.read(length))
+    except FileNotFoundError:
+        return f"{path} is missing"
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        return f"{path} is not a readable safetensors file ({error})"
+    ends = [
+        entry["data_offsets"][1]
+        for key, entry in (table.items() if isinstance(table, dict) else [])
+        if key != "__metadata__" and isinstance(entry, dict) and len(entry.get("data_offsets") or []) == 2
+    ]
+    expected = 8 + length + max(ends, default=0)
+    if size < expected:
+        return f"{path} is cut short: {size:,} of its {expected:,} bytes"
+    return None
+
+
+def weight_files(folder: Path) -> list[Path]:
+    """The safetensors files of a model folder: the one file, or the shards its index names."""
+    index = read_json(folder / "model.safetensors.index.json")
+    if index is not None and isinstance(index.get("weight_map"), dict):
+        return [folder / name for name in sorted(set(map(str, index["weight_map"].values())))]
+    return [folder / "model.safetensors"] if (folder / "model.safetensors").exists() else []
+
+
+# Any of these makes a folder's tokenizer loadable (fast tokenizer.json, WordPiece, BPE, SentencePiece).
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "vocab.txt",
+    "vocab.json",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+    "tokenizer.model",
+)
+
+
+def model_problems(
+    name: str, max_length: int | None, base_dir: Path | None = None, *, from_config: bool = False
+) -> list[tuple[str, str]]:
+    """(field, message) for each problem of a local model folder; [] for Hub ids. `from_config`: the weights
+    are not read (training from scratch), so they are not checked."""
     folder = model_folder(name, base_dir)
     if folder is None:
         return []
@@ -82,9 +129,21 @@ def model_problems(name: str, max_length: int | None, base_dir: Path | None = No
     for key in POSITIVE_SIZES:
         value = config.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            problems.append(
-                ("model.name_or_path", f"{folder / 'config.json'} has {key} = {value!r}; it must be 1 or more")
+            kind = (
+                "1 or more" if isinstance(value, int) and not isinstance(value, bool) else "a whole number, 1 or more"
             )
+            problems.append(
+                ("model.name_or_path", f"{folder / 'config.json'} has {key} = {value!r}; it must be {kind}")
+            )
+    id2label = config.get("id2label")
+    if isinstance(id2label, dict) and not all(str(key).lstrip("-").isdigit() for key in id2label):
+        odd = next(key for key in id2label if not str(key).lstrip("-").isdigit())
+        problems.append(
+            (
+                "model.name_or_path",
+                f'{folder / "config.json"} has id2label key {odd!r}; its keys are class numbers ("0", "1", …)',
+            )
+        )
     hidden, heads = config.get("hidden_size"), config.get("num_attention_heads")
     if isinstance(hidden, int) and isinstance(heads, int) and hidden > 0 and heads > 0 and hidden % heads:
         problems.append(
@@ -94,9 +153,19 @@ def model_problems(name: str, max_length: int | None, base_dir: Path | None = No
             )
         )
     names = {path.name for path in folder.iterdir()}
+    if not names & set(TOKENIZER_FILES):
+        problems.append(
+            (
+                "model.name_or_path",
+                f"{folder} has no tokenizer (none of {', '.join(TOKENIZER_FILES)}); save the model's tokenizer"
+                " beside it (tokenizer.save_pretrained(folder))",
+            )
+        )
     safetensors = "model.safetensors" in names or "model.safetensors.index.json" in names
     pickle = "pytorch_model.bin" in names or "pytorch_model.bin.index.json" in names
-    if pickle and not safetensors:
+    if from_config:
+        pass  # random weights: the checkpoint's are never read
+    elif pickle and not safetensors:
         problems.append(
             (
                 "model.name_or_path",
@@ -106,6 +175,12 @@ def model_problems(name: str, max_length: int | None, base_dir: Path | None = No
         )
     elif not safetensors:
         problems.append(("model.name_or_path", f"{folder} has no weights (no model.safetensors)"))
+    else:
+        for path in weight_files(folder):
+            problem = safetensors_problem(path)
+            if problem is not None:
+                problems.append(("model.name_or_path", problem))
+                break
     limit = position_limit(config, read_json(folder / "tokenizer_config.json"))
     if limit is not None and isinstance(max_length, int) and max_length > limit:
         problems.append(

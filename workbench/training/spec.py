@@ -411,7 +411,8 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
     if check_files and name and "model.name_or_path" not in {e.field for e in errors}:
         from workbench.training.preflight import model_problems
 
-        for field, message in model_problems(name, sequence_length(full), base_dir):
+        from_config = value("model.from_config") is True
+        for field, message in model_problems(name, sequence_length(full), base_dir, from_config=from_config):
             error(field, message)
     choice("model.head", HEADS)
     if value("model.head") in HEADS:
