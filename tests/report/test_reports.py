@@ -44,6 +44,16 @@ def test_a_crash_nobody_recorded_is_reported_from_the_log(crashed_run, fixed_env
     assert "model_id = 'bert-base-uncased'" in markdown
 
 
+def test_colour_codes_of_the_log_stay_out_of_the_report(crashed_run, fixed_environment):
+    """transformers prints its load report in bold; the report quoted the escape codes as they were."""
+    (crashed_run / "stdout.log").write_text(
+        "\x1b[1mBertForSequenceClassification LOAD REPORT\x1b[0m from: m\n\x1b[31mKilled\x1b[0m\n", encoding="utf-8"
+    )
+    markdown = build_run_report(crashed_run, status="crashed", error=None, environment=fixed_environment)
+    assert "\x1b" not in markdown
+    assert "BertForSequenceClassification LOAD REPORT from: m" in markdown and "\nKilled" in markdown
+
+
 def test_a_recorded_failure_wins_over_the_callers_status(crashed_run, fixed_environment):
     with protocol.EventWriter(crashed_run / "events.jsonl") as writer:
         writer.emit(

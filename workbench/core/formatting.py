@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import math
+import re
 import time
+
+# Colour and cursor escape sequences (progress bars, coloured warnings, transformers' bold load report).
+TERMINAL_ESCAPES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+
+
+def without_escapes(text: str) -> str:
+    """`text` without terminal escape sequences: a log quoted in an event, a report or a widget."""
+    return TERMINAL_ESCAPES.sub("", text)
 
 
 def duration(seconds: float | None) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 import tomli_w
 import tomllib
 
+from workbench.core.formatting import without_escapes
 from workbench.core.report.environment import collect_environment, format_environment
 from workbench.core.report.redaction import Redactor
 from workbench.core.report.script import reproduction_script
@@ -201,6 +202,7 @@ def build_run_report(
         error_text = failed.error
         if failed.traceback and failed.traceback.strip() not in error_text:
             error_text = f"{failed.error}\n\n{failed.traceback.rstrip()}"
+        error_text = without_escapes(error_text)  # a crash recorded with a coloured log tail
         summary = (
             f"Training run `{run_dir.name}` ({model} on {dataset}) {failed.status} at step {step}"
             f" ({_describe_time(failed.time)}): {first_line(failed.error)}"

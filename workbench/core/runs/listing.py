@@ -104,7 +104,10 @@ def log_tail(run_dir: Path, lines: int = LOG_TAIL_LINES) -> str:
             text = file.read().decode("utf-8", errors="replace")
     except OSError:
         return ""
-    return "\n".join(text.splitlines()[-lines:])
+    from workbench.core.formatting import without_escapes
+
+    # Plain text: the tail is quoted in crash events, reports and the app, never replayed on a terminal.
+    return "\n".join(without_escapes(text).splitlines()[-lines:])
 
 
 def read_summary(run_dir: Path) -> dict | None:

@@ -20,15 +20,16 @@ from textual.binding import Binding
 from textual.strip import Strip
 from textual.widget import Widget
 
+from workbench.core.formatting import without_escapes
+
 MAX_LINES = 1000
-# Colour and cursor escape sequences (progress bars, coloured warnings) are dropped; other control
-# characters would break the terminal's layout, so they show as U+FFFD.
-_ESCAPES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+# Escape sequences are dropped; other control characters would break the terminal's layout, so they
+# show as U+FFFD.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def clean_line(line: str) -> str:
-    return _CONTROLS.sub("\ufffd", _ESCAPES.sub("", line).expandtabs())
+    return _CONTROLS.sub("\ufffd", without_escapes(line).expandtabs())
 
 
 class OutputTail(Widget, can_focus=True):
