@@ -79,9 +79,13 @@ def test_compare_runs(snap_compare, runs_dir, curve_presses):
         table = view.query_one("#compare-table")
 
         def table_measured() -> bool:
-            # The table sizes its columns to new rows when it next goes idle: on a loaded machine the
-            # screenshot could come first, with every column as narrow as its header.
-            return table.row_count == 3 and table.ordered_columns[0].content_width >= len(view.histories[0].run_id)
+            # The table sizes its columns to new rows when it next goes idle, and draws them at a later refresh:
+            # on a loaded machine the screenshot could come between the two, every column as narrow as its header
+            # (it did in CI). So wait until a screenshot shows every run id whole.
+            if table.row_count != 3:
+                return False
+            screenshot = pilot.app.export_screenshot()
+            return all(history.run_id in screenshot for history in view.histories)
 
         await wait_for(pilot, lambda: len(view.histories) == 3)
         for _ in range(curve_presses):
