@@ -80,6 +80,16 @@ def test_dry_run_lists_files_and_sends_nothing(hub, monkeypatch, capsys, run_dir
     assert hub.count("POST", "/api/repos/create|/commit/") == 0
 
 
+def test_weights_cut_short_are_refused_before_anything_is_sent(hub, monkeypatch, capsys, run_dir):
+    monkeypatch.setenv("HF_TOKEN", WRITE_TOKEN)
+    weights = run_dir / "final" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-100])  # an interrupted copy
+    assert main(["push", str(run_dir), "--repo", "alice/cut-short", "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "model.safetensors is cut short" in err and "cannot be loaded" in err and "Traceback" not in err
+    assert hub.count("POST", "/api/repos/create|/commit/") == 0
+
+
 def test_card_file_option_and_invalid_card(hub, monkeypatch, capsys, run_dir, tmp_path):
     monkeypatch.setenv("HF_TOKEN", WRITE_TOKEN)
     card = tmp_path / "README.md"

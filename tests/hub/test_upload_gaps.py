@@ -42,7 +42,10 @@ def lfs_drops(hub, monkeypatch):
 
 @pytest.fixture
 def big_model(model_folder):
-    (model_folder / "model.safetensors").write_bytes(b"\0" * 4096)
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    save_file({"weight": np.zeros(1024, dtype="float32")}, str(model_folder / "model.safetensors"))  # whole: 4 KiB
     return model_folder
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from workbench.core.models.weights import safetensors_problem, weight_files
+
 # Sizes that must be whole numbers of 1 or more where a config has them.
 POSITIVE_SIZES = (
     "num_hidden_layers",
@@ -67,39 +69,6 @@ def position_limit(config: dict, tokenizer_config: dict | None) -> int | None:
     if isinstance(length, (int, float)) and 0 < length < UNSET_LENGTH:
         limits.append(int(length))
     return min(limits) if limits else None
-
-
-def safetensors_problem(path: Path) -> str | None:
-    """What is wrong with a safetensors file, read from its header only (8 bytes of length, a JSON table of
-    tensors with their byte ranges): a copy cut short fails in the child otherwise, as 'incomplete metadata'."""
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as handle:
-            length = int.from_bytes(handle.read(8), "little")
-            if size < 8 or length > size - 8:
-                return f"{path} is not a whole safetensors file ({size:,} bytes; cut short?)"
-            table = json.loads(handle.read(length))
-    except FileNotFoundError:
-        return f"{path} is missing"
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        return f"{path} is not a readable safetensors file ({error})"
-    ends = [
-        entry["data_offsets"][1]
-        for key, entry in (table.items() if isinstance(table, dict) else [])
-        if key != "__metadata__" and isinstance(entry, dict) and len(entry.get("data_offsets") or []) == 2
-    ]
-    expected = 8 + length + max(ends, default=0)
-    if size < expected:
-        return f"{path} is cut short: {size:,} of its {expected:,} bytes"
-    return None
-
-
-def weight_files(folder: Path) -> list[Path]:
-    """The safetensors files of a model folder: the one file, or the shards its index names."""
-    index = read_json(folder / "model.safetensors.index.json")
-    if index is not None and isinstance(index.get("weight_map"), dict):
-        return [folder / name for name in sorted(set(map(str, index["weight_map"].values())))]
-    return [folder / "model.safetensors"] if (folder / "model.safetensors").exists() else []
 
 
 # Any of these makes a folder's tokenizer loadable (fast tokenizer.json, WordPiece, BPE, SentencePiece).

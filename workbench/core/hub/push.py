@@ -31,6 +31,7 @@ from workbench.core.hub.files import (
     with_card,
 )
 from workbench.core.hub.token import Account
+from workbench.core.models.weights import safetensors_problem
 
 DEFAULT_COMMIT_MESSAGE = "Upload model with workbench"
 PUSH_RECORD = "hub_pushes.jsonl"  # in a run folder: where its model was pushed (never the token)
@@ -138,6 +139,14 @@ def validate_plan(plan: PushPlan) -> None:
         raise HubError("invalid_input", f"Branch {plan.branch!r} is not a valid branch name.")
     if not Path(plan.folder).is_dir():
         raise HubError("invalid_input", f"Folder {plan.folder} does not exist.")
+    for weights in sorted(Path(plan.folder).glob("*.safetensors")):  # a copy cut short would upload as it is
+        problem = safetensors_problem(weights)
+        if problem is not None:
+            raise HubError(
+                "invalid_input",
+                f"{problem}: the upload would put a model on the Hub that cannot be loaded.",
+                hint="Save the model again (save_pretrained, or the run's final/), then push.",
+            )
     if plan.card_text is not None and plan.repo_type == "model":  # a Space's README is no model card
         check = check_card(plan.card_text)
         if not check.ok:
