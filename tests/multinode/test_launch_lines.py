@@ -161,6 +161,26 @@ def test_slurm_writes_the_script_into_a_new_run_folder_and_says_when_sbatch_is_m
     assert "num_machines = 2" in (run_dir / "spec.toml").read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize(
+    ("flag", "value", "words"),
+    [("--time", "forever", "is not a Slurm time limit"), ("--partition", "a b;rm", "is not a Slurm partition name")],
+)
+def test_slurm_refuses_a_time_or_partition_sbatch_would_refuse(
+    tiny_spec, tmp_path, monkeypatch, capsys, flag, value, words
+):
+    from workbench.commands.slurm import SLURM_PARTITIONS, SLURM_TIME
+    from workbench.training.spec import dump_spec
+
+    monkeypatch.setenv("WORKBENCH_RUNS_DIR", str(tmp_path / "runs"))
+    spec_file = tmp_path / "spec.toml"
+    spec_file.write_text(dump_spec(tiny_spec), encoding="utf-8")
+    assert main(["slurm", str(spec_file), "--nodes", "2", "--gpus-per-node", "4", flag, value]) == 2
+    assert words in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()  # refused before the run folder
+    assert all(SLURM_TIME.fullmatch(good) for good in ("90", "30:00", "02:00:00", "1-12", "1-12:00:00", "UNLIMITED"))
+    assert all(SLURM_PARTITIONS.fullmatch(good) for good in ("gpu", "gpu-long", "gpu,gpu.h200"))
+
+
 def test_node_samples_are_tagged_relayed_by_the_main_node_and_a_silent_node_is_named(tmp_path):
     relayed = []
     node1 = NodeSamples(tmp_path, 1, relayed.append, interval=0.01)

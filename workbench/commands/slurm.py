@@ -10,6 +10,7 @@ workbench must be on storage every node sees. `--submit` calls `sbatch` when it 
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import shutil
 import subprocess
@@ -17,6 +18,9 @@ import sys
 from pathlib import Path
 
 SLURM_PLACEHOLDER_IP = "slurm-first-node"  # the spec's main_process_ip; the script passes the real one
+# sbatch's --time forms: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S, or no limit.
+SLURM_TIME = re.compile(r"(\d+-)?\d+(:\d+){0,2}|unlimited|infinite", re.IGNORECASE)
+SLURM_PARTITIONS = re.compile(r"[\w.-]+(,[\w.-]+)*")  # one partition, or several with commas
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -116,6 +120,17 @@ def run(args: argparse.Namespace) -> int:
     for name, value in (("--nodes", args.nodes), ("--gpus-per-node", args.gpus_per_node)):
         if value < 1:
             raise WorkbenchError(f"{name} must be 1 or more, not {value}.")
+    # Checked here: sbatch would refuse the script only once submitted, maybe from another machine.
+    if args.time is not None and not SLURM_TIME.fullmatch(args.time):
+        raise WorkbenchError(
+            f"--time {args.time!r} is not a Slurm time limit.",
+            hint="Use minutes, H:M:S or D-H:M:S, e.g. 90, 02:00:00 or 1-12:00:00.",
+        )
+    if args.partition is not None and not SLURM_PARTITIONS.fullmatch(args.partition):
+        raise WorkbenchError(
+            f"--partition {args.partition!r} is not a Slurm partition name.",
+            hint="Letters, digits, '_', '-' and '.'; several partitions separated by commas (gpu,gpu-long).",
+        )
     spec = specs.load_spec(args.spec)
     if args.overrides:
         spec = specs.apply_overrides(spec, args.overrides)
