@@ -185,31 +185,45 @@ COLUMN_KEYS = (
 
 def column_problems(data: dict, head: str = "sequence-classification") -> dict[str, str]:
     """The columns the task reads checked against the header of each data file: {dotted field: message}.
-    A file whose columns cannot be known without loading it (a folder, a JSON document) is skipped, and
-    so is a task-shaped file (CoNLL, SQuAD, parallel text): its task names the problems when it reads it."""
-    from workbench.core.data.formats import sniff_format
+    A task-shaped file (CoNLL, SQuAD) is checked against the columns its reader makes; a file whose columns
+    cannot be known without loading it (a folder, a JSON document, parallel text) is skipped: its task names
+    the problems when it reads it. So are the defaults token classification guesses around (`text`, `label`)."""
+    from workbench.core.data.formats import conll, sniff_format
     from workbench.core.data.header import file_columns
     from workbench.core.errors import WorkbenchError
+    from workbench.core.tasks.token_classification import CONLL_SUFFIXES
+    from workbench.core.tasks.token_classification import DEFAULT_COLUMNS as TOKEN_GUESSED_DEFAULTS
     from workbench.training.spec import did_you_mean, key_applies
+
+    tokens = head == "token-classification"
 
     problems: dict[str, str] = {}
     for file_key in ("train_file", "validation_file"):
         path = str(data.get(file_key) or "").strip()
         if not path:
             continue
-        if Path(path).expanduser().is_file() and sniff_format(Path(path).expanduser()) is not None:
-            continue
+        file = Path(path).expanduser()
+        task_format = sniff_format(file) if file.is_file() else None
+        if task_format is None and tokens and file.is_file() and file.suffix.lower() in CONLL_SUFFIXES:
+            task_format = conll  # token classification reads these as CoNLL whether or not they look like it
         try:
-            names = file_columns(Path(path).expanduser(), header=data.get("header", True) is not False)
+            if task_format is None:
+                names = file_columns(file, header=data.get("header", True) is not False)
+            else:  # a task-shaped file: the columns its reader makes (None: a format that cannot say)
+                names = task_format.column_names(file, data) if hasattr(task_format, "column_names") else None
         except WorkbenchError as error:
             problems.setdefault(f"data.{file_key}", error.message)
             continue
+        except OSError:
+            continue  # the reader says what is wrong with the file
         if names is None:
             continue
         for key in COLUMN_KEYS:
             if not key_applies(f"data.{key}", head):
                 continue
             name = str(data.get(key) or "")
+            if tokens and name == TOKEN_GUESSED_DEFAULTS.get(key):
+                continue  # left at the default: the task finds the tokens and tags columns itself
             if name and name not in names:
                 shown = ", ".join(names[:12]) + (" …" if len(names) > 12 else "")
                 problems.setdefault(

@@ -139,6 +139,24 @@ def tag_column(width: int, tag_index: int, path: Path) -> int:
     return index
 
 
+def _names(width: int, tag: int) -> list[str]:
+    """The columns of a file `width` columns wide with its tags in column `tag`."""
+    return ["id", "tokens", "ner_tags"] + [f"column_{index + 1}" for index in range(1, width) if index != tag]
+
+
+def column_names(path: Path, data: dict) -> list[str] | None:
+    """The columns `read_files` makes of `path`, from its first token line alone (the new-run form and
+    every launch check the spec's columns against them); None for a file with no token line."""
+    path = Path(path)
+    with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
+        for line in handle:
+            fields = _fields(line, _separator(line))
+            if fields and not _is_docstart(fields):
+                width = len(fields)
+                return _names(width, tag_column(width, int(data.get("conll_tag_index", -1)), path))
+    return None
+
+
 def read_files(paths, tag_index: int = -1):
     """One `datasets.Dataset` of sentences from CoNLL files (every file with the same columns)."""
     import datasets
@@ -154,7 +172,7 @@ def read_files(paths, tag_index: int = -1):
             width, first = file_width, path
             tag = tag_column(width, tag_index, path)
             others = [index for index in range(1, width) if index != tag]
-            names = ["id", "tokens", "ner_tags"] + [f"column_{index + 1}" for index in others]
+            names = _names(width, tag)
             columns = {name: [] for name in names}
         elif file_width != width:
             raise WorkbenchError(

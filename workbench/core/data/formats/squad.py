@@ -96,10 +96,18 @@ def _answers(path: Path, where: str, question: dict) -> tuple[list[str], list[in
     return texts, starts
 
 
+COLUMNS = ("id", "title", "context", "question", "answers")  # one row per question
+
+
+def column_names(path: Path, data: dict) -> list[str]:
+    """The columns `read_files` makes of any SQuAD file (checked against the spec's before a run starts)."""
+    return list(COLUMNS)
+
+
 def rows_of(path: Path) -> dict[str, list]:
     """The questions of one SQuAD file as columns."""
     path = Path(path)
-    columns: dict[str, list] = {"id": [], "title": [], "context": [], "question": [], "answers": []}
+    columns: dict[str, list] = {name: [] for name in COLUMNS}
     for a, article in enumerate(_load(path)["data"]):
         where = f"data[{a}]"
         if not isinstance(article, dict) or not isinstance(article.get("paragraphs"), list):
