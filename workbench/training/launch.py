@@ -253,19 +253,21 @@ def prepare_spec(spec: dict | Path | str, *, check_network: bool = True) -> dict
         # The child runs in its run folder: relative paths in a spec built in code mean the caller's folder.
         spec = resolve_paths(spec, Path.cwd())
     errors = validate_spec(spec)
-    if not errors:  # the columns the task reads, against the data files' headers (read, not loaded)
-        from workbench.training.preflight import column_problems
+    if errors:
+        raise SpecError(errors, source=source)
+    full = complete_spec(spec)
+    from workbench.training.preflight import column_problems
 
-        full = complete_spec(spec)
-        problems = column_problems(full["data"], full["model"]["head"])
-        errors = [FieldError(field, message) for field, message in problems.items()]
+    # The columns the task reads, against the data files' headers (read, not loaded).
+    problems = column_problems(full["data"], full["model"]["head"])
+    errors = [FieldError(field, message) for field, message in problems.items()]
     if not errors and check_network:  # a multi-node spec: a name that does not resolve, a busy port
         from workbench.training.nodes import launch_problems
 
-        errors = launch_problems(complete_spec(spec))
+        errors = launch_problems(full)
     if errors:
         raise SpecError(errors, source=source)
-    return complete_spec(spec)
+    return full
 
 
 def _free_space(folder: Path) -> str:

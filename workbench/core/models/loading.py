@@ -150,6 +150,18 @@ def mismatch_details(mismatched: list[tuple[str, tuple, tuple]], wanted: str, sh
     return details + (f"; and {len(mismatched) - shown} more" if len(mismatched) > shown else "")
 
 
+def body_mismatch(config_json: Path, mismatched: list[tuple[str, tuple, tuple]], head_keys: list[str]) -> str | None:
+    """What is wrong when tensors outside the head differ in shape from the checkpoint's: config.json's sizes
+    disagree with the weights, which no label choice or fresh head fixes. None when only the head differs."""
+    body = [item for item in mismatched if item[0] not in head_keys]
+    if not body:
+        return None
+    return (
+        f"{config_json} does not match the weights: {len(body)} tensors of the model's body differ in shape"
+        f" ({mismatch_details(body, 'config')})"
+    )
+
+
 def transformers_version() -> str:
     return transformers_module().__version__
 
@@ -217,14 +229,13 @@ def analyse_head(
             raise WorkbenchError(f"Cannot build {class_name} for {info.name}: {error}") from error
     state_keys = list(model.state_dict().keys())
     shapes = {key: tuple(tensor.shape) for key, tensor in model.state_dict().items()}
-    prefix = getattr(model, "base_model_prefix", "")
     base = getattr(model, "base_model", model)
     report = HeadReport(
         head=head,
         class_name=class_name,
         total_params=_count_unique(model.parameters()),
         base_params=_count_unique(base.parameters()),
-        head_keys=_own_head_keys(model, base, prefix),
+        head_keys=own_head_keys(model),
         weights_read=compare,
     )
     if loading is None:
@@ -243,10 +254,12 @@ def analyse_head(
     return report
 
 
-def _own_head_keys(model, base, prefix: str) -> list[str]:
+def own_head_keys(model) -> list[str]:
     """Keys of the head's own weights: outside the base model and not tied to it (e.g. an LM decoder)."""
+    base = getattr(model, "base_model", model)
     if base is model:
         return []
+    prefix = getattr(model, "base_model_prefix", "")
     base_tensors = {id(tensor) for tensor in base.parameters()}
     named = dict(model.named_parameters(remove_duplicate=False))
     return [
@@ -306,12 +319,10 @@ def load_model(
 
     step("comparing weights", 0.1)
     report = analyse_head(info, options.head, options.labels, options.trust_remote_code, options.allow_pickle)
-    outside_head = [item for item in report.mismatched if item[0] not in report.head_keys]
-    if outside_head:  # config.json's sizes disagree with the weights: no label choice or fresh head fixes that
+    problem = body_mismatch(info.path / "config.json", report.mismatched, report.head_keys)
+    if problem is not None:
         raise WorkbenchError(
-            f"{info.path / 'config.json'} does not match the weights: {len(outside_head)} tensors of the model"
-            f" differ in shape ({mismatch_details(outside_head, 'config')}).",
-            hint="Restore the config.json saved with these weights; --fresh-head replaces only the head.",
+            f"{problem}.", hint="Restore the config.json saved with these weights; --fresh-head replaces only the head."
         )
     if report.mismatched and not options.ignore_mismatched_sizes:
         details = mismatch_details(report.mismatched, "asked")

@@ -18,6 +18,7 @@ them at import time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import WorkbenchError
@@ -28,28 +29,6 @@ SAFE_LOADING = {
     "ignore_mismatched_sizes": True,
     "use_safetensors": True,  # never unpickle: pickle-only models are refused (training.preflight)
 }
-
-
-def refuse_reshaped_body(model, mismatched, model_path: str) -> None:
-    """`ignore_mismatched_sizes` is there for a head of another size (2 classes, trained here for 5); a tensor
-    of the model's body with another shape means config.json does not match the weights, and loading would
-    start it from random values without a word. Raises WorkbenchError naming the tensors."""
-    from workbench.core.models.loading import mismatch_details
-
-    base = getattr(model, "base_model", model)
-    prefix = getattr(model, "base_model_prefix", "")
-    in_body = [
-        (key, tuple(old), tuple(new))
-        for key, old, new in mismatched
-        if base is model or (prefix and key.startswith(f"{prefix}."))
-    ]
-    if in_body:
-        raise WorkbenchError(
-            f"model.name_or_path: {model_path}/config.json does not match the weights: {len(in_body)} tensors of"
-            f" the model's body differ in shape ({mismatch_details(in_body, 'config')}); training would start them"
-            " from random values",
-            hint="Restore the config.json saved with these weights (only the head may change size).",
-        )
 
 
 @dataclass
@@ -182,7 +161,17 @@ class Task:
             **SAFE_LOADING,
             **self.model_kwargs(labels),
         )
-        refuse_reshaped_body(model, loading.get("mismatched_keys") or [], model_path)
+        # `ignore_mismatched_sizes` is there for a head of another size (2 classes, trained here for 5); a body
+        # tensor of another shape would start from random values without a word.
+        from workbench.core.models.loading import body_mismatch, own_head_keys
+
+        mismatched = [(key, tuple(old), tuple(new)) for key, old, new in loading.get("mismatched_keys") or []]
+        problem = body_mismatch(Path(model_path) / "config.json", mismatched, own_head_keys(model))
+        if problem is not None:
+            raise WorkbenchError(
+                f"model.name_or_path: {problem}; training would start them from random values",
+                hint="Restore the config.json saved with these weights (only the head may change size).",
+            )
         return model
 
     def collator(self, tokenizer, pad_to_multiple_of: int | None, model=None):
