@@ -170,6 +170,17 @@ def test_compiled_runs_pad_batches_to_few_lengths():
     assert pad_multiple(training, compiling=True) == 64
 
 
+def test_one_graph_for_every_length_pads_as_the_spec_says_but_never_to_the_row():
+    from workbench.training.configure import pad_multiple
+
+    training = default_spec()["training"]
+    assert pad_multiple(training, compiling=True, dynamic=True) == 8
+    training["pad_to_multiple_of"] = 16
+    assert pad_multiple(training, compiling=True, dynamic=True) == 16
+    training["pad_to_multiple_of"] = 0  # each length is a CUDA graph: a floor keeps them few
+    assert pad_multiple(training, compiling=True, dynamic=True) == 8
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # importing torch._dynamo touches torch.jit
 def test_a_compiled_models_weights_are_saved_under_the_plain_models_names():
     import torch
@@ -475,3 +486,16 @@ def test_eval_loss_is_the_mean_over_examples_whatever_the_batch_size(tiny_model_
     assert losses[4] == pytest.approx(sum(each) / len(each), abs=1e-5)
     assert losses[10] == pytest.approx(losses[4], abs=1e-5)
     assert batch_rows({"input_ids": torch.zeros(3, 7), "labels": torch.zeros(3)}) == 3
+
+
+def test_one_graph_for_every_length_sets_the_inductor_options_this_torch_has():
+    from types import SimpleNamespace
+
+    from workbench.training.configure import ONE_GRAPH_INDUCTOR_OPTIONS, keep_one_graph_for_every_length
+
+    current = SimpleNamespace(triton=SimpleNamespace(mix_order_reduction_non_strict_mode=False))
+    assert keep_one_graph_for_every_length(current) == list(ONE_GRAPH_INDUCTOR_OPTIONS)
+    assert current.triton.mix_order_reduction_non_strict_mode is True
+    older = SimpleNamespace(triton=SimpleNamespace())  # a torch without the option (nor its guard)
+    assert keep_one_graph_for_every_length(older) == []
+    assert not hasattr(older.triton, "mix_order_reduction_non_strict_mode")

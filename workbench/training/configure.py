@@ -24,8 +24,9 @@ FUSED_ADAMW_DEVICES = ("cuda", "cpu", "xpu", "mps")
 # is 4 sequence lengths, each compiled once, instead of one compile per multiple of 8.
 COMPILE_BUCKET = 32
 # With model.compile_dynamic, one graph serves every length: batches are padded to a multiple of
-# this only (tensor cores want multiples of 8; 16 halves the CUDA graphs recorded, one per length).
-DYNAMIC_MULTIPLE = 16
+# training.pad_to_multiple_of, at least this (tensor cores want multiples of 8, and each length is a
+# CUDA graph recorded of its own).
+DYNAMIC_MULTIPLE = 8
 
 COMPILED_PREFIX = "_orig_mod."
 
@@ -194,6 +195,31 @@ def allow_recompiles(limit: int) -> None:
             return
 
 
+# Inductor options that otherwise make a graph for every length guard on the length, so a shorter
+# batch later in the epoch compiles the whole model again. Fusing the two reductions of a layer
+# norm's backward ("mix-order reduction") is skipped below a size, a check inductor turns into the
+# guard 128*768*length >= 5 Mi: on an H200 a BERT-base run compiled twice when its batches fell
+# below length 54 (43 s cold, 4.6 s from a warm cache; benchmarks/gpu_recompile.py). Non-strict
+# mode fuses at every size instead.
+ONE_GRAPH_INDUCTOR_OPTIONS = {"triton.mix_order_reduction_non_strict_mode": True}
+
+
+def keep_one_graph_for_every_length(inductor_config=None) -> list[str]:
+    """Set `ONE_GRAPH_INDUCTOR_OPTIONS` where this torch has them; returns the names set."""
+    if inductor_config is None:
+        import torch._inductor.config as inductor_config
+    applied = []
+    for dotted, value in ONE_GRAPH_INDUCTOR_OPTIONS.items():
+        *parents, name = dotted.split(".")
+        owner = inductor_config
+        for parent in parents:
+            owner = getattr(owner, parent, None)
+        if owner is not None and hasattr(owner, name):  # older torch: no such option, no such guard
+            setattr(owner, name, value)
+            applied.append(dotted)
+    return applied
+
+
 def copies_without_waiting(training: dict, device_type: str) -> bool:
     """Copy each batch to the GPU without the host waiting for it (Accelerate's `non_blocking`).
 
@@ -262,6 +288,8 @@ def make_accelerator(spec: dict) -> Hardware:
     )
     if compiling:
         allow_recompiles(64)  # each padding bucket, the last batch, train and eval: one compile each
+    if compiling and dynamic:
+        keep_one_graph_for_every_length()
     accelerator = Accelerator(
         mixed_precision=training["mixed_precision"],
         gradient_accumulation_steps=training["gradient_accumulation_steps"],
