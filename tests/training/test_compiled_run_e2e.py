@@ -12,7 +12,7 @@ from workbench.core.runs.protocol import Evaluation, EventReader, Finished, LogL
 
 
 def varied_rows(path, count: int, seed: int) -> None:
-    """Sentences of 3 to 40 words: padded to a multiple of 16, the batches have 3 lengths or more."""
+    """Sentences of 3 to 40 words: padded to a multiple of 8, the batches have several lengths."""
     rng = random.Random(seed)
     lines = ["text,label"]
     for _ in range(count):
@@ -34,7 +34,7 @@ def test_a_compiled_run_compiles_once_for_every_length(tiny_model_dir, tmp_path)
     spec["model"]["torch_compile"] = True  # compile_dynamic by default
     spec["training"].update(
         max_steps=8,
-        group_by_length=True,  # batches from the longest rows to the shortest: lengths 48, 32 and 16
+        group_by_length=True,  # batches from the longest rows to the shortest: several lengths
         logging_steps=2,
         per_device_train_batch_size=16,
         per_device_eval_batch_size=16,

@@ -76,8 +76,9 @@ SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
         "compile_mode": ("reduce-overhead", '"reduce-overhead" (CUDA graphs), "default", "max-autotune"'),
         "compile_dynamic": (
             True,
-            "torch.compile: one graph for every sequence length (batches padded to a multiple of 16, a CUDA"
-            " graph recorded per length); false = one compile per data.pad_to_buckets length",
+            "torch.compile: one graph for every sequence length (batches padded to a multiple of"
+            " training.pad_to_multiple_of, at least 8; a CUDA graph recorded per length);"
+            " false = one compile per data.pad_to_buckets length",
         ),
         "from_config": (False, "start from the model's config with random weights (train from scratch)"),
         "lora": (
