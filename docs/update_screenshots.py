@@ -1,6 +1,6 @@
 """Copy the README's screenshots from the snapshot tests, which render the real app.
 
-    python docs/update_screenshots.py      (after `pytest --snapshot-update` changed them)
+python docs/update_screenshots.py      (after `pytest --snapshot-update` changed them)
 """
 
 import shutil
