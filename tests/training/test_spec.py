@@ -76,6 +76,17 @@ def test_a_data_folder_is_named_as_a_folder(tiny_data, tmp_path):
     assert messages == {"data.train_file": f"{tmp_path} is a folder; give one data file in it"}
 
 
+def test_a_hub_dataset_beside_data_files_is_refused_not_silently_preferred(tiny_data):
+    spec = default_spec(data=str(tiny_data["train"]))
+    spec["data"]["dataset"] = "nyu-mll/glue"
+    messages = {error.field: error.message for error in validate_spec(spec)}
+    assert messages == {
+        "data.train_file": "is set as well as data.dataset (nyu-mll/glue); keep one: the files or the Hub dataset"
+    }
+    spec["data"]["train_file"] = ""
+    assert validate_spec(spec) == []  # the Hub dataset alone (its download is checked when the run loads it)
+
+
 def test_bool_is_not_a_number_and_ints_are_floats(tiny_data):
     spec = default_spec(data=str(tiny_data["train"]))
     spec["training"]["num_train_epochs"] = 2  # an int where a float is expected is fine

@@ -443,6 +443,10 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
     train_file, dataset = value("data.train_file"), value("data.dataset")
     if train_file == "" and dataset == "":
         error("data.train_file", "is empty; give a data file (or data.dataset for a Hub dataset)")
+    elif dataset:  # the Hub dataset is what loads: files beside it would be ignored without a word
+        for field in ("data.train_file", "data.validation_file"):
+            if value(field):
+                error(field, f"is set as well as data.dataset ({dataset}); keep one: the files or the Hub dataset")
     for field in ("data.train_file", "data.validation_file"):
         current = value(field)
         if not current:
