@@ -109,6 +109,39 @@ def test_print_launch_prints_one_line_per_machine_and_starts_nothing(tiny_spec, 
     assert not (run_dir / "pid").exists() and not (run_dir / "events.jsonl").exists()  # nothing launched
 
 
+def test_a_prepared_folder_reads_prepared_and_gives_its_lines_again(tiny_spec, tmp_path, monkeypatch, capsys):
+    # It read "crashed" ("died without a final event"), and `resume --print-launch` refused it for want of a checkpoint.
+    from workbench.core.runs.follow import RunFollower
+    from workbench.core.runs.listing import read_run
+    from workbench.training.spec import dump_spec
+
+    monkeypatch.setenv("WORKBENCH_RUNS_DIR", str(tmp_path / "runs"))
+    tiny_spec["training"].update(num_machines=2, main_process_ip="127.0.0.1", main_process_port=29512)
+    spec_file = tmp_path / "spec.toml"
+    spec_file.write_text(dump_spec(tiny_spec), encoding="utf-8")
+    assert main(["train", str(spec_file), "--print-launch"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    (run_dir,) = (tmp_path / "runs").iterdir()
+
+    info = read_run(run_dir)
+    assert info.status == "prepared" and not info.is_active
+    assert f"workbench resume {run_dir.name} --print-launch" in info.error
+    assert not RunFollower(run_dir).child_gone(), "not started is not gone: a monitor keeps waiting for it"
+
+    assert main(["resume", run_dir.name, "--print-launch"]) == 0
+    again = [line for line in capsys.readouterr().out.splitlines() if not line.startswith("#")]
+    assert again == printed  # the start lines, not resume lines
+
+    assert main(["resume", run_dir.name]) == 2
+    error = capsys.readouterr().err
+    assert "has not started" in error and "--print-launch" in error
+    assert not (run_dir / "pid").exists(), "refused before anything is written"
+
+    # Its main machine took it and died before any event: that one did crash.
+    (run_dir / "pid").write_text("999999999", encoding="utf-8")
+    assert read_run(run_dir).status == "crashed"
+
+
 def test_sbatch_script_runs_accelerate_launch_on_every_node_with_slurms_rendezvous(tmp_path):
     run_dir = tmp_path / "run"
     spec = slurm_spec(default_spec(model="org/model", data="train.csv"), 2, 8)

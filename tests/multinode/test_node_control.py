@@ -7,7 +7,7 @@ import pytest
 
 from workbench.cli import main
 from workbench.core.errors import WorkbenchError
-from workbench.core.runs.folder import KILL_FILE, STOP_FILE, clear_requests
+from workbench.core.runs.folder import KILL_FILE, LAUNCHED_FILE, STOP_FILE, clear_requests
 from workbench.core.runs.history import RunHistory
 from workbench.core.runs.protocol import GpuSample, SystemSample
 from workbench.training.launch import kill_run, launch_run, resume_run
@@ -46,6 +46,7 @@ def test_a_run_over_two_machines_resumes_with_each_machines_command(tiny_spec, t
     from workbench.training import checkpoints
 
     run_dir = _two_machine_run(tiny_spec, tmp_path)
+    (run_dir / LAUNCHED_FILE).write_text("1.0")  # its machines ran it (take_run's record), and it ended
     monkeypatch.setattr(checkpoints, "latest_checkpoint", lambda folder: folder / "checkpoints" / "step-4")
     with pytest.raises(WorkbenchError, match="2 machines") as refused:
         resume_run(run_dir)

@@ -83,7 +83,7 @@ def test_eager_runs_pad_to_the_longest_row(tiny_model_dir):
     assert batch["input_ids"].shape[1] == 16  # training.pad_to_multiple_of = 8
 
 
-def test_a_dynamic_compile_pads_to_sixteen_and_has_no_buckets(tiny_model_dir):
+def test_a_dynamic_compile_pads_to_the_specs_multiple_and_has_no_buckets(tiny_model_dir):
     from transformers import AutoTokenizer
 
     from workbench.core.tasks import get_task
@@ -97,6 +97,10 @@ def test_a_dynamic_compile_pads_to_sixteen_and_has_no_buckets(tiny_model_dir):
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     collator = make_collator(get_task("sequence-classification"), tokenizer, spec, compiling=True)
     assert not isinstance(collator, BucketCollator)
+    widths = {collator([{"input_ids": [5] * n, "labels": 0}])["input_ids"].shape[1] for n in (3, 17, 40)}
+    assert widths == {8, 24, 40}  # training.pad_to_multiple_of, 8 by default
+    spec["training"]["pad_to_multiple_of"] = 16
+    collator = make_collator(get_task("sequence-classification"), tokenizer, spec, compiling=True)
     widths = {collator([{"input_ids": [5] * n, "labels": 0}])["input_ids"].shape[1] for n in (3, 17, 40)}
     assert widths == {16, 32, 48}
     spec["model"]["compile_dynamic"] = False

@@ -33,6 +33,7 @@ from workbench.core.runs.folder import (
     KILL_FILE,
     LAUNCHED_FILE,
     PID_FILE,
+    PREPARED_FILE,
     SPEC_FILE,
     STDOUT_FILE,
     STOP_FILE,
@@ -46,6 +47,7 @@ from workbench.core.runs.folder import (
 )
 from workbench.core.runs.listing import (
     CRASH_MESSAGE,
+    PREPARED,
     RunInfo,
     info_from_events,
     launched_at,
@@ -303,6 +305,9 @@ def launch_run(
         made.append(building)
         lock_fd = acquire_lock(building)
         (building / SPEC_FILE).write_text(dump_spec(full), encoding="utf-8")
+        if not start:  # read as "prepared", not "crashed", until one of its machines starts it
+            (building / CONTROL_DIR).mkdir(exist_ok=True)
+            (building / PREPARED_FILE).touch()
         if run_dir.exists():
             raise FileExistsError(errno.EEXIST, "a run with this id exists", str(run_dir))
         os.rename(building, run_dir)
@@ -454,6 +459,12 @@ def _check_resumable(run_dir: Path, info: RunInfo) -> dict:
         raise WorkbenchError(
             f"Run {info.run_id} has finished; there is nothing to resume (its final/ and summary.json are kept).",
             hint="To train more, start a new run with `workbench train`.",
+        )
+    if info.status == PREPARED:
+        raise WorkbenchError(
+            f"Run {info.run_id} has not started: `--print-launch` prepared its folder.",
+            hint=f"Print its lines with `workbench resume {info.run_id} --print-launch` and run line 1 on the main"
+            " machine, line N on machine rank N.",
         )
     if latest_checkpoint(run_dir) is None:
         raise WorkbenchError(

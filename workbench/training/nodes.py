@@ -281,15 +281,18 @@ def node_commands(spec: dict, run_dir: Path, *, resume: bool = False) -> list[li
 
 
 def resume_commands(run_dir: Path) -> list[list[str]]:
-    """A multi-machine run's resume: one command per machine rank (each rank loads the checkpoint)."""
+    """A multi-machine run's resume: one command per machine rank (each rank loads the checkpoint); for a
+    folder `--print-launch` prepared and nothing started, its start lines again."""
     from workbench.core.runs.folder import RunBusy, absolute, clear_requests
-    from workbench.core.runs.listing import read_run
+    from workbench.core.runs.listing import PREPARED, load_spec_quietly, read_run
     from workbench.training.launch import _check_resumable
 
     run_dir = absolute(run_dir)
     seen = read_run(run_dir)
     if seen.is_active:
         raise RunBusy(f"Run {seen.run_id} is already running (it is {seen.status}); stop it before resuming.")
+    if seen.status == PREPARED:  # never started: its lines start it (the ones `train --print-launch` printed)
+        return node_commands(load_spec_quietly(run_dir), run_dir)
     spec = _check_resumable(run_dir, seen)
     clear_requests(run_dir)
     return node_commands(spec, run_dir, resume=True)

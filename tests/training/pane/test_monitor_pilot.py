@@ -165,3 +165,26 @@ async def test_the_monitor_counts_unreadable_event_lines(runs_dir):
         await wait_for(pilot, lambda: monitor.history.skipped_lines == 2)
         await pilot.pause()
         assert "2 unreadable lines of events.jsonl skipped" in progress.markup
+
+
+async def test_a_prepared_run_waits_for_its_machines_instead_of_reading_crashed(runs_dir):
+    # A folder `train --print-launch` made: a spec, nothing started. The monitor said CRASHED.
+    from workbench.core.runs.protocol import RunStarted
+    from workbench.ui.training.panels import ProgressLine
+
+    prepared = runs_dir / "20260101-000000-tiny-prep"
+    prepared.mkdir()
+    shutil.copy(runs_dir / FINISHED / "spec.toml", prepared / "spec.toml")
+    (prepared / "control").mkdir()
+    (prepared / "control" / "prepared").touch()  # as `launch_run(start=False)` leaves it
+    app = make_app(probe_hub_on_start=False, attach_run=prepared.name)
+    async with app.run_test(size=SIZE) as pilot:
+        monitor = app.screen.query_one(RunMonitor)
+        await wait_for(pilot, lambda: monitor.status == "prepared")
+        line = str(monitor.query_one(ProgressLine).render())
+        assert f"workbench resume {prepared.name} --print-launch" in line and "CRASHED" not in line
+        assert not monitor.query_one("AlertBar").has_class("-visible")
+        with EventWriter(prepared / "events.jsonl") as writer:  # its main machine starts it
+            writer.emit(RunStarted(run_id=prepared.name, spec={}, total_steps=10, time=1.0))
+        await wait_for(pilot, lambda: monitor.status != "prepared")
+        assert monitor.history.started is not None

@@ -46,6 +46,7 @@ CONTROL_DIR = "control"
 STOP_FILE = f"{CONTROL_DIR}/stop"
 KILL_FILE = f"{CONTROL_DIR}/kill"  # several machines: every node's sampler kills its own processes
 LAUNCHED_FILE = f"{CONTROL_DIR}/launched"  # time of the latest launch (a resume re-launches)
+PREPARED_FILE = f"{CONTROL_DIR}/prepared"  # made by `--print-launch`: its machines start it
 HUB_PUSHES_FILE = "hub_pushes.jsonl"
 # Any of these makes a folder a run folder (a run being created has spec.toml before anything else).
 MARKER_FILES = (SPEC_FILE, EVENTS_FILE, PID_FILE)
@@ -124,6 +125,21 @@ def read_pid(run_dir: Path) -> int | None:
     except (OSError, ValueError, UnicodeDecodeError):
         return None
     return value if value > 0 else None
+
+
+def never_launched(run_dir: Path) -> bool:
+    """A folder `--print-launch` made (its `PREPARED_FILE`) with no launch time, no pid and no events: nothing
+    has started it yet (its machines start it with the printed lines). A folder whose launcher died before
+    writing its pid is not one: that launch crashed."""
+    run_dir = Path(run_dir)
+    if not (run_dir / PREPARED_FILE).exists():
+        return False
+    if (run_dir / LAUNCHED_FILE).exists() or (run_dir / PID_FILE).exists():
+        return False
+    try:
+        return (run_dir / EVENTS_FILE).stat().st_size == 0
+    except OSError:
+        return True
 
 
 def process_alive(pid: int | None, run_dir: Path | None = None) -> bool | None:

@@ -12,6 +12,7 @@ from workbench.core.runs.folder import (  # noqa: F401  (is_run_folder, process_
     EVENTS_FILE,
     STDOUT_FILE,
     is_run_folder,
+    never_launched,
     owner_alive,
     process_alive,
     resolve_run,
@@ -127,6 +128,8 @@ class RunFollower:
         # The lock (held by the launched process for the run's life) and the pids must all say "gone".
         if owner_alive(self.run_dir, [self.pid] if self.pid else []) is not False:
             return False
+        if self.pid is None and never_launched(self.run_dir):
+            return False  # prepared by --print-launch: not gone, not started yet
         self.crash_reported = True
         return True
 

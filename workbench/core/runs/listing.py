@@ -23,17 +23,27 @@ from workbench.core.runs.folder import (
     SPEC_FILE,
     STDOUT_FILE,
     SUMMARY_FILE,
+    never_launched,
     owner_alive,
     read_pid,
     run_folders,
     runs_dir,
 )
 
-RUN_STATUSES = ("starting", "running", "finished", "stopped", "crashed", "failed")
+# "prepared": a folder `--print-launch` made, not started yet (neither active nor final).
+PREPARED = "prepared"
+RUN_STATUSES = ("starting", "running", "finished", "stopped", "crashed", "failed", PREPARED)
 FINAL_STATUSES = ("finished", "stopped", "crashed", "failed")
 ACTIVE_STATUSES = ("starting", "running")
 LOG_TAIL_LINES = 40
 CRASH_MESSAGE = "The training process died without a final event (killed, or out of memory)."
+
+
+def prepared_message(run_id: str) -> str:
+    return (
+        f"Not started: `--print-launch` prepared this folder. Print its lines with `workbench resume {run_id}"
+        " --print-launch` and run line 1 on the main machine, line N on machine rank N."
+    )
 
 
 @dataclass
@@ -213,7 +223,9 @@ def read_run(run_dir: Path) -> RunInfo:
         # Read again: the child may have written its final event just before exiting.
         read = read_events(run_dir)
         info = info_from_events(run_dir, spec, read.events, read.skipped_lines)
-        if info.is_active:
+        if info.is_active and not read.events and never_launched(run_dir):
+            info.status, info.error = PREPARED, prepared_message(info.run_id)
+        elif info.is_active:
             info.status, info.error = "crashed", _crash_message(run_dir, read)
             info.ended_at = None
     if read.newer_lines and not info.error:

@@ -26,6 +26,7 @@ from textual.reactive import reactive
 from textual.worker import get_current_worker
 
 from workbench.core.formatting import number
+from workbench.core.runs.folder import never_launched
 from workbench.core.runs.follow import RunFollower
 from workbench.core.runs.history import RunHistory
 from workbench.ui.shell.gc_pauses import automatic_gc_paused, freeze_long_lived_objects
@@ -85,6 +86,7 @@ class RunMonitor(Vertical, can_focus=True):
         run_dir: Path
         history: RunHistory
         log_lines: list[str]
+        prepared: bool = False  # a folder `--print-launch` made, not started yet
 
     class EventsArrived(Message):
         """New events are queued; one waiting message is enough (the handler drains the queue)."""
@@ -111,6 +113,7 @@ class RunMonitor(Vertical, can_focus=True):
         self._inbox: deque = deque()
         self._wake = threading.Event()
         self._crashed = False
+        self._prepared = False
         self._evaluations_shown = 0
         self._metric_columns: list[str] = []
         self.metric_name = ""
@@ -158,6 +161,7 @@ class RunMonitor(Vertical, can_focus=True):
         self.history = RunHistory(smoothing=self.history.loss.weight)
         self._inbox.clear()
         self._crashed = False
+        self._prepared = False
         self._evaluations_shown = 0
         self._metric_columns = []
         self.query_one("#eval-table", EvalTable).clear()
@@ -173,7 +177,8 @@ class RunMonitor(Vertical, can_focus=True):
         follower = RunFollower(run_dir)
         with automatic_gc_paused():
             history, lines = follower.load(self.history.loss.weight)
-        self.post_message(self.HistoryLoaded(run_dir, history, lines))
+        prepared = history.started is None and history.final is None and never_launched(run_dir)
+        self.post_message(self.HistoryLoaded(run_dir, history, lines, prepared))
         if follower.child_gone():  # attached to a run that died while nobody watched
             self.post_message(self.ChildGone())
         idle_checks = 0
@@ -202,6 +207,7 @@ class RunMonitor(Vertical, can_focus=True):
             return
         message.stop()
         self.history = message.history
+        self._prepared = message.prepared
         self.query_one("#log-tail", OutputTail).write_lines(message.log_lines)
         self.redraw(charts_now=True)
         self.call_after_refresh(freeze_long_lived_objects)
@@ -229,7 +235,7 @@ class RunMonitor(Vertical, can_focus=True):
             self.history.ingest(events)
             self.history.skipped_lines = skipped
             if any(type(event).__name__ == "RunStarted" for event in events):
-                self._crashed = False
+                self._crashed = self._prepared = False
             folded += len(events)
             budget -= len(events)
             log_lines.extend(lines)
@@ -269,6 +275,8 @@ class RunMonitor(Vertical, can_focus=True):
     def current_status(self) -> str:
         if self.history.final is None and self._crashed:
             return "crashed"
+        if self._prepared and self.history.started is None and self.history.final is None:
+            return "prepared"
         return self.history.status
 
     def redraw(self, charts_now: bool = True) -> None:

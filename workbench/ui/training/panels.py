@@ -20,6 +20,7 @@ STATUS_MARKUP = {
     "stopped": "[$warning]■ stopped[/]",
     "failed": "[$error]✖ failed[/]",
     "crashed": "[$error]✖ crashed[/]",
+    "prepared": "[$secondary]○ prepared[/]",
 }
 BAR_WIDTH = 28
 GPU_HOT = "$gpu-hot"  # a GPU at >= 95% utilisation or memory
@@ -80,6 +81,12 @@ class ProgressLine(MarkupPanel):
         if history.skipped_lines:
             count = history.skipped_lines
             head += f"  [$warning]⚠ {count:,} unreadable line{'s' if count != 1 else ''} of events.jsonl skipped[/]"
+        if status == "prepared":
+            self.set_markup(
+                head + f"\n[$text-muted]not started: run the lines `workbench resume {escape(run_id)} --print-launch`"
+                " prints, line 1 on the main machine[/]"
+            )
+            return
         fraction = history.fraction
         total = history.total_steps
         parts = [f"step [b]{history.step:,}[/b]" + (f"/{total:,}" if total else "")]

@@ -21,6 +21,7 @@ STATUS_STYLE = {
     "stopped": ("■ stopped", "warning"),
     "failed": ("✖ failed", "error"),
     "crashed": ("✖ crashed", "error"),
+    "prepared": ("○ prepared", "secondary"),
 }
 COLUMNS = (
     ("", "mark"),
@@ -131,7 +132,7 @@ class RunsTable(DataTable):
 
     def _colours(self) -> dict:
         theme = self.app.current_theme
-        return {role: getattr(theme, role) or "" for role in ("warning", "success", "primary", "error")}
+        return {role: getattr(theme, role) or "" for role in ("warning", "success", "primary", "error", "secondary")}
 
     def current_run_dir(self) -> Path | None:
         if not self.runs or self.cursor_row < 0 or self.cursor_row >= self.row_count:
