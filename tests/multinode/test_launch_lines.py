@@ -134,7 +134,7 @@ def test_a_prepared_folder_reads_prepared_and_gives_its_lines_again(tiny_spec, t
 
     assert main(["resume", run_dir.name]) == 2
     error = capsys.readouterr().err
-    assert "has not started" in error and "--print-launch" in error
+    assert "has not started" in error and f"workbench resume {run_dir.name} --print-launch" in error
     assert not (run_dir / "pid").exists(), "refused before anything is written"
 
     # Its main machine took it and died before any event: that one did crash.
@@ -192,6 +192,10 @@ def test_slurm_writes_the_script_into_a_new_run_folder_and_says_when_sbatch_is_m
     script = (run_dir / "slurm.sbatch").read_text(encoding="utf-8")
     assert "#SBATCH --nodes=2" in script and '"$((SLURM_NNODES * 4))"' in script
     assert "num_machines = 2" in (run_dir / "spec.toml").read_text(encoding="utf-8")
+    from workbench.core.runs.listing import read_run
+
+    info = read_run(run_dir)  # queued, not crashed
+    assert info.status == "prepared" and "Slurm job (slurm.sbatch) has not begun" in info.error
 
 
 @pytest.mark.parametrize(

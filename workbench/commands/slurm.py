@@ -113,6 +113,7 @@ def sbatch_script(
 
 def run(args: argparse.Namespace) -> int:
     from workbench.core.errors import WorkbenchError
+    from workbench.core.runs.folder import SLURM_SCRIPT_FILE
     from workbench.core.runs.listing import load_spec_quietly
     from workbench.training import spec as specs
     from workbench.training.launch import launch_run
@@ -137,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     spec = slurm_spec(spec, args.nodes, args.gpus_per_node)
     # The main address is only known once Slurm has placed the job: no DNS or port check here.
     info = launch_run(spec, start=False, check_network=False)
-    script = info.path / "slurm.sbatch"
+    script = info.path / SLURM_SCRIPT_FILE
     full = load_spec_quietly(info.path)
     text = sbatch_script(
         full,

@@ -461,11 +461,7 @@ def _check_resumable(run_dir: Path, info: RunInfo) -> dict:
             hint="To train more, start a new run with `workbench train`.",
         )
     if info.status == PREPARED:
-        raise WorkbenchError(
-            f"Run {info.run_id} has not started: `--print-launch` prepared its folder.",
-            hint=f"Print its lines with `workbench resume {info.run_id} --print-launch` and run line 1 on the main"
-            " machine, line N on machine rank N.",
-        )
+        raise WorkbenchError(f"Run {info.run_id} has not started.", hint=info.error)
     if latest_checkpoint(run_dir) is None:
         raise WorkbenchError(
             f"Run {info.run_id} has no checkpoint to resume from.",

@@ -46,7 +46,8 @@ CONTROL_DIR = "control"
 STOP_FILE = f"{CONTROL_DIR}/stop"
 KILL_FILE = f"{CONTROL_DIR}/kill"  # several machines: every node's sampler kills its own processes
 LAUNCHED_FILE = f"{CONTROL_DIR}/launched"  # time of the latest launch (a resume re-launches)
-PREPARED_FILE = f"{CONTROL_DIR}/prepared"  # made by `--print-launch`: its machines start it
+PREPARED_FILE = f"{CONTROL_DIR}/prepared"  # made by `--print-launch` or `workbench slurm`: its machines start it
+SLURM_SCRIPT_FILE = "slurm.sbatch"
 HUB_PUSHES_FILE = "hub_pushes.jsonl"
 # Any of these makes a folder a run folder (a run being created has spec.toml before anything else).
 MARKER_FILES = (SPEC_FILE, EVENTS_FILE, PID_FILE)

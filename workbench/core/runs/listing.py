@@ -20,6 +20,7 @@ from workbench.core.runs.folder import (
     EVENTS_FILE,
     LAUNCHED_FILE,
     PID_FILE,
+    SLURM_SCRIPT_FILE,
     SPEC_FILE,
     STDOUT_FILE,
     SUMMARY_FILE,
@@ -39,7 +40,10 @@ LOG_TAIL_LINES = 40
 CRASH_MESSAGE = "The training process died without a final event (killed, or out of memory)."
 
 
-def prepared_message(run_id: str) -> str:
+def prepared_message(run_dir: Path) -> str:
+    run_id = Path(run_dir).name
+    if (Path(run_dir) / SLURM_SCRIPT_FILE).exists():
+        return f"Not started: its Slurm job ({SLURM_SCRIPT_FILE}) has not begun; `squeue --me` shows it."
     return (
         f"Not started: `--print-launch` prepared this folder. Print its lines with `workbench resume {run_id}"
         " --print-launch` and run line 1 on the main machine, line N on machine rank N."
@@ -193,7 +197,8 @@ def info_from_events(run_dir: Path, spec: dict, events: list, skipped_lines: int
 # A long run's events file takes about a second to parse per 100,000 steps, and the runs list is
 # read again every few seconds: keep each folder's answer until one of its files changes.
 _READ_CACHE: dict[Path, tuple[tuple, RunInfo, list[int]]] = {}
-_CACHE_KEY_FILES = (EVENTS_FILE, SPEC_FILE, LAUNCHED_FILE, PID_FILE)
+# SLURM_SCRIPT_FILE: written just after the folder is made; a prepared run's message names it.
+_CACHE_KEY_FILES = (EVENTS_FILE, SPEC_FILE, LAUNCHED_FILE, PID_FILE, SLURM_SCRIPT_FILE)
 
 
 def _files_key(run_dir: Path) -> tuple:
@@ -224,7 +229,7 @@ def read_run(run_dir: Path) -> RunInfo:
         read = read_events(run_dir)
         info = info_from_events(run_dir, spec, read.events, read.skipped_lines)
         if info.is_active and not read.events and never_launched(run_dir):
-            info.status, info.error = PREPARED, prepared_message(info.run_id)
+            info.status, info.error = PREPARED, prepared_message(run_dir)
         elif info.is_active:
             info.status, info.error = "crashed", _crash_message(run_dir, read)
             info.ended_at = None
