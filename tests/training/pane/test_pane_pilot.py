@@ -176,3 +176,26 @@ async def test_compare_says_which_loss_it_shows(runs_dir):
         from workbench.core.formatting import number
 
         assert compare_table.get_row_at(0)[3] == number(history.loss.raw.last[1])
+
+
+async def test_a_prepared_run_reads_prepared_in_the_list_and_in_compare(runs_dir):
+    """A folder `--print-launch` made and nothing started: it read "crashed" in both."""
+    import shutil
+
+    prepared = runs_dir / "20260102-000000-tiny-prep"
+    prepared.mkdir()
+    shutil.copy(runs_dir / FINISHED / "spec.toml", prepared / "spec.toml")
+    (prepared / "control").mkdir()
+    (prepared / "control" / "prepared").touch()
+    app = make_app(probe_hub_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        table = app.screen.query_one(RunsTable)
+        await wait_for(pilot, lambda: table.row_count == 5)
+        labels = [str(table.get_row_at(row)[1]) for row in range(table.row_count)]
+        assert labels.count("○ prepared") == 1 and "✖ crashed" in labels  # the recorded crashed run still is
+        pane = app.screen.query_one("#training-pane")
+        pane.compare_runs([prepared, runs_dir / FINISHED])
+        view = app.screen.query_one(CompareView)
+        await wait_for(pilot, lambda: len(view.statuses) == 2)
+        assert view.statuses == ["prepared", "finished"]

@@ -61,6 +61,12 @@ class LogTail:
         return [line.rstrip("\r").rsplit("\r", 1)[-1] for line in text[:-1].split("\n")]
 
 
+def not_started(run_dir: Path, history: RunHistory) -> bool:
+    """A prepared folder (`--print-launch`, `workbench slurm`) that none of its machines has started: no
+    events yet, and its status is "prepared" rather than the history's "starting"."""
+    return history.started is None and history.final is None and never_launched(run_dir)
+
+
 class RunFollower:
     """Reads a run folder incrementally. `load()` once, then `poll()` as often as wanted."""
 

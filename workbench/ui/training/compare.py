@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from workbench.core.formatting import number
-from workbench.core.runs.follow import RunFollower
+from workbench.core.runs.follow import RunFollower, not_started
 from workbench.core.runs.history import RunHistory
 from workbench.ui.training.chart import LineChart, Trace
 
@@ -109,7 +109,10 @@ class CompareView(Vertical, can_focus=True):
             follower = RunFollower(folder)
             history = follower.load()[0]
             histories.append(history)
-            statuses.append("crashed" if follower.child_gone() else history.status)
+            if follower.child_gone():
+                statuses.append("crashed")
+            else:
+                statuses.append("prepared" if not_started(folder, history) else history.status)
         self.post_message(self.Loaded(folders, histories, statuses))
 
     @on(Loaded)

@@ -26,8 +26,7 @@ from textual.reactive import reactive
 from textual.worker import get_current_worker
 
 from workbench.core.formatting import number
-from workbench.core.runs.folder import never_launched
-from workbench.core.runs.follow import RunFollower
+from workbench.core.runs.follow import RunFollower, not_started
 from workbench.core.runs.history import RunHistory
 from workbench.ui.shell.gc_pauses import automatic_gc_paused, freeze_long_lived_objects
 from workbench.ui.training.chart import LineChart, Trace
@@ -177,8 +176,7 @@ class RunMonitor(Vertical, can_focus=True):
         follower = RunFollower(run_dir)
         with automatic_gc_paused():
             history, lines = follower.load(self.history.loss.weight)
-        prepared = history.started is None and history.final is None and never_launched(run_dir)
-        self.post_message(self.HistoryLoaded(run_dir, history, lines, prepared))
+        self.post_message(self.HistoryLoaded(run_dir, history, lines, not_started(run_dir, history)))
         if follower.child_gone():  # attached to a run that died while nobody watched
             self.post_message(self.ChildGone())
         idle_checks = 0
