@@ -94,6 +94,11 @@ def test_a_corrupt_events_file_is_named_not_taken_for_a_killed_child(runs_dir, c
     assert info.status == "crashed" and "died without a final event" not in info.error
     assert info.error.startswith("events.jsonl is corrupt: it holds no readable run record")
     assert (run_dir / "events.jsonl").read_bytes() == content, "a read never writes"
+    # Its owner's crash record says the same (it said "killed, or out of memory").
+    launch.record_crash(run_dir)
+    failure = protocol.read_events(run_dir / "events.jsonl")[-1]
+    assert failure.status == "crashed" and failure.error.startswith("events.jsonl is corrupt")
+    assert runs.read_run(run_dir).error == failure.error
 
 
 def test_out_of_memory_in_the_log_gets_a_suggestion(runs_dir):

@@ -46,9 +46,9 @@ from workbench.core.runs.folder import (
     runs_dir,
 )
 from workbench.core.runs.listing import (
-    CRASH_MESSAGE,
     PREPARED,
     RunInfo,
+    crash_message,
     info_from_events,
     launched_at,
     load_spec_quietly,
@@ -336,7 +336,8 @@ def launch_run(
 
 def crash_event(run_dir: Path, error: str | None = None) -> protocol.Failed:
     tail = log_tail(run_dir)
-    message, suggestion = error or CRASH_MESSAGE, None
+    # A corrupt events file is named as such, not taken for a killed child (as `read_run` reads it).
+    message, suggestion = error or crash_message(run_dir, read_events(run_dir)), None
     if "out of memory" in tail.lower():
         from workbench.training.guards import OOM_SUGGESTION
 

@@ -231,7 +231,7 @@ def read_run(run_dir: Path) -> RunInfo:
         if info.is_active and not read.events and never_launched(run_dir):
             info.status, info.error = PREPARED, prepared_message(run_dir)
         elif info.is_active:
-            info.status, info.error = "crashed", _crash_message(run_dir, read)
+            info.status, info.error = "crashed", crash_message(run_dir, read)
             info.ended_at = None
     if read.newer_lines and not info.error:
         info.error = f"{read.newer_lines} event(s) written by a newer workbench were skipped; upgrade workbench"
@@ -239,7 +239,7 @@ def read_run(run_dir: Path) -> RunInfo:
     return info
 
 
-def _crash_message(run_dir: Path, read: EventsRead) -> str:
+def crash_message(run_dir: Path, read: EventsRead) -> str:
     """Why a run without a final event reads as crashed: a corrupt events file is not a killed child."""
     try:
         has_bytes = (run_dir / EVENTS_FILE).stat().st_size > 0
