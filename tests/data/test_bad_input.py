@@ -25,6 +25,20 @@ def test_missing_file_among_splits(tmp_path):
         open_dataset(tmp_path, {"train": [tmp_path / "train.csv"], "test": [tmp_path / "gone.csv"]})
 
 
+def test_a_named_pipe_is_refused_as_not_a_file_not_read_as_empty(tmp_path, capsys):
+    import os
+
+    from workbench.cli import main
+
+    pipe = tmp_path / "rows.csv"
+    os.mkfifo(pipe)  # nothing writes to it: opening it to read would wait forever
+    with pytest.raises(WorkbenchError, match="not a regular file") as refused:
+        open_dataset(pipe)
+    assert "Save the data to a file" in refused.value.hint
+    assert main(["data", "info", str(pipe)]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+
+
 def test_empty_file_and_header_only(tmp_path):
     (tmp_path / "empty.csv").write_text("")
     with pytest.raises(WorkbenchError, match=r"empty.csv: the file is empty"):

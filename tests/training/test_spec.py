@@ -76,6 +76,15 @@ def test_a_data_folder_is_named_as_a_folder(tiny_data, tmp_path):
     assert messages == {"data.train_file": f"{tmp_path} is a folder; give one data file in it"}
 
 
+def test_a_named_pipe_is_not_called_missing(tiny_data, tmp_path):
+    import os
+
+    pipe = tmp_path / "train.csv"
+    os.mkfifo(pipe)
+    messages = {error.field: error.message for error in validate_spec(default_spec(data=str(pipe)))}
+    assert messages == {"data.train_file": f"not a regular file: {pipe}"}
+
+
 def test_a_hub_dataset_beside_data_files_is_refused_not_silently_preferred(tiny_data):
     spec = default_spec(data=str(tiny_data["train"]))
     spec["data"]["dataset"] = "nyu-mll/glue"

@@ -457,7 +457,8 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
         elif suffix not in DATA_EXTENSIONS and head != "seq2seq":  # seq2seq: parallel files train.en + train.de
             error(field, f"unsupported file type {suffix or '(none)'!r}; use {', '.join(DATA_EXTENSIONS)}")
         elif check_files and not _resolve(current, base_dir).is_file():
-            error(field, f"file not found: {_resolve(current, base_dir)}")
+            where = _resolve(current, base_dir)
+            error(field, f"not a regular file: {where}" if where.exists() else f"file not found: {where}")
     if head in ("sequence-classification", "token-classification"):
         check("data.text_column", lambda v: v.strip() != "", "is empty; name the column with the input text")
         check("data.label_column", lambda v: v.strip() != "", "is empty; name the label column")

@@ -151,6 +151,11 @@ def check_readable(path: Path, fmt: str) -> FileStamp:
         raise WorkbenchError(f"{path}: no such file.", hint="Check the path; ~ and relative paths are expanded.")
     if path.is_dir():
         raise WorkbenchError(f"{path}: is a folder, expected a file.")
+    if not path.is_file():  # a named pipe or a device: its size says 0 and reading it may never end
+        raise WorkbenchError(
+            f"{path}: not a regular file (a named pipe, socket or device).",
+            hint="Save the data to a file first, then open that file.",
+        )
     if not os.access(path, os.R_OK):
         raise WorkbenchError(f"{path.name}: not readable (permission denied).")
     stamp = FileStamp.of(path)
