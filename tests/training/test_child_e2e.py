@@ -54,6 +54,8 @@ def test_float_labels_train_a_regression_head_with_correlation_metrics(tiny_spec
     assert isinstance(events[-1], protocol.Finished) and events[-1].status == "finished"
     config = json.loads((run_dir / "final" / "config.json").read_text())
     assert config["problem_type"] == "regression" and len(config["id2label"]) == 1
+    # No tqdm frames in the run's output ("Writing model shards: 100%|...| 1/1 [00:00<00:00, 7.25it/s]").
+    assert "it/s]" not in result.stdout + result.stderr
 
 
 DISK_FULL_CHILD = """

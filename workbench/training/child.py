@@ -170,6 +170,17 @@ def preload() -> None:
     from workbench.training import configure  # noqa: F401
 
 
+def quiet_progress_bars() -> None:
+    """No tqdm bars in the run's log: stdout.log is a file, and each bar (loading weights, writing shards,
+    Map) wrote a carriage-return frame per update into it, and into `workbench logs` and the log tail.
+    The loop reports its own progress as events and log lines."""
+    import datasets
+    import transformers.utils.logging
+
+    transformers.utils.logging.disable_progress_bar()  # huggingface_hub's bars too
+    datasets.disable_progress_bars()
+
+
 def wait_for_run() -> list[str] | None:
     """A spare's wait (`training/spare.py`): preload, then read the run its supervisor hands over on stdin,
     point this process's output at the run's stdout.log and work in its folder; the run's arguments, or
@@ -222,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         start_device_warmup(run.spec)
     try:
+        quiet_progress_bars()
         run.run()
         return 0
     except BaseException as error:  # every failure becomes a Failed event, then the process exits non-zero
