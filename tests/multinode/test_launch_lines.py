@@ -92,15 +92,20 @@ def test_a_busy_port_on_the_main_node_is_refused():
         assert launch_problems(two_nodes(main_process_port=port, machine_rank=1)) == []  # not the main node
 
 
-def test_print_launch_prints_one_line_per_machine_and_starts_nothing(tiny_spec, tmp_path, monkeypatch, capsys):
+def print_launch_of_two_machines(spec, tmp_path, monkeypatch, capsys, port: int) -> list[str]:
+    """`workbench train SPEC --print-launch` for two machines, in a runs folder of its own: the lines printed."""
     from workbench.training.spec import dump_spec
 
     monkeypatch.setenv("WORKBENCH_RUNS_DIR", str(tmp_path / "runs"))
-    tiny_spec["training"].update(num_machines=2, main_process_ip="127.0.0.1", main_process_port=29511)
+    spec["training"].update(num_machines=2, main_process_ip="127.0.0.1", main_process_port=port)
     spec_file = tmp_path / "spec.toml"
-    spec_file.write_text(dump_spec(tiny_spec), encoding="utf-8")
+    spec_file.write_text(dump_spec(spec), encoding="utf-8")
     assert main(["train", str(spec_file), "--print-launch"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    return capsys.readouterr().out.splitlines()
+
+
+def test_print_launch_prints_one_line_per_machine_and_starts_nothing(tiny_spec, tmp_path, monkeypatch, capsys):
+    lines = print_launch_of_two_machines(tiny_spec, tmp_path, monkeypatch, capsys, port=29511)
     assert len(lines) == 2
     commands = [shlex.split(line) for line in lines]
     assert [flag(command, "--machine_rank") for command in commands] == ["0", "1"]
@@ -113,14 +118,8 @@ def test_a_prepared_folder_reads_prepared_and_gives_its_lines_again(tiny_spec, t
     # It read "crashed" ("died without a final event"), and `resume --print-launch` refused it for want of a checkpoint.
     from workbench.core.runs.follow import RunFollower
     from workbench.core.runs.listing import read_run
-    from workbench.training.spec import dump_spec
 
-    monkeypatch.setenv("WORKBENCH_RUNS_DIR", str(tmp_path / "runs"))
-    tiny_spec["training"].update(num_machines=2, main_process_ip="127.0.0.1", main_process_port=29512)
-    spec_file = tmp_path / "spec.toml"
-    spec_file.write_text(dump_spec(tiny_spec), encoding="utf-8")
-    assert main(["train", str(spec_file), "--print-launch"]) == 0
-    printed = capsys.readouterr().out.splitlines()
+    printed = print_launch_of_two_machines(tiny_spec, tmp_path, monkeypatch, capsys, port=29512)
     (run_dir,) = (tmp_path / "runs").iterdir()
 
     info = read_run(run_dir)
