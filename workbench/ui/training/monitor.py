@@ -28,6 +28,7 @@ from textual.worker import get_current_worker
 from workbench.core.formatting import number
 from workbench.core.runs.follow import RunFollower, not_started
 from workbench.core.runs.history import RunHistory
+from workbench.core.runs.listing import prepared_message
 from workbench.ui.shell.gc_pauses import automatic_gc_paused, freeze_long_lived_objects
 from workbench.ui.training.chart import LineChart, Trace
 from workbench.ui.training.eval_table import EvalTable
@@ -85,7 +86,7 @@ class RunMonitor(Vertical, can_focus=True):
         run_dir: Path
         history: RunHistory
         log_lines: list[str]
-        prepared: bool = False  # a folder `--print-launch` made, not started yet
+        prepared: str = ""  # a folder `--print-launch` or `workbench slurm` made, not started yet: how to start it
 
     class EventsArrived(Message):
         """New events are queued; one waiting message is enough (the handler drains the queue)."""
@@ -112,7 +113,7 @@ class RunMonitor(Vertical, can_focus=True):
         self._inbox: deque = deque()
         self._wake = threading.Event()
         self._crashed = False
-        self._prepared = False
+        self._prepared = ""
         self._evaluations_shown = 0
         self._metric_columns: list[str] = []
         self.metric_name = ""
@@ -160,7 +161,7 @@ class RunMonitor(Vertical, can_focus=True):
         self.history = RunHistory(smoothing=self.history.loss.weight)
         self._inbox.clear()
         self._crashed = False
-        self._prepared = False
+        self._prepared = ""
         self._evaluations_shown = 0
         self._metric_columns = []
         self.query_one("#eval-table", EvalTable).clear()
@@ -176,7 +177,8 @@ class RunMonitor(Vertical, can_focus=True):
         follower = RunFollower(run_dir)
         with automatic_gc_paused():
             history, lines = follower.load(self.history.loss.weight)
-        self.post_message(self.HistoryLoaded(run_dir, history, lines, not_started(run_dir, history)))
+        prepared = prepared_message(run_dir) if not_started(run_dir, history) else ""
+        self.post_message(self.HistoryLoaded(run_dir, history, lines, prepared))
         if follower.child_gone():  # attached to a run that died while nobody watched
             self.post_message(self.ChildGone())
         idle_checks = 0
@@ -233,7 +235,7 @@ class RunMonitor(Vertical, can_focus=True):
             self.history.ingest(events)
             self.history.skipped_lines = skipped
             if any(type(event).__name__ == "RunStarted" for event in events):
-                self._crashed = self._prepared = False
+                self._crashed, self._prepared = False, ""
             folded += len(events)
             budget -= len(events)
             log_lines.extend(lines)
@@ -283,7 +285,7 @@ class RunMonitor(Vertical, can_focus=True):
         self.status = status
         run_id = history.run_id or (self.run_dir.name if self.run_dir else "")
         try:
-            self.query_one(ProgressLine).show(history, status, run_id)
+            self.query_one(ProgressLine).show(history, status, run_id, note=self._prepared)
             self.query_one(AlertBar).show(history, status)
             self._draw_evaluations()
             self.query_one(SamplesView).show(next((e for e in reversed(history.evaluations) if e.samples), None))

@@ -63,7 +63,7 @@ class ProgressLine(MarkupPanel):
     ProgressLine { height: 2; padding: 0 1; }
     """
 
-    def show(self, history: RunHistory, status: str, run_id: str) -> None:
+    def show(self, history: RunHistory, status: str, run_id: str, note: str = "") -> None:
         spec = history.spec or {}
         model = spec.get("model", {}).get("name_or_path", "")
         data = spec.get("data", {})
@@ -81,11 +81,8 @@ class ProgressLine(MarkupPanel):
         if history.skipped_lines:
             count = history.skipped_lines
             head += f"  [$warning]⚠ {count:,} unreadable line{'s' if count != 1 else ''} of events.jsonl skipped[/]"
-        if status == "prepared":
-            self.set_markup(
-                head + f"\n[$text-muted]not started: run the lines `workbench resume {escape(run_id)} --print-launch`"
-                " prints, line 1 on the main machine[/]"
-            )
+        if status == "prepared":  # no run_started yet: no model, data or devices to show
+            self.set_markup(f"{status_markup(status)}  [b]{escape(run_id)}[/b]\n[$text-muted]{escape(note)}[/]")
             return
         fraction = history.fraction
         total = history.total_steps
