@@ -8,7 +8,7 @@ lengths on the same kernels (bf16 autocast, fused AdamW, gradient clipping, indu
 step's time and dynamo's recompile count, for each way of marking the dimension:
 
     maybe     torch._dynamo.maybe_mark_dynamic, inductor's defaults (the workbench before the fix)
-    nonstrict the same with configure.ONE_GRAPH_INDUCTOR_OPTIONS (what the workbench does now)
+    nonstrict the same with configure.keep_one_graph_for_every_length (what the workbench does now)
     unbacked  torch._dynamo.decorators.mark_unbacked: no guard may depend on the length
 
     TORCH_LOGS=recompiles python benchmarks/gpu_recompile.py --marks maybe nonstrict unbacked

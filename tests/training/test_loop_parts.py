@@ -491,11 +491,11 @@ def test_eval_loss_is_the_mean_over_examples_whatever_the_batch_size(tiny_model_
 def test_one_graph_for_every_length_sets_the_inductor_options_this_torch_has():
     from types import SimpleNamespace
 
-    from workbench.training.configure import ONE_GRAPH_INDUCTOR_OPTIONS, keep_one_graph_for_every_length
+    from workbench.training.configure import keep_one_graph_for_every_length
 
     current = SimpleNamespace(triton=SimpleNamespace(mix_order_reduction_non_strict_mode=False))
-    assert keep_one_graph_for_every_length(current) == list(ONE_GRAPH_INDUCTOR_OPTIONS)
+    assert keep_one_graph_for_every_length(current) is True
     assert current.triton.mix_order_reduction_non_strict_mode is True
     older = SimpleNamespace(triton=SimpleNamespace())  # a torch without the option (nor its guard)
-    assert keep_one_graph_for_every_length(older) == []
+    assert keep_one_graph_for_every_length(older) is False
     assert not hasattr(older.triton, "mix_order_reduction_non_strict_mode")

@@ -195,29 +195,20 @@ def allow_recompiles(limit: int) -> None:
             return
 
 
-# Inductor options that otherwise make a graph for every length guard on the length, so a shorter
-# batch later in the epoch compiles the whole model again. Fusing the two reductions of a layer
-# norm's backward ("mix-order reduction") is skipped below a size, a check inductor turns into the
-# guard 128*768*length >= 5 Mi: on an H200 a BERT-base run compiled twice when its batches fell
-# below length 54 (43 s cold, 4.6 s from a warm cache; benchmarks/gpu_recompile.py). Non-strict
-# mode fuses at every size instead.
-ONE_GRAPH_INDUCTOR_OPTIONS = {"triton.mix_order_reduction_non_strict_mode": True}
+def keep_one_graph_for_every_length(inductor_config=None) -> bool:
+    """Keep inductor from guarding a graph for every length on the length; True where this torch has the option.
 
-
-def keep_one_graph_for_every_length(inductor_config=None) -> list[str]:
-    """Set `ONE_GRAPH_INDUCTOR_OPTIONS` where this torch has them; returns the names set."""
+    Inductor fuses the two reductions of a layer norm's backward ("mix-order reduction") only above a size,
+    a check it turns into the guard 128*768*length >= 5 Mi, so a shorter batch later in the epoch compiled
+    the whole model again: on an H200 a BERT-base run compiled twice when its batches fell below length 54
+    (43 s cold, 4.6 s from a warm cache; benchmarks/gpu_recompile.py). Non-strict mode fuses at every size."""
     if inductor_config is None:
         import torch._inductor.config as inductor_config
-    applied = []
-    for dotted, value in ONE_GRAPH_INDUCTOR_OPTIONS.items():
-        *parents, name = dotted.split(".")
-        owner = inductor_config
-        for parent in parents:
-            owner = getattr(owner, parent, None)
-        if owner is not None and hasattr(owner, name):  # older torch: no such option, no such guard
-            setattr(owner, name, value)
-            applied.append(dotted)
-    return applied
+    triton = getattr(inductor_config, "triton", None)
+    if not hasattr(triton, "mix_order_reduction_non_strict_mode"):  # older torch: no such option, no such guard
+        return False
+    triton.mix_order_reduction_non_strict_mode = True
+    return True
 
 
 def copies_without_waiting(training: dict, device_type: str) -> bool:

@@ -452,12 +452,12 @@ def validate_spec(spec: dict, *, check_files: bool = True, base_dir: Path | None
         if not current:
             continue
         suffix = Path(current).suffix.lower()
-        if check_files and _resolve(current, base_dir).is_dir():  # not "unsupported file type '(none)'"
-            error(field, f"{_resolve(current, base_dir)} is a folder; give one data file in it")
+        where = _resolve(current, base_dir)
+        if check_files and where.is_dir():  # not "unsupported file type '(none)'"
+            error(field, f"{where} is a folder; give one data file in it")
         elif suffix not in DATA_EXTENSIONS and head != "seq2seq":  # seq2seq: parallel files train.en + train.de
             error(field, f"unsupported file type {suffix or '(none)'!r}; use {', '.join(DATA_EXTENSIONS)}")
-        elif check_files and not _resolve(current, base_dir).is_file():
-            where = _resolve(current, base_dir)
+        elif check_files and not where.is_file():
             error(field, f"not a regular file: {where}" if where.exists() else f"file not found: {where}")
     if head in ("sequence-classification", "token-classification"):
         check("data.text_column", lambda v: v.strip() != "", "is empty; name the column with the input text")

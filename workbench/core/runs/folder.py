@@ -129,7 +129,8 @@ def read_pid(run_dir: Path) -> int | None:
 
 
 def never_launched(run_dir: Path) -> bool:
-    """A folder `--print-launch` made (its `PREPARED_FILE`) with no launch time, no pid and no events: nothing
+    """A folder `--print-launch` or `workbench slurm` made (its `PREPARED_FILE`) with no launch time, no pid and
+    no events: nothing
     has started it yet (its machines start it with the printed lines). A folder whose launcher died before
     writing its pid is not one: that launch crashed."""
     run_dir = Path(run_dir)

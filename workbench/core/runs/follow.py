@@ -61,12 +61,6 @@ class LogTail:
         return [line.rstrip("\r").rsplit("\r", 1)[-1] for line in text[:-1].split("\n")]
 
 
-def not_started(run_dir: Path, history: RunHistory) -> bool:
-    """A prepared folder (`--print-launch`, `workbench slurm`) that none of its machines has started: no
-    events yet, and its status is "prepared" rather than the history's "starting"."""
-    return history.started is None and history.final is None and never_launched(run_dir)
-
-
 class RunFollower:
     """Reads a run folder incrementally. `load()` once, then `poll()` as often as wanted."""
 
@@ -134,8 +128,8 @@ class RunFollower:
         # The lock (held by the launched process for the run's life) and the pids must all say "gone".
         if owner_alive(self.run_dir, [self.pid] if self.pid else []) is not False:
             return False
-        if self.pid is None and never_launched(self.run_dir):
-            return False  # prepared by --print-launch: not gone, not started yet
+        if never_launched(self.run_dir):
+            return False  # prepared (--print-launch, workbench slurm): not gone, not started yet
         self.crash_reported = True
         return True
 

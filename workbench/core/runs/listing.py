@@ -31,7 +31,7 @@ from workbench.core.runs.folder import (
     runs_dir,
 )
 
-# "prepared": a folder `--print-launch` made, not started yet (neither active nor final).
+# "prepared": a folder `--print-launch` or `workbench slurm` made, not started yet (neither active nor final).
 PREPARED = "prepared"
 RUN_STATUSES = ("starting", "running", "finished", "stopped", "crashed", "failed", PREPARED)
 FINAL_STATUSES = ("finished", "stopped", "crashed", "failed")
@@ -228,7 +228,7 @@ def read_run(run_dir: Path) -> RunInfo:
         # Read again: the child may have written its final event just before exiting.
         read = read_events(run_dir)
         info = info_from_events(run_dir, spec, read.events, read.skipped_lines)
-        if info.is_active and not read.events and never_launched(run_dir):
+        if info.is_active and never_launched(run_dir):
             info.status, info.error = PREPARED, prepared_message(run_dir)
         elif info.is_active:
             info.status, info.error = "crashed", crash_message(run_dir, read)

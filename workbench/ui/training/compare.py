@@ -13,7 +13,8 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from workbench.core.formatting import number
-from workbench.core.runs.follow import RunFollower, not_started
+from workbench.core.runs.folder import never_launched
+from workbench.core.runs.follow import RunFollower
 from workbench.core.runs.history import RunHistory
 from workbench.ui.training.chart import LineChart, Trace
 
@@ -112,7 +113,7 @@ class CompareView(Vertical, can_focus=True):
             if follower.child_gone():
                 statuses.append("crashed")
             else:
-                statuses.append("prepared" if not_started(folder, history) else history.status)
+                statuses.append("prepared" if never_launched(folder) else history.status)
         self.post_message(self.Loaded(folders, histories, statuses))
 
     @on(Loaded)

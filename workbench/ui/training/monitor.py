@@ -26,7 +26,8 @@ from textual.reactive import reactive
 from textual.worker import get_current_worker
 
 from workbench.core.formatting import number
-from workbench.core.runs.follow import RunFollower, not_started
+from workbench.core.runs.folder import never_launched
+from workbench.core.runs.follow import RunFollower
 from workbench.core.runs.history import RunHistory
 from workbench.core.runs.listing import prepared_message
 from workbench.ui.shell.gc_pauses import automatic_gc_paused, freeze_long_lived_objects
@@ -177,7 +178,7 @@ class RunMonitor(Vertical, can_focus=True):
         follower = RunFollower(run_dir)
         with automatic_gc_paused():
             history, lines = follower.load(self.history.loss.weight)
-        prepared = prepared_message(run_dir) if not_started(run_dir, history) else ""
+        prepared = prepared_message(run_dir) if never_launched(run_dir) else ""
         self.post_message(self.HistoryLoaded(run_dir, history, lines, prepared))
         if follower.child_gone():  # attached to a run that died while nobody watched
             self.post_message(self.ChildGone())
@@ -234,8 +235,10 @@ class RunMonitor(Vertical, can_focus=True):
                 self._inbox.popleft()
             self.history.ingest(events)
             self.history.skipped_lines = skipped
+            if events:
+                self._prepared = ""  # one of its machines started it
             if any(type(event).__name__ == "RunStarted" for event in events):
-                self._crashed, self._prepared = False, ""
+                self._crashed = False
             folded += len(events)
             budget -= len(events)
             log_lines.extend(lines)
@@ -275,7 +278,7 @@ class RunMonitor(Vertical, can_focus=True):
     def current_status(self) -> str:
         if self.history.final is None and self._crashed:
             return "crashed"
-        if self._prepared and self.history.started is None and self.history.final is None:
+        if self._prepared:
             return "prepared"
         return self.history.status
 
