@@ -44,10 +44,8 @@ def prepared_message(run_dir: Path) -> str:
     run_id = Path(run_dir).name
     if (Path(run_dir) / SLURM_SCRIPT_FILE).exists():
         return f"Not started: its Slurm job ({SLURM_SCRIPT_FILE}) has not begun; `squeue --me` shows it."
-    return (
-        f"Not started: `--print-launch` prepared this folder. Print its lines with `workbench resume {run_id}"
-        " --print-launch` and run line 1 on the main machine, line N on machine rank N."
-    )
+    # The second line of the monitor's header: the command first, so a narrow terminal cuts only the rest.
+    return f"Not started: `workbench resume {run_id} --print-launch` prints its lines (line 1: main machine)."
 
 
 @dataclass
